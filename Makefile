@@ -1,0 +1,34 @@
+# Quick start: `make demo` (see it work) and `make test` (check it works). Both install first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint typecheck unit e2e catalogs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/gezinslijn demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# pytest exits 5 when it collected no tests: that must fail, and it does (non-zero).
+test: lint typecheck
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+catalogs: $(STAMP)
+	$(BIN)/python scripts/catalogs.py update
+
+clean:
+	rm -rf $(VENV) build *.egg-info

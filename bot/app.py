@@ -1,0 +1,171 @@
+"""Assembling and running the bot: settings → clock, database, Application, intake, dispatcher.
+
+`Runtime` owns every resource and its order of start and stop; the CLI, the demo and the
+end-to-end tests all run the bot through it, so they run the same thing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
+
+from bot import planners
+from bot.callbacks import CallbackSigner
+from bot.clock import Clock, SimulatedClock, SystemClock
+from bot.dispatcher import Dispatcher
+from bot.i18n import FAMILY_LANGUAGES, translator
+from bot.intake import Intake
+from bot.ratelimit import RateLimiter
+from bot.services import Services
+from bot.settings import Settings, SettingsError
+from handlers import menus, router
+from storage import crypto
+from storage.db import Database, DatabaseUrlError, async_url, is_sqlite
+from storage.migrate import upgrade_async
+
+log = logging.getLogger(__name__)
+
+AnyApp = Application[Any, Any, Any, Any, Any, Any]
+_ = AIORateLimiter  # the dispatcher paces sends itself (per chat too); see bot/ratelimit.py
+
+
+def make_clock(settings: Settings) -> Clock:
+    if settings.clock_start is not None:
+        return SimulatedClock(settings.clock_start, settings.clock_speed)
+    return SystemClock()
+
+
+def encryption_keys(settings: Settings) -> list[str]:
+    """The configured key ring; for the single-machine SQLite default, a key file is created
+    next to the data so a first run needs no setup. PostgreSQL (several machines) needs the
+    setting."""
+    if settings.encryption_key:
+        return [k for k in settings.encryption_key.split(",") if k.strip()]
+    if is_sqlite(settings.database_url):
+        return [crypto.key_from_file(settings.key_file)]
+    raise SettingsError("The setting GEZINSLIJN_ENCRYPTION_KEY is missing: it is required with "
+                        "PostgreSQL (create one with `gezinslijn admin new-key`).")
+
+
+def check_database_url(settings: Settings) -> None:
+    try:
+        async_url(settings.database_url)
+    except DatabaseUrlError as error:
+        raise SettingsError(f"The setting GEZINSLIJN_DATABASE_URL is not valid: {error}.") from None
+
+
+def configure_encryption(settings: Settings) -> list[str]:
+    keys = encryption_keys(settings)
+    try:
+        crypto.configure(keys)
+    except crypto.EncryptionKeyError:
+        raise SettingsError("The setting GEZINSLIJN_ENCRYPTION_KEY is not valid: each key must "
+                            "be a Fernet key (32 url-safe base64-encoded bytes).") from None
+    return keys
+
+
+def build_application(settings: Settings) -> AnyApp:
+    request = HTTPXRequest(connection_pool_size=32, read_timeout=15, write_timeout=15,
+                           connect_timeout=5, pool_timeout=10)
+    polling = HTTPXRequest(connection_pool_size=2, read_timeout=40, connect_timeout=5)
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        Application.builder()
+        .token(settings.telegram_token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
+        .request(request)
+        .get_updates_request(polling)
+        .updater(None)
+        .job_queue(None)
+    )
+    app = builder.build()
+    router.register(app)
+    return app
+
+
+class Runtime:
+    """One running bot. `start()` returns once it is receiving; `stop()` undoes everything."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None, *,
+                 limiter: RateLimiter | None = None, poll_timeout: int = 20,
+                 dispatcher_poll: float = 0.5, migrate: bool = True) -> None:
+        check_database_url(settings)
+        keys = configure_encryption(settings)
+        self.settings = settings
+        self.clock = clock or make_clock(settings)
+        self.db = Database(settings.database_url)
+        self.app = build_application(settings)
+        signer = CallbackSigner(hashlib.sha256(keys[-1].encode()).digest()
+                                + settings.telegram_token.encode())
+        self.services = Services(settings, self.db, self.clock, signer)
+        self.dispatcher = Dispatcher(self.db, self.app.bot, self.clock, limiter,
+                                     poll_seconds=dispatcher_poll)
+        self.services.dispatcher = self.dispatcher
+        self.intake = Intake(self.db, self.app, self.clock, poll_timeout=poll_timeout)
+        self.app.bot_data["services"] = self.services
+        self.app.bot_data["intake"] = self.intake
+        self.scheduler = AsyncIOScheduler()
+        self.stop_event = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+        self._migrate = migrate
+
+    async def start(self, polling: bool = True) -> None:
+        if self._migrate:
+            await upgrade_async(self.settings.database_url)
+        await self.app.initialize()
+        self.services.bot_username = self.app.bot.username
+        if is_sqlite(self.settings.database_url):
+            await self.dispatcher.release_own_claims()
+        planners.install(self.dispatcher, self.services)
+        await self.app.start()
+        await self._default_menus()
+        self.scheduler.add_job(self.dispatcher.wake, "interval", seconds=1, id="wake",
+                               coalesce=True, max_instances=1)
+        self.scheduler.start()
+        self.tasks = [asyncio.create_task(self.dispatcher.run(self.stop_event)),
+                      asyncio.create_task(self.intake.process_forever(self.stop_event))]
+        if polling:
+            self.tasks.append(asyncio.create_task(self.intake.poll_forever(self.stop_event)))
+        log.info("bot started (%s)", "polling" if polling else "webhook")
+
+    async def _default_menus(self) -> None:
+        """Strangers' menu per language: just help."""
+        for language in FAMILY_LANGUAGES:
+            tr = translator(language, self.settings.region)
+            commands = menus.menu(tr, {"stranger"})
+            with contextlib.suppress(TelegramError):
+                await self.app.bot.set_my_commands(
+                    [(c["command"], c["description"]) for c in commands],
+                    language_code=None if language == "nl" else language)
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        self.dispatcher.wake()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.tasks = []
+        with contextlib.suppress(Exception):
+            if self.app.running:
+                await self.app.stop()
+            await self.app.shutdown()
+        await self.db.dispose()
+
+    async def run_until_stopped(self, polling: bool = True) -> None:
+        await self.start(polling=polling)
+        try:
+            await self.stop_event.wait()
+        finally:
+            await self.stop()

@@ -1,0 +1,107 @@
+"""The `gezinslijn` command: run, webhook, demo, admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from datetime import timedelta
+
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _logging(settings: Settings | None) -> None:
+    level = settings.log_level if settings else "INFO"
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL, and the URL carries the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+async def _serve(settings: Settings, polling: bool) -> None:
+    from bot.app import Runtime
+
+    runtime = Runtime(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, runtime.stop_event.set)
+    if polling:
+        await runtime.run_until_stopped(polling=True)
+        return
+    from bot.webhook import serve_webhook
+
+    await serve_webhook(runtime)
+
+
+async def _invite_coordinator(settings: Settings) -> str:
+    from telegram import Bot
+
+    from bot.app import configure_encryption, make_clock
+    from bot.invites import create_invite
+    from bot.tokens import invite_link
+    from storage.db import Database
+    from storage.migrate import upgrade_async
+
+    configure_encryption(settings)
+    await upgrade_async(settings.database_url)
+    async with Bot(settings.telegram_token, base_url=settings.telegram_api_url) as bot:
+        username = bot.username
+    clock = make_clock(settings)
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            token, _ = create_invite(session, "coordinator", clock.now(),
+                                     timedelta(days=settings.invite_days))
+    finally:
+        await db.dispose()
+    return invite_link(username, token)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gezinslijn", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot with long polling")
+    sub.add_parser("webhook", help="run the bot behind a webhook")
+    demo = sub.add_parser("demo", help="the whole product offline, as a readable transcript")
+    demo.add_argument("--speed", type=float, default=60.0,
+                      help="simulated seconds per real second")
+    admin = sub.add_parser("admin", help="server-side tasks")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    admin_sub.add_parser("invite-coordinator", help="print a one-time invite link")
+    admin_sub.add_parser("new-key", help="print a new encryption key")
+    args = parser.parse_args(argv)
+
+    if args.command == "demo":
+        _logging(None)
+        logging.getLogger().setLevel(logging.WARNING)
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo(speed=args.speed))
+    if args.command == "admin" and args.admin_command == "new-key":
+        from storage.crypto import new_key
+
+        print(new_key())
+        return 0
+    try:
+        settings = load_settings(require_token=True)
+        if args.command == "webhook" and not settings.webhook_url:
+            raise SettingsError("The setting GEZINSLIJN_WEBHOOK_URL is missing: webhook mode "
+                                "needs the public https address Telegram should call.")
+        if args.command == "webhook" and len(settings.webhook_secret) < 16:
+            raise SettingsError("The setting GEZINSLIJN_WEBHOOK_SECRET is missing or too short "
+                                "(at least 16 characters of A-Z, a-z, 0-9, _ and -).")
+        _logging(settings)
+        if args.command == "admin":
+            print(asyncio.run(_invite_coordinator(settings)))
+            return 0
+        asyncio.run(_serve(settings, polling=args.command == "run"))
+        return 0
+    except SettingsError as error:
+        print(f"gezinslijn: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

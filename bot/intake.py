@@ -1,0 +1,139 @@
+"""Receiving updates without losing one.
+
+python-telegram-bot's own polling confirms an update to Telegram as soon as it is queued, before
+any handler ran. Here every update is first written to the database together with the next
+offset; only the *next* getUpdates call (which carries that offset) confirms it to Telegram.
+Handling happens from the stored copy, which is deleted once handled. The webhook server uses
+the same store and answers 200 only after the write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, RetryAfter
+from telegram.ext import Application
+
+from bot.clock import Clock
+from bot.dispatcher import retry_seconds
+from storage import repo
+from storage.db import Database
+from storage.models import InboundUpdate
+
+log = logging.getLogger(__name__)
+
+OFFSET_KEY = "update_offset"
+MAX_ATTEMPTS = 5
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member",
+                   "channel_post"]
+
+
+class Intake:
+    def __init__(self, db: Database, app: Application[Any, Any, Any, Any, Any, Any],
+                 clock: Clock, poll_timeout: int = 20) -> None:
+        self.db = db
+        self.app = app
+        self.clock = clock
+        self.poll_timeout = poll_timeout
+        self.failed: set[int] = set()
+        self._stored = asyncio.Event()
+
+    # Storing -------------------------------------------------------------------------------
+    async def store(self, updates: Sequence[dict[str, Any]], advance_offset: bool) -> None:
+        if not updates:
+            return
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+            for body in updates:
+                await session.execute(
+                    insert(InboundUpdate)
+                    .values(update_id=int(body["update_id"]), payload=body, received_at=now,
+                            attempts=0)
+                    .on_conflict_do_nothing(index_elements=["update_id"]))
+            if advance_offset:
+                offset = max(int(b["update_id"]) for b in updates) + 1
+                await repo.put_state(session, OFFSET_KEY, str(offset))
+        self._stored.set()
+
+    async def offset(self) -> int | None:
+        async with self.db.transaction() as session:
+            value = await repo.get_state(session, OFFSET_KEY)
+        return int(value) if value else None
+
+    # Handling --------------------------------------------------------------------------------
+    async def process_pending(self) -> int:
+        async with self.db.transaction() as session:
+            rows = (await session.scalars(
+                select(InboundUpdate).order_by(InboundUpdate.update_id).limit(100))).all()
+        handled = 0
+        for row in rows:
+            update_obj = Update.de_json(row.payload, self.app.bot)
+            self.failed.discard(row.update_id)
+            await self.app.process_update(update_obj)
+            async with self.db.transaction() as session:
+                if row.update_id in self.failed and row.attempts + 1 < MAX_ATTEMPTS:
+                    await session.execute(
+                        update(InboundUpdate).where(InboundUpdate.update_id == row.update_id)
+                        .values(attempts=row.attempts + 1))
+                    # Keep order: later updates wait for this one's next attempt.
+                    return handled
+                if row.update_id in self.failed:
+                    log.error("update %s dropped after %s failed attempts", row.update_id,
+                              MAX_ATTEMPTS)
+                await session.execute(
+                    delete(InboundUpdate).where(InboundUpdate.update_id == row.update_id))
+            handled += 1
+        return handled
+
+    async def process_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                handled = await self.process_pending()
+            except Exception:
+                log.exception("handling stored updates failed; retrying")
+                handled = 0
+                await asyncio.sleep(1.0)
+            if handled:
+                continue
+            self._stored.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stored.wait(), 1.0 if self.failed else 5.0)
+
+    # Polling ---------------------------------------------------------------------------------
+    async def poll_forever(self, stop: asyncio.Event) -> None:
+        await self.app.bot.delete_webhook()
+        pause = 1.0
+        while not stop.is_set():
+            try:
+                offset = await self.offset()
+                kwargs: dict[str, Any] = {"timeout": self.poll_timeout,
+                                          "allowed_updates": ALLOWED_UPDATES}
+                if offset is not None:
+                    kwargs["offset"] = offset
+                raw = await self.app.bot.do_api_request(
+                    "getUpdates", api_kwargs=kwargs, read_timeout=self.poll_timeout + 10)
+                await self.store(list(raw or []), advance_offset=True)
+                pause = 1.0
+            except InvalidToken:
+                log.error("Telegram refused the bot token; stopping")
+                stop.set()
+            except RetryAfter as error:
+                await asyncio.sleep(retry_seconds(error))
+            except NetworkError as error:
+                log.warning("getUpdates failed (%s); retrying in %.0fs", type(error).__name__,
+                            pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 30.0)
+            except Exception:  # the database may be away: keep the loop alive
+                log.exception("storing updates failed; retrying in %.0fs", pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 30.0)

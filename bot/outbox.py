@@ -1,0 +1,167 @@
+"""Writing to the outbox: every message the bot sends starts as a row here, in the same
+transaction as the decision to send it. The dispatcher (bot/dispatcher.py) does the sending."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Outbox
+
+
+@dataclass(frozen=True)
+class Link:
+    """Ties the sent message to a family (and member) so that a reply to it finds them."""
+
+    family_id: int
+    member_id: int | None = None
+    family_message_id: int | None = None
+
+
+@dataclass
+class Send:
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    purpose: str
+    due_at: datetime | None = None
+    link: Link | None = None
+    fallback: tuple[str, dict[str, Any]] | None = None
+
+
+@dataclass
+class Outgoing:
+    """What one decision wants sent; handlers fill it and `write` stores it."""
+
+    sends: list[Send] = field(default_factory=list)
+
+    def text(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        purpose: str = "answer",
+        keyboard: dict[str, Any] | None = None,
+        silent: bool = False,
+        bold_units: int = 0,
+        link: Link | None = None,
+        due_at: datetime | None = None,
+        reply_to: int | None = None,
+    ) -> None:
+        params: dict[str, Any] = {"text": text}
+        if keyboard is not None:
+            params["reply_markup"] = keyboard
+        if silent:
+            params["disable_notification"] = True
+        if bold_units:
+            params["entities"] = [{"type": "bold", "offset": 0, "length": bold_units}]
+        if reply_to is not None:
+            params["reply_parameters"] = {"message_id": reply_to,
+                                          "allow_sending_without_reply": True}
+        self.sends.append(Send(chat_id, "sendMessage", params, purpose, due_at, link))
+
+    def copy(
+        self,
+        chat_id: int,
+        from_chat_id: int,
+        message_id: int,
+        *,
+        caption: str | None = None,
+        bold_units: int = 0,
+        silent: bool = False,
+        purpose: str = "relay",
+        link: Link | None = None,
+        due_at: datetime | None = None,
+        fallback_text: str | None = None,
+        reply_to: int | None = None,
+    ) -> None:
+        params: dict[str, Any] = {"from_chat_id": from_chat_id, "message_id": message_id}
+        if caption is not None:
+            params["caption"] = caption
+            if bold_units:
+                params["caption_entities"] = [{"type": "bold", "offset": 0,
+                                               "length": bold_units}]
+        if silent:
+            params["disable_notification"] = True
+        if reply_to is not None:
+            params["reply_parameters"] = {"message_id": reply_to,
+                                          "allow_sending_without_reply": True}
+        fallback = None
+        if fallback_text is not None:
+            fallback = ("sendMessage", {"text": fallback_text})
+        self.sends.append(Send(chat_id, "copyMessage", params, purpose, due_at, link, fallback))
+
+    def document(self, chat_id: int, filename: str, content: bytes, caption: str,
+                 purpose: str = "answer") -> None:
+        upload = {"name": filename, "b64": base64.b64encode(content).decode("ascii")}
+        params: dict[str, Any] = {"document": {"__upload__": upload}, "caption": caption}
+        self.sends.append(Send(chat_id, "sendDocument", params, purpose))
+
+    def edit_text(self, chat_id: int, message_id: int, text: str,
+                  keyboard: dict[str, Any] | None = None) -> None:
+        params: dict[str, Any] = {"message_id": message_id, "text": text}
+        if keyboard is not None:
+            params["reply_markup"] = keyboard
+        self.sends.append(Send(chat_id, "editMessageText", params, "edit"))
+
+    def remove_buttons(self, chat_id: int, message_id: int) -> None:
+        self.sends.append(Send(chat_id, "editMessageReplyMarkup", {"message_id": message_id},
+                               "edit"))
+
+    def react(self, chat_id: int, message_id: int, emoji: str = "👍") -> None:
+        params = {"message_id": message_id,
+                  "reaction": [{"type": "emoji", "emoji": emoji}]}
+        self.sends.append(Send(chat_id, "setMessageReaction", params, "receipt"))
+
+    def call(self, chat_id: int, method: str, params: dict[str, Any], purpose: str) -> None:
+        self.sends.append(Send(chat_id, method, params, purpose))
+
+    def extend(self, other: Outgoing) -> None:
+        self.sends.extend(other.sends)
+
+    def __bool__(self) -> bool:
+        return bool(self.sends)
+
+
+def write(session: AsyncSession, sends: Iterable[Send], now: datetime) -> Sequence[Outbox]:
+    rows = []
+    for send in sends:
+        payload: dict[str, Any] = {"p": send.params}
+        if send.fallback is not None:
+            payload["fb"] = {"m": send.fallback[0], "p": send.fallback[1]}
+        row = Outbox(
+            chat_id=send.chat_id,
+            method=send.method,
+            payload=payload,
+            purpose=send.purpose,
+            due_at=send.due_at or now,
+            created_at=now,
+            status="pending",
+            attempts=0,
+            link_family_id=send.link.family_id if send.link else None,
+            link_member_id=send.link.member_id if send.link else None,
+            link_message_id=send.link.family_message_id if send.link else None,
+        )
+        session.add(row)
+        rows.append(row)
+    return rows
+
+
+def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> dict[str, Any]:
+    """An inline keyboard from (text, callback_data) pairs."""
+    return {"inline_keyboard": [[{"text": text, "callback_data": data} for text, data in row]
+                                for row in rows]}
+
+
+def reply_keyboard(rows: Sequence[Sequence[str]]) -> dict[str, Any]:
+    return {"keyboard": [[{"text": text} for text in row] for row in rows],
+            "resize_keyboard": True, "is_persistent": True}
+
+
+def remove_reply_keyboard() -> dict[str, Any]:
+    return {"remove_keyboard": True}

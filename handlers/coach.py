@@ -1,0 +1,295 @@
+"""What a coach does in the chat: families, invites, writing and answering."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from telegram import Message
+
+from bot import outbox
+from bot.domain.relay import UNCOPYABLE, message_kind
+from bot.i18n import Translator
+from bot.invites import create_invite
+from bot.tokens import invite_link
+from handlers import texts
+from handlers.common import Who, Work
+from handlers.relay import copy_to_members
+from storage import repo
+from storage.models import Family, FamilyCoach, Member, Staff
+
+WRITE_WINDOW = timedelta(minutes=30)
+ALIAS_MAX = 64
+
+
+def fields(text: str) -> list[str]:
+    """`/afspraak Gezin J. | morgen 14:00 | huisbezoek` → the parts after the command."""
+    return [part.strip() for part in text.split("|")]
+
+
+def args_text(message: Message) -> str:
+    text = message.text or ""
+    return text.split(maxsplit=1)[1] if " " in text.strip() else ""
+
+
+async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: str,
+                         *extra: str | int) -> Family | None:
+    """A family of this coach by alias (case-insensitive, unique prefix). Asks with buttons
+    when nothing or several match. Never says whether another coach has such a family."""
+    assert who.staff is not None
+    families = await repo.families_of_coach(w.session, who.staff.id)
+    found = repo.match_alias(families, text) if text else []
+    if len(found) == 1:
+        return found[0]
+    choices: Sequence[Family] = found or families
+    if not families:
+        w.answer(who, tr.gettext("Je hebt nog geen gezinnen. Maak er een met /nieuwgezin."))
+        return None
+    if text and not found:
+        intro = tr.gettext("Ik ken geen gezin '{alias}' bij jou. Kies er een:").format(
+            alias=text[:ALIAS_MAX])
+    else:
+        intro = tr.gettext("Welk gezin bedoel je?")
+    buttons = [[(f.alias, w.sign(who.chat_id, action, f.id, *extra))] for f in choices[:20]]
+    w.answer(who, intro, keyboard=outbox.keyboard(buttons))
+    return None
+
+
+async def authorized_family(w: Work, who: Who, family_id: int) -> Family | None:
+    """The one check for coach actions on a family: their own families only."""
+    if who.staff is None or not who.staff.is_coach:
+        return None
+    if not await repo.is_coach_of(w.session, who.staff.id, family_id):
+        return None
+    family = await w.session.get(Family, family_id)
+    return family if family is not None and family.active else None
+
+
+# /nieuwgezin --------------------------------------------------------------------------------
+async def new_family(w: Work, who: Who, text: str) -> None:
+    staff = who.staff
+    assert staff is not None
+    tr = w.tr(who)
+    parts = fields(text)
+    alias = " ".join(parts[0].split()) if parts else ""
+    if not alias:
+        await repo.set_pending(w.session, who.chat_id, "newfamily", {}, w.now + WRITE_WINDOW)
+        w.answer(who, tr.gettext("Hoe heet het gezin? Gebruik een korte naam zonder "
+                                 "achternaam, bijvoorbeeld: Gezin J."))
+        return
+    if len(alias) > ALIAS_MAX:
+        w.answer(who, tr.gettext("Die naam is te lang. Gebruik een korte naam, zoals Gezin J."))
+        return
+    existing = await repo.families_of_coach(w.session, staff.id)
+    if any(repo.alias_key(f.alias) == repo.alias_key(alias) for f in existing):
+        w.answer(who, tr.gettext("Je hebt al een gezin '{alias}'. Kies een andere naam.").format(
+            alias=alias))
+        return
+    region = w.svc.settings.region
+    family = Family(alias=alias, region=region,
+                    timezone="Europe/Brussels" if region == "BE" else "Europe/Amsterdam",
+                    open_on_holidays=False, oncall_agreed=False, active=True,
+                    created_at=w.now)
+    w.session.add(family)
+    await w.session.flush()
+    w.session.add(FamilyCoach(family_id=family.id, staff_id=staff.id, since=w.now))
+    await _invite_member(w, who, tr, family, parts[1:], created=True)
+
+
+# /uitnodiging --------------------------------------------------------------------------------
+async def invite(w: Work, who: Who, text: str) -> None:
+    tr = w.tr(who)
+    parts = fields(text)
+    family = await resolve_family(w, who, tr, parts[0] if parts else "", "inv")
+    if family is not None:
+        await _invite_member(w, who, tr, family, parts[1:], created=False)
+
+
+async def invite_for(w: Work, who: Who, family_id: int) -> None:
+    family = await authorized_family(w, who, family_id)
+    if family is not None:
+        await _invite_member(w, who, w.tr(who), family, [], created=False)
+
+
+async def _invite_member(w: Work, who: Who, tr: Translator, family: Family,
+                         details: list[str], created: bool) -> None:
+    assert who.staff is not None
+    name = details[0][:64] if details and details[0] else None
+    role = details[1][:32] if len(details) > 1 and details[1] else None
+    token, stored = create_invite(w.session, "member", w.now,
+                                  timedelta(days=w.svc.settings.invite_days),
+                                  created_by=who.staff.id, family_id=family.id,
+                                  member_name=name, member_role=role)
+    link = invite_link(w.svc.bot_username, token)
+    lines = []
+    if created:
+        lines.append(tr.gettext("Gezin '{alias}' is aangemaakt.").format(alias=family.alias))
+    lines += [
+        tr.gettext("Stuur deze link naar één gezinslid{who}:").format(
+            who=f" ({name})" if name else ""),
+        link,
+        tr.gettext("De link werkt één keer, tot {date}.").format(
+            date=tr.date_short(stored.expires_at)),
+        tr.gettext("Voor een volgend gezinslid: /uitnodiging {alias}").format(alias=family.alias),
+    ]
+    w.answer(who, "\n".join(lines))
+
+
+# /schrijf --------------------------------------------------------------------------------------
+async def write(w: Work, who: Who, text: str) -> None:
+    tr = w.tr(who)
+    family = await resolve_family(w, who, tr, text.strip(), "wr")
+    if family is not None:
+        await write_to(w, who, family.id)
+
+
+async def write_to(w: Work, who: Who, family_id: int) -> None:
+    tr = w.tr(who)
+    family = await authorized_family(w, who, family_id)
+    if family is None:
+        return
+    members = await repo.members_of(w.session, family.id)
+    if not members:
+        w.answer(who, tr.gettext("Er doet nog niemand van {alias} mee. Stuur eerst een "
+                                 "uitnodiging: /uitnodiging {alias}").format(alias=family.alias))
+        return
+    await repo.set_pending(w.session, who.chat_id, "write", {"family_id": family.id},
+                           w.now + WRITE_WINDOW)
+    w.answer(who, tr.gettext("Je volgende bericht gaat naar {alias} ({names}).").format(
+        alias=family.alias, names=texts.names(tr, [m.first_name for m in members])))
+
+
+# Messages from a coach ---------------------------------------------------------------------------
+async def from_coach(w: Work, who: Who, message: Message) -> None:
+    staff = who.staff
+    assert staff is not None
+    tr = w.tr(who)
+    kind = message_kind(message.to_dict())
+    if kind in UNCOPYABLE or kind == "other":
+        w.answer(who, tr.gettext("Dit soort bericht kan ik niet doorsturen."))
+        return
+    body = message.text if kind == "text" else message.caption
+    reply = message.reply_to_message
+    if reply is not None:
+        link = await repo.relay_link(w.session, who.chat_id, reply.message_id)
+        if link is not None:
+            family = await authorized_family(w, who, link.family_id)
+            if family is None:
+                w.answer(who, tr.gettext("Dit gezin hoort niet (meer) bij jou."))
+                return
+            member = await w.session.get(Member, link.member_id) if link.member_id else None
+            if member is None:
+                w.answer(who, tr.gettext("Dit gezinslid doet niet meer mee. Gebruik /schrijf "
+                                         "{alias} voor de rest van het gezin.").format(
+                                             alias=family.alias))
+                return
+            await _deliver(w, who, staff, family, [member], message, kind, body)
+            return
+    pending = await repo.pending(w.session, who.chat_id, w.now)
+    if pending is not None and pending.action == "write":
+        await repo.clear_pending(w.session, who.chat_id)
+        family = await authorized_family(w, who, int(pending.data["family_id"]))
+        if family is not None:
+            members = await repo.members_of(w.session, family.id)
+            await _deliver(w, who, staff, family, list(members), message, kind, body)
+        return
+    if pending is not None and pending.action == "newfamily" and kind == "text":
+        await repo.clear_pending(w.session, who.chat_id)
+        await new_family(w, who, body or "")
+        return
+    # No reply and no /schrijf: ask which family this is for.
+    families = await repo.families_of_coach(w.session, staff.id)
+    if not families:
+        w.answer(who, tr.gettext("Je hebt nog geen gezinnen. Maak er een met /nieuwgezin."))
+        return
+    buttons = [[(f.alias, w.sign(who.chat_id, "send", f.id, message.message_id))]
+               for f in families[:20]]
+    w.answer(who, tr.gettext("Voor welk gezin is dit bericht? (Tip: antwoord met "
+                             "'Beantwoorden' op een bericht van het gezin.)"),
+             keyboard=outbox.keyboard(buttons), reply_to=message.message_id)
+
+
+async def send_chosen(w: Work, who: Who, family_id: int, message: Message | None,
+                      message_id: int, question_id: int) -> None:
+    """The coach picked a family for a message they wrote without a reply."""
+    tr = w.tr(who)
+    family = await authorized_family(w, who, family_id)
+    w.out.remove_buttons(who.chat_id, question_id)
+    if family is None or who.staff is None:
+        return
+    members = await repo.members_of(w.session, family.id)
+    if not members:
+        w.answer(who, tr.gettext("Er doet nog niemand van {alias} mee.").format(
+            alias=family.alias))
+        return
+    for member in members:
+        copy_to_members(w.out, who.staff, family, [member], who.chat_id, message_id, "copy",
+                        None)
+    await repo.mark_answered(w.session, family.id, w.now)
+    w.out.edit_text(who.chat_id, question_id, tr.gettext("Verstuurd naar {alias} ✓").format(
+        alias=family.alias))
+
+
+async def _deliver(w: Work, who: Who, staff: Staff, family: Family, members: list[Member],
+                   message: Message, kind: str, body: str | None) -> None:
+    if not members:
+        return
+    copy_to_members(w.out, staff, family, members, who.chat_id, message.message_id, kind, body)
+    await repo.mark_answered(w.session, family.id, w.now)
+    w.out.react(who.chat_id, message.message_id, "👌")
+
+
+# /gezinnen ---------------------------------------------------------------------------------------
+async def families(w: Work, who: Who) -> None:
+    assert who.staff is not None
+    tr = w.tr(who)
+    rows = await repo.families_of_coach(w.session, who.staff.id)
+    if not rows:
+        w.answer(who, tr.gettext("Je hebt nog geen gezinnen. Maak er een met /nieuwgezin."))
+        return
+    lines = [tr.gettext("Je gezinnen:")]
+    for family in rows:
+        members = await repo.members_of(w.session, family.id)
+        lines.append("• " + tr.ngettext("{alias}: {n} gezinslid doet mee",
+                                         "{alias}: {n} gezinsleden doen mee",
+                                         len(members)).format(alias=family.alias,
+                                                              n=len(members)))
+    w.answer(who, "\n".join(lines))
+
+
+# /duo --------------------------------------------------------------------------------------------
+async def duo(w: Work, who: Who, text: str) -> None:
+    """A second coach for a family (PRODUCT.md §2.2 duos). The family is told."""
+    tr = w.tr(who)
+    parts = fields(text)
+    if len(parts) < 2 or not parts[1]:
+        w.answer(who, tr.gettext("Gebruik: /duo Gezin J. | naam van de andere coach"))
+        return
+    family = await resolve_family(w, who, tr, parts[0], "noop")
+    if family is None:
+        return
+    found = [c for c in await repo.coaches_named(w.session, parts[1])
+             if who.staff is None or c.id != who.staff.id]
+    if len(found) != 1:
+        w.answer(who, tr.gettext("Ik vind niet precies één coach met die naam."))
+        return
+    partner = found[0]
+    if await repo.is_coach_of(w.session, partner.id, family.id):
+        w.answer(who, tr.gettext("{name} is al coach van {alias}.").format(
+            name=partner.display_name, alias=family.alias))
+        return
+    w.session.add(FamilyCoach(family_id=family.id, staff_id=partner.id, since=w.now))
+    w.answer(who, tr.gettext("{name} is nu ook coach van {alias}.").format(
+        name=partner.display_name, alias=family.alias))
+    if partner.chat_id is not None:
+        ptr = w.tr_for(staff=partner)
+        w.out.text(partner.chat_id, ptr.gettext("Je bent nu ook coach van {alias}, samen met "
+                                                "{name}.").format(alias=family.alias,
+                                                                  name=who.staff.display_name
+                                                                  if who.staff else ""),
+                   purpose="notice")
+    for member in await repo.members_of(w.session, family.id):
+        mtr = w.tr_for(member=member, family=family)
+        w.out.text(member.chat_id, mtr.gettext("{name} is nu ook je gezinscoach. Je berichten "
+                                               "gaan naar allebei.").format(
+                                                   name=partner.display_name), purpose="notice")

@@ -1,0 +1,65 @@
+"""What a family member does: write to the coach, ask for help, choose a language."""
+
+from __future__ import annotations
+
+from telegram import Message
+
+from bot.domain.relay import UNCOPYABLE, message_kind, receipt_due, silent_copy
+from bot.i18n import Translator
+from handlers import crisis_text, routing_glue, texts
+from handlers.common import Who, Work
+from handlers.relay import copy_to_coach
+from storage import repo
+from storage.models import FamilyMessage
+
+
+async def from_member(w: Work, who: Who, message: Message) -> None:
+    member, family = who.member, who.family
+    assert member is not None and family is not None
+    tr = w.tr(who)
+    raw = message.to_dict()
+    kind = message_kind(raw)
+    if kind == "text" and (message.text or "").strip() == texts.help_button(tr):
+        help_now(w, who, tr)
+        return
+    if kind in UNCOPYABLE or kind == "other":
+        w.answer(who, tr.gettext(
+            "Dit soort bericht kan ik niet doorsturen. Typ je vraag, of stuur een foto of "
+            "spraakbericht."))
+        return
+    body = message.text if kind == "text" else message.caption
+    stored = FamilyMessage(
+        family_id=family.id, member_id=member.id, chat_id=who.chat_id,
+        telegram_message_id=message.message_id, kind=kind, body=body, urgent=False,
+        received_at=w.now, status="delivered")
+    w.session.add(stored)
+    await w.session.flush()
+    coaches = await repo.coaches_of(w.session, family.id)
+    decision = await routing_glue.decide(w, family, coaches, stored, language=member.language)
+    silent = silent_copy(member.last_relay_at, w.now)
+    member.last_relay_at = w.now
+    if decision.recipients:
+        stored.delivered_at = w.now
+        flag = "🆘 " if stored.urgent else ""
+        for recipient in decision.recipients:
+            copy_to_coach(w.out, recipient, family, member, stored, silent=silent, flag=flag)
+    else:
+        stored.status = "held"
+        stored.hold_until = decision.hold_until
+    routing_glue.answer_family(w, who, tr, family, decision, stored)
+    if decision.recipients and not decision.told_family:
+        if receipt_due(member.last_receipt_at, w.now):
+            member.last_receipt_at = w.now
+            w.answer(who, tr.gettext("Doorgestuurd naar {names} ✓").format(
+                names=texts.names(tr, [c.display_name for c in decision.recipients])))
+        else:
+            w.out.react(who.chat_id, message.message_id)
+
+
+def help_now(w: Work, who: Who, tr: Translator) -> None:
+    region = who.family.region if who.family else w.svc.settings.region
+    w.answer(who, "\n".join([
+        tr.gettext("Hulp nodig? Dit kun je nu doen:"),
+        "",
+        crisis_text.lines(tr, region, w.now),
+    ]))

@@ -1,0 +1,238 @@
+"""Wiring: which update goes to which handler, and the checks every update passes first."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telegram import Message, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import outbox
+from bot.i18n import FAMILY_LANGUAGES, LANGUAGE_NAMES, STAFF_LANGUAGES, translator
+from handlers import coach, coordinator, family, menus, onboarding, texts
+from handlers.common import Context, Who, Work, services, work
+
+log = logging.getLogger(__name__)
+
+Action = Callable[[Work, Who, str, Message], Awaitable[None]]
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+
+
+# Guards -----------------------------------------------------------------------------------------
+async def only_private_chats(update: Update, context: Context) -> None:
+    """The bot lives in private chats only: it leaves any group or channel it is put in."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return
+    try:
+        await context.bot.leave_chat(chat.id)
+    except TelegramError as error:
+        log.info("leaving a non-private chat failed: %s", type(error).__name__)
+    raise ApplicationHandlerStop
+
+
+# Commands --------------------------------------------------------------------------------------
+def command(roles: set[str], action: Action
+            ) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """Role check for every command: a person outside the roles learns nothing more than that
+    the command is not for them."""
+
+    async def handle(update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        async with work(context) as w:
+            who = await w.who(update)
+            tr = w.tr(who)
+            allowed = ((who.is_member and "member" in roles)
+                       or (who.is_coach and "coach" in roles)
+                       or (who.is_coordinator and "coordinator" in roles)
+                       or (who.is_stranger and "stranger" in roles))
+            if not allowed:
+                if who.is_stranger:
+                    texts.stranger(w, who, tr)
+                else:
+                    w.answer(who, tr.gettext("Deze opdracht is niet voor jou. Kijk in het menu "
+                                             "welke opdrachten je kunt gebruiken."))
+                return
+            await repo_clear_pending_for_command(w, who)
+            await action(w, who, coach.args_text(message), message)
+
+    return handle
+
+
+async def repo_clear_pending_for_command(w: Work, who: Who) -> None:
+    from storage import repo
+
+    await repo.clear_pending(w.session, who.chat_id)
+
+
+async def _help(w: Work, who: Who, args: str, message: Message) -> None:
+    tr = w.tr(who)
+    if who.is_member:
+        family.help_now(w, who, tr)
+    elif who.is_stranger:
+        w.svc.stranger_answered.pop(who.chat_id, None)
+        texts.stranger(w, who, tr)
+    else:
+        assert who.staff is not None
+        w.answer(who, texts.staff_welcome(tr, who.staff))
+
+
+async def _language(w: Work, who: Who, args: str, message: Message) -> None:
+    tr = w.tr(who)
+    choices = FAMILY_LANGUAGES if who.is_member else STAFF_LANGUAGES
+    buttons = [(LANGUAGE_NAMES[c], w.sign(who.chat_id, "setlang", c)) for c in choices]
+    w.answer(who, tr.gettext("Kies je taal:"),
+             keyboard=outbox.keyboard([buttons[i:i + 2] for i in range(0, len(buttons), 2)]))
+
+
+async def _new_family(w: Work, who: Who, args: str, message: Message) -> None:
+    await coach.new_family(w, who, args)
+
+
+async def _invite(w: Work, who: Who, args: str, message: Message) -> None:
+    await coach.invite(w, who, args)
+
+
+async def _write(w: Work, who: Who, args: str, message: Message) -> None:
+    await coach.write(w, who, args)
+
+
+async def _families(w: Work, who: Who, args: str, message: Message) -> None:
+    await coach.families(w, who)
+
+
+async def _duo(w: Work, who: Who, args: str, message: Message) -> None:
+    await coach.duo(w, who, args)
+
+
+async def _invite_coach(w: Work, who: Who, args: str, message: Message) -> None:
+    await coordinator.invite_coach(w, who)
+
+
+COMMAND_ACTIONS: dict[str, tuple[set[str], Action]] = {
+    "hulp": ({"member", "coach", "coordinator", "stranger"}, _help),
+    "taal": ({"member", "coach", "coordinator"}, _language),
+    "nieuwgezin": ({"coach"}, _new_family),
+    "uitnodiging": ({"coach"}, _invite),
+    "schrijf": ({"coach"}, _write),
+    "gezinnen": ({"coach"}, _families),
+    "duo": ({"coach"}, _duo),
+    "coachuitnodigen": ({"coordinator"}, _invite_coach),
+}
+
+
+# Messages --------------------------------------------------------------------------------------
+async def on_message(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    async with work(context) as w:
+        who = await w.who(update)
+        tr = w.tr(who)
+        if message.text and message.text.startswith("/"):
+            if who.is_stranger:
+                texts.stranger(w, who, tr)
+            else:
+                w.answer(who, tr.gettext("Die opdracht ken ik niet. Tik op het menu voor de "
+                                         "opdrachten."))
+            return
+        if who.is_member:
+            await family.from_member(w, who, message)
+        elif who.staff is not None:
+            await coach.from_coach(w, who, message)
+        else:
+            texts.stranger(w, who, tr)
+
+
+# Buttons ---------------------------------------------------------------------------------------
+async def on_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    chat_id = query.message.chat.id
+    parts = services(context).signer.verify(chat_id, query.data)
+    with contextlib.suppress(TelegramError):
+        await query.answer()
+    if parts is None:
+        log.info("a button with invalid data was refused")
+        return
+    action, args = parts[0], parts[1:]
+    message_id = query.message.message_id
+    async with work(context) as w:
+        who = await w.who(update)
+        if action == "lang" and len(args) == 2:
+            await onboarding.choose_language(w, who, message_id, args[0], args[1])
+        elif action == "join" and len(args) == 2:
+            await onboarding.consent(w, who, update, message_id, args[0], args[1])
+        elif action == "nojoin" and args:
+            await onboarding.decline(w, who, message_id, args[0])
+        elif action == "setlang" and args:
+            await set_language(w, who, message_id, args[0])
+        elif action == "send" and len(args) == 2:
+            await coach.send_chosen(w, who, int(args[0]), None, int(args[1]), message_id)
+        elif action == "wr" and args:
+            w.out.remove_buttons(who.chat_id, message_id)
+            await coach.write_to(w, who, int(args[0]))
+        elif action == "inv" and args:
+            w.out.remove_buttons(who.chat_id, message_id)
+            await coach.invite_for(w, who, int(args[0]))
+        else:
+            w.out.remove_buttons(who.chat_id, message_id)
+
+
+async def set_language(w: Work, who: Who, message_id: int, language: str) -> None:
+    allowed = FAMILY_LANGUAGES if who.is_member else STAFF_LANGUAGES
+    if language not in allowed or who.is_stranger:
+        return
+    if who.member is not None and who.family is not None:
+        who.member.language = language
+        tr = translator(language, who.family.region, who.family.timezone)
+        menus.set_for_member(w.out, who.chat_id, tr)
+        keyboard: dict[str, Any] | None = texts.family_keyboard(tr)
+    elif who.staff is not None:
+        who.staff.language = language
+        tr = translator(language, w.svc.settings.region)
+        menus.set_for_staff(w.out, who.chat_id, tr, who.staff)
+        keyboard = None
+    else:
+        return
+    w.out.edit_text(who.chat_id, message_id, f"✓ {LANGUAGE_NAMES[language]}")
+    w.answer(who, tr.gettext("Ik praat nu Nederlands met je."), keyboard=keyboard)
+
+
+# Errors -----------------------------------------------------------------------------------------
+async def on_error(update: object, context: Context) -> None:
+    """Logged without contents; the intake keeps the update for another attempt."""
+    error = context.error
+    log.error("handling an update failed: %s", type(error).__name__,
+              exc_info=(type(error), error, error.__traceback__) if error else None)
+    intake = context.bot_data.get("intake")
+    if intake is not None and isinstance(update, Update):
+        intake.failed.add(update.update_id)
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    app.add_handler(TypeHandler(Update, only_private_chats), group=-10)
+    app.add_handler(CommandHandler("start", onboarding.start, filters=PRIVATE))
+    for dutch, (roles, action) in COMMAND_ACTIONS.items():
+        app.add_handler(CommandHandler(menus.names_for(dutch), command(roles, action),
+                                       filters=PRIVATE))
+        menus.AVAILABLE.add(dutch)
+    app.add_handler(CallbackQueryHandler(on_button))
+    app.add_handler(MessageHandler(PRIVATE, on_message))
+    app.add_error_handler(on_error)

@@ -1,0 +1,242 @@
+"""The schema. Minimal data (PRODUCT.md §1 principle 6): aliases, first names and roles; contents
+only sealed, and only as long as the retention setting allows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import Sealed, SealedJSON, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class Staff(Base):
+    """Coaches and coordinators (one person may be both)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+    is_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_coach: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    consent_at: Mapped[datetime]
+    consent_version: Mapped[str] = mapped_column(String(16))
+    # The coach's standard availability agreement; families default to it.
+    windows: Mapped[str] = mapped_column(String(200), default="ma-vr 09:00-17:00")
+    policy: Mapped[str] = mapped_column(String(8), default="crisis")
+    blocked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Family(Base):
+    __tablename__ = "family"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alias: Mapped[str] = mapped_column(String(64))
+    region: Mapped[str] = mapped_column(String(2), default="NL")
+    timezone: Mapped[str] = mapped_column(String(40), default="Europe/Amsterdam")
+    # None: the coach's own agreement applies.
+    windows: Mapped[str | None] = mapped_column(String(200))
+    policy: Mapped[str | None] = mapped_column(String(8))
+    open_on_holidays: Mapped[bool] = mapped_column(Boolean, default=False)
+    oncall_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_until: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class FamilyCoach(Base):
+    """A family has one coach, or two (a duo)."""
+
+    __tablename__ = "family_coach"
+
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    since: Mapped[datetime]
+
+
+class Member(Base):
+    """A family member linked to the bot: a first name and a role, nothing more."""
+
+    __tablename__ = "member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    first_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32), default="")
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+    consent_at: Mapped[datetime]
+    consent_version: Mapped[str] = mapped_column(String(16))
+    consent_language: Mapped[str] = mapped_column(String(8))
+    last_receipt_at: Mapped[datetime | None]
+    last_relay_at: Mapped[datetime | None]
+    blocked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Invite(Base):
+    """Single-use, expiring invitations. Only the SHA-256 of the token is kept."""
+
+    __tablename__ = "invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))  # coordinator | coach | member
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    member_name: Mapped[str | None] = mapped_column(String(64))
+    member_role: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class FamilyMessage(Base):
+    """A message a family member sent: what is needed to deliver, hold and answer it."""
+
+    __tablename__ = "family_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str | None] = mapped_column(Sealed)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default="delivered")  # delivered | held
+    hold_until: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_family_message_held", "status", "hold_until"),)
+
+
+class RelayLink(Base):
+    """A message the bot put in someone's chat, and the family member it stands for: lets a
+    coach's *reply* find the member who wrote."""
+
+    __tablename__ = "relay_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    family_message_id: Mapped[int | None] = mapped_column(ForeignKey("family_message.id"))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_relay_link_message"),)
+
+
+class Outbox(Base):
+    """Everything the bot must send, written in the same transaction as the decision to send."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(40))
+    # Emptied once sent or given up: contents stay no longer than needed.
+    payload: Mapped[Any | None] = mapped_column(SealedJSON, nullable=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    # When set, the sent message is linked to this family (and member) for reply routing.
+    link_family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"))
+    link_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    link_message_id: Mapped[int | None] = mapped_column(ForeignKey("family_message.id"))
+
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+
+
+class PendingInput(Base):
+    """What the bot is waiting for from a chat (the next step of a command)."""
+
+    __tablename__ = "pending_input"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    action: Mapped[str] = mapped_column(String(32))
+    data: Mapped[Any] = mapped_column(SealedJSON)
+    expires_at: Mapped[datetime]
+
+
+class InboundUpdate(Base):
+    """Updates stored before Telegram is told they arrived; deleted once handled."""
+
+    __tablename__ = "inbound_update"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[Any] = mapped_column(SealedJSON)
+    received_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Setting(Base):
+    """Small pieces of bot state (the polling offset)."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class Absence(Base):
+    __tablename__ = "absence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    substitute_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime]
+
+
+class AccessLog(Base):
+    """Who read a family's data outside the normal relay, and why."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime]

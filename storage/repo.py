@@ -1,0 +1,154 @@
+"""Queries. Repositories read and add; they never commit (the unit of work does)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Family,
+    FamilyCoach,
+    FamilyMessage,
+    Invite,
+    Member,
+    PendingInput,
+    RelayLink,
+    Setting,
+    Staff,
+)
+
+
+def alias_key(alias: str) -> str:
+    return " ".join(alias.casefold().split())
+
+
+# People -----------------------------------------------------------------------------------
+async def member_by_chat(session: AsyncSession, chat_id: int) -> Member | None:
+    result: Member | None = await session.scalar(select(Member).where(Member.chat_id == chat_id))
+    return result
+
+
+async def staff_by_chat(session: AsyncSession, chat_id: int) -> Staff | None:
+    result: Staff | None = await session.scalar(
+        select(Staff).where(Staff.chat_id == chat_id, Staff.active.is_(True)))
+    return result
+
+
+async def staff_by_id(session: AsyncSession, staff_id: int) -> Staff | None:
+    return await session.get(Staff, staff_id)
+
+
+async def coordinators(session: AsyncSession) -> Sequence[Staff]:
+    return (await session.scalars(
+        select(Staff).where(Staff.is_coordinator.is_(True), Staff.active.is_(True),
+                            Staff.chat_id.is_not(None)).order_by(Staff.id))).all()
+
+
+async def coaches_named(session: AsyncSession, prefix: str) -> Sequence[Staff]:
+    key = alias_key(prefix)
+    rows = (await session.scalars(
+        select(Staff).where(Staff.active.is_(True), Staff.is_coach.is_(True)))).all()
+    exact = [s for s in rows if alias_key(s.display_name) == key]
+    return exact or [s for s in rows if alias_key(s.display_name).startswith(key)]
+
+
+# Families -----------------------------------------------------------------------------------
+async def families_of_coach(session: AsyncSession, staff_id: int) -> Sequence[Family]:
+    return (await session.scalars(
+        select(Family).join(FamilyCoach, FamilyCoach.family_id == Family.id)
+        .where(FamilyCoach.staff_id == staff_id, Family.active.is_(True))
+        .order_by(Family.alias))).all()
+
+
+def match_alias(families: Sequence[Family], text: str) -> list[Family]:
+    """Case-insensitive: an exact alias wins, else every family whose alias starts with it."""
+    key = alias_key(text)
+    if not key:
+        return []
+    exact = [f for f in families if alias_key(f.alias) == key]
+    return exact or [f for f in families if alias_key(f.alias).startswith(key)]
+
+
+async def coaches_of(session: AsyncSession, family_id: int) -> Sequence[Staff]:
+    return (await session.scalars(
+        select(Staff).join(FamilyCoach, FamilyCoach.staff_id == Staff.id)
+        .where(FamilyCoach.family_id == family_id, Staff.active.is_(True))
+        .order_by(FamilyCoach.since, Staff.id))).all()
+
+
+async def is_coach_of(session: AsyncSession, staff_id: int, family_id: int) -> bool:
+    found = await session.scalar(select(func.count()).select_from(FamilyCoach).where(
+        FamilyCoach.staff_id == staff_id, FamilyCoach.family_id == family_id))
+    return bool(found)
+
+
+async def members_of(session: AsyncSession, family_id: int) -> Sequence[Member]:
+    return (await session.scalars(
+        select(Member).where(Member.family_id == family_id).order_by(Member.id))).all()
+
+
+# Invites ------------------------------------------------------------------------------------
+async def invite_by_hash(session: AsyncSession, digest: str) -> Invite | None:
+    result: Invite | None = await session.scalar(select(Invite).where(Invite.token_hash == digest))
+    return result
+
+
+async def consume_invite(session: AsyncSession, invite_id: int, now: datetime) -> bool:
+    """Mark used exactly once, even when two people tap the same link at the same moment."""
+    result = await session.execute(
+        update(Invite).where(Invite.id == invite_id, Invite.used_at.is_(None),
+                             Invite.revoked_at.is_(None), Invite.expires_at > now)
+        .values(used_at=now))
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+# Relay ---------------------------------------------------------------------------------------
+async def relay_link(session: AsyncSession, chat_id: int, message_id: int) -> RelayLink | None:
+    result: RelayLink | None = await session.scalar(
+        select(RelayLink).where(RelayLink.chat_id == chat_id, RelayLink.message_id == message_id))
+    return result
+
+
+async def mark_answered(session: AsyncSession, family_id: int, now: datetime) -> None:
+    await session.execute(
+        update(FamilyMessage).where(FamilyMessage.family_id == family_id,
+                                    FamilyMessage.answered_at.is_(None))
+        .values(answered_at=now))
+
+
+# Pending input ---------------------------------------------------------------------------------
+async def pending(session: AsyncSession, chat_id: int, now: datetime) -> PendingInput | None:
+    row = await session.get(PendingInput, chat_id)
+    if row is None:
+        return None
+    if row.expires_at <= now:
+        await session.delete(row)
+        return None
+    return row
+
+
+async def set_pending(session: AsyncSession, chat_id: int, action: str, data: dict[str, object],
+                      expires_at: datetime) -> None:
+    await clear_pending(session, chat_id)
+    session.add(PendingInput(chat_id=chat_id, action=action, data=data, expires_at=expires_at))
+
+
+async def clear_pending(session: AsyncSession, chat_id: int) -> None:
+    await session.execute(delete(PendingInput).where(PendingInput.chat_id == chat_id))
+
+
+# Bot state -------------------------------------------------------------------------------------
+async def get_state(session: AsyncSession, key: str) -> str | None:
+    row = await session.get(Setting, key)
+    return row.value if row else None
+
+
+async def put_state(session: AsyncSession, key: str, value: str) -> None:
+    row = await session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
