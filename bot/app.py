@@ -72,6 +72,17 @@ def configure_encryption(settings: Settings) -> list[str]:
     return keys
 
 
+def configure_crisis_services(settings: Settings) -> None:
+    from bot.domain.crisis import CrisisConfigError
+    from handlers import crisis_text
+
+    try:
+        crisis_text.configure(settings.region, settings.crisis_services_file)
+    except CrisisConfigError as error:
+        raise SettingsError("The setting GEZINSLIJN_CRISIS_SERVICES_FILE points at crisis "
+                            f"services that cannot be trusted: {error}.") from None
+
+
 def build_application(settings: Settings) -> AnyApp:
     request = HTTPXRequest(connection_pool_size=32, read_timeout=15, write_timeout=15,
                            connect_timeout=5, pool_timeout=10)
@@ -95,10 +106,11 @@ class Runtime:
     """One running bot. `start()` returns once it is receiving; `stop()` undoes everything."""
 
     def __init__(self, settings: Settings, clock: Clock | None = None, *,
-                 limiter: RateLimiter | None = None, poll_timeout: int = 20,
+                 limiter: RateLimiter | None = None, poll_timeout: int = 10,
                  dispatcher_poll: float = 0.5, migrate: bool = True) -> None:
         check_database_url(settings)
         keys = configure_encryption(settings)
+        configure_crisis_services(settings)
         self.settings = settings
         self.clock = clock or make_clock(settings)
         self.db = Database(settings.database_url)

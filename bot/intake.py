@@ -38,7 +38,7 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 
 class Intake:
     def __init__(self, db: Database, app: Application[Any, Any, Any, Any, Any, Any],
-                 clock: Clock, poll_timeout: int = 20) -> None:
+                 clock: Clock, poll_timeout: int = 10) -> None:
         self.db = db
         self.app = app
         self.clock = clock
@@ -112,17 +112,20 @@ class Intake:
     async def poll_forever(self, stop: asyncio.Event) -> None:
         await self.app.bot.delete_webhook()
         pause = 1.0
+        # The first call returns at once: it fetches what waited while the bot was down and
+        # shows the Bot API server that the bot is receiving.
+        timeout = 0
         while not stop.is_set():
             try:
                 offset = await self.offset()
-                kwargs: dict[str, Any] = {"timeout": self.poll_timeout,
-                                          "allowed_updates": ALLOWED_UPDATES}
+                kwargs: dict[str, Any] = {"timeout": timeout, "allowed_updates": ALLOWED_UPDATES}
                 if offset is not None:
                     kwargs["offset"] = offset
                 raw = await self.app.bot.do_api_request(
                     "getUpdates", api_kwargs=kwargs, read_timeout=self.poll_timeout + 10)
                 await self.store(list(raw or []), advance_offset=True)
                 pause = 1.0
+                timeout = self.poll_timeout
             except InvalidToken:
                 log.error("Telegram refused the bot token; stopping")
                 stop.set()

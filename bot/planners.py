@@ -24,4 +24,7 @@ async def mark_blocked(session: AsyncSession, chat_id: int, now: datetime) -> No
 
 
 def install(dispatcher: Dispatcher, services: Services) -> None:
+    from handlers.digest import release_held
+
     dispatcher.on_blocked = mark_blocked
+    dispatcher.planners = [release_held]

@@ -56,10 +56,12 @@ async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: s
 
 
 async def authorized_family(w: Work, who: Who, family_id: int) -> Family | None:
-    """The one check for coach actions on a family: their own families only."""
-    if who.staff is None or not who.staff.is_coach:
+    """The one check for staff acting on a family: its own coach, or the substitute during an
+    absence of one of its coaches (PRODUCT.md §5)."""
+    if who.staff is None:
         return None
-    if not await repo.is_coach_of(w.session, who.staff.id, family_id):
+    if not (await repo.is_coach_of(w.session, who.staff.id, family_id)
+            or await repo.substitutes_for(w.session, who.staff, family_id, w.now)):
         return None
     family = await w.session.get(Family, family_id)
     return family if family is not None and family.active else None
@@ -123,7 +125,7 @@ async def _invite_member(w: Work, who: Who, tr: Translator, family: Family,
     link = invite_link(w.svc.bot_username, token)
     lines = []
     if created:
-        lines.append(tr.gettext("Gezin '{alias}' is aangemaakt.").format(alias=family.alias))
+        lines.append(tr.gettext("{alias} is aangemaakt.").format(alias=family.alias))
     lines += [
         tr.gettext("Stuur deze link naar één gezinslid{who}:").format(
             who=f" ({name})" if name else ""),

@@ -1,11 +1,43 @@
-"""Crisis numbers as a family reads them: 112 first, then what is open now."""
+"""Crisis numbers as a family reads them: 112 first, then only the services open now."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
+from bot.domain.crisis import CrisisService, load_services, services_open_at
 from bot.i18n import Translator
 
+_custom: tuple[str, Path] | None = None
 
-def lines(tr: Translator, region: str, now: datetime) -> str:
-    return tr.gettext("Bij direct gevaar: bel 112.")
+
+def configure(region: str, path: Path | None) -> None:
+    """A crisis-services file from the settings replaces the shipped one for the bot's region.
+    Loads it at once, so a broken file stops start-up (CrisisConfigError names the entry)."""
+    global _custom
+    _custom = (region, path) if path is not None else None
+    book.cache_clear()
+    book(region)
+
+
+@cache
+def book(region: str) -> tuple[CrisisService, ...]:
+    if _custom is not None and _custom[0] == region:
+        return load_services(region, _custom[1])
+    return load_services(region)
+
+
+def lines(tr: Translator, region: str, now: datetime,
+          extra: Iterable[CrisisService] = ()) -> str:
+    """'Bij direct gevaar: bel 112.' and then one line per service that answers now."""
+    services = services_open_at(book(region), now, extra)
+    out = [tr.gettext("Bij direct gevaar: bel 112.")]
+    others = [s for s in services if not s.is_emergency]
+    if others:
+        out.append(tr.gettext("Nu bereikbaar:"))
+        for service in others:
+            hours = "" if service.always_open else " " + tr.gettext("(nu open)")
+            out.append(f"☎️ {service.name(tr.language)}: {service.phone}{hours}")
+    return "\n".join(out)

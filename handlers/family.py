@@ -46,7 +46,7 @@ async def from_member(w: Work, who: Who, message: Message) -> None:
     else:
         stored.status = "held"
         stored.hold_until = decision.hold_until
-    routing_glue.answer_family(w, who, tr, family, decision, stored)
+    routing_glue.answer_family(w, who, tr, family, decision, stored, coaches)
     if decision.recipients and not decision.told_family:
         if receipt_due(member.last_receipt_at, w.now):
             member.last_receipt_at = w.now

@@ -139,7 +139,7 @@ async def _join_family(w: Work, who: Who, invite: Invite, language: str, name: s
             continue
         ctr = w.tr_for(staff=coach)
         who_text = f"{member.first_name} ({member.role})" if member.role else member.first_name
-        w.out.text(coach.chat_id, ctr.gettext("{member} doet nu mee in {alias}.").format(
+        w.out.text(coach.chat_id, ctr.gettext("{alias}: {member} doet nu mee.").format(
             member=who_text, alias=family.alias), purpose="notice")
 
 

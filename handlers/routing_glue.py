@@ -1,5 +1,5 @@
-"""Between storage and the routing decision: who gets a family message now, and what the
-family is told. (Availability windows and absences arrive in their own step.)"""
+"""Between storage and the routing decision (bot/domain/routing.py): who gets a family message
+now, and what the family is told."""
 
 from __future__ import annotations
 
@@ -7,25 +7,139 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain import availability
+from bot.domain.availability import Agreement, Policy, WindowSyntaxError, parse_windows
+from bot.domain.routing import Decision, Incoming, Reason, route
+from bot.domain.urgency import is_urgent
 from bot.i18n import Translator
+from handlers import crisis_text, texts
 from handlers.common import Who, Work
-from storage.models import Family, FamilyMessage, Staff
+from storage import repo
+from storage.models import Absence, Family, FamilyMessage, Staff
+
+DEFAULT_WINDOWS = "ma-vr 09:00-17:00"
 
 
 @dataclass
 class Delivery:
+    decision: Decision
     recipients: list[Staff]
-    hold_until: datetime | None = None
-    show_crisis: bool = False
     substitutes: list[tuple[Staff, Staff]] = field(default_factory=list)
     told_family: bool = False
+
+    @property
+    def hold_until(self) -> datetime | None:
+        return self.decision.hold_until
+
+
+def agreement_of(family: Family, coaches: Sequence[Staff]) -> Agreement:
+    """The family's own agreement, else its (first) coach's standard one."""
+    lead = coaches[0] if coaches else None
+    text = family.windows or (lead.windows if lead else None) or DEFAULT_WINDOWS
+    policy = family.policy or (lead.policy if lead else None) or Policy.CRISIS.value
+    try:
+        windows = parse_windows(text)
+    except WindowSyntaxError:  # stored text is validated on input; never strand a family
+        windows = parse_windows(DEFAULT_WINDOWS)
+    return Agreement(windows, family.timezone, family.region, family.open_on_holidays,
+                     Policy(policy))
+
+
+async def absences_of(session: AsyncSession, staff_ids: Sequence[int], now: datetime
+                      ) -> tuple[availability.Absence, ...]:
+    rows = (await session.scalars(select(Absence).where(
+        Absence.staff_id.in_(list(staff_ids)), Absence.ends_at > now))).all()
+    return tuple(availability.Absence(r.staff_id, r.starts_at, r.ends_at, r.substitute_id)
+                 for r in rows)
+
+
+async def coordinator_id(session: AsyncSession) -> int | None:
+    found = await repo.coordinators(session)
+    return found[0].id if found else None
+
+
+async def decide_at(session: AsyncSession, family: Family, coaches: Sequence[Staff],
+                    incoming: Incoming, now: datetime) -> Delivery:
+    ids = tuple(c.id for c in coaches)
+    if not ids:  # a family without an active coach: the coordinator takes it
+        lead = await coordinator_id(session)
+        ids = (lead,) if lead is not None else ()
+    if not ids:
+        raise LookupError("a family message with nobody to receive it")
+    decision = route(incoming, agreement_of(family, coaches), ids,
+                     await absences_of(session, ids, now), await coordinator_id(session),
+                     oncall_chat=False, now=now)
+    people = {s.id: s for s in coaches}
+    for person_id in decision.deliver_to:
+        if person_id not in people:
+            found = await repo.staff_by_id(session, person_id)
+            if found is not None:
+                people[person_id] = found
+    recipients = [people[i] for i in decision.deliver_to
+                  if i in people and people[i].chat_id is not None]
+    substitutes = [(people[a], people[b]) for a, b in decision.substitutes
+                   if a in people and b in people]
+    return Delivery(decision, recipients, substitutes)
 
 
 async def decide(w: Work, family: Family, coaches: Sequence[Staff], message: FamilyMessage,
                  language: str) -> Delivery:
-    return Delivery(recipients=[c for c in coaches if c.chat_id is not None])
+    message.urgent = bool(message.body) and is_urgent(message.body or "", language)
+    return await decide_at(w.session, family, coaches,
+                           Incoming(message.received_at, message.urgent), w.now)
 
 
-def answer_family(w: Work, who: Who, tr: Translator, family: Family, decision: Delivery,
-                  message: FamilyMessage) -> None:
-    return None
+def answer_family(w: Work, who: Who, tr: Translator, family: Family, delivery: Delivery,
+                  message: FamilyMessage, coaches: Sequence[Staff]) -> None:
+    """What the family reads back. Out of hours: when the coach will read it and whom to call,
+    once per quiet period (a burst at night gets one answer). Urgent: 112 at once, always."""
+    member = who.member
+    assert member is not None
+    decision = delivery.decision
+    crisis = crisis_text.lines(tr, family.region, w.now)
+    if decision.held:
+        already = member.notice_until is not None and member.notice_until == decision.hold_until
+        if already and not decision.urgent:
+            w.out.react(who.chat_id, message.telegram_message_id or 0)
+            delivery.told_family = True
+            return
+        member.notice_until = decision.hold_until
+        assert decision.hold_until is not None
+        coach = texts.coach_names(tr, coaches)
+        if decision.reason is Reason.NOBODY_PRESENT:
+            first = tr.gettext("{coach} is er nu niet.").format(coach=coach)
+        else:
+            first = tr.gettext("{coach} is nu niet bereikbaar.").format(coach=coach)
+        lines = [
+            first,
+            tr.gettext("Je bericht is bewaard. {coach} leest het {when}.").format(
+                coach=coach, when=tr.when(decision.hold_until, w.now)),
+            "",
+            tr.gettext("Kan het niet wachten?"),
+            crisis,
+        ]
+        w.answer(who, "\n".join(lines))
+        delivery.told_family = True
+        return
+    if delivery.substitutes:
+        absent = texts.names(tr, [a.display_name for a, _ in delivery.substitutes])
+        standin = texts.names(tr, [b.display_name for _, b in delivery.substitutes])
+        lines = [tr.gettext("{absent} is er nu niet. {standin} vervangt en leest je bericht "
+                            "✓").format(absent=absent, standin=standin)]
+        if decision.urgent:
+            lines += ["", crisis]
+        w.answer(who, "\n".join(lines))
+        delivery.told_family = True
+        return
+    if decision.urgent:
+        w.answer(who, "\n".join([
+            tr.gettext("Doorgestuurd naar {names} ✓").format(
+                names=texts.names(tr, [c.display_name for c in delivery.recipients])),
+            "",
+            tr.gettext("Ben je in gevaar of kan het niet wachten?"),
+            crisis,
+        ]))
+        delivery.told_family = True

@@ -3,12 +3,13 @@ only sealed, and only as long as the retention setting allows."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -98,6 +99,8 @@ class Member(Base):
     consent_language: Mapped[str] = mapped_column(String(8))
     last_receipt_at: Mapped[datetime | None]
     last_relay_at: Mapped[datetime | None]
+    # The out-of-hours answer was given for the quiet period ending then (one per period).
+    notice_until: Mapped[datetime | None]
     blocked_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
@@ -240,3 +243,56 @@ class AccessLog(Base):
     action: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime]
+
+
+class Appointment(Base):
+    """An *afspraak*: when, what, where, for which family (PRODUCT.md §2.4)."""
+
+    __tablename__ = "appointment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    starts_at: Mapped[datetime]
+    what: Mapped[str] = mapped_column(Sealed)
+    place: Mapped[str | None] = mapped_column(Sealed)
+    status: Mapped[str] = mapped_column(String(10), default="planned")  # planned | cancelled
+    response: Mapped[str | None] = mapped_column(String(10))  # coming | cannot
+    response_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ActionItem(Base):
+    """An *actiepunt*: something the family agreed to do, once or recurring."""
+
+    __tablename__ = "action_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    what: Mapped[str] = mapped_column(Sealed)
+    due_date: Mapped[date] = mapped_column(Date)  # the (next) due day
+    recurrence: Mapped[str] = mapped_column(String(10), default="none")
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | done | cancelled
+    done_at: Mapped[datetime | None]
+    help_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Reminder(Base):
+    """A planned family reminder. The database is the truth; rows are claimed when due."""
+
+    __tablename__ = "reminder"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("action_item.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    # planned | sent | dropped | cancelled
+    status: Mapped[str] = mapped_column(String(10), default="planned")
+    handled_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_reminder_due", "status", "due_at"),)

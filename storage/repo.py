@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    Absence,
     Family,
     FamilyCoach,
     FamilyMessage,
@@ -83,6 +84,22 @@ async def is_coach_of(session: AsyncSession, staff_id: int, family_id: int) -> b
     found = await session.scalar(select(func.count()).select_from(FamilyCoach).where(
         FamilyCoach.staff_id == staff_id, FamilyCoach.family_id == family_id))
     return bool(found)
+
+
+async def substitutes_for(session: AsyncSession, staff: Staff, family_id: int,
+                          now: datetime) -> bool:
+    """During an absence of one of the family's coaches, the named substitute (or, without one,
+    a coordinator) may act for that family; before and after it, not."""
+    query = (select(func.count()).select_from(Absence)
+             .join(FamilyCoach, FamilyCoach.staff_id == Absence.staff_id)
+             .where(FamilyCoach.family_id == family_id, Absence.starts_at <= now,
+                    Absence.ends_at > now))
+    if staff.is_coordinator:
+        query = query.where(or_(Absence.substitute_id == staff.id,
+                                Absence.substitute_id.is_(None)))
+    else:
+        query = query.where(Absence.substitute_id == staff.id)
+    return bool(await session.scalar(query))
 
 
 async def members_of(session: AsyncSession, family_id: int) -> Sequence[Member]:
