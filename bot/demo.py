@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import tempfile
 import textwrap
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -62,31 +63,42 @@ class Transcript:
             print(" " * 14 + "  ".join(f"[{b['text']}]" for b in message.buttons))
 
 
-async def settle(api: LocalBotApi, transcript: Transcript) -> None:
-    await api.idle(quiet=0.4, timeout=15)
+async def settle(api: LocalBotApi, transcript: Transcript, person: LocalUser | None = None,
+                 seen: int = 0, predicate: Callable[[ChatMessage], bool] | None = None
+                 ) -> ChatMessage | None:
+    """Wait for the bot's answer (to `person`, after their first `seen` messages), then for
+    quiet, and print what happened."""
+    found = None
+    if person is not None:
+        found = await person.wait_for(predicate or (lambda _: True), timeout=20, after=seen)
+    await api.idle(quiet=0.5, timeout=20)
     transcript.flush()
+    return found
 
 
 async def join(api: LocalBotApi, t: Transcript, person: LocalUser, token: str,
                language: str = "nl") -> None:
+    seen = len(person.inbox())
     person.send_text(f"/start {token}")
-    await settle(api, t)
-    person.press(LANGUAGE_NAMES[language])
-    await settle(api, t)
-    consent = next(m for m in reversed(person.inbox()) if m.buttons)
+    choice = await settle(api, t, person, seen, lambda m: bool(m.buttons))
+    seen = len(person.inbox())
+    person.press(LANGUAGE_NAMES[language], on=choice)
+    consent = await settle(api, t, person, seen, lambda m: bool(m.buttons))
+    assert consent is not None
     yes = next(b for b in consent.button_texts if b.startswith("✅"))
+    seen = len(person.inbox())
     person.press(yes, on=consent)
-    await settle(api, t)
+    await settle(api, t, person, seen)
 
 
 async def link_from(api: LocalBotApi, t: Transcript, person: LocalUser, command: str) -> str:
+    seen = len(person.inbox())
     person.send_text(command)
-    await settle(api, t)
-    for message in reversed(person.inbox()):
-        match = LINK.search(message.text)
-        if match:
-            return match.group(1)
-    raise RuntimeError("no invite link came back")
+    message = await settle(api, t, person, seen, lambda m: bool(LINK.search(m.text)))
+    match = LINK.search(message.text if message else "")
+    if not match:
+        raise RuntimeError("no invite link came back")
+    return match.group(1)
 
 
 async def run_demo(speed: float = 60.0) -> int:
@@ -130,22 +142,25 @@ async def run_demo(speed: float = 60.0) -> int:
         await join(api, transcript, marieke, family_token)
 
         transcript.note("The mother writes to her coach, and sends a photo of a letter.")
+        seen = len(sanne.inbox())
         marieke.send_text("Hallo Sanne, de brief van de woningbouw is gekomen. Wat moet ik doen?")
-        await settle(api, transcript)
+        await settle(api, transcript, sanne, seen)
+        seen = len(sanne.inbox())
         marieke.send_photo(caption="Deze brief")
-        await settle(api, transcript)
+        await settle(api, transcript, sanne, seen)
 
         transcript.note("The coach answers with Telegram's reply on the relayed message.")
         relayed = next(m for m in sanne.inbox() if "woningbouw" in m.text)
+        seen = len(marieke.inbox())
         sanne.send_text("Ik kom morgen om 14:00 langs, dan lezen we hem samen.",
                         reply_to=relayed)
-        await settle(api, transcript)
+        await settle(api, transcript, marieke, seen)
 
         transcript.note("A stranger writes to the bot: a friendly answer, nothing stored.")
         stranger = api.user("Onbekend")
         transcript.names[stranger.chat_id] = "a stranger"
         stranger.send_text("Hallo, kan ik hier iets vragen?")
-        await settle(api, transcript)
+        await settle(api, transcript, stranger, 0)
         print(f"\nDone: {len(api.calls)} Bot API calls, {len(api.messages)} messages.")
         return 0
     finally:

@@ -22,7 +22,7 @@ from telegram.ext import (
 
 from bot import outbox
 from bot.i18n import FAMILY_LANGUAGES, LANGUAGE_NAMES, STAFF_LANGUAGES, translator
-from handlers import coach, coordinator, family, menus, onboarding, texts
+from handlers import availability_cmds, coach, coordinator, family, menus, onboarding, texts
 from handlers.common import Context, Who, Work, services, work
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,18 @@ async def _duo(w: Work, who: Who, args: str, message: Message) -> None:
     await coach.duo(w, who, args)
 
 
+async def _reachable(w: Work, who: Who, args: str, message: Message) -> None:
+    await availability_cmds.reachable(w, who)
+
+
+async def _hours(w: Work, who: Who, args: str, message: Message) -> None:
+    await availability_cmds.hours(w, who, args)
+
+
+async def _away(w: Work, who: Who, args: str, message: Message) -> None:
+    await availability_cmds.away(w, who, args)
+
+
 async def _invite_coach(w: Work, who: Who, args: str, message: Message) -> None:
     await coordinator.invite_coach(w, who)
 
@@ -132,6 +144,9 @@ COMMAND_ACTIONS: dict[str, tuple[set[str], Action]] = {
     "schrijf": ({"coach"}, _write),
     "gezinnen": ({"coach"}, _families),
     "duo": ({"coach"}, _duo),
+    "bereikbaar": ({"member"}, _reachable),
+    "bereikbaarheid": ({"coach"}, _hours),
+    "afwezig": ({"coach"}, _away),
     "coachuitnodigen": ({"coordinator"}, _invite_coach),
 }
 

@@ -1,0 +1,283 @@
+"""PRODUCT.md §2.3 commands: /bereikbaar (family), /bereikbaarheid and /afwezig (coach)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+
+from bot.domain import availability
+from bot.domain.availability import (
+    MIDNIGHT,
+    Agreement,
+    Policy,
+    WindowSyntaxError,
+    absence_for_days,
+    format_windows,
+    is_open,
+    next_opening,
+    parse_windows,
+    windows_to_text,
+)
+from bot.domain.when import WhenError, parse_day
+from bot.i18n import N_, Translator
+from handlers import crisis_text, texts
+from handlers.coach import fields, resolve_family
+from handlers.common import Who, Work
+from handlers.routing_glue import absences_of, agreement_of
+from storage import repo
+from storage.models import Absence, Family, FamilyMessage, Staff
+
+POLICY_WORDS = {
+    "crisis": Policy.CRISIS, "oncall": Policy.ONCALL, "dienst": Policy.ONCALL,
+    "always": Policy.ALWAYS, "altijd": Policy.ALWAYS, "toujours": Policy.ALWAYS,
+    "save": Policy.SAVE, "bewaren": Policy.SAVE, "bewaar": Policy.SAVE,
+}
+POLICY_NAMES = {
+    Policy.CRISIS: N_("buiten de tijden: bewaren en crisisnummers tonen"),
+    Policy.ONCALL: N_("buiten de tijden: bewaren, crisisnummers en de crisisdienst"),
+    Policy.ALWAYS: N_("altijd bereikbaar voor dit gezin"),
+    Policy.SAVE: N_("buiten de tijden: bewaren tot het volgende bezoek"),
+}
+WINDOW_PROBLEMS = {
+    "empty": N_("Ik zie geen tijden."),
+    "unknown_day": N_("Ik ken de dag '{fragment}' niet."),
+    "bad_time": N_("'{fragment}' is geen tijd die ik kan lezen."),
+    "end_before_start": N_("'{fragment}': het einde ligt voor het begin."),
+    "missing_days": N_("Zet de dagen voor de tijden, zoals: ma-vr 09:00-17:00"),
+    "missing_time": N_("Zet tijden achter de dagen, zoals: ma-vr 09:00-17:00"),
+    "syntax": N_("Ik kan '{fragment}' niet lezen."),
+}
+
+
+def render_windows(tr: Translator, windows: Sequence[availability.Window]) -> list[str]:
+    """'ma t/m vr: 09:00–17:00' in the reader's language (Babel day names)."""
+    names = tr.locale.days["format"]["abbreviated"]
+    lines = []
+    for group in format_windows(windows):
+        days = ", ".join(
+            f"{names[first]} – {names[last]}" if last - first >= 2
+            else ", ".join(names[d] for d in range(first, last + 1))
+            for first, last in group.runs)
+        spans = ", ".join(
+            f"{tr.time(start)}–{'24:00' if end == MIDNIGHT else tr.time(end)}"
+            for start, end in group.spans)
+        lines.append(f"{days}: {spans}")
+    return lines or [tr.gettext("geen vaste tijden")]
+
+
+# /bereikbaar -----------------------------------------------------------------------------------
+async def reachable(w: Work, who: Who) -> None:
+    """For the family, in plain words: now or when, this week's times, whom to call."""
+    family = who.family
+    assert family is not None
+    tr = w.tr(who)
+    coaches = await repo.coaches_of(w.session, family.id)
+    agreement = agreement_of(family, coaches)
+    coach = texts.coach_names(tr, coaches)
+    absences = await absences_of(w.session, [c.id for c in coaches], w.now)
+    lines = []
+    away = [a for a in absences if a.covers(w.now)]
+    if away and len(away) == len({c.id for c in coaches}):
+        until = max(a.end for a in away)
+        subs = [await repo.staff_by_id(w.session, a.substitute_id) for a in away
+                if a.substitute_id is not None]
+        lines.append(tr.gettext("{coach} is afwezig tot {when}.").format(
+            coach=coach, when=tr.day(until)))
+        standin = texts.names(tr, [s.display_name for s in subs if s is not None])
+        lines.append(tr.gettext("{standin} vervangt en leest je berichten.").format(
+            standin=standin) if standin else tr.gettext(
+            "De coördinator leest je berichten zolang."))
+    elif is_open(agreement, w.now) or agreement.policy is Policy.ALWAYS:
+        lines.append(tr.gettext("{coach} is nu bereikbaar.").format(coach=coach))
+    else:
+        opening = next_opening(agreement, w.now)
+        lines.append(tr.gettext("{coach} is nu niet bereikbaar.").format(coach=coach))
+        if opening is not None:
+            lines.append(tr.gettext("{coach} leest je bericht {when}.").format(
+                coach=coach, when=tr.when(opening, w.now)))
+    lines += ["", tr.gettext("Vaste tijden:"), *render_windows(tr, agreement.windows)]
+    if not agreement.open_on_holidays:
+        lines.append(tr.gettext("Niet op feestdagen."))
+    lines += ["", tr.gettext("Kan het niet wachten?"), crisis_text.lines(tr, family.region, w.now)]
+    w.answer(who, "\n".join(lines))
+
+
+# /bereikbaarheid --------------------------------------------------------------------------------
+def _read_windows(tr: Translator, text: str) -> tuple[availability.Window, ...] | str:
+    try:
+        return parse_windows(text, tr.language)
+    except WindowSyntaxError as error:
+        problem = tr.gettext(WINDOW_PROBLEMS[error.reason_code]).format(fragment=error.fragment)
+        return problem + "\n" + tr.gettext("Bijvoorbeeld: ma-vr 09:00-17:00 of ma,di,do "
+                                           "08:30-16:30")
+
+
+def _describe(tr: Translator, agreement: Agreement) -> list[str]:
+    return [*render_windows(tr, agreement.windows), tr.gettext(POLICY_NAMES[agreement.policy])]
+
+
+async def hours(w: Work, who: Who, text: str) -> None:
+    staff = who.staff
+    assert staff is not None
+    tr = w.tr(who)
+    parts = [p for p in fields(text) if p] if text.strip() else []
+    if not parts:
+        await _show_hours(w, who, tr, staff)
+        return
+    windows = _read_windows(tr, parts[0])
+    if not isinstance(windows, str):
+        # `/bereikbaarheid ma-vr 09:00-17:00 [| beleid]`: the coach's own standard agreement.
+        policy = POLICY_WORDS.get(parts[1].casefold()) if len(parts) > 1 else None
+        staff.windows = windows_to_text(windows)
+        if policy is not None:
+            staff.policy = policy.value
+        families = await repo.families_of_coach(w.session, staff.id)
+        await _replan(w, [f for f in families if f.windows is None])
+        w.answer(who, "\n".join([tr.gettext("Je standaard bereikbaarheid is nu:"),
+                                 *render_windows(tr, windows)]))
+        for fam in families:
+            if fam.windows is None:
+                await _tell_family(w, fam)
+        return
+    family = await resolve_family(w, who, tr, parts[0], "noop")
+    if family is None:
+        return
+    if len(parts) == 1:
+        coaches = await repo.coaches_of(w.session, family.id)
+        own = tr.gettext("eigen afspraak") if family.windows else tr.gettext(
+            "jouw standaard")
+        w.answer(who, "\n".join([f"{family.alias} ({own}):",
+                                 *_describe(tr, agreement_of(family, coaches))]))
+        return
+    rest = parts[1:]
+    if rest[0].casefold() in ("standaard", "default", "défaut"):
+        family.windows, family.policy = None, None
+    else:
+        policy = POLICY_WORDS.get(rest[0].casefold())
+        if policy is None:
+            windows = _read_windows(tr, rest[0])
+            if isinstance(windows, str):
+                w.answer(who, windows)
+                return
+            family.windows = windows_to_text(windows)
+            policy = POLICY_WORDS.get(rest[1].casefold()) if len(rest) > 1 else None
+        if policy is not None:
+            family.policy = policy.value
+    await _replan(w, [family])
+    coaches = await repo.coaches_of(w.session, family.id)
+    w.answer(who, "\n".join([tr.gettext("Bereikbaarheid voor {alias}:").format(
+        alias=family.alias), *_describe(tr, agreement_of(family, coaches))]))
+    await _tell_family(w, family)
+
+
+async def _show_hours(w: Work, who: Who, tr: Translator, staff: Staff) -> None:
+    own = parse_windows(staff.windows)
+    lines = [tr.gettext("Je standaard bereikbaarheid:"), *render_windows(tr, own), ""]
+    for family in await repo.families_of_coach(w.session, staff.id):
+        if family.windows or family.policy:
+            coaches = await repo.coaches_of(w.session, family.id)
+            lines.append(f"{family.alias}: " + "; ".join(
+                _describe(tr, agreement_of(family, coaches))))
+    lines.append(tr.gettext("Aanpassen: /bereikbaarheid ma-vr 09:00-17:00, of voor één gezin: "
+                            "/bereikbaarheid Gezin J. | ma,di,do 08:30-16:30 | crisis"))
+    w.answer(who, "\n".join(lines))
+
+
+async def _replan(w: Work, families: Sequence[Family]) -> None:
+    """Held messages wait for the first opening of the *new* agreement."""
+    for family in families:
+        coaches = await repo.coaches_of(w.session, family.id)
+        opening = next_opening(agreement_of(family, coaches), w.now) or w.now
+        await w.session.execute(
+            update(FamilyMessage).where(FamilyMessage.family_id == family.id,
+                                        FamilyMessage.status == "held")
+            .values(hold_until=opening))
+
+
+async def _tell_family(w: Work, family: Family) -> None:
+    """Nothing behind the family's back: they hear when their coach's times change."""
+    coaches = await repo.coaches_of(w.session, family.id)
+    agreement = agreement_of(family, coaches)
+    for member in await repo.members_of(w.session, family.id):
+        mtr = w.tr_for(member=member, family=family)
+        w.out.text(member.chat_id, "\n".join([
+            mtr.gettext("De tijden van {coach} zijn veranderd:").format(
+                coach=texts.coach_names(mtr, coaches)),
+            *render_windows(mtr, agreement.windows)]), purpose="notice")
+
+
+# /afwezig ---------------------------------------------------------------------------------------
+async def away(w: Work, who: Who, text: str) -> None:
+    staff = who.staff
+    assert staff is not None
+    tr = w.tr(who)
+    parts = fields(text) if text.strip() else []
+    if not parts or not parts[0]:
+        await _show_away(w, who, tr, staff)
+        return
+    if parts[0].casefold() in ("uit", "geen", "stop", "off", "none"):
+        await w.session.execute(delete(Absence).where(Absence.staff_id == staff.id,
+                                                      Absence.ends_at > w.now,
+                                                      Absence.starts_at > w.now))
+        await w.session.execute(update(Absence).where(
+            Absence.staff_id == staff.id, Absence.starts_at <= w.now, Absence.ends_at > w.now)
+            .values(ends_at=w.now))
+        w.answer(who, tr.gettext("Je afwezigheid is gestopt. Berichten komen weer bij jou."))
+        return
+    zone = tr.zone
+    days = parts[0].replace(" t/m ", " ").replace(" tot ", " ").split()
+    first = parse_day(days[0], w.now, zone) if days else WhenError("empty", "")
+    last = parse_day(days[-1], w.now, zone) if days else first
+    if isinstance(first, WhenError) or isinstance(last, WhenError) or last < first:
+        w.answer(who, tr.gettext("Ik kan die data niet lezen. Bijvoorbeeld: /afwezig 24-12 2-1 "
+                                 "| Pieter"))
+        return
+    substitute: Staff | None = None
+    if len(parts) > 1 and parts[1] and parts[1].casefold() not in (
+            "coördinator", "coordinator", "coordinateur"):
+        found = [c for c in await repo.coaches_named(w.session, parts[1]) if c.id != staff.id]
+        if len(found) != 1:
+            w.answer(who, tr.gettext("Ik vind niet precies één coach met die naam. Zonder naam "
+                                     "vervangt de coördinator."))
+            return
+        substitute = found[0]
+    span = absence_for_days(staff.id, first, last, zone,
+                            substitute.id if substitute else None)
+    w.session.add(Absence(staff_id=staff.id, starts_at=span.start, ends_at=span.end,
+                          substitute_id=span.substitute_id, created_at=w.now))
+    standin = substitute.display_name if substitute else tr.gettext("de coördinator")
+    w.answer(who, tr.gettext("Afwezig van {first} tot en met {last}. {standin} vervangt.").format(
+        first=tr.day(first), last=tr.day(last), standin=standin))
+    families = await repo.families_of_coach(w.session, staff.id)
+    receivers = [substitute] if substitute else list(await repo.coordinators(w.session))
+    for receiver in receivers:
+        if receiver is None or receiver.chat_id is None:
+            continue
+        rtr = w.tr_for(staff=receiver)
+        w.out.text(receiver.chat_id, rtr.gettext(
+            "{coach} is afwezig van {first} tot en met {last}. Jij vervangt voor: {families}."
+        ).format(coach=staff.display_name, first=rtr.day(first), last=rtr.day(last),
+                 families=", ".join(f.alias for f in families) or "-"), purpose="notice")
+
+
+async def _show_away(w: Work, who: Who, tr: Translator, staff: Staff) -> None:
+    rows = (await w.session.scalars(select(Absence).where(
+        Absence.staff_id == staff.id, Absence.ends_at > w.now).order_by(Absence.starts_at))).all()
+    lines = []
+    for row in rows:
+        sub = await repo.staff_by_id(w.session, row.substitute_id) if row.substitute_id else None
+        lines.append(tr.gettext("Afwezig {first} – {last}, vervanger: {standin}").format(
+            first=tr.day(row.starts_at), last=tr.day(_last_day(row.ends_at, tr)),
+            standin=sub.display_name if sub else tr.gettext("de coördinator")))
+    lines.append(tr.gettext("Nieuwe afwezigheid: /afwezig 24-12 2-1 | Pieter. Stoppen: "
+                            "/afwezig uit"))
+    w.answer(who, "\n".join(lines))
+
+
+def _last_day(end: datetime, tr: Translator) -> datetime:
+    """Absences end at local midnight after their last day."""
+    from datetime import timedelta
+
+    return tr.local(end) - timedelta(seconds=1)
