@@ -25,6 +25,7 @@ async def mark_blocked(session: AsyncSession, chat_id: int, now: datetime) -> No
 
 def install(dispatcher: Dispatcher, services: Services) -> None:
     from handlers.digest import release_held
+    from handlers.reminders import ReminderSender
 
     dispatcher.on_blocked = mark_blocked
-    dispatcher.planners = [release_held]
+    dispatcher.planners = [release_held, ReminderSender(services.signer)]

@@ -228,6 +228,7 @@ async def send_chosen(w: Work, who: Who, family_id: int, message: Message | None
         copy_to_members(w.out, who.staff, family, [member], who.chat_id, message_id, "copy",
                         None)
     await repo.mark_answered(w.session, family.id, w.now)
+    family.last_contact_at = w.now
     w.out.edit_text(who.chat_id, question_id, tr.gettext("Verstuurd naar {alias} ✓").format(
         alias=family.alias))
 
@@ -238,6 +239,7 @@ async def _deliver(w: Work, who: Who, staff: Staff, family: Family, members: lis
         return
     copy_to_members(w.out, staff, family, members, who.chat_id, message.message_id, kind, body)
     await repo.mark_answered(w.session, family.id, w.now)
+    family.last_contact_at = w.now
     w.out.react(who.chat_id, message.message_id, "👌")
 
 

@@ -38,6 +38,7 @@ async def from_member(w: Work, who: Who, message: Message) -> None:
     decision = await routing_glue.decide(w, family, coaches, stored, language=member.language)
     silent = silent_copy(member.last_relay_at, w.now)
     member.last_relay_at = w.now
+    family.last_contact_at = w.now
     if decision.recipients:
         stored.delivered_at = w.now
         flag = "🆘 " if stored.urgent else ""

@@ -31,8 +31,13 @@ def copy_to_coach(out: Outgoing, coach: Staff, family: Family, member: Member | 
     header = flag + header_line(family.alias, first_name, role, tr.time(message.received_at))
     link = Link(family.id, member.id if member else None, message.id)
     gone = tr.gettext("(Dit bericht is niet meer beschikbaar.)")
-    if message.kind == "text":
-        for piece in with_header(header, message.body or ""):
+    if message.kind in ("text", "signal"):
+        body = message.body or ""
+        if message.kind == "signal":
+            from handlers import signals
+
+            body = signals.render(tr, body)
+        for piece in with_header(header, body):
             out.text(coach.chat_id, piece.text, bold_units=piece.bold_units, silent=silent,
                      link=link, due_at=due_at, purpose=purpose)
         return

@@ -22,7 +22,17 @@ from telegram.ext import (
 
 from bot import outbox
 from bot.i18n import FAMILY_LANGUAGES, LANGUAGE_NAMES, STAFF_LANGUAGES, translator
-from handlers import availability_cmds, coach, coordinator, family, menus, onboarding, texts
+from handlers import (
+    agenda,
+    appointments,
+    availability_cmds,
+    coach,
+    coordinator,
+    family,
+    menus,
+    onboarding,
+    texts,
+)
 from handlers.common import Context, Who, Work, services, work
 
 log = logging.getLogger(__name__)
@@ -113,7 +123,27 @@ async def _write(w: Work, who: Who, args: str, message: Message) -> None:
 
 
 async def _families(w: Work, who: Who, args: str, message: Message) -> None:
-    await coach.families(w, who)
+    await agenda.families(w, who)
+
+
+async def _appointment(w: Work, who: Who, args: str, message: Message) -> None:
+    await appointments.appointment(w, who, args)
+
+
+async def _agreement(w: Work, who: Who, args: str, message: Message) -> None:
+    await appointments.agreement(w, who, args)
+
+
+async def _appointments(w: Work, who: Who, args: str, message: Message) -> None:
+    await appointments.family_overview(w, who)
+
+
+async def _pause(w: Work, who: Who, args: str, message: Message) -> None:
+    await appointments.pause(w, who, args)
+
+
+async def _agenda(w: Work, who: Who, args: str, message: Message) -> None:
+    await agenda.show(w, who, args)
 
 
 async def _duo(w: Work, who: Who, args: str, message: Message) -> None:
@@ -145,6 +175,11 @@ COMMAND_ACTIONS: dict[str, tuple[set[str], Action]] = {
     "gezinnen": ({"coach"}, _families),
     "duo": ({"coach"}, _duo),
     "bereikbaar": ({"member"}, _reachable),
+    "afspraken": ({"member"}, _appointments),
+    "pauze": ({"member", "coach"}, _pause),
+    "afspraak": ({"coach"}, _appointment),
+    "actie": ({"coach"}, _agreement),
+    "agenda": ({"coach"}, _agenda),
     "bereikbaarheid": ({"coach"}, _hours),
     "afwezig": ({"coach"}, _away),
     "coachuitnodigen": ({"coordinator"}, _invite_coach),
@@ -169,9 +204,25 @@ async def on_message(update: Update, context: Context) -> None:
         if who.is_member:
             await family.from_member(w, who, message)
         elif who.staff is not None:
+            if message.text and await _continue_step(w, who, message.text):
+                return
             await coach.from_coach(w, who, message)
         else:
             texts.stranger(w, who, tr)
+
+
+STEP_ACTIONS = ("appt_when", "appt_what", "act_due", "act_what")
+
+
+async def _continue_step(w: Work, who: Who, text: str) -> bool:
+    """A typed answer to a step-by-step question (when? what?)."""
+    from storage import repo
+
+    pending = await repo.pending(w.session, who.chat_id, w.now)
+    if pending is None or pending.action not in STEP_ACTIONS:
+        return False
+    await repo.clear_pending(w.session, who.chat_id)
+    return await appointments.continue_step(w, who, pending.action, dict(pending.data), text)
 
 
 # Buttons ---------------------------------------------------------------------------------------
@@ -206,6 +257,20 @@ async def on_button(update: Update, context: Context) -> None:
         elif action == "inv" and args:
             w.out.remove_buttons(who.chat_id, message_id)
             await coach.invite_for(w, who, int(args[0]))
+        elif action == "apf" and args:
+            w.out.remove_buttons(who.chat_id, message_id)
+            await appointments.appointment_for(w, who, int(args[0]))
+        elif action == "acf" and args:
+            w.out.remove_buttons(who.chat_id, message_id)
+            await appointments.agreement_for(w, who, int(args[0]))
+        elif action in ("apok", "apno"):
+            await appointments.confirm(w, who, message_id, yes=action == "apok")
+        elif action == "apmv" and args:
+            await appointments.move(w, who, int(args[0]), message_id)
+        elif action == "apcx" and args:
+            await appointments.cancel(w, who, int(args[0]), message_id)
+        elif action == "rsp" and len(args) == 3:
+            await appointments.respond(w, who, args[0], int(args[1]), args[2], message_id)
         else:
             w.out.remove_buttons(who.chat_id, message_id)
 

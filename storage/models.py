@@ -71,6 +71,12 @@ class Family(Base):
     paused_until: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # Agreed contact intensity and afstemgesprek frequency (bot/domain/agenda.py Frequency).
+    contact_frequency: Mapped[str | None] = mapped_column(String(12))
+    review_frequency: Mapped[str] = mapped_column(String(12), default="never",
+                                                  server_default="never")
+    last_review_at: Mapped[datetime | None]
+    last_contact_at: Mapped[datetime | None]
 
 
 class FamilyCoach(Base):

@@ -1,0 +1,182 @@
+"""The coach's agenda (PRODUCT.md §2.5), built from a snapshot by one pure function.
+
+The caller loads the snapshot with a fixed number of queries whatever the caseload; this module
+decides what deserves the coach's attention today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class Frequency(StrEnum):
+    """Agreed contact intensity and *afstemgesprek* frequency."""
+
+    NEVER = "never"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    BIWEEKLY = "biweekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    HALFYEARLY = "halfyearly"
+
+
+INTERVALS = {
+    Frequency.DAILY: timedelta(days=1),
+    Frequency.WEEKLY: timedelta(days=7),
+    Frequency.BIWEEKLY: timedelta(days=14),
+    Frequency.MONTHLY: timedelta(days=30),
+    Frequency.QUARTERLY: timedelta(days=91),
+    Frequency.HALFYEARLY: timedelta(days=182),
+}
+CONTACT_FREQUENCIES = (Frequency.DAILY, Frequency.WEEKLY, Frequency.BIWEEKLY, Frequency.MONTHLY)
+REVIEW_FREQUENCIES = (Frequency.NEVER, Frequency.MONTHLY, Frequency.QUARTERLY,
+                      Frequency.HALFYEARLY)
+
+
+@dataclass(frozen=True)
+class FamilyState:
+    family_id: int
+    alias: str
+    paused: bool = False
+    contact: Frequency | None = None
+    last_contact: datetime | None = None
+    since: datetime | None = None  # when the coaching started (no contact yet counts from here)
+    review: Frequency = Frequency.NEVER
+    last_review: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AppointmentEntry:
+    family_id: int
+    alias: str
+    at: datetime
+    what: str
+    place: str | None = None
+    response: str | None = None
+
+
+@dataclass(frozen=True)
+class DueItem:
+    family_id: int
+    alias: str
+    what: str
+    due: date
+
+
+@dataclass(frozen=True)
+class Signal:
+    family_id: int
+    alias: str
+    kind: str  # cannot | help
+    what: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Held:
+    family_id: int
+    alias: str
+    count: int
+    urgent: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    now: datetime
+    today: date  # the coach's local day
+    zone: str = "Europe/Amsterdam"  # the coach's zone: which appointments are "today"
+    families: tuple[FamilyState, ...] = ()
+    appointments: tuple[AppointmentEntry, ...] = ()  # today's, and the next days' for context
+    items: tuple[DueItem, ...] = ()  # open agreements
+    signals: tuple[Signal, ...] = ()  # lukt niet / hulp nodig not yet followed up
+    held: tuple[Held, ...] = ()
+    absence: tuple[datetime, datetime] | None = None  # the coach's next or current absence
+
+
+@dataclass(frozen=True)
+class Overdue:
+    family_id: int
+    alias: str
+    days: int
+    frequency: Frequency
+
+
+@dataclass(frozen=True)
+class Agenda:
+    appointments: tuple[AppointmentEntry, ...] = ()
+    held: tuple[Held, ...] = ()
+    due: tuple[DueItem, ...] = ()
+    overdue: tuple[DueItem, ...] = ()
+    signals: tuple[Signal, ...] = ()
+    contact_due: tuple[Overdue, ...] = ()
+    reviews_due: tuple[Overdue, ...] = ()
+    absence: tuple[datetime, datetime] | None = None
+    paused: tuple[str, ...] = field(default=())
+
+    @property
+    def empty(self) -> bool:
+        return not (self.appointments or self.held or self.due or self.overdue or self.signals
+                    or self.contact_due or self.reviews_due or self.absence)
+
+
+ABSENCE_LOOKAHEAD = timedelta(days=14)
+
+
+def _overdue(last: datetime | None, since: datetime | None, frequency: Frequency,
+             now: datetime) -> int | None:
+    """Days without contact when more than the agreed interval has passed, else None."""
+    interval = INTERVALS.get(frequency)
+    reference = last or since
+    if interval is None or reference is None:
+        return None
+    gap = now - reference
+    return gap.days if gap >= interval else None
+
+
+def build_agenda(snapshot: Snapshot) -> Agenda:
+    """What the coach should see today. Paused families raise nothing (a *rustpauze* is never
+    escalated); families are listed in alias order within each part."""
+    paused = {f.family_id for f in snapshot.families if f.paused}
+    zone = ZoneInfo(snapshot.zone)
+    today = tuple(sorted(
+        (a for a in snapshot.appointments if a.at.astimezone(zone).date() == snapshot.today),
+        key=lambda a: a.at))
+    due = tuple(sorted((i for i in snapshot.items
+                        if i.due == snapshot.today and i.family_id not in paused),
+                       key=lambda i: i.alias))
+    overdue = tuple(sorted((i for i in snapshot.items
+                            if i.due < snapshot.today and i.family_id not in paused),
+                           key=lambda i: (i.due, i.alias)))
+    contact = []
+    reviews = []
+    for family in sorted(snapshot.families, key=lambda f: f.alias):
+        if family.paused:
+            continue
+        if family.contact is not None:
+            days = _overdue(family.last_contact, family.since, family.contact, snapshot.now)
+            if days is not None:
+                contact.append(Overdue(family.family_id, family.alias, days, family.contact))
+        if family.review is not Frequency.NEVER:
+            days = _overdue(family.last_review, family.since, family.review, snapshot.now)
+            if days is not None:
+                reviews.append(Overdue(family.family_id, family.alias, days, family.review))
+    absence = snapshot.absence
+    if absence is not None and not (absence[0] <= snapshot.now + ABSENCE_LOOKAHEAD
+                                    and absence[1] > snapshot.now):
+        absence = None
+    return Agenda(
+        appointments=today,
+        held=tuple(sorted(snapshot.held, key=lambda h: h.alias)),
+        due=due,
+        overdue=overdue,
+        signals=tuple(sorted(snapshot.signals, key=lambda s: s.at)),
+        contact_due=tuple(contact),
+        reviews_due=tuple(reviews),
+        absence=absence,
+        paused=tuple(sorted(f.alias for f in snapshot.families if f.paused)),
+    )
+

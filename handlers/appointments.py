@@ -1,0 +1,475 @@
+"""PRODUCT.md §2.4: appointments (*afspraken*) and agreements (*actiepunten*).
+
+Coaches add them in one line or step by step; the bot repeats what it understood and asks to
+confirm. Confirming stores the item and plans its reminders in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+
+from bot import outbox
+from bot.domain.recurrence import Recurrence, first_occurrence, parse_recurrence
+from bot.domain.reminder_plan import (
+    pause_until,
+    plan_agreement_reminders,
+    plan_appointment_reminders,
+)
+from bot.domain.when import WhenError, parse_day, parse_when
+from bot.i18n import N_, Translator
+from handlers import signals, texts
+from handlers.coach import authorized_family, fields, resolve_family
+from handlers.common import Who, Work
+from storage import repo
+from storage.models import ActionItem, Appointment, Family, Reminder
+
+STEP_WINDOW = timedelta(minutes=30)
+WHAT_MAX = 200
+WHEN_EXAMPLES = {
+    "when.appointment": N_("Bijvoorbeeld: morgen 14:00, vrijdag 10u30, 27/11 9u of over 2 uur."),
+    "when.add_time": N_("Zet er een tijd bij, bijvoorbeeld: donderdag 14:00."),
+    "when.day": N_("Bijvoorbeeld: vrijdag, 27/11, morgen of elke week."),
+}
+WHEN_PROBLEMS = {
+    "past": N_("Dat moment is al voorbij."),
+    "too_far": N_("Dat is meer dan twee jaar vooruit."),
+    "invalid_date": N_("Die datum bestaat niet."),
+    "invalid_time": N_("Die tijd bestaat niet."),
+    "no_time": N_("Er staat geen tijd bij."),
+    "weekday_mismatch": N_("De dag en de datum passen niet bij elkaar."),
+}
+RECURRENCE_NAMES = {
+    Recurrence.WEEKLY: N_("elke week"),
+    Recurrence.BIWEEKLY: N_("om de twee weken"),
+    Recurrence.MONTHLY: N_("elke maand"),
+}
+
+
+def when_help(tr: Translator, error: WhenError) -> str:
+    problem = WHEN_PROBLEMS.get(error.reason)
+    first = tr.gettext(problem) if problem else tr.gettext("Ik kan die datum niet lezen.")
+    example = WHEN_EXAMPLES.get(error.example_key, WHEN_EXAMPLES["when.appointment"])
+    return f"{first} {tr.gettext(example)}"
+
+
+def describe_appointment(tr: Translator, appt_at: datetime, what: str, place: str | None,
+                         now: datetime) -> str:
+    text = f"{what}, {tr.when(appt_at, now)}"
+    if place:
+        text += "\n" + tr.gettext("Plaats: {place}").format(place=place)
+    return text
+
+
+# /afspraak ------------------------------------------------------------------------------------
+async def appointment(w: Work, who: Who, text: str) -> None:
+    tr = w.tr(who)
+    parts = fields(text) if text.strip() else []
+    family = await resolve_family(w, who, tr, parts[0] if parts else "", "apf")
+    if family is None:
+        return
+    if len(parts) == 1:
+        await _list_appointments(w, who, tr, family)
+        return
+    await _appointment_steps(w, who, tr, family, parts[1:])
+
+
+async def appointment_for(w: Work, who: Who, family_id: int) -> None:
+    """A family was picked with a button: continue step by step."""
+    family = await authorized_family(w, who, family_id)
+    if family is not None:
+        await _appointment_steps(w, who, w.tr(who), family, [])
+
+
+async def _appointment_steps(w: Work, who: Who, tr: Translator, family: Family,
+                             parts: list[str]) -> None:
+    when_text = parts[0] if parts else ""
+    what = parts[1][:WHAT_MAX] if len(parts) > 1 else ""
+    place = parts[2][:WHAT_MAX] if len(parts) > 2 and parts[2] else None
+    if not when_text:
+        await repo.set_pending(w.session, who.chat_id, "appt_when", {"family_id": family.id},
+                               w.now + STEP_WINDOW)
+        w.answer(who, tr.gettext("Wanneer is de afspraak met {alias}? {example}").format(
+            alias=family.alias, example=tr.gettext(WHEN_EXAMPLES["when.appointment"])))
+        return
+    parsed = parse_when(when_text, w.now, family.timezone)
+    if isinstance(parsed, WhenError):
+        await repo.set_pending(w.session, who.chat_id, "appt_when", {
+            "family_id": family.id, "what": what, "place": place}, w.now + STEP_WINDOW)
+        w.answer(who, when_help(tr, parsed) + "\n" + tr.gettext("Probeer het nog eens:"))
+        return
+    if not what:
+        await repo.set_pending(w.session, who.chat_id, "appt_what", {
+            "family_id": family.id, "at": parsed.at.isoformat()}, w.now + STEP_WINDOW)
+        w.answer(who, tr.gettext("Wat is de afspraak? Bijvoorbeeld: huisbezoek, of gesprek "
+                                 "met school."))
+        return
+    await _confirm_appointment(w, who, tr, family, parsed.at, what, place)
+
+
+async def _confirm_appointment(w: Work, who: Who, tr: Translator, family: Family,
+                               at: datetime, what: str, place: str | None,
+                               move_id: int | None = None) -> None:
+    data: dict[str, object] = {"family_id": family.id, "at": at.isoformat(), "what": what,
+                               "place": place, "move": move_id}
+    await repo.set_pending(w.session, who.chat_id, "appt_confirm", data, w.now + STEP_WINDOW)
+    local = tr.local(at)
+    check = tr.gettext("Klopt dit?") + "\n" + f"{family.alias}: " + describe_appointment(
+        tr, at, what, place, w.now) + f"\n({tr.day(local)}, {tr.time(local)})"
+    w.answer(who, check, keyboard=outbox.keyboard([
+        [(tr.gettext("✅ Klopt, opslaan"), w.sign(who.chat_id, "apok"))],
+        [(tr.gettext("Annuleren"), w.sign(who.chat_id, "apno"))]]))
+
+
+async def continue_step(w: Work, who: Who, action: str, data: dict[str, object],
+                        text: str) -> bool:
+    """The next typed line of a step-by-step command. True when it was consumed."""
+    tr = w.tr(who)
+    family_id = int(str(data.get("family_id", 0)))
+    family = await authorized_family(w, who, family_id)
+    if family is None:
+        return False
+    if action == "appt_when":
+        what = str(data.get("what") or "")
+        place = data.get("place")
+        move = data.get("move")
+        parsed = parse_when(text, w.now, family.timezone)
+        if isinstance(parsed, WhenError):
+            w.answer(who, when_help(tr, parsed) + "\n" + tr.gettext("Probeer het nog eens:"))
+            await repo.set_pending(w.session, who.chat_id, action, data, w.now + STEP_WINDOW)
+            return True
+        if move is not None:
+            await _confirm_appointment(w, who, tr, family, parsed.at, what,
+                                       str(place) if place else None, int(str(move)))
+            return True
+        await _appointment_steps(w, who, tr, family,
+                                 [text, what, str(place) if place else ""])
+        return True
+    if action == "appt_what":
+        at = datetime.fromisoformat(str(data["at"]))
+        await _confirm_appointment(w, who, tr, family, at, text.strip()[:WHAT_MAX], None)
+        return True
+    if action == "act_due":
+        await _agreement_steps(w, who, tr, family, [text, str(data.get("what") or "")])
+        return True
+    if action == "act_what":
+        await _agreement_steps(w, who, tr, family, [str(data.get("due") or ""), text])
+        return True
+    return False
+
+
+async def confirm(w: Work, who: Who, message_id: int, yes: bool) -> None:
+    """✅ Klopt, opslaan / Annuleren on an appointment or agreement check."""
+    tr = w.tr(who)
+    w.out.remove_buttons(who.chat_id, message_id)
+    pending = await repo.pending(w.session, who.chat_id, w.now)
+    if pending is None or pending.action not in ("appt_confirm", "act_confirm"):
+        w.answer(who, tr.gettext("Deze vraag is verlopen. Begin opnieuw."))
+        return
+    await repo.clear_pending(w.session, who.chat_id)
+    if not yes:
+        w.answer(who, tr.gettext("Niet opgeslagen."))
+        return
+    family = await authorized_family(w, who, int(pending.data["family_id"]))
+    if family is None:
+        return
+    if pending.action == "appt_confirm":
+        await _save_appointment(w, who, tr, family, pending.data)
+    else:
+        await _save_agreement(w, who, tr, family, pending.data)
+
+
+async def _save_appointment(w: Work, who: Who, tr: Translator, family: Family,
+                            data: dict[str, object]) -> None:
+    at = datetime.fromisoformat(str(data["at"]))
+    what, place = str(data["what"]), data.get("place")
+    move = data.get("move")
+    if move is not None:
+        appt = await w.session.get(Appointment, int(str(move)))
+        if appt is None or appt.family_id != family.id or appt.status != "planned":
+            return
+        appt.starts_at, appt.updated_at, appt.response = at, w.now, None
+        await cancel_reminders(w, appointment_id=appt.id)
+        notice = N_("Je afspraak is verplaatst: {what}")
+    else:
+        appt = Appointment(family_id=family.id, created_by=who.staff.id if who.staff else None,
+                           starts_at=at, what=what, place=str(place) if place else None,
+                           status="planned", created_at=w.now, updated_at=w.now)
+        w.session.add(appt)
+        notice = N_("Nieuwe afspraak: {what}")
+    await w.session.flush()
+    for planned in plan_appointment_reminders(at, family.timezone, w.now):
+        w.session.add(Reminder(family_id=family.id, appointment_id=appt.id,
+                               kind=planned.kind.value, due_at=planned.at, status="planned"))
+    w.answer(who, tr.gettext("Opgeslagen ✓ De familie krijgt een herinnering."))
+    for member in await repo.members_of(w.session, family.id):
+        mtr = w.tr_for(member=member, family=family)
+        w.out.text(member.chat_id, mtr.gettext(notice).format(
+            what=describe_appointment(mtr, at, appt.what, appt.place, w.now)), purpose="notice")
+
+
+async def cancel_reminders(w: Work, appointment_id: int | None = None,
+                           action_id: int | None = None) -> None:
+    query = update(Reminder).where(Reminder.status == "planned")
+    if appointment_id is not None:
+        query = query.where(Reminder.appointment_id == appointment_id)
+    if action_id is not None:
+        query = query.where(Reminder.action_id == action_id)
+    await w.session.execute(query.values(status="cancelled", handled_at=w.now))
+
+
+async def _list_appointments(w: Work, who: Who, tr: Translator, family: Family) -> None:
+    rows = (await w.session.scalars(select(Appointment).where(
+        Appointment.family_id == family.id, Appointment.status == "planned",
+        Appointment.starts_at >= w.now).order_by(Appointment.starts_at).limit(10))).all()
+    if not rows:
+        w.answer(who, tr.gettext("{alias} heeft geen afspraken. Nieuwe afspraak: /afspraak "
+                                 "{alias} | morgen 14:00 | huisbezoek").format(
+                                     alias=family.alias))
+        return
+    for appt in rows:
+        w.answer(who, describe_appointment(tr, appt.starts_at, appt.what, appt.place, w.now),
+                 keyboard=outbox.keyboard([[
+                     (tr.gettext("Verplaatsen"), w.sign(who.chat_id, "apmv", appt.id)),
+                     (tr.gettext("Afzeggen"), w.sign(who.chat_id, "apcx", appt.id))]]))
+
+
+async def move(w: Work, who: Who, appointment_id: int, message_id: int) -> None:
+    tr = w.tr(who)
+    appt = await w.session.get(Appointment, appointment_id)
+    if appt is None or await authorized_family(w, who, appt.family_id) is None:
+        return
+    w.out.remove_buttons(who.chat_id, message_id)
+    await repo.set_pending(w.session, who.chat_id, "appt_when", {
+        "family_id": appt.family_id, "what": appt.what, "place": appt.place, "move": appt.id},
+        w.now + STEP_WINDOW)
+    w.answer(who, tr.gettext("Wat is het nieuwe moment? {example}").format(
+        example=tr.gettext(WHEN_EXAMPLES["when.appointment"])))
+
+
+async def cancel(w: Work, who: Who, appointment_id: int, message_id: int) -> None:
+    tr = w.tr(who)
+    appt = await w.session.get(Appointment, appointment_id)
+    family = await authorized_family(w, who, appt.family_id) if appt else None
+    if appt is None or family is None or appt.status != "planned":
+        return
+    appt.status, appt.updated_at = "cancelled", w.now
+    await cancel_reminders(w, appointment_id=appt.id)
+    w.out.edit_text(who.chat_id, message_id, tr.gettext("Afgezegd: {what}").format(
+        what=describe_appointment(tr, appt.starts_at, appt.what, appt.place, w.now)))
+    for member in await repo.members_of(w.session, family.id):
+        mtr = w.tr_for(member=member, family=family)
+        w.out.text(member.chat_id, mtr.gettext("Deze afspraak gaat niet door: {what}").format(
+            what=describe_appointment(mtr, appt.starts_at, appt.what, appt.place, w.now)),
+            purpose="notice")
+
+
+# /actie -----------------------------------------------------------------------------------------
+async def agreement(w: Work, who: Who, text: str) -> None:
+    tr = w.tr(who)
+    parts = fields(text) if text.strip() else []
+    family = await resolve_family(w, who, tr, parts[0] if parts else "", "acf")
+    if family is not None:
+        await _agreement_steps(w, who, tr, family, parts[1:])
+
+
+async def agreement_for(w: Work, who: Who, family_id: int) -> None:
+    family = await authorized_family(w, who, family_id)
+    if family is not None:
+        await _agreement_steps(w, who, w.tr(who), family, [])
+
+
+def _read_due(text: str, now: datetime, zone: str) -> tuple[date, Recurrence] | WhenError:
+    rule = parse_recurrence(text)
+    today = now.astimezone(ZoneInfo(zone)).date()
+    if rule is not None and rule.recurrence is not Recurrence.NONE:
+        return first_occurrence(rule, today), rule.recurrence
+    day = parse_day(text, now, zone)
+    if isinstance(day, WhenError):
+        return day
+    return day, Recurrence.NONE
+
+
+async def _agreement_steps(w: Work, who: Who, tr: Translator, family: Family,
+                           parts: list[str]) -> None:
+    due_text = parts[0] if parts else ""
+    what = parts[1][:WHAT_MAX] if len(parts) > 1 else ""
+    if not due_text:
+        await repo.set_pending(w.session, who.chat_id, "act_due", {"family_id": family.id,
+                                                                    "what": what},
+                               w.now + STEP_WINDOW)
+        w.answer(who, tr.gettext("Wanneer moet het gebeuren? {example}").format(
+            example=tr.gettext(WHEN_EXAMPLES["when.day"])))
+        return
+    due = _read_due(due_text, w.now, family.timezone)
+    if isinstance(due, WhenError):
+        await repo.set_pending(w.session, who.chat_id, "act_due", {"family_id": family.id,
+                                                                    "what": what},
+                               w.now + STEP_WINDOW)
+        w.answer(who, when_help(tr, WhenError(due.reason, "when.day")) + "\n"
+                 + tr.gettext("Probeer het nog eens:"))
+        return
+    if not what:
+        await repo.set_pending(w.session, who.chat_id, "act_what", {
+            "family_id": family.id, "due": due_text}, w.now + STEP_WINDOW)
+        w.answer(who, tr.gettext("Wat is het actiepunt? Bijvoorbeeld: woonbonnen invullen en "
+                                 "posten."))
+        return
+    day, recurrence = due
+    await repo.set_pending(w.session, who.chat_id, "act_confirm", {
+        "family_id": family.id, "due": day.isoformat(), "rec": recurrence.value,
+        "what": what}, w.now + STEP_WINDOW)
+    w.answer(who, "\n".join([tr.gettext("Klopt dit?"),
+                             f"{family.alias}: {what}",
+                             describe_due(tr, day, recurrence)]),
+             keyboard=outbox.keyboard([
+                 [(tr.gettext("✅ Klopt, opslaan"), w.sign(who.chat_id, "apok"))],
+                 [(tr.gettext("Annuleren"), w.sign(who.chat_id, "apno"))]]))
+
+
+def describe_due(tr: Translator, day: date, recurrence: Recurrence) -> str:
+    if recurrence is Recurrence.NONE:
+        return tr.gettext("Op {day}").format(day=tr.day(day))
+    return tr.gettext("{every}, voor het eerst op {day}").format(
+        every=tr.gettext(RECURRENCE_NAMES[recurrence]), day=tr.day(day))
+
+
+async def _save_agreement(w: Work, who: Who, tr: Translator, family: Family,
+                          data: dict[str, object]) -> None:
+    day = date.fromisoformat(str(data["due"]))
+    recurrence = Recurrence(str(data["rec"]))
+    item = ActionItem(family_id=family.id, created_by=who.staff.id if who.staff else None,
+                      what=str(data["what"]), due_date=day, recurrence=recurrence.value,
+                      status="open", created_at=w.now)
+    w.session.add(item)
+    await w.session.flush()
+    plan_item_reminder(w, family, item)
+    w.answer(who, tr.gettext("Opgeslagen ✓ De familie ziet het actiepunt."))
+    for member in await repo.members_of(w.session, family.id):
+        mtr = w.tr_for(member=member, family=family)
+        w.out.text(member.chat_id, "\n".join([
+            mtr.gettext("Nieuw actiepunt: {what}").format(what=item.what),
+            describe_due(mtr, day, recurrence)]), purpose="notice")
+
+
+def plan_item_reminder(w: Work, family: Family, item: ActionItem) -> None:
+    for planned in plan_agreement_reminders(item.due_date, family.timezone, w.now):
+        w.session.add(Reminder(family_id=family.id, action_id=item.id, kind=planned.kind.value,
+                               due_at=planned.at, status="planned"))
+
+
+# /afspraken (family) ----------------------------------------------------------------------------
+async def family_overview(w: Work, who: Who) -> None:
+    family = who.family
+    assert family is not None
+    tr = w.tr(who)
+    appts = (await w.session.scalars(select(Appointment).where(
+        Appointment.family_id == family.id, Appointment.status == "planned",
+        Appointment.starts_at >= w.now - timedelta(hours=1)).order_by(
+            Appointment.starts_at).limit(10))).all()
+    items = (await w.session.scalars(select(ActionItem).where(
+        ActionItem.family_id == family.id, ActionItem.status == "open").order_by(
+            ActionItem.due_date).limit(10))).all()
+    lines = []
+    if appts:
+        lines.append(tr.gettext("Je afspraken:"))
+        lines += ["📅 " + describe_appointment(tr, a.starts_at, a.what, a.place, w.now)
+                  for a in appts]
+    else:
+        lines.append(tr.gettext("Je hebt nu geen afspraken."))
+    if items:
+        lines += ["", tr.gettext("Wat we hebben afgesproken:")]
+        lines += [f"• {i.what} — {describe_due(tr, i.due_date, Recurrence(i.recurrence))}"
+                  for i in items]
+    w.answer(who, "\n".join(lines))
+
+
+# Buttons on reminders ---------------------------------------------------------------------------
+async def respond(w: Work, who: Who, kind: str, item_id: int, answer: str,
+                  message_id: int) -> None:
+    """👍 Ik ben er / ✋ Lukt niet / ✓ Gedaan / Hulp nodig from a family member."""
+    member, family = who.member, who.family
+    if member is None or family is None:
+        return
+    tr = w.tr(who)
+    if kind == "appt":
+        appt = await w.session.get(Appointment, item_id)
+        if appt is None or appt.family_id != family.id or appt.status != "planned":
+            return
+        appt.response, appt.response_at = answer, w.now
+        w.out.remove_buttons(who.chat_id, message_id)
+        coaches = await repo.coaches_of(w.session, family.id)
+        if answer == "coming":
+            w.answer(who, tr.gettext("Fijn, tot dan! 👍"))
+        else:
+            w.answer(who, tr.gettext("Dank je dat je het laat weten. {coach} hoort het en "
+                                     "zoekt met je een nieuw moment.").format(
+                                         coach=texts.coach_names(tr, coaches)))
+        await signals.send(w, member, family, answer, appt.what, appt.starts_at)
+        return
+    item = await w.session.get(ActionItem, item_id)
+    if item is None or item.family_id != family.id or item.status != "open":
+        return
+    w.out.remove_buttons(who.chat_id, message_id)
+    coaches = await repo.coaches_of(w.session, family.id)
+    if answer == "done":
+        item.done_at = w.now
+        if item.recurrence == Recurrence.NONE.value:
+            item.status = "done"
+        w.answer(who, tr.gettext("Goed gedaan! 🌟 {coach} hoort het.").format(
+            coach=texts.coach_names(tr, coaches)))
+    else:
+        item.help_at = w.now
+        w.answer(who, tr.gettext("{coach} hoort dat je hulp wilt. Je hoort snel van je "
+                                 "coach.").format(coach=texts.coach_names(tr, coaches)))
+    await signals.send(w, member, family, answer, item.what, None)
+
+
+# /pauze ----------------------------------------------------------------------------------------
+async def pause(w: Work, who: Who, text: str) -> None:
+    """*Rustpauze*: no reminders for a while. Nothing is escalated anywhere."""
+    tr = w.tr(who)
+    words = text.split()
+    if who.is_member:
+        family = who.family
+        assert family is not None
+        await _pause_family(w, who, tr, family, words[0] if words else "", by_coach=False)
+        return
+    parts = text.rsplit(maxsplit=1)
+    if len(parts) < 2:
+        w.answer(who, tr.gettext("Gebruik: /pauze Gezin J. 7 (dagen), of /pauze Gezin J. uit"))
+        return
+    family = await resolve_family(w, who, tr, parts[0], "noop")
+    if family is not None:
+        await _pause_family(w, who, tr, family, parts[1], by_coach=True)
+
+
+async def _pause_family(w: Work, who: Who, tr: Translator, family: Family, arg: str,
+                        by_coach: bool) -> None:
+    if arg.casefold() in ("uit", "off", "stop", "fin"):
+        family.paused_until = None
+        w.answer(who, tr.gettext("De pauze is voorbij. Herinneringen komen weer."))
+        return
+    try:
+        days = int(arg) if arg else 7
+    except ValueError:
+        w.answer(who, tr.gettext("Hoeveel dagen? Bijvoorbeeld: /pauze 7"))
+        return
+    days = max(1, min(days, 90))
+    family.paused_until = pause_until(w.now, days, family.timezone)
+    w.answer(who, tr.ngettext("Rustpauze: {n} dag geen herinneringen. Stoppen kan met "
+                              "/pauze uit.",
+                              "Rustpauze: {n} dagen geen herinneringen. Stoppen kan met "
+                              "/pauze uit.", days).format(n=days))
+    if not by_coach:
+        for coach in await repo.coaches_of(w.session, family.id):
+            if coach.chat_id is None:
+                continue
+            ctr = w.tr_for(staff=coach)
+            w.out.text(coach.chat_id, ctr.gettext("{alias} neemt een rustpauze tot {day}: "
+                                                  "geen herinneringen.").format(
+                alias=family.alias, day=ctr.day(family.paused_until)),
+                silent=True, purpose="notice")
+
