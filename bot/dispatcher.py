@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InputFile
 from telegram.error import (
@@ -214,6 +214,11 @@ class Dispatcher:
         now = self.clock.now()
         message_id = result.get("message_id") if isinstance(result, dict) else None
         async with self.db.transaction() as session:
+            if row.purpose == "farewell":
+                # The last word to someone who left: not even their chat id stays behind.
+                await session.execute(delete(Outbox).where(Outbox.id == row.id))
+                self.sent += 1
+                return
             # Contents leave the outbox once delivered: minimal data.
             await session.execute(
                 update(Outbox).where(Outbox.id == row.id)

@@ -26,6 +26,8 @@ async def mark_blocked(session: AsyncSession, chat_id: int, now: datetime) -> No
 def install(dispatcher: Dispatcher, services: Services) -> None:
     from handlers.digest import release_held
     from handlers.reminders import ReminderSender
+    from handlers.rights import RetentionPurge
 
     dispatcher.on_blocked = mark_blocked
-    dispatcher.planners = [release_held, ReminderSender(services.signer)]
+    dispatcher.planners = [release_held, ReminderSender(services.signer),
+                           RetentionPurge(services.settings.retention_days)]

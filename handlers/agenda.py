@@ -29,6 +29,7 @@ from bot.domain.agenda import (
 from bot.i18n import N_, Translator
 from bot.outbox import Outgoing
 from handlers.common import Who, Work
+from handlers.rights import log_access
 from storage.models import (
     Absence,
     ActionItem,
@@ -171,8 +172,10 @@ async def show(w: Work, who: Who, text: str) -> None:
     if text.strip().casefold() in ("ics", "ical", "icalendar"):
         await ics(w, who, tr, staff)
         return
-    agenda = await agenda_for(w.session, staff, tr, w.now)
-    w.answer(who, render(tr, agenda, w.now))
+    snap = await snapshot(w.session, staff, w.now, tr.zone)
+    log_access(w.session, staff, [f.family_id for f in snap.families], "agenda",
+               "agenda op verzoek", w.now)
+    w.answer(who, render(tr, build_agenda(snap), w.now))
 
 
 def calendar(appointments: Sequence[tuple[Appointment, str]], now: datetime) -> bytes:
@@ -202,6 +205,8 @@ async def ics(w: Work, who: Who, tr: Translator, staff: Staff) -> None:
                Appointment.starts_at >= w.now - timedelta(days=30))
         .order_by(Appointment.starts_at))).all()
     data = calendar([(a, alias) for a, alias in rows], w.now)
+    log_access(w.session, staff, sorted({a.family_id for a, _ in rows}), "export",
+               "afspraken als agendabestand", w.now)
     out: Outgoing = w.out
     out.document(who.chat_id, "gezinslijn-afspraken.ics", data,
                  tr.ngettext("{n} afspraak voor je agenda.", "{n} afspraken voor je agenda.",
@@ -222,6 +227,8 @@ async def families(w: Work, who: Who) -> None:
             Member.family_id.in_([f.family_id for f in snap.families]))
         .group_by(Member.family_id))).all())
     held = {h.family_id: h.count for h in snap.held}
+    log_access(w.session, staff, [f.family_id for f in snap.families], "overview",
+               "overzicht gezinnen", w.now)
     lines = [tr.gettext("Je gezinnen:")]
     for family in sorted(snap.families, key=lambda f: f.alias):
         parts = [tr.ngettext("{n} gezinslid", "{n} gezinsleden",

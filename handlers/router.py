@@ -31,6 +31,7 @@ from handlers import (
     family,
     menus,
     onboarding,
+    rights,
     texts,
 )
 from handlers.common import Context, Who, Work, services, work
@@ -142,6 +143,14 @@ async def _pause(w: Work, who: Who, args: str, message: Message) -> None:
     await appointments.pause(w, who, args)
 
 
+async def _my_data(w: Work, who: Who, args: str, message: Message) -> None:
+    await rights.my_data(w, who)
+
+
+async def _leave(w: Work, who: Who, args: str, message: Message) -> None:
+    await rights.leave(w, who)
+
+
 async def _agenda(w: Work, who: Who, args: str, message: Message) -> None:
     await agenda.show(w, who, args)
 
@@ -177,6 +186,8 @@ COMMAND_ACTIONS: dict[str, tuple[set[str], Action]] = {
     "bereikbaar": ({"member"}, _reachable),
     "afspraken": ({"member"}, _appointments),
     "pauze": ({"member", "coach"}, _pause),
+    "mijngegevens": ({"member"}, _my_data),
+    "stoppen": ({"member"}, _leave),
     "afspraak": ({"coach"}, _appointment),
     "actie": ({"coach"}, _agreement),
     "agenda": ({"coach"}, _agenda),
@@ -269,6 +280,10 @@ async def on_button(update: Update, context: Context) -> None:
             await appointments.move(w, who, int(args[0]), message_id)
         elif action == "apcx" and args:
             await appointments.cancel(w, who, int(args[0]), message_id)
+        elif action == "leave" and who.is_member:
+            await rights.confirm_leave(w, who, message_id)
+        elif action == "stay" and who.is_member:
+            await rights.stay(w, who, message_id)
         elif action == "rsp" and len(args) == 3:
             await appointments.respond(w, who, args[0], int(args[1]), args[2], message_id)
         else:
