@@ -25,9 +25,12 @@ async def mark_blocked(session: AsyncSession, chat_id: int, now: datetime) -> No
 
 def install(dispatcher: Dispatcher, services: Services) -> None:
     from handlers.digest import release_held
+    from handlers.prompts import MorningAgenda, UnansweredNudges
     from handlers.reminders import ReminderSender
     from handlers.rights import RetentionPurge
 
     dispatcher.on_blocked = mark_blocked
     dispatcher.planners = [release_held, ReminderSender(services.signer),
+                           MorningAgenda(services.settings, services.signer),
+                           UnansweredNudges(services.settings),
                            RetentionPurge(services.settings.retention_days)]

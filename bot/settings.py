@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     clock_start: datetime | None = None
     clock_speed: float = Field(default=1.0, gt=0, le=100_000)
     invite_days: int = Field(default=7, ge=1, le=60)
+    # Unanswered family messages: a nudge to the coach, later the coordinator (working hours).
+    nudge_after_hours: float = Field(default=8, gt=0, le=200)
+    escalate_after_hours: float = Field(default=24, gt=0, le=400)
     webhook_url: str = ""
     webhook_secret: str = Field(default="", repr=False)
     webhook_listen: str = "127.0.0.1"

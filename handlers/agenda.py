@@ -21,6 +21,7 @@ from bot.domain.agenda import (
     DueItem,
     FamilyState,
     Frequency,
+    GoodNews,
     Held,
     Signal,
     Snapshot,
@@ -53,8 +54,9 @@ FREQUENCY_NAMES = {
 }
 
 
-async def snapshot(session: AsyncSession, staff: Staff, now: datetime, zone: str) -> Snapshot:
-    """Everything the agenda needs, in seven queries."""
+async def snapshot(session: AsyncSession, staff: Staff, now: datetime, zone: str,
+                   weekly: bool = False) -> Snapshot:
+    """Everything the agenda needs, in eight queries whatever the caseload."""
     local = now.astimezone(ZoneInfo(zone))
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     families = (await session.execute(
@@ -81,6 +83,19 @@ async def snapshot(session: AsyncSession, staff: Staff, now: datetime, zone: str
     absence = (await session.execute(select(Absence.starts_at, Absence.ends_at).where(
         Absence.staff_id == staff.id, Absence.ends_at > now).order_by(Absence.starts_at)
         .limit(1))).first()
+    good = (await session.execute(
+        select(FamilyMessage.family_id, FamilyMessage.body)
+        .where(FamilyMessage.family_id.in_(ids), FamilyMessage.kind == "signal",
+               FamilyMessage.received_at >= now - timedelta(days=7)))).all() \
+        if ids and weekly else []
+    done: dict[int, int] = {}
+    kept: dict[int, int] = {}
+    for family_id, body in good:
+        kind = _signal_kind(body)
+        if kind == "done":
+            done[family_id] = done.get(family_id, 0) + 1
+        elif kind == "coming":
+            kept[family_id] = kept.get(family_id, 0) + 1
     signals = []
     for row in signal_rows:
         try:
@@ -107,7 +122,18 @@ async def snapshot(session: AsyncSession, staff: Staff, now: datetime, zone: str
         held=tuple(Held(fid, alias[fid], int(count), int(urgent or 0))
                    for fid, count, urgent in held_rows),
         absence=(absence[0], absence[1]) if absence else None,
+        good_news=tuple(GoodNews(fid, alias[fid], done.get(fid, 0), kept.get(fid, 0))
+                        for fid in sorted(set(done) | set(kept))),
+        weekly=weekly,
     )
+
+
+def _signal_kind(body: str | None) -> str | None:
+    try:
+        value = json.loads(body or "{}").get("s")
+    except (ValueError, AttributeError):
+        return None
+    return str(value) if value else None
 
 
 def render(tr: Translator, agenda: Agenda, now: datetime) -> str:
@@ -154,6 +180,17 @@ def render(tr: Translator, agenda: Agenda, now: datetime) -> str:
         start, end = agenda.absence
         lines += ["", tr.gettext("Je afwezigheid: {first} tot {last}.").format(
             first=tr.day(start), last=tr.day(end - timedelta(seconds=1)))]
+    if agenda.good_news:
+        lines += ["", tr.gettext("🌟 Goed nieuws deze week:")]
+        for g in agenda.good_news:
+            parts = []
+            if g.done:
+                parts.append(tr.ngettext("{n} actiepunt gedaan", "{n} actiepunten gedaan",
+                                         g.done).format(n=g.done))
+            if g.kept:
+                parts.append(tr.ngettext("{n} afspraak bevestigd", "{n} afspraken bevestigd",
+                                         g.kept).format(n=g.kept))
+            lines.append(f"• {g.alias}: " + ", ".join(parts))
     if agenda.paused:
         lines += ["", tr.gettext("Rustpauze: {aliases}").format(
             aliases=", ".join(agenda.paused))]
@@ -175,7 +212,11 @@ async def show(w: Work, who: Who, text: str) -> None:
     snap = await snapshot(w.session, staff, w.now, tr.zone)
     log_access(w.session, staff, [f.family_id for f in snap.families], "agenda",
                "agenda op verzoek", w.now)
-    w.answer(who, render(tr, build_agenda(snap), w.now))
+    agenda = build_agenda(snap)
+    from handlers.prompts import agenda_keyboard
+
+    w.answer(who, render(tr, agenda, w.now),
+             keyboard=agenda_keyboard(w.svc.signer, who.chat_id, tr, agenda))
 
 
 def calendar(appointments: Sequence[tuple[Appointment, str]], now: datetime) -> bytes:

@@ -12,7 +12,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from bot import outbox
-from bot.domain.recurrence import Recurrence, first_occurrence, parse_recurrence
+from bot.domain.recurrence import (
+    Recurrence,
+    first_occurrence,
+    next_occurrence,
+    parse_recurrence,
+)
 from bot.domain.reminder_plan import (
     pause_until,
     plan_agreement_reminders,
@@ -111,9 +116,9 @@ async def _appointment_steps(w: Work, who: Who, tr: Translator, family: Family,
 
 async def _confirm_appointment(w: Work, who: Who, tr: Translator, family: Family,
                                at: datetime, what: str, place: str | None,
-                               move_id: int | None = None) -> None:
+                               move_id: int | None = None, review: bool = False) -> None:
     data: dict[str, object] = {"family_id": family.id, "at": at.isoformat(), "what": what,
-                               "place": place, "move": move_id}
+                               "place": place, "move": move_id, "review": review}
     await repo.set_pending(w.session, who.chat_id, "appt_confirm", data, w.now + STEP_WINDOW)
     local = tr.local(at)
     check = tr.gettext("Klopt dit?") + "\n" + f"{family.alias}: " + describe_appointment(
@@ -140,9 +145,11 @@ async def continue_step(w: Work, who: Who, action: str, data: dict[str, object],
             w.answer(who, when_help(tr, parsed) + "\n" + tr.gettext("Probeer het nog eens:"))
             await repo.set_pending(w.session, who.chat_id, action, data, w.now + STEP_WINDOW)
             return True
-        if move is not None:
+        if move is not None or data.get("review"):
             await _confirm_appointment(w, who, tr, family, parsed.at, what,
-                                       str(place) if place else None, int(str(move)))
+                                       str(place) if place else None,
+                                       int(str(move)) if move is not None else None,
+                                       review=bool(data.get("review")))
             return True
         await _appointment_steps(w, who, tr, family,
                                  [text, what, str(place) if place else ""])
@@ -196,7 +203,11 @@ async def _save_appointment(w: Work, who: Who, tr: Translator, family: Family,
     else:
         appt = Appointment(family_id=family.id, created_by=who.staff.id if who.staff else None,
                            starts_at=at, what=what, place=str(place) if place else None,
-                           status="planned", created_at=w.now, updated_at=w.now)
+                           status="planned", is_review=bool(data.get("review")),
+                           created_at=w.now, updated_at=w.now)
+        if appt.is_review:
+            # Planned is what the nudge asked for: the next one is due counting from this.
+            family.last_review_at = at
         w.session.add(appt)
         notice = N_("Nieuwe afspraak: {what}")
     await w.session.flush()
@@ -234,6 +245,20 @@ async def _list_appointments(w: Work, who: Who, tr: Translator, family: Family) 
                  keyboard=outbox.keyboard([[
                      (tr.gettext("Verplaatsen"), w.sign(who.chat_id, "apmv", appt.id)),
                      (tr.gettext("Afzeggen"), w.sign(who.chat_id, "apcx", appt.id))]]))
+
+
+async def plan_review(w: Work, who: Who, family_id: int, message_id: int) -> None:
+    """One tap from the agenda: plan the *afstemgesprek* as an appointment."""
+    tr = w.tr(who)
+    family = await authorized_family(w, who, family_id)
+    if family is None:
+        return
+    w.out.remove_buttons(who.chat_id, message_id)
+    await repo.set_pending(w.session, who.chat_id, "appt_when", {
+        "family_id": family.id, "what": tr.gettext("afstemgesprek"), "place": None,
+        "review": True}, w.now + STEP_WINDOW)
+    w.answer(who, tr.gettext("Wanneer is het afstemgesprek met {alias}? {example}").format(
+        alias=family.alias, example=tr.gettext(WHEN_EXAMPLES["when.appointment"])))
 
 
 async def move(w: Work, who: Who, appointment_id: int, message_id: int) -> None:
@@ -285,7 +310,14 @@ def _read_due(text: str, now: datetime, zone: str) -> tuple[date, Recurrence] | 
     rule = parse_recurrence(text)
     today = now.astimezone(ZoneInfo(zone)).date()
     if rule is not None and rule.recurrence is not Recurrence.NONE:
-        return first_occurrence(rule, today), rule.recurrence
+        first = first_occurrence(rule, today)
+        if not plan_agreement_reminders(first, zone, now):
+            # Today's reminder time has passed. Each reminder plans the next one, so a first
+            # day without one would leave the agreement unreminded for good: start with the
+            # next occurrence (the check the coach confirms shows that day).
+            following = next_occurrence(first, rule.recurrence, first)
+            first = following or first
+        return first, rule.recurrence
     day = parse_day(text, now, zone)
     if isinstance(day, WhenError):
         return day

@@ -256,10 +256,10 @@ async def away(w: Work, who: Who, text: str) -> None:
         if receiver is None or receiver.chat_id is None:
             continue
         rtr = w.tr_for(staff=receiver)
-        w.out.text(receiver.chat_id, rtr.gettext(
+        w.out.text(receiver.chat_id, texts.sentence(rtr.gettext(
             "{coach} is afwezig van {first} tot en met {last}. Jij vervangt voor: {families}."
         ).format(coach=staff.display_name, first=rtr.day(first), last=rtr.day(last),
-                 families=", ".join(f.alias for f in families) or "-"), purpose="notice")
+                 families=", ".join(f.alias for f in families) or "-")), purpose="notice")
 
 
 async def _show_away(w: Work, who: Who, tr: Translator, staff: Staff) -> None:

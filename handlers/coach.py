@@ -279,12 +279,12 @@ async def duo(w: Work, who: Who, text: str) -> None:
         return
     partner = found[0]
     if await repo.is_coach_of(w.session, partner.id, family.id):
-        w.answer(who, tr.gettext("{name} is al coach van {alias}.").format(
-            name=partner.display_name, alias=family.alias))
+        w.answer(who, texts.sentence(tr.gettext("{name} is al coach van {alias}.").format(
+            name=partner.display_name, alias=family.alias)))
         return
     w.session.add(FamilyCoach(family_id=family.id, staff_id=partner.id, since=w.now))
-    w.answer(who, tr.gettext("{name} is nu ook coach van {alias}.").format(
-        name=partner.display_name, alias=family.alias))
+    w.answer(who, texts.sentence(tr.gettext("{name} is nu ook coach van {alias}.").format(
+        name=partner.display_name, alias=family.alias)))
     if partner.chat_id is not None:
         ptr = w.tr_for(staff=partner)
         w.out.text(partner.chat_id, ptr.gettext("Je bent nu ook coach van {alias}, samen met "

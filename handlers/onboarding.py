@@ -4,6 +4,7 @@ about the person is stored: the invite token travels in the (signed) buttons ins
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 
@@ -16,6 +17,10 @@ from storage import repo
 from storage.models import Family, Invite, Member, Staff
 
 CONSENT_VERSION = "2026-11"
+
+
+def tr_zone(w: Work) -> str:
+    return "Europe/Brussels" if w.svc.settings.region == "BE" else "Europe/Amsterdam"
 
 
 def _usable(invite: Invite | None, now: datetime) -> bool:
@@ -46,7 +51,7 @@ async def start(update: Update, context: Context) -> None:
             return
         invite = await _invite(w, token)
         if invite is None:
-            texts.refused_invite(w, who, tr)
+            _refuse(w, who)
             return
         if who.member is not None or (invite.kind == "member" and who.staff is not None):
             w.answer(who, tr.gettext(
@@ -71,13 +76,23 @@ async def start(update: Update, context: Context) -> None:
         w.answer(who, text, keyboard=outbox.keyboard(rows))
 
 
+def _refuse(w: Work, who: Who, language: str | None = None) -> None:
+    """A link that does not work (any more). Someone who already takes part (they tapped their
+    own link again, or tapped "Ja" twice) is not told to ask for a new link: they are in."""
+    if not who.is_stranger:
+        w.answer(who, texts.welcome_back(w.tr(who), who))
+        return
+    tr = translator(language, w.svc.settings.region) if language else w.tr(who)
+    texts.refused_invite(w, who, tr)
+
+
 async def choose_language(w: Work, who: Who, message_id: int, language: str, token: str) -> None:
     """A language was tapped: explain, in that language, and ask for consent."""
     invite = await _invite(w, token)
     tr = translator(language, w.svc.settings.region)
     if invite is None:
         w.out.remove_buttons(who.chat_id, message_id)
-        texts.refused_invite(w, who, tr)
+        _refuse(w, who, language)
         return
     w.out.edit_text(who.chat_id, message_id, f"✓ {LANGUAGE_NAMES[language]}")
     if invite.kind == "member":
@@ -105,10 +120,9 @@ async def consent(w: Work, who: Who, update: Update, message_id: int, language: 
                   token: str) -> None:
     """'Ja, ik doe mee': record the consent, link the person, tell whoever should know."""
     invite = await _invite(w, token)
-    tr = translator(language, w.svc.settings.region)
     if invite is None or not await repo.consume_invite(w.session, invite.id, w.now):
         w.out.remove_buttons(who.chat_id, message_id)
-        texts.refused_invite(w, who, tr)
+        _refuse(w, who, language)
         return
     w.out.remove_buttons(who.chat_id, message_id)
     user = update.effective_user
@@ -156,6 +170,8 @@ async def _join_staff(w: Work, who: Who, invite: Invite, language: str, name: st
         staff.is_coordinator = True
     else:
         staff.is_coach = True
+        # The first morning agenda comes on the next working day, not minutes after joining.
+        staff.agenda_sent_on = w.now.astimezone(ZoneInfo(tr_zone(w))).date()
     await w.session.flush()
     tr = translator(language, w.svc.settings.region)
     w.answer(who, texts.staff_welcome(tr, staff), keyboard=outbox.remove_reply_keyboard())

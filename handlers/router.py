@@ -31,6 +31,7 @@ from handlers import (
     family,
     menus,
     onboarding,
+    prompts,
     rights,
     texts,
 )
@@ -151,6 +152,26 @@ async def _leave(w: Work, who: Who, args: str, message: Message) -> None:
     await rights.leave(w, who)
 
 
+async def _contact(w: Work, who: Who, args: str, message: Message) -> None:
+    await prompts.contact(w, who, args)
+
+
+async def _review(w: Work, who: Who, args: str, message: Message) -> None:
+    await prompts.review(w, who, args)
+
+
+async def _ask_coordinator(w: Work, who: Who, args: str, message: Message) -> None:
+    await prompts.ask_coordinator(w, who, args)
+
+
+async def _overview(w: Work, who: Who, args: str, message: Message) -> None:
+    await prompts.overview(w, who)
+
+
+async def _move(w: Work, who: Who, args: str, message: Message) -> None:
+    await prompts.move_family(w, who, args)
+
+
 async def _agenda(w: Work, who: Who, args: str, message: Message) -> None:
     await agenda.show(w, who, args)
 
@@ -191,6 +212,11 @@ COMMAND_ACTIONS: dict[str, tuple[set[str], Action]] = {
     "afspraak": ({"coach"}, _appointment),
     "actie": ({"coach"}, _agreement),
     "agenda": ({"coach"}, _agenda),
+    "contact": ({"coach"}, _contact),
+    "afstemgesprek": ({"coach"}, _review),
+    "coordinator": ({"coach"}, _ask_coordinator),
+    "overzicht": ({"coordinator"}, _overview),
+    "verplaats": ({"coordinator"}, _move),
     "bereikbaarheid": ({"coach"}, _hours),
     "afwezig": ({"coach"}, _away),
     "coachuitnodigen": ({"coordinator"}, _invite_coach),
@@ -280,6 +306,11 @@ async def on_button(update: Update, context: Context) -> None:
             await appointments.move(w, who, int(args[0]), message_id)
         elif action == "apcx" and args:
             await appointments.cancel(w, who, int(args[0]), message_id)
+        elif action == "rev" and args:
+            await appointments.plan_review(w, who, int(args[0]), message_id)
+        elif action == "askc" and args:
+            w.out.remove_buttons(who.chat_id, message_id)
+            await prompts.ask_for(w, who, int(args[0]))
         elif action == "leave" and who.is_member:
             await rights.confirm_leave(w, who, message_id)
         elif action == "stay" and who.is_member:

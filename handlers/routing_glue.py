@@ -29,6 +29,8 @@ class Delivery:
     recipients: list[Staff]
     substitutes: list[tuple[Staff, Staff]] = field(default_factory=list)
     told_family: bool = False
+    # When held: who stands in for whom at the release time (a coach on leave by then).
+    release_substitutes: list[tuple[Staff, Staff]] = field(default_factory=list)
 
     @property
     def hold_until(self) -> datetime | None:
@@ -88,8 +90,14 @@ async def decide_at(session: AsyncSession, family: Family, coaches: Sequence[Sta
 async def decide(w: Work, family: Family, coaches: Sequence[Staff], message: FamilyMessage,
                  language: str) -> Delivery:
     message.urgent = bool(message.body) and is_urgent(message.body or "", language)
-    return await decide_at(w.session, family, coaches,
-                           Incoming(message.received_at, message.urgent), w.now)
+    incoming = Incoming(message.received_at, message.urgent)
+    delivery = await decide_at(w.session, family, coaches, incoming, w.now)
+    if delivery.hold_until is not None:
+        # The family is told who will read it: at the release a substitute may stand in
+        # (digest.release_held takes this same decision again then).
+        later = await decide_at(w.session, family, coaches, incoming, delivery.hold_until)
+        delivery.release_substitutes = later.substitutes
+    return delivery
 
 
 def answer_family(w: Work, who: Who, tr: Translator, family: Family, delivery: Delivery,
@@ -113,10 +121,21 @@ def answer_family(w: Work, who: Who, tr: Translator, family: Family, delivery: D
             first = tr.gettext("{coach} is er nu niet.").format(coach=coach)
         else:
             first = tr.gettext("{coach} is nu niet bereikbaar.").format(coach=coach)
+        when = tr.when(decision.hold_until, w.now)
+        if delivery.release_substitutes:
+            kept = tr.gettext("Je bericht is bewaard. {absent} is dan afwezig. {standin} "
+                              "vervangt en leest het {when}.").format(
+                absent=texts.names(tr, [a.display_name for a, _ in
+                                        delivery.release_substitutes]),
+                standin=texts.names(tr, [b.display_name for _, b in
+                                         delivery.release_substitutes]),
+                when=when)
+        else:
+            kept = tr.gettext("Je bericht is bewaard. {coach} leest het {when}.").format(
+                coach=coach, when=when)
         lines = [
             first,
-            tr.gettext("Je bericht is bewaard. {coach} leest het {when}.").format(
-                coach=coach, when=tr.when(decision.hold_until, w.now)),
+            kept,
             "",
             tr.gettext("Kan het niet wachten?"),
             crisis,

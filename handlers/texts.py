@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,6 +24,15 @@ def names(tr: Translator, people: Sequence[str]) -> str:
         return people[0]
     return tr.gettext("{first} en {last}").format(first=", ".join(people[:-1]),
                                                   last=people[-1])
+
+
+def sentence(text: str) -> str:
+    """One full stop where an alias ending in one ("Gezin J.") closes a sentence: never
+    "Gezin J..", and an ellipsis stays as it is."""
+    return _DOUBLE_STOP.sub(".", text)
+
+
+_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 
 
 def coach_names(tr: Translator, coaches: Sequence[Staff]) -> str:

@@ -54,6 +54,8 @@ class Staff(Base):
     policy: Mapped[str] = mapped_column(String(8), default="crisis")
     blocked_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # The local day the morning agenda last went out: claimed atomically, so once a day.
+    agenda_sent_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Family(Base):
@@ -147,6 +149,8 @@ class FamilyMessage(Base):
     hold_until: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
+    nudged_at: Mapped[datetime | None]  # the coach was reminded it waits for an answer
+    escalated_at: Mapped[datetime | None]  # the coordinator was told (alias and hours only)
 
     __table_args__ = (Index("ix_family_message_held", "status", "hold_until"),)
 
@@ -265,6 +269,7 @@ class Appointment(Base):
     status: Mapped[str] = mapped_column(String(10), default="planned")  # planned | cancelled
     response: Mapped[str | None] = mapped_column(String(10))  # coming | cannot
     response_at: Mapped[datetime | None]
+    is_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

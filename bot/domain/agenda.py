@@ -85,6 +85,16 @@ class Held:
 
 
 @dataclass(frozen=True)
+class GoodNews:
+    """What went well in a family this past week: agreements done, appointments kept."""
+
+    family_id: int
+    alias: str
+    done: int
+    kept: int
+
+
+@dataclass(frozen=True)
 class Snapshot:
     now: datetime
     today: date  # the coach's local day
@@ -95,6 +105,8 @@ class Snapshot:
     signals: tuple[Signal, ...] = ()  # lukt niet / hulp nodig not yet followed up
     held: tuple[Held, ...] = ()
     absence: tuple[datetime, datetime] | None = None  # the coach's next or current absence
+    good_news: tuple[GoodNews, ...] = ()  # the past week; shown on the week's first agenda
+    weekly: bool = False  # this is the week's first agenda: include the good news
 
 
 @dataclass(frozen=True)
@@ -116,11 +128,12 @@ class Agenda:
     reviews_due: tuple[Overdue, ...] = ()
     absence: tuple[datetime, datetime] | None = None
     paused: tuple[str, ...] = field(default=())
+    good_news: tuple[GoodNews, ...] = ()
 
     @property
     def empty(self) -> bool:
         return not (self.appointments or self.held or self.due or self.overdue or self.signals
-                    or self.contact_due or self.reviews_due or self.absence)
+                    or self.contact_due or self.reviews_due or self.absence or self.good_news)
 
 
 ABSENCE_LOOKAHEAD = timedelta(days=14)
@@ -178,5 +191,7 @@ def build_agenda(snapshot: Snapshot) -> Agenda:
         reviews_due=tuple(reviews),
         absence=absence,
         paused=tuple(sorted(f.alias for f in snapshot.families if f.paused)),
+        good_news=tuple(sorted((g for g in snapshot.good_news if g.done or g.kept),
+                               key=lambda g: g.alias)) if snapshot.weekly else (),
     )
 

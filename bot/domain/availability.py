@@ -550,6 +550,24 @@ def _day_spans(agreement: Agreement, day: date) -> list[tuple[datetime, datetime
     return [(opens, closes) for opens, closes in spans if opens < closes]
 
 
+def open_time_between(agreement: Agreement, start: datetime, end: datetime) -> timedelta:
+    """How much of [start, end) falls inside the agreement's windows ("working hours")."""
+    _require_aware(start, "start")
+    _require_aware(end, "end")
+    if end <= start:
+        return timedelta(0)
+    total = timedelta(0)
+    day = _local_date(agreement, start) - DAY
+    last = _local_date(agreement, end)
+    while day <= last:
+        for opens, closes in _day_spans(agreement, day):
+            overlap = min(closes, end) - max(opens, start)
+            if overlap > timedelta(0):
+                total += overlap
+        day += DAY
+    return total
+
+
 def _local_date(agreement: Agreement, moment: datetime) -> date:
     return moment.astimezone(agreement.zone).date()
 
