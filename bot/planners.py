@@ -3,27 +3,12 @@ turn due work into outbox rows (held messages, reminders)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.dispatcher import Dispatcher
 from bot.services import Services
-from storage.models import Member, Staff
-
-
-async def mark_blocked(session: AsyncSession, chat_id: int, now: datetime) -> None:
-    """Telegram said 403: the person blocked the bot. Remember it; stop trying."""
-    await session.execute(update(Member).where(Member.chat_id == chat_id,
-                                               Member.blocked_at.is_(None))
-                          .values(blocked_at=now))
-    await session.execute(update(Staff).where(Staff.chat_id == chat_id,
-                                              Staff.blocked_at.is_(None))
-                          .values(blocked_at=now))
 
 
 def install(dispatcher: Dispatcher, services: Services) -> None:
+    from handlers.blocking import mark_blocked
     from handlers.digest import release_held
     from handlers.prompts import MorningAgenda, UnansweredNudges
     from handlers.reminders import ReminderSender

@@ -13,7 +13,9 @@ from storage import repo
 from storage.models import FamilyMessage
 
 
-async def from_member(w: Work, who: Who, message: Message) -> None:
+async def from_member(w: Work, who: Who, message: Message, edited: bool = False) -> None:
+    """A family member's message (or an edit of one: the coach gets the new version, marked,
+    since a copy already in the coach's chat cannot change with it)."""
     member, family = who.member, who.family
     assert member is not None and family is not None
     tr = w.tr(who)
@@ -28,6 +30,8 @@ async def from_member(w: Work, who: Who, message: Message) -> None:
             "spraakbericht."))
         return
     body = message.text if kind == "text" else message.caption
+    if edited and kind == "text":
+        body = "✏️ " + (body or "")
     stored = FamilyMessage(
         family_id=family.id, member_id=member.id, chat_id=who.chat_id,
         telegram_message_id=message.message_id, kind=kind, body=body, urgent=False,
@@ -38,6 +42,7 @@ async def from_member(w: Work, who: Who, message: Message) -> None:
     decision = await routing_glue.decide(w, family, coaches, stored, language=member.language)
     silent = silent_copy(member.last_relay_at, w.now)
     member.last_relay_at = w.now
+    member.blocked_at = None  # writing again means the bot is no longer blocked
     family.last_contact_at = w.now
     if decision.recipients:
         stored.delivered_at = w.now

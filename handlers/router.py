@@ -14,6 +14,7 @@ from telegram.ext import (
     Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
@@ -262,6 +263,31 @@ async def _continue_step(w: Work, who: Who, text: str) -> bool:
     return await appointments.continue_step(w, who, pending.action, dict(pending.data), text)
 
 
+async def on_edit(update: Update, context: Context) -> None:
+    """Telegram tells the bot when someone edits a message it already passed on."""
+    message = update.edited_message
+    if message is None:
+        return
+    async with work(context) as w:
+        who = await w.who(update)
+        if who.is_member:
+            await family.from_member(w, who, message, edited=True)
+        elif who.staff is not None:
+            w.answer(who, w.tr(who).gettext("Een aangepast bericht komt niet door bij het gezin. "
+                                            "Stuur een nieuw bericht."))
+
+
+async def on_my_chat_member(update: Update, context: Context) -> None:
+    """A person blocks (kicked) or unblocks (member) the bot in their private chat."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    from handlers.blocking import blocked_changed
+
+    async with work(context) as w:
+        await blocked_changed(w, change.chat.id, change.new_chat_member.status)
+
+
 # Buttons ---------------------------------------------------------------------------------------
 async def on_button(update: Update, context: Context) -> None:
     query = update.callback_query
@@ -361,4 +387,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         menus.AVAILABLE.add(dutch)
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(MessageHandler(PRIVATE, on_message))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE,
+                                   on_edit))
+    app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(on_error)
