@@ -161,6 +161,8 @@ class Runtime:
     async def stop(self) -> None:
         self.stop_event.set()
         self.dispatcher.wake()
+        if self.tasks:
+            await self.dispatcher.drain()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         for task in self.tasks:

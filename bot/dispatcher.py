@@ -116,6 +116,24 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
+    async def drain(self, timeout: float = 5.0) -> None:
+        """On a graceful stop: send what is due now, for at most `timeout` real seconds, so a
+        restart does not deliver an answer the person was waiting for minutes late."""
+        try:
+            async with asyncio.timeout(timeout):
+                while await self.claim_and_send():
+                    pass
+        except TimeoutError:
+            log.warning("stopping with due messages still queued; they go after the restart")
+        except Exception:
+            log.exception("draining the outbox failed; the rows stay for the restart")
+
+    async def claim_and_send(self) -> int:
+        rows = await self.claim(self.clock.now())
+        if rows:
+            await self.send_all(rows)
+        return len(rows)
+
     async def run_once(self) -> int:
         now = self.clock.now()
         planned = 0
@@ -169,7 +187,8 @@ class Dispatcher:
         payload = row.payload or {}
         method = row.method
         params = payload.get("p", {})
-        await self.limiter.acquire(row.chat_id)
+        # Menus are not chat messages: only the overall limit applies to them.
+        await self.limiter.acquire(None if method in CHATLESS else row.chat_id)
         try:
             result = await self._call(method, row.chat_id, params)
         except RetryAfter as error:

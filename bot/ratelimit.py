@@ -42,12 +42,17 @@ class RateLimiter:
         """A 429 tells the bot to wait exactly `retry_after` seconds before sending again."""
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
 
-    async def acquire(self, chat_id: int) -> None:
+    async def acquire(self, chat_id: int | None) -> None:
         if not self.enabled:
             return
         pause = self.paused_until - time.monotonic()
         if pause > 0:
             await asyncio.sleep(pause)
+        if chat_id is None:
+            wait = self.overall.delay()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            return
         bucket = self.chats.get(chat_id)
         if bucket is None:
             bucket = self.chats[chat_id] = Bucket(self.per_chat, self.chat_burst)
