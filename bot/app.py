@@ -162,6 +162,10 @@ class Runtime:
         self.stop_event.set()
         self.dispatcher.wake()
         if self.tasks:
+            # Let the dispatcher finish the batch it holds (cancelling it mid-send would leave
+            # rows claimed until their lease ends), then send what else is due.
+            with contextlib.suppress(TimeoutError, Exception):
+                await asyncio.wait_for(asyncio.shield(self.tasks[0]), 5)
             await self.dispatcher.drain()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)

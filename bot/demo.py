@@ -52,7 +52,8 @@ class Transcript:
 
     def _print(self, message: ChatMessage) -> None:
         person = self.names.get(message.chat_id, str(message.chat_id))
-        at = self.clock.now().astimezone(ZONE).strftime("%a %H:%M")
+        # The server dates messages with the bot's simulated clock (see run_demo).
+        at = datetime.fromtimestamp(message.date, ZONE).strftime("%a %H:%M")
         arrow = f"bot → {person}" if message.from_bot else f"{person} → bot"
         body = message.text if message.kind == "text" else f"[{message.kind}] {message.text}"
         lines = body.splitlines() or [""]
@@ -102,7 +103,8 @@ async def link_from(api: LocalBotApi, t: Transcript, person: LocalUser, command:
 
 
 async def run_demo(speed: float = 60.0) -> int:
-    api = LocalBotApi()
+    clocks: list[SimulatedClock] = []
+    api = LocalBotApi(now=lambda: clocks[-1].now().timestamp() if clocks else 0.0)
     await api.start()
     folder = Path(tempfile.mkdtemp(prefix="gezinslijn-demo-"))
     settings = Settings(telegram_token=api.token, telegram_api_url=api.base_url,
@@ -110,6 +112,7 @@ async def run_demo(speed: float = 60.0) -> int:
                         encryption_key=new_key(), key_file=folder / "demo.key",
                         clock_start=DEMO_START, clock_speed=speed)
     clock = SimulatedClock(DEMO_START, speed)
+    clocks.append(clock)
     runtime = Runtime(settings, clock, poll_timeout=1, dispatcher_poll=0.1)
     transcript = Transcript(api, clock)
     print("Gezinslijn demo — everything runs on this machine: a local Bot API server, a "
@@ -161,6 +164,47 @@ async def run_demo(speed: float = 60.0) -> int:
         transcript.names[stranger.chat_id] = "a stranger"
         stranger.send_text("Hallo, kan ik hier iets vragen?")
         await settle(api, transcript, stranger, 0)
+
+        transcript.note("The coach plans the visit; the bot repeats it and asks to confirm.")
+        seen = len(sanne.inbox())
+        sanne.send_text("/afspraak Gezin J. | morgen 14:00 | huisbezoek | bij Marieke thuis")
+        check = await settle(api, transcript, sanne, seen, lambda m: bool(m.buttons))
+        assert check is not None
+        seen = len(marieke.inbox())
+        sanne.press("✅ Klopt, opslaan", on=check)
+        await settle(api, transcript, marieke, seen)
+
+        async def jump(moment: datetime, note: str) -> None:
+            nonlocal runtime, clock
+            transcript.note(note)
+            await runtime.stop()
+            clock = SimulatedClock(moment, speed)
+            clocks.append(clock)
+            transcript.clock = clock
+            runtime = Runtime(settings, clock, poll_timeout=1, dispatcher_poll=0.1)
+            await runtime.start()
+
+        await jump(datetime(2026, 11, 25, 17, 59, 50, tzinfo=ZONE),
+                   "The bot is restarted with its clock at Wednesday 17:59: the reminder "
+                   "for tomorrow's visit comes at 18:00.")
+        reminder = await settle(api, transcript, marieke, len(marieke.inbox()),
+                                lambda m: bool(m.buttons))
+        assert reminder is not None
+        seen = len(marieke.inbox())
+        marieke.press("👍 Ik ben er", on=reminder)
+        await settle(api, transcript, marieke, seen)
+
+        await jump(datetime(2026, 11, 27, 21, 50, tzinfo=ZONE),
+                   "Friday 21:50, outside the coach's hours (Mon-Fri 09:00-17:00).")
+        seen = len(marieke.inbox())
+        marieke.send_text("De deurwaarder stond vanavond voor de deur. Ik ben bang.")
+        await settle(api, transcript, marieke, seen)
+
+        await jump(datetime(2026, 11, 30, 8, 59, 50, tzinfo=ZONE),
+                   "Monday 08:59: at 09:00 the coach gets the held message (still answerable "
+                   "with reply), Marieke's 👍 from Wednesday evening, and the morning agenda.")
+        await settle(api, transcript, sanne, len(sanne.inbox()),
+                     lambda m: "deurwaarder" in m.text)
         print(f"\nDone: {len(api.calls)} Bot API calls, {len(api.messages)} messages.")
         return 0
     finally:

@@ -120,9 +120,8 @@ async def _confirm_appointment(w: Work, who: Who, tr: Translator, family: Family
     data: dict[str, object] = {"family_id": family.id, "at": at.isoformat(), "what": what,
                                "place": place, "move": move_id, "review": review}
     await repo.set_pending(w.session, who.chat_id, "appt_confirm", data, w.now + STEP_WINDOW)
-    local = tr.local(at)
     check = tr.gettext("Klopt dit?") + "\n" + f"{family.alias}: " + describe_appointment(
-        tr, at, what, place, w.now) + f"\n({tr.day(local)}, {tr.time(local)})"
+        tr, at, what, place, w.now)
     w.answer(who, check, keyboard=outbox.keyboard([
         [(tr.gettext("✅ Klopt, opslaan"), w.sign(who.chat_id, "apok"))],
         [(tr.gettext("Annuleren"), w.sign(who.chat_id, "apno"))]]))
