@@ -22,7 +22,7 @@ def _agendas(person: object, since: int) -> list[str]:
 
 
 async def test_morning_agenda_on_working_days_only_for_two_weeks(harness: Harness) -> None:
-    carla, sanne, marieke = await harness.onboard()
+    carla, sanne, _marieke = await harness.onboard()
     start = date(2026, 12, 21)  # Monday; Christmas (Fri 25, Sat 26) and New Year (Fri 1 Jan)
     got: dict[date, int] = {}
     for offset in range(14):
@@ -83,7 +83,7 @@ async def test_answered_message_raises_nothing(harness: Harness) -> None:
 
 
 async def test_coordinator_overview_and_move(harness: Harness) -> None:
-    carla, sanne, marieke = await harness.onboard()
+    carla, _sanne, marieke = await harness.onboard()
     pieter = harness.api.user("Pieter")
     await harness.join(pieter, await harness.link_from(carla, "/coachuitnodigen"))
     seen = len(carla.inbox())
@@ -99,7 +99,7 @@ async def test_coordinator_overview_and_move(harness: Harness) -> None:
 
 
 async def test_contact_frequency_shows_in_the_agenda(harness: Harness) -> None:
-    carla, sanne, marieke = await harness.onboard()
+    _carla, sanne, marieke = await harness.onboard()
     seen = len(sanne.inbox())
     sanne.send_text("/contact Gezin J. | wekelijks")
     await sanne.wait_for(lambda m: "wekelijks" in m.text, after=seen)
