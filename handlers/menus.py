@@ -46,6 +46,7 @@ COMMANDS: tuple[Command, ...] = (
     _c("coachuitnodigen", "invitecoach", "coordinator", N_("Coach uitnodigen")),
     _c("overzicht", "overview", "coordinator", N_("Overzicht per coach")),
     _c("verplaats", "move", "coordinator", N_("Gezin naar andere coach")),
+    _c("coachstop", "removecoach", "coordinator", N_("Coach stopt")),
 )
 
 # Commands that already work; the menu never offers one that does not.

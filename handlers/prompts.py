@@ -393,3 +393,36 @@ async def move_family(w: Work, who: Who, text: str) -> None:
         w.out.text(member.chat_id, mtr.gettext(
             "Je hebt een nieuwe gezinscoach: {name}. Je berichten gaan nu naar {name}.").format(
                 name=new.display_name), purpose="notice")
+
+
+async def deactivate_coach(w: Work, who: Who, text: str) -> None:
+    """/coachstop <name>: a coach leaves the service. Their families are moved first, so no
+    family is ever left without a coach."""
+    tr = w.tr(who)
+    name = text.strip()
+    found = [c for c in await repo.coaches_named(w.session, name)] if name else []
+    if len(found) != 1:
+        w.answer(who, tr.gettext("Gebruik: /coachstop naam van de coach"))
+        return
+    coach = found[0]
+    families = await repo.families_of_coach(w.session, coach.id)
+    if families:
+        w.answer(who, tr.gettext("{name} heeft nog gezinnen: {aliases}. Verplaats ze eerst met "
+                                 "/verplaats.").format(
+            name=coach.display_name, aliases=", ".join(f.alias for f in families)))
+        return
+    coach.is_coach = False
+    if not coach.is_coordinator:
+        coach.active = False
+    w.answer(who, tr.gettext("{name} is geen coach meer in Gezinslijn.").format(
+        name=coach.display_name))
+    if coach.chat_id is not None and coach.chat_id != who.chat_id:
+        ctr = w.tr_for(staff=coach)
+        w.out.text(coach.chat_id, ctr.gettext("Je bent geen coach meer in Gezinslijn. Dank je "
+                                              "voor je werk."), purpose="notice")
+        from handlers import menus
+
+        if coach.active:
+            menus.set_for_staff(w.out, coach.chat_id, ctr, coach)
+        else:
+            menus.clear_for(w.out, coach.chat_id)

@@ -173,6 +173,10 @@ async def _move(w: Work, who: Who, args: str, message: Message) -> None:
     await prompts.move_family(w, who, args)
 
 
+async def _deactivate(w: Work, who: Who, args: str, message: Message) -> None:
+    await prompts.deactivate_coach(w, who, args)
+
+
 async def _agenda(w: Work, who: Who, args: str, message: Message) -> None:
     await agenda.show(w, who, args)
 
@@ -218,6 +222,7 @@ COMMAND_ACTIONS: dict[str, tuple[set[str], Action]] = {
     "coordinator": ({"coach"}, _ask_coordinator),
     "overzicht": ({"coordinator"}, _overview),
     "verplaats": ({"coordinator"}, _move),
+    "coachstop": ({"coordinator"}, _deactivate),
     "bereikbaarheid": ({"coach"}, _hours),
     "afwezig": ({"coach"}, _away),
     "coachuitnodigen": ({"coordinator"}, _invite_coach),

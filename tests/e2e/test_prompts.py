@@ -117,3 +117,22 @@ async def test_contact_frequency_shows_in_the_agenda(harness: Harness) -> None:
     check = await sanne.wait_for(lambda m: "Klopt dit" in m.text, after=seen)
     sanne.press("✅ Klopt, opslaan", on=check)
     await marieke.wait_for(lambda m: "afstemgesprek" in m.text)
+
+
+async def test_coordinator_deactivates_a_coach_only_without_families(harness: Harness) -> None:
+    carla, sanne, marieke = await harness.onboard()
+    pieter = harness.api.user("Pieter")
+    await harness.join(pieter, await harness.link_from(carla, "/coachuitnodigen"))
+    seen = len(carla.inbox())
+    carla.send_text("/coachstop Sanne")
+    refused = await carla.wait_for(lambda m: "Gezin J." in m.text, after=seen)
+    assert "/verplaats" in refused.text
+    carla.send_text("/verplaats Gezin J. | Pieter")
+    await marieke.wait_for(lambda m: "Pieter" in m.text)
+    seen_sanne = len(sanne.inbox())
+    carla.send_text("/coachstop Sanne")
+    await sanne.wait_for(lambda m: "geen coach meer" in m.text, after=seen_sanne)
+    seen_sanne = len(sanne.inbox())
+    sanne.send_text("/gezinnen")
+    answer = await sanne.wait_for(lambda m: True, after=seen_sanne)
+    assert "alleen voor gezinnen" in answer.text  # no longer staff: the stranger's answer
