@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
+from bot import outbox
 from bot.domain import availability
 from bot.domain.availability import (
     MIDNIGHT,
@@ -170,6 +171,47 @@ async def hours(w: Work, who: Who, text: str) -> None:
     w.answer(who, "\n".join([tr.gettext("Bereikbaarheid voor {alias}:").format(
         alias=family.alias), *_describe(tr, agreement_of(family, coaches))]))
     await _tell_family(w, family)
+    if family.policy == Policy.ONCALL.value and not family.oncall_agreed:
+        w.answer(who, tr.gettext("Het gezin krijgt de vraag of de crisisdienst mag meelezen. "
+                                 "Tot het gezin ja zegt, gaat er niets naar de crisisdienst."))
+        await _ask_oncall_consent(w, family, coaches)
+    elif family.policy != Policy.ONCALL.value:
+        family.oncall_agreed = False
+
+
+async def _ask_oncall_consent(w: Work, family: Family, coaches: Sequence[Staff]) -> None:
+    """On-call only where the family agreed to it: each member is asked, in plain words."""
+    for member in await repo.members_of(w.session, family.id):
+        mtr = w.tr_for(member=member, family=family)
+        w.out.text(member.chat_id, "\n".join([
+            mtr.gettext("Een vraag van {coach}:").format(coach=texts.coach_names(mtr, coaches)),
+            mtr.gettext("Buiten de tijden van je coach is er een crisisdienst. Mag die je "
+                        "berichten dan ook lezen?"),
+            mtr.gettext("Je kunt dit altijd weer veranderen."),
+        ]), keyboard=outbox.keyboard([
+            [(mtr.gettext("✅ Ja, dat mag"), w.sign(member.chat_id, "oncall", "yes"))],
+            [(mtr.gettext("Nee, liever niet"), w.sign(member.chat_id, "oncall", "no"))]]),
+            purpose="notice")
+
+
+async def oncall_answer(w: Work, who: Who, message_id: int, yes: bool) -> None:
+    family = who.family
+    if family is None or who.member is None:
+        return
+    tr = w.tr(who)
+    w.out.remove_buttons(who.chat_id, message_id)
+    family.oncall_agreed = yes
+    coaches = await repo.coaches_of(w.session, family.id)
+    w.answer(who, tr.gettext("Goed. De crisisdienst leest mee buiten de tijden van je coach.")
+             if yes else tr.gettext("Goed. Alleen je coach leest je berichten."))
+    for coach in coaches:
+        if coach.chat_id is None:
+            continue
+        ctr = w.tr_for(staff=coach)
+        w.out.text(coach.chat_id, (ctr.gettext("{alias}: de crisisdienst mag meelezen buiten "
+                                               "je tijden.") if yes else ctr.gettext(
+            "{alias}: het gezin wil niet dat de crisisdienst meeleest.")).format(
+                alias=family.alias), purpose="notice")
 
 
 async def _show_hours(w: Work, who: Who, tr: Translator, staff: Staff) -> None:

@@ -61,10 +61,19 @@ async def authorized_family(w: Work, who: Who, family_id: int) -> Family | None:
     if who.staff is None:
         return None
     if not (await repo.is_coach_of(w.session, who.staff.id, family_id)
-            or await repo.substitutes_for(w.session, who.staff, family_id, w.now)):
+            or await repo.substitutes_for(w.session, who.staff, family_id, w.now)
+            or await _oncall_for(w, who.staff, family_id)):
         return None
     family = await w.session.get(Family, family_id)
     return family if family is not None and family.active else None
+
+
+async def _oncall_for(w: Work, staff: Staff, family_id: int) -> bool:
+    """The on-duty team may answer a family that agreed to on-call (policy oncall)."""
+    if not staff.is_oncall:
+        return False
+    family = await w.session.get(Family, family_id)
+    return family is not None and family.oncall_agreed
 
 
 # /nieuwgezin --------------------------------------------------------------------------------

@@ -52,6 +52,10 @@ async def from_member(w: Work, who: Who, message: Message, edited: bool = False)
     else:
         stored.status = "held"
         stored.hold_until = decision.hold_until
+    if decision.decision.to_oncall:
+        # Policy oncall, and the family agreed: the on-duty team reads it now as well.
+        for team in await routing_glue.oncall_staff(w.session):
+            copy_to_coach(w.out, team, family, member, stored, silent=False, flag="🚨 ")
     routing_glue.answer_family(w, who, tr, family, decision, stored, coaches)
     if decision.recipients and not decision.told_family:
         if receipt_due(member.last_receipt_at, w.now):

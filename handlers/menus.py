@@ -47,6 +47,7 @@ COMMANDS: tuple[Command, ...] = (
     _c("overzicht", "overview", "coordinator", N_("Overzicht per coach")),
     _c("verplaats", "move", "coordinator", N_("Gezin naar andere coach")),
     _c("coachstop", "removecoach", "coordinator", N_("Coach stopt")),
+    _c("dienstuitnodigen", "inviteoncall", "coordinator", N_("Crisisdienst koppelen")),
 )
 
 # Commands that already work; the menu never offers one that does not.

@@ -168,6 +168,8 @@ async def _join_staff(w: Work, who: Who, invite: Invite, language: str, name: st
     staff.language = language
     if invite.kind == "coordinator":
         staff.is_coordinator = True
+    elif invite.kind == "oncall":
+        staff.is_oncall = True
     else:
         staff.is_coach = True
         # The first morning agenda comes on the next working day, not minutes after joining.

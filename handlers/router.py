@@ -197,6 +197,10 @@ async def _away(w: Work, who: Who, args: str, message: Message) -> None:
     await availability_cmds.away(w, who, args)
 
 
+async def _invite_oncall(w: Work, who: Who, args: str, message: Message) -> None:
+    await coordinator.invite_oncall(w, who)
+
+
 async def _invite_coach(w: Work, who: Who, args: str, message: Message) -> None:
     await coordinator.invite_coach(w, who)
 
@@ -226,6 +230,7 @@ COMMAND_ACTIONS: dict[str, tuple[set[str], Action]] = {
     "bereikbaarheid": ({"coach"}, _hours),
     "afwezig": ({"coach"}, _away),
     "coachuitnodigen": ({"coordinator"}, _invite_coach),
+    "dienstuitnodigen": ({"coordinator"}, _invite_oncall),
 }
 
 
@@ -342,6 +347,8 @@ async def on_button(update: Update, context: Context) -> None:
         elif action == "askc" and args:
             w.out.remove_buttons(who.chat_id, message_id)
             await prompts.ask_for(w, who, int(args[0]))
+        elif action == "oncall" and args and who.is_member:
+            await availability_cmds.oncall_answer(w, who, message_id, args[0] == "yes")
         elif action == "leave" and who.is_member:
             await rights.confirm_leave(w, who, message_id)
         elif action == "stay" and who.is_member:

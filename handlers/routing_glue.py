@@ -58,6 +58,12 @@ async def absences_of(session: AsyncSession, staff_ids: Sequence[int], now: date
                  for r in rows)
 
 
+async def oncall_staff(session: AsyncSession) -> list[Staff]:
+    rows = (await session.scalars(select(Staff).where(
+        Staff.is_oncall.is_(True), Staff.active.is_(True), Staff.chat_id.is_not(None)))).all()
+    return list(rows)
+
+
 async def coordinator_id(session: AsyncSession) -> int | None:
     found = await repo.coordinators(session)
     return found[0].id if found else None
@@ -71,9 +77,10 @@ async def decide_at(session: AsyncSession, family: Family, coaches: Sequence[Sta
         ids = (lead,) if lead is not None else ()
     if not ids:
         raise LookupError("a family message with nobody to receive it")
+    oncall = await oncall_staff(session) if family.oncall_agreed else []
     decision = route(incoming, agreement_of(family, coaches), ids,
                      await absences_of(session, ids, now), await coordinator_id(session),
-                     oncall_chat=False, now=now)
+                     oncall_chat=bool(oncall), now=now)
     people = {s.id: s for s in coaches}
     for person_id in decision.deliver_to:
         if person_id not in people:
@@ -133,9 +140,10 @@ def answer_family(w: Work, who: Who, tr: Translator, family: Family, delivery: D
         else:
             kept = tr.gettext("Je bericht is bewaard. {coach} leest het {when}.").format(
                 coach=coach, when=when)
-        lines = [
-            first,
-            kept,
+        lines = [first, kept]
+        if decision.to_oncall:
+            lines.append(tr.gettext("De crisisdienst leest je bericht nu ook."))
+        lines += [
             "",
             tr.gettext("Kan het niet wachten?"),
             crisis,

@@ -96,7 +96,8 @@ def member_explanation(tr: Translator, family: Family | None, coaches: Sequence[
 
 
 def staff_explanation(tr: Translator, kind: str, retention_days: int) -> str:
-    role = tr.gettext("coördinator") if kind == "coordinator" else tr.gettext("gezinscoach")
+    role = {"coordinator": tr.gettext("coördinator"),
+            "oncall": tr.gettext("crisisdienst")}.get(kind) or tr.gettext("gezinscoach")
     return "\n".join([
         tr.gettext("Je wordt {role} in Gezinslijn.").format(role=role),
         tr.gettext("De bot bewaart je voornaam, je taal en je Telegram-chat. Berichten van "
@@ -121,6 +122,11 @@ def staff_welcome(tr: Translator, staff: Staff) -> str:
     lines = [tr.gettext("Welkom, {name}.").format(name=staff.display_name)]
     if staff.is_coordinator:
         lines.append(tr.gettext("Nodig een coach uit met /coachuitnodigen."))
+    if staff.is_oncall:
+        lines.append(tr.gettext("Dit is nu de chat van de crisisdienst. Je krijgt hier berichten "
+                                "van gezinnen die dat goedvonden, buiten de tijden van hun "
+                                "coach."))
+        lines.append(tr.gettext("Antwoorden kan met 'Beantwoorden' op een bericht."))
     if staff.is_coach:
         lines.append(tr.gettext("Maak een gezin aan met /nieuwgezin, bijvoorbeeld: "
                                 "/nieuwgezin Gezin J."))

@@ -46,6 +46,8 @@ class Staff(Base):
     language: Mapped[str] = mapped_column(String(8), default="nl")
     is_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
     is_coach: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The on-duty crisis team's chat (PRODUCT.md §2.3, policy oncall).
+    is_oncall: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     consent_at: Mapped[datetime]
     consent_version: Mapped[str] = mapped_column(String(16))
