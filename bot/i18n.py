@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache
@@ -26,6 +27,9 @@ SOURCE_LANGUAGE = "nl"
 FAMILY_LANGUAGES = ("nl", "en", "fr", "ar", "tr", "pl", "uk")
 STAFF_LANGUAGES = ("nl", "en", "fr")
 RTL_LANGUAGES = frozenset({"ar"})
+# Regional overlay catalogs: only the strings that differ from the language's own catalog (for
+# nl: from the Dutch source). A string missing from an overlay falls back to the language.
+OVERLAYS = {("nl", "BE"): "nl_BE"}
 
 # Shown on the language buttons, each in its own language.
 LANGUAGE_NAMES = {
@@ -38,32 +42,66 @@ LANGUAGE_NAMES = {
     "uk": "🇺🇦 Українська",
 }
 
-# Unicode isolation marks keep Latin names and numbers in place inside Arabic text.
+# Telegram sets a message's direction from its first strong character. An Arabic text that
+# starts with a Latin name, a number or a placeholder gets a RIGHT-TO-LEFT MARK in front.
 RLM = "\u200f"
+_STRONG_RTL = frozenset({"R", "AL"})
+_LTR_START = frozenset({"L", "EN", "AN"})
 
 
-@cache
-def _catalog(language: str) -> gettext.NullTranslations:
-    if language == SOURCE_LANGUAGE:
-        return gettext.NullTranslations()
+def _load(name: str) -> gettext.GNUTranslations | None:
+    """`locales/<name>/LC_MESSAGES/gezinslijn.po`, compiled in memory; None when absent."""
     try:
-        po = resources.files("locales").joinpath(f"{language}/LC_MESSAGES/{DOMAIN}.po")
+        po = resources.files("locales").joinpath(f"{name}/LC_MESSAGES/{DOMAIN}.po")
         with po.open("rb") as handle:
-            catalog = read_po(handle, locale=language)
+            catalog = read_po(handle, locale=name)
     except (FileNotFoundError, ModuleNotFoundError):
-        return gettext.NullTranslations()
+        return None
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
 
 
+@cache
+def _catalog(language: str, region: str = "NL") -> gettext.NullTranslations:
+    """The language's catalog (the source language needs none), under the region's overlay."""
+    base: gettext.NullTranslations = gettext.NullTranslations()
+    if language != SOURCE_LANGUAGE:
+        base = _load(language) or base
+    overlay_name = OVERLAYS.get((language, region))
+    overlay = _load(overlay_name) if overlay_name else None
+    if overlay is None:
+        return base
+    overlay.add_fallback(base)
+    return overlay
+
+
+def rtl_start(text: str) -> str:
+    """Prefix RLM when the first strong character (or a `{placeholder}`) would make the
+    message start left-to-right: a Latin name, a number, a command."""
+    for char in text:
+        if char == "{":
+            return RLM + text
+        direction = unicodedata.bidirectional(char)
+        if direction in _STRONG_RTL:
+            return text
+        if direction in _LTR_START:
+            return RLM + text
+    return text
+
+
 def babel_locale(language: str, region: str = "NL") -> str:
-    if language == "nl":
-        return "nl_BE" if region == "BE" else "nl_NL"
-    if language == "fr":
-        return "fr_BE" if region == "BE" else "fr_FR"
+    """The Babel locale for dates: the regional variant where CLDR has one (English as written
+    in the Netherlands or Belgium: 24-hour clock, day before month)."""
+    if language in ("nl", "en", "fr"):
+        country = "BE" if region == "BE" else ("FR" if language == "fr" else "NL")
+        return f"{language}_{country}"
     return language
+
+
+# Day patterns where a language puts the weekday elsewhere ("26 Kasım Perşembe").
+_DAY_PATTERNS = {"tr": "d MMMM EEEE"}
 
 
 @dataclass(frozen=True)
@@ -76,14 +114,16 @@ class Translator:
     _tr: gettext.NullTranslations = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_tr", _catalog(self.language))
+        object.__setattr__(self, "_tr", _catalog(self.language, self.region))
 
     # Text -------------------------------------------------------------------------------
     def gettext(self, message: str) -> str:
-        return self._tr.gettext(message)
+        text = self._tr.gettext(message)
+        return rtl_start(text) if self.rtl else text
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self._tr.ngettext(singular, plural, n)
+        text = self._tr.ngettext(singular, plural, n)
+        return rtl_start(text) if self.rtl else text
 
     @property
     def rtl(self) -> bool:
@@ -102,6 +142,10 @@ class Translator:
         if self.language == "nl" and self.region == "BE":
             # Flemish writes 10u30 (and 9u for the full hour).
             return f"{value.hour}u{value.minute:02d}" if value.minute else f"{value.hour}u"
+        if self.rtl:
+            # Babel's Arabic short time is 12-hour ("2:00 م"); letters, clocks and timetables
+            # in NL/BE say 14:00, so the family can match the two.
+            return format_time(value, "HH:mm", locale=self.locale)
         return format_time(value, "short", locale=self.locale)
 
     def weekday(self, moment: datetime | date) -> str:
@@ -111,7 +155,8 @@ class Translator:
     def day(self, moment: datetime | date) -> str:
         """'donderdag 27 november' / 'jeudi 27 novembre'."""
         day = self.local(moment).date() if isinstance(moment, datetime) else moment
-        return format_date(day, "EEEE d MMMM", locale=self.locale)
+        return format_date(day, _DAY_PATTERNS.get(self.language, "EEEE d MMMM"),
+                           locale=self.locale)
 
     def date_short(self, moment: datetime | date) -> str:
         day = self.local(moment).date() if isinstance(moment, datetime) else moment
