@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -119,7 +120,15 @@ class ReminderSender:
         """A recurring agreement moves on to its next day, with its own reminder."""
         if item is None or item.recurrence == Recurrence.NONE.value:
             return
-        following = next_occurrence(item.due_date, Recurrence(item.recurrence), item.due_date)
+        recurrence = Recurrence(item.recurrence)
+        first = item.due_date
+        if recurrence is Recurrence.MONTHLY:
+            # Count from the day of the month the agreement was made on (its first due day is
+            # that day, or that day a month on): due_date alone forgets the 31st once a short
+            # month clamped it, and 31 Jan → 28 Feb would drift on to 28 Mar.
+            made = item.created_at.astimezone(ZoneInfo(family.timezone)).date()
+            first = min(made, item.due_date)
+        following = next_occurrence(first, recurrence, item.due_date)
         if following is None:
             return
         item.due_date = following

@@ -4,11 +4,13 @@ facts (tests/bot_api_facts.json); a call Telegram would refuse fails the test.""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +20,7 @@ from bot.clock import ManualClock
 from bot.i18n import LANGUAGE_NAMES
 from bot.invites import create_invite
 from bot.local_api import LocalBotApi, LocalUser, load_facts
+from bot.local_api.model import ChatMessage
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from tests.conftest import TEST_KEY
@@ -101,3 +104,60 @@ async def harness(api: LocalBotApi, db_url: str, tmp_path: Path) -> AsyncIterato
         yield Harness(api, runtime, clock)
     finally:
         await runtime.stop()
+
+
+# Helpers for the journey tests (PRODUCT.md §2.1–2.3) ------------------------------------------
+async def count_rows(harness: Harness, model: Any, *where: Any) -> int:
+    """How many rows of `model` match `where` (straight from the database)."""
+    from sqlalchemy import func, select
+
+    async with harness.runtime.db.transaction() as session:
+        found = await session.scalar(select(func.count()).select_from(model).where(*where))
+    return int(found or 0)
+
+
+async def move_clock(harness: Harness, moment: datetime) -> None:
+    """Set the ManualClock, wake the dispatcher (held messages, due rows) and let it settle."""
+    harness.clock.set(moment)
+    harness.runtime.dispatcher.wake()
+    await asyncio.sleep(0.15)  # a few dispatcher polls: planners run on the new time
+    await harness.api.idle()
+
+
+async def add_coach(harness: Harness, coordinator: LocalUser, name: str) -> LocalUser:
+    """A further coach, invited by the coordinator through /coachuitnodigen."""
+    person = harness.api.user(name)
+    await harness.join(person, await harness.link_from(coordinator, "/coachuitnodigen"))
+    return person
+
+
+def reply_with(person: LocalUser, kind: str, to: ChatMessage, caption: str | None = None
+               ) -> ChatMessage:
+    """Telegram's *reply* with a media message (LocalUser.send_text covers text)."""
+    extra: dict[str, Any] = {"file_name": "antwoord.pdf"} if kind == "document" else {}
+    fields: dict[str, Any] = {kind: person.server.new_file(kind, **extra),
+                              "reply_to_message": person.server.message_json(to, nested=True)}
+    if caption is not None:
+        fields["caption"] = caption
+    return person.send_raw(**fields)
+
+
+def since(person: LocalUser, start: int) -> list[ChatMessage]:
+    """What the bot sent this person from inbox index `start` on."""
+    return person.inbox()[start:]
+
+
+def flag(value: Any) -> bool:
+    """A Bot API boolean as it arrived (JSON true, or "true" in a form)."""
+    return value is True or str(value).lower() in ("true", "1")
+
+
+_RELAY_HEADER = re.compile(r"^(🆘 )?.+ · .+ · \d{1,2}(:\d{2}|u\d{0,2})( \(\d+/\d+\))?$")
+
+
+def relayed(person: LocalUser, start: int) -> list[ChatMessage]:
+    """Family messages that reached this person since inbox index `start`: copies, header
+    lines and digest titles (not agendas, nudges or other notices)."""
+    return [m for m in since(person, start)
+            if m.copied_from is not None or m.text.startswith("📬")
+            or _RELAY_HEADER.match(m.text.split("\n", 1)[0])]
