@@ -101,7 +101,9 @@ async def reachable(w: Work, who: Who) -> None:
     lines += ["", tr.gettext("Vaste tijden:"), *render_windows(tr, agreement.windows)]
     if not agreement.open_on_holidays:
         lines.append(tr.gettext("Niet op feestdagen."))
-    lines += ["", tr.gettext("Kan het niet wachten?"), crisis_text.lines(tr, family.region, w.now)]
+    local = await crisis_text.family_services(w.session, family)
+    lines += ["", tr.gettext("Kan het niet wachten?"),
+              crisis_text.lines(tr, family.region, w.now, local)]
     w.answer(who, "\n".join(lines))
 
 
@@ -142,7 +144,8 @@ async def hours(w: Work, who: Who, text: str) -> None:
             if fam.windows is None:
                 await _tell_family(w, fam)
         return
-    family = await resolve_family(w, who, tr, parts[0], "noop")
+    family = await resolve_family(w, who, tr, parts[0], "noop", retry=(
+        "bereikbaarheid", "".join(f" | {p}" for p in parts[1:])))
     if family is None:
         return
     if len(parts) == 1:

@@ -19,6 +19,7 @@ from storage import repo
 from storage.models import Family, FamilyCoach, Member, Staff
 
 WRITE_WINDOW = timedelta(minutes=30)
+RETRY_WINDOW = timedelta(minutes=30)
 ALIAS_MAX = 64
 
 
@@ -33,14 +34,23 @@ def args_text(message: Message) -> str:
 
 
 async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: str,
-                         *extra: str | int) -> Family | None:
+                         *extra: str | int, retry: tuple[str, str] | None = None
+                         ) -> Family | None:
     """A family of this coach by alias (case-insensitive, unique prefix). Asks with buttons
-    when nothing or several match. Never says whether another coach has such a family."""
+    when nothing or several match. Never says whether another coach has such a family.
+
+    `retry` = (command, what followed the alias): a tapped family runs that command again with
+    the family's alias and the same rest (router.again), so nothing typed is lost."""
     assert who.staff is not None
     families = await repo.families_of_coach(w.session, who.staff.id)
     found = repo.match_alias(families, text) if text else []
     if len(found) == 1:
         return found[0]
+    if retry is not None and families:
+        action, extra = "again", (retry[0],)
+        await repo.set_pending(w.session, who.chat_id, "again",
+                               {"command": retry[0], "rest": retry[1]},
+                               w.now + RETRY_WINDOW)
     choices: Sequence[Family] = found or families
     if not families:
         w.answer(who, tr.gettext("Je hebt nog geen gezinnen. Maak er een met /nieuwgezin."))
@@ -278,7 +288,8 @@ async def duo(w: Work, who: Who, text: str) -> None:
     if len(parts) < 2 or not parts[1]:
         w.answer(who, tr.gettext("Gebruik: /duo Gezin J. | naam van de andere coach"))
         return
-    family = await resolve_family(w, who, tr, parts[0], "noop")
+    family = await resolve_family(w, who, tr, parts[0], "noop",
+                                  retry=("duo", " | " + " | ".join(parts[1:])))
     if family is None:
         return
     found = [c for c in await repo.coaches_named(w.session, parts[1])

@@ -7,8 +7,13 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from bot.domain.crisis import CrisisService, load_services, services_open_at
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.availability import WindowSyntaxError
+from bot.domain.crisis import AGREEMENT_SOURCE, CrisisService, load_services, services_open_at
 from bot.i18n import Translator
+from storage.models import Family, FamilyService
 
 _custom: tuple[str, Path] | None = None
 
@@ -41,3 +46,25 @@ def lines(tr: Translator, region: str, now: datetime,
             hours = "" if service.always_open else " " + tr.gettext("(nu open)")
             out.append(f"☎️ {service.name(tr.language)}: {service.phone}{hours}")
     return "\n".join(out)
+
+
+def as_service(row: FamilyService, family: Family) -> CrisisService:
+    """A family's own service as a crisis service; ValueError or WindowSyntaxError when its
+    number or hours cannot be read. Its coach vouches for it in the agreement."""
+    return CrisisService.create(
+        id=f"family-{row.id}", names={"nl": row.name, "en": row.name}, phone=row.phone,
+        hours=row.hours, purpose="medical", source=AGREEMENT_SOURCE,
+        checked=row.created_at.date(), timezone=family.timezone, country=family.region)
+
+
+async def family_services(session: AsyncSession, family: Family) -> tuple[CrisisService, ...]:
+    """The services a family's agreement adds (shown only while open)."""
+    rows = (await session.scalars(select(FamilyService).where(
+        FamilyService.family_id == family.id).order_by(FamilyService.id))).all()
+    found = []
+    for row in rows:
+        try:
+            found.append(as_service(row, family))
+        except (ValueError, WindowSyntaxError):
+            continue  # validated on input; a bad row never hides the regional services
+    return tuple(found)

@@ -22,7 +22,7 @@ async def from_member(w: Work, who: Who, message: Message, edited: bool = False)
     raw = message.to_dict()
     kind = message_kind(raw)
     if kind == "text" and (message.text or "").strip() == texts.help_button(tr):
-        help_now(w, who, tr)
+        await help_now(w, who, tr)
         return
     if kind in UNCOPYABLE or kind == "other":
         w.answer(who, tr.gettext(
@@ -66,10 +66,12 @@ async def from_member(w: Work, who: Who, message: Message, edited: bool = False)
             w.out.react(who.chat_id, message.message_id)
 
 
-def help_now(w: Work, who: Who, tr: Translator) -> None:
+async def help_now(w: Work, who: Who, tr: Translator) -> None:
+    """🆘 Nu hulp nodig: 112 and whoever answers right now, the family's own services too."""
     region = who.family.region if who.family else w.svc.settings.region
+    local = await crisis_text.family_services(w.session, who.family) if who.family else ()
     w.answer(who, "\n".join([
         tr.gettext("Hulp nodig? Dit kun je nu doen:"),
         "",
-        crisis_text.lines(tr, region, w.now),
+        crisis_text.lines(tr, region, w.now, local),
     ]))

@@ -39,6 +39,7 @@ COMMANDS: tuple[Command, ...] = (
     _c("actie", "agreement", "coach", N_("Actiepunt maken")),
     _c("bereikbaarheid", "hours", "coach", N_("Bereikbaarheid bekijken of instellen")),
     _c("afwezig", "away", "coach", N_("Afwezigheid en vervanger")),
+    _c("crisisdienst", "crisisline", "coach", N_("Eigen crisisdienst van een gezin")),
     _c("contact", "contact", "coach", N_("Afgesproken contact")),
     _c("afstemgesprek", "review", "coach", N_("Afstemgesprek plannen")),
     _c("agenda", "agenda", "coach", N_("Agenda van vandaag")),

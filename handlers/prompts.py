@@ -243,7 +243,9 @@ async def _set_frequency(w: Work, who: Who, text: str, allowed: Sequence[Frequen
     if frequency is None:
         w.answer(who, tr.gettext(usage))
         return
-    family = await resolve_family(w, who, tr, parts[0], "noop")
+    command = "contact" if field == "contact" else "afstemgesprek"
+    family = await resolve_family(w, who, tr, parts[0], "noop",
+                                  retry=(command, " | " + parts[1]))
     if family is None:
         return
     if field == "contact":

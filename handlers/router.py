@@ -30,6 +30,7 @@ from handlers import (
     coach,
     coordinator,
     family,
+    local_services,
     menus,
     onboarding,
     prompts,
@@ -58,6 +59,15 @@ async def only_private_chats(update: Update, context: Context) -> None:
 
 
 # Commands --------------------------------------------------------------------------------------
+def allowed(who: Who, roles: set[str]) -> bool:
+    """The role half of the one authorization check; the relation to a family is checked where
+    the family is found (coach.resolve_family, coach.authorized_family)."""
+    return ((who.is_member and "member" in roles)
+            or (who.is_coach and "coach" in roles)
+            or (who.is_coordinator and "coordinator" in roles)
+            or (who.is_stranger and "stranger" in roles))
+
+
 def command(roles: set[str], action: Action
             ) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
     """Role check for every command: a person outside the roles learns nothing more than that
@@ -70,11 +80,7 @@ def command(roles: set[str], action: Action
         async with work(context) as w:
             who = await w.who(update)
             tr = w.tr(who)
-            allowed = ((who.is_member and "member" in roles)
-                       or (who.is_coach and "coach" in roles)
-                       or (who.is_coordinator and "coordinator" in roles)
-                       or (who.is_stranger and "stranger" in roles))
-            if not allowed:
+            if not allowed(who, roles):
                 if who.is_stranger:
                     texts.stranger(w, who, tr)
                 else:
@@ -96,7 +102,7 @@ async def repo_clear_pending_for_command(w: Work, who: Who) -> None:
 async def _help(w: Work, who: Who, args: str, message: Message) -> None:
     tr = w.tr(who)
     if who.is_member:
-        family.help_now(w, who, tr)
+        await family.help_now(w, who, tr)
     elif who.is_stranger:
         w.svc.stranger_answered.pop(who.chat_id, None)
         texts.stranger(w, who, tr)
@@ -201,6 +207,10 @@ async def _invite_oncall(w: Work, who: Who, args: str, message: Message) -> None
     await coordinator.invite_oncall(w, who)
 
 
+async def _crisis_line(w: Work, who: Who, args: str, message: Message) -> None:
+    await local_services.crisis_line(w, who, args)
+
+
 async def _invite_coach(w: Work, who: Who, args: str, message: Message) -> None:
     await coordinator.invite_coach(w, who)
 
@@ -229,6 +239,7 @@ COMMAND_ACTIONS: dict[str, tuple[set[str], Action]] = {
     "coachstop": ({"coordinator"}, _deactivate),
     "bereikbaarheid": ({"coach"}, _hours),
     "afwezig": ({"coach"}, _away),
+    "crisisdienst": ({"coach"}, _crisis_line),
     "coachuitnodigen": ({"coordinator"}, _invite_coach),
     "dienstuitnodigen": ({"coordinator"}, _invite_oncall),
 }
@@ -347,6 +358,9 @@ async def on_button(update: Update, context: Context) -> None:
         elif action == "askc" and args:
             w.out.remove_buttons(who.chat_id, message_id)
             await prompts.ask_for(w, who, int(args[0]))
+        elif action == "again" and len(args) == 2 and isinstance(query.message, Message):
+            w.out.remove_buttons(who.chat_id, message_id)
+            await again(w, who, int(args[0]), args[1], query.message)
         elif action == "oncall" and args and who.is_member:
             await availability_cmds.oncall_answer(w, who, message_id, args[0] == "yes")
         elif action == "leave" and who.is_member:
@@ -357,6 +371,25 @@ async def on_button(update: Update, context: Context) -> None:
             await appointments.respond(w, who, args[0], int(args[1]), args[2], message_id)
         else:
             w.out.remove_buttons(who.chat_id, message_id)
+
+
+async def again(w: Work, who: Who, family_id: int, command_name: str, message: Message) -> None:
+    """A family tapped after a command whose alias matched none or several: the command runs
+    again for that family with what the coach had typed after the alias."""
+    from handlers.coach import authorized_family
+    from storage import repo
+
+    entry = COMMAND_ACTIONS.get(command_name)
+    family = await authorized_family(w, who, family_id)
+    if entry is None or family is None or not allowed(who, entry[0]):
+        return
+    pending = await repo.pending(w.session, who.chat_id, w.now)
+    rest = ""
+    if pending is not None and pending.action == "again" and (
+            pending.data.get("command") == command_name):
+        rest = str(pending.data.get("rest", ""))
+    await repo.clear_pending(w.session, who.chat_id)
+    await entry[1](w, who, family.alias + rest, message)
 
 
 async def set_language(w: Work, who: Who, message_id: int, language: str) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import availability
 from bot.domain.availability import Agreement, Policy, WindowSyntaxError, parse_windows
+from bot.domain.crisis import CrisisService
 from bot.domain.routing import Decision, Incoming, Reason, route
 from bot.domain.urgency import is_urgent
 from bot.i18n import Translator
@@ -31,6 +32,8 @@ class Delivery:
     told_family: bool = False
     # When held: who stands in for whom at the release time (a coach on leave by then).
     release_substitutes: list[tuple[Staff, Staff]] = field(default_factory=list)
+    # The family's own crisis services (its agreement), shown beside the region's when open.
+    local: tuple[CrisisService, ...] = ()
 
     @property
     def hold_until(self) -> datetime | None:
@@ -99,6 +102,7 @@ async def decide(w: Work, family: Family, coaches: Sequence[Staff], message: Fam
     message.urgent = bool(message.body) and is_urgent(message.body or "", language)
     incoming = Incoming(message.received_at, message.urgent)
     delivery = await decide_at(w.session, family, coaches, incoming, w.now)
+    delivery.local = await crisis_text.family_services(w.session, family)
     if delivery.hold_until is not None:
         # The family is told who will read it: at the release a substitute may stand in
         # (digest.release_held takes this same decision again then).
@@ -114,7 +118,7 @@ def answer_family(w: Work, who: Who, tr: Translator, family: Family, delivery: D
     member = who.member
     assert member is not None
     decision = delivery.decision
-    crisis = crisis_text.lines(tr, family.region, w.now)
+    crisis = crisis_text.lines(tr, family.region, w.now, delivery.local)
     if decision.held:
         already = member.notice_until is not None and member.notice_until == decision.hold_until
         if already and not decision.urgent:

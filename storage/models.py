@@ -244,6 +244,20 @@ class Absence(Base):
     created_at: Mapped[datetime]
 
 
+class FamilyService(Base):
+    """A local crisis service a family's agreement adds (a huisartsenpost, a youth-care line)."""
+
+    __tablename__ = "family_service"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    phone: Mapped[str] = mapped_column(String(30))
+    hours: Mapped[str] = mapped_column(String(200), default="24/7")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime]
+
+
 class AccessLog(Base):
     """Who read a family's data outside the normal relay, and why."""
 

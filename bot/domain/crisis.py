@@ -29,6 +29,7 @@ from bot.domain.availability import (
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "crisis_services"
 EMERGENCY_NUMBER = "112"
+AGREEMENT_SOURCE = "agreement"
 ALWAYS = "24/7"
 
 # What a service is for; the caller renders these keys in the family's language.
@@ -87,7 +88,10 @@ class CrisisService:
             raise ValueError(f"phone {self.phone!r} is not a phone number")
         if self.purpose not in PURPOSES:
             raise ValueError(f"'for' must be one of {sorted(PURPOSES)}, not {self.purpose!r}")
-        if not re.fullmatch(r"https?://[^\s/]+\.[^\s]+", self.source):
+        # A family's own service is vouched for by its coach in the agreement (AGREEMENT_SOURCE);
+        # every shipped one names the public page it was checked on.
+        if self.source != AGREEMENT_SOURCE and not re.fullmatch(r"https?://[^\s/]+\.[^\s]+",
+                                                                 self.source):
             raise ValueError(f"source {self.source!r} is not a public URL")
         if not self.hours.windows:
             raise ValueError("hours has no windows")

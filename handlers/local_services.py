@@ -1,0 +1,129 @@
+"""/crisisdienst: a local crisis service in a family's agreement (PRODUCT.md §2.3).
+
+A *huisartsenpost* or a youth-care crisis line near the family, added by its coach. It is shown
+to the family beside 112 and the regional services, only while it is open. The family hears of
+every change: nothing about whom they can call happens behind their back.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.domain.availability import WindowSyntaxError, parse_windows, windows_to_text
+from bot.domain.crisis import ALWAYS
+from bot.i18n import Translator
+from handlers import availability_cmds, crisis_text, texts
+from handlers.coach import fields, resolve_family
+from handlers.common import Who, Work
+from storage import repo
+from storage.models import Family, FamilyService
+
+MAX_PER_FAMILY = 5
+NAME_MAX = 80
+REMOVE_WORDS = ("weg", "verwijder", "remove", "supprimer")
+
+
+def _hours_text(tr: Translator, row: FamilyService) -> str:
+    if row.hours.strip() == ALWAYS:
+        return tr.gettext("dag en nacht")
+    return "; ".join(availability_cmds.render_windows(tr, parse_windows(row.hours)))
+
+
+async def _rows(w: Work, family: Family) -> list[FamilyService]:
+    return list((await w.session.scalars(select(FamilyService).where(
+        FamilyService.family_id == family.id).order_by(FamilyService.id))).all())
+
+
+def _listing(tr: Translator, family: Family, rows: list[FamilyService]) -> list[str]:
+    if not rows:
+        return [tr.gettext("{alias} heeft geen eigen crisisdienst. Het gezin ziet 112 en de "
+                           "crisisdiensten van de regio.").format(alias=family.alias)]
+    return [texts.sentence(tr.gettext("Eigen crisisdiensten van {alias}:").format(
+        alias=family.alias)),
+        *(f"☎️ {row.name}: {row.phone} ({_hours_text(tr, row)})" for row in rows)]
+
+
+async def crisis_line(w: Work, who: Who, text: str) -> None:
+    """`/crisisdienst Gezin J.` shows, `… | naam | nummer [| tijden]` adds,
+    `… | weg | naam of nummer` removes."""
+    assert who.staff is not None
+    tr = w.tr(who)
+    parts = fields(text) if text.strip() else []
+    usage = tr.gettext("Toevoegen: /crisisdienst Gezin J. | Huisartsenpost | 088 0030600 | "
+                       "ma-vr 17:00-24:00; za,zo 00:00-24:00")
+    family = await resolve_family(w, who, tr, parts[0] if parts else "", "noop", retry=(
+        "crisisdienst", "".join(f" | {p}" for p in parts[1:])))
+    if family is None:
+        return
+    rows = await _rows(w, family)
+    if len(parts) < 2 or not any(parts[1:]):
+        w.answer(who, "\n".join([*_listing(tr, family, rows), "", usage,
+                                 tr.gettext("Weghalen: /crisisdienst Gezin J. | weg | naam")]))
+        return
+    if parts[1].casefold() in REMOVE_WORDS:
+        await _remove(w, who, tr, family, rows, parts[2] if len(parts) > 2 else "")
+        return
+    await _add(w, who, tr, family, rows, parts[1:], usage)
+
+
+async def _add(w: Work, who: Who, tr: Translator, family: Family, rows: list[FamilyService],
+               values: list[str], usage: str) -> None:
+    name = values[0][:NAME_MAX]
+    phone = values[1] if len(values) > 1 else ""
+    hours = values[2] if len(values) > 2 and values[2] else ALWAYS
+    if len(rows) >= MAX_PER_FAMILY:
+        w.answer(who, tr.gettext("Een gezin kan {n} eigen crisisdiensten hebben. Haal er eerst "
+                                 "een weg.").format(n=MAX_PER_FAMILY))
+        return
+    if hours != ALWAYS:
+        try:
+            hours = windows_to_text(parse_windows(hours))  # stored in one canonical form
+        except WindowSyntaxError:
+            w.answer(who, "\n".join([tr.gettext("Die tijden kan ik niet lezen."), usage]))
+            return
+    row = FamilyService(family_id=family.id, name=name, phone=phone, hours=hours,
+                        created_by=who.staff.id if who.staff else None, created_at=w.now)
+    try:
+        crisis_text.as_service(row, family)
+    except WindowSyntaxError:
+        w.answer(who, "\n".join([tr.gettext("Die tijden kan ik niet lezen."), usage]))
+        return
+    except ValueError:
+        w.answer(who, "\n".join([tr.gettext("Geef een naam en een telefoonnummer."), usage]))
+        return
+    w.session.add(row)
+    await w.session.flush()
+    rows.append(row)
+    w.answer(who, "\n".join(_listing(tr, family, rows)))
+    await _tell_family(w, family, row, added=True)
+
+
+async def _remove(w: Work, who: Who, tr: Translator, family: Family, rows: list[FamilyService],
+                  which: str) -> None:
+    key = which.casefold().strip()
+    found = [r for r in rows if key and (r.name.casefold().startswith(key)
+                                         or r.phone.replace(" ", "") == key.replace(" ", ""))]
+    if len(found) != 1:
+        w.answer(who, "\n".join([tr.gettext("Welke bedoel je? Geef de naam of het nummer."),
+                                 *_listing(tr, family, rows)[1:]]))
+        return
+    await w.session.delete(found[0])
+    rows.remove(found[0])
+    w.answer(who, "\n".join(_listing(tr, family, rows)))
+    await _tell_family(w, family, found[0], added=False)
+
+
+async def _tell_family(w: Work, family: Family, row: FamilyService, added: bool) -> None:
+    coaches = await repo.coaches_of(w.session, family.id)
+    for member in await repo.members_of(w.session, family.id):
+        mtr = w.tr_for(member=member, family=family)
+        coach = texts.coach_names(mtr, coaches)
+        if added:
+            lines = [mtr.gettext("{coach} heeft een nummer voor je toegevoegd. Bel het als het "
+                                 "niet kan wachten:").format(coach=coach),
+                     f"☎️ {row.name}: {row.phone} ({_hours_text(mtr, row)})",
+                     mtr.gettext("Bij direct gevaar: bel 112.")]
+        else:
+            lines = [mtr.gettext("{coach} heeft dit nummer uit je lijst gehaald:").format(
+                coach=coach), f"☎️ {row.name}: {row.phone}"]
+        w.out.text(member.chat_id, "\n".join(lines), purpose="notice")
