@@ -19,6 +19,7 @@ from bot.domain.agenda import (
     Agenda,
     Frequency,
     build_agenda,
+    morning_agenda_due,
 )
 from bot.domain.availability import (
     Absence as AbsenceSpan,
@@ -27,7 +28,6 @@ from bot.domain.availability import (
     Agreement,
     Policy,
     WindowSyntaxError,
-    active_absence,
     first_opening_on,
     open_time_between,
     parse_windows,
@@ -61,8 +61,6 @@ FREQUENCY_WORDS = {
     "nooit": Frequency.NEVER, "never": Frequency.NEVER, "geen": Frequency.NEVER,
     "uit": Frequency.NEVER,
 }
-# The morning agenda goes out at the first opening, or later that morning if the bot was down.
-AGENDA_LATE = timedelta(hours=4)
 PLANNER_EVERY = timedelta(seconds=30)
 
 
@@ -105,19 +103,16 @@ class MorningAgenda:
         sent = 0
         for coach in coaches:
             agreement = staff_agreement(coach, self.settings.region)
-            today = now.astimezone(agreement.zone).date()
-            if coach.agenda_sent_on is not None and coach.agenda_sent_on >= today:
-                continue
-            opening = first_opening_on(agreement, today)
-            if opening is None or now < opening or active_absence(spans, coach.id, now):
-                continue  # a day off, not yet time, or on leave: nothing at all
+            today = morning_agenda_due(agreement, spans, coach.id, coach.agenda_sent_on, now)
+            if today is None:
+                continue  # a day off, on leave, not yet time, sent, or the morning has passed
             claimed = await session.execute(
                 update(Staff).where(Staff.id == coach.id,
                                     (Staff.agenda_sent_on.is_(None))
                                     | (Staff.agenda_sent_on < today))
                 .values(agenda_sent_on=today))
-            if getattr(claimed, "rowcount", 0) != 1 or now - opening > AGENDA_LATE:
-                continue  # another instance sent it, or the morning has passed
+            if getattr(claimed, "rowcount", 0) != 1:
+                continue  # another instance sent it
             tr = translator(coach.language, self.settings.region, agreement.timezone)
             snap = await agenda_view.snapshot(session, coach, now, agreement.timezone,
                                               weekly=_first_working_day_of_week(agreement,

@@ -6,10 +6,13 @@ decides what deserves the coach's attention today.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+from bot.domain.availability import Absence, Agreement, active_absence, first_opening_on
 
 
 class Frequency(StrEnum):
@@ -195,3 +198,24 @@ def build_agenda(snapshot: Snapshot) -> Agenda:
                                key=lambda g: g.alias)) if snapshot.weekly else (),
     )
 
+
+
+# When the morning agenda goes out -------------------------------------------------------------
+# At the first opening, or later that morning if the bot was down; after this, not that day.
+AGENDA_LATE = timedelta(hours=4)
+
+
+def morning_agenda_due(agreement: Agreement, absences: Iterable[Absence], coach_id: int,
+                       sent_on: date | None, now: datetime) -> date | None:
+    """The coach's local day whose morning agenda is due at `now`, or None: not before the
+    first opening of a working day (their windows, public holidays), never on leave, once a
+    day, and not once the morning has passed (AGENDA_LATE after the opening)."""
+    today = now.astimezone(agreement.zone).date()
+    if sent_on is not None and sent_on >= today:
+        return None
+    opening = first_opening_on(agreement, today)
+    if opening is None or now < opening or now - opening > AGENDA_LATE:
+        return None
+    if active_absence(absences, coach_id, now) is not None:
+        return None
+    return today

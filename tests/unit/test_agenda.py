@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,7 +17,10 @@ from bot.domain.agenda import (
     Signal,
     Snapshot,
     build_agenda,
+    morning_agenda_due,
 )
+from bot.domain.availability import Absence as AbsenceSpan
+from bot.domain.availability import Agreement, parse_windows
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # Monday 09:00 in Amsterdam
 TODAY = date(2026, 11, 30)
@@ -128,3 +132,44 @@ def test_a_family_with_two_coaches_appears_once() -> None:
                       last_contact=NOW - timedelta(days=9))
     agenda = build_agenda(snap(families=(duo,)))
     assert [c.alias for c in agenda.contact_due] == ["Gezin J."]
+
+
+# When the morning agenda goes out ---------------------------------------------------------------
+AMS = ZoneInfo("Europe/Amsterdam")
+SANNE = 7
+WORKWEEK = Agreement(parse_windows("ma-vr 09:00-17:00"), "Europe/Amsterdam", "NL")
+LATE_START = Agreement(parse_windows("ma,di,do 13:00-17:00"), "Europe/Amsterdam", "NL")
+LEAVE = AbsenceSpan(SANNE, datetime(2026, 12, 21, tzinfo=AMS), datetime(2027, 1, 4, tzinfo=AMS),
+                    None)
+
+
+def ams(month: int, day: int, hour: int, minute: int = 0, year: int = 2026) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=AMS)
+
+
+@pytest.mark.parametrize(("agreement", "now", "sent_on", "absences", "due"), [
+    (WORKWEEK, ams(11, 30, 9, 0), None, (), date(2026, 11, 30)),        # Monday, the opening
+    (WORKWEEK, ams(11, 30, 8, 59), None, (), None),                     # a minute before
+    (WORKWEEK, ams(11, 30, 12, 59), None, (), date(2026, 11, 30)),      # late: bot was down
+    (WORKWEEK, ams(11, 30, 13, 1), None, (), None),                     # the morning has passed
+    (WORKWEEK, ams(11, 30, 10, 0), date(2026, 11, 30), (), None),       # sent already today
+    (WORKWEEK, ams(12, 1, 9, 0), date(2026, 11, 30), (), date(2026, 12, 1)),  # the next day
+    (WORKWEEK, ams(11, 28, 9, 0), None, (), None),                      # Saturday
+    (WORKWEEK, ams(11, 29, 9, 0), None, (), None),                      # Sunday
+    (WORKWEEK, ams(4, 27, 9, 0), None, (), None),                       # Koningsdag
+    (WORKWEEK, ams(12, 25, 9, 0), None, (), None),                      # Kerstmis
+    (WORKWEEK, ams(12, 22, 9, 0), None, (LEAVE,), None),                # on leave
+    (WORKWEEK, ams(1, 4, 9, 0, 2027), None, (LEAVE,), date(2027, 1, 4)),  # back from leave
+    (LATE_START, ams(12, 1, 13, 0), None, (), date(2026, 12, 1)),       # Tuesday 13:00 opening
+    (LATE_START, ams(12, 2, 13, 0), None, (), None),                    # Wednesday: no window
+    (WORKWEEK, ams(3, 30, 9, 0), None, (), date(2026, 3, 30)),          # Monday after DST
+])
+def test_the_morning_agenda_is_due(agreement: Agreement, now: datetime, sent_on: date | None,
+                                   absences: tuple[AbsenceSpan, ...], due: date | None) -> None:
+    assert morning_agenda_due(agreement, absences, SANNE, sent_on, now) == due
+
+
+def test_another_coachs_leave_does_not_stop_the_agenda() -> None:
+    other = AbsenceSpan(SANNE + 1, LEAVE.start, LEAVE.end, SANNE)
+    assert morning_agenda_due(WORKWEEK, (other,), SANNE, None, ams(12, 22, 9, 0)) == date(
+        2026, 12, 22)
