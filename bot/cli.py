@@ -15,9 +15,12 @@ from bot.settings import Settings, SettingsError, load_settings
 def _logging(settings: Settings | None) -> None:
     level = settings.log_level if settings else "INFO"
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL, and the URL carries the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Whatever the level, libraries stay at WARNING: httpx logs every request URL (the URL
+    # carries the bot token), python-telegram-bot and aiosqlite log at DEBUG every request's
+    # and statement's parameters (message contents, names, aliases). PRODUCT.md §5.
+    for name in ("httpx", "httpcore", "telegram", "aiosqlite", "asyncpg", "sqlalchemy",
+                 "apscheduler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 async def _serve(settings: Settings, polling: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+from sqlalchemy import or_, select
 from telegram import Message
 
 from bot import outbox
@@ -16,7 +17,7 @@ from handlers import texts
 from handlers.common import Who, Work
 from handlers.relay import copy_to_members
 from storage import repo
-from storage.models import Family, FamilyCoach, Member, Staff
+from storage.models import Absence, Family, FamilyCoach, Member, Staff
 
 WRITE_WINDOW = timedelta(minutes=30)
 RETRY_WINDOW = timedelta(minutes=30)
@@ -42,7 +43,7 @@ async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: s
     `retry` = (command, what followed the alias): a tapped family runs that command again with
     the family's alias and the same rest (router.again), so nothing typed is lost."""
     assert who.staff is not None
-    families = await repo.families_of_coach(w.session, who.staff.id)
+    families = await _families_of(w, who.staff)
     found = repo.match_alias(families, text) if text else []
     if len(found) == 1:
         return found[0]
@@ -63,6 +64,24 @@ async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: s
     buttons = [[(f.alias, w.sign(who.chat_id, action, f.id, *extra))] for f in choices[:20]]
     w.answer(who, intro, keyboard=outbox.keyboard(buttons))
     return None
+
+
+async def _families_of(w: Work, staff: Staff) -> Sequence[Family]:
+    """The families a coach may name: their own, and during an absence of another coach the
+    families they substitute for (PRODUCT.md §5; the same rule as repo.substitutes_for)."""
+    own = list(await repo.families_of_coach(w.session, staff.id))
+    substitute = Absence.substitute_id == staff.id
+    if staff.is_coordinator:
+        substitute = or_(substitute, Absence.substitute_id.is_(None))
+    covered = (await w.session.scalars(
+        select(Family).join(FamilyCoach, FamilyCoach.family_id == Family.id)
+        .join(Absence, Absence.staff_id == FamilyCoach.staff_id)
+        .where(Absence.starts_at <= w.now, Absence.ends_at > w.now, substitute,
+               Family.active.is_(True)))).all()
+    if not covered:
+        return own
+    merged = {f.id: f for f in (*own, *covered)}
+    return sorted(merged.values(), key=lambda f: repo.alias_key(f.alias))
 
 
 async def authorized_family(w: Work, who: Who, family_id: int) -> Family | None:

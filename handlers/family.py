@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Message
 
-from bot.domain.relay import UNCOPYABLE, message_kind, receipt_due, silent_copy
+from bot.domain.relay import COPYABLE, UNCOPYABLE, message_kind, receipt_due, silent_copy
 from bot.i18n import Translator
 from handlers import crisis_text, routing_glue, texts
 from handlers.common import Who, Work
@@ -29,8 +29,10 @@ async def from_member(w: Work, who: Who, message: Message, edited: bool = False)
             "Dit soort bericht kan ik niet doorsturen. Typ je vraag, of stuur een foto of "
             "spraakbericht."))
         return
+    if edited and kind != "text" and not COPYABLE.get(kind, False):
+        return  # no words changed: a live location moving on, say; the first copy stands
     body = message.text if kind == "text" else message.caption
-    if edited and kind == "text":
+    if edited:
         body = "✏️ " + (body or "")
     stored = FamilyMessage(
         family_id=family.id, member_id=member.id, chat_id=who.chat_id,

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
-from bot.i18n import LANGUAGE_NAMES
-from handlers import menus, texts
+from bot.i18n import LANGUAGE_NAMES, N_
+from handlers import texts
 from handlers.availability_cmds import render_windows
 from handlers.common import Who, Work
 from handlers.routing_glue import agreement_of
@@ -23,15 +23,24 @@ from storage.models import (
     Appointment,
     FamilyMessage,
     InboundUpdate,
+    Invite,
     Member,
     Outbox,
     PendingInput,
     RelayLink,
+    Setting,
     Staff,
 )
 
 log = logging.getLogger(__name__)
 
+# The access log keeps its reason in Dutch; the family reads it in their own language.
+REASONS = {
+    "agenda op verzoek": N_("de agenda van de coach"),
+    "afspraken als agendabestand": N_("de afspraken in de agenda van de coach"),
+    "overzicht gezinnen": N_("het overzicht van de coach"),
+    "coördinatoroverzicht": N_("het overzicht van de coördinator"),
+}
 KIND_NAMES = {"photo": "📷", "voice": "🎤", "document": "📄", "video": "🎬", "audio": "🎵",
               "animation": "🎞", "sticker": "🙂", "video_note": "🎥", "location": "📍",
               "venue": "📍", "contact": "👤"}
@@ -102,7 +111,8 @@ async def my_data(w: Work, who: Who) -> None:
     lines += ["", tr.gettext("Actiepunten van je gezin")]
     lines += [f"{tr.date_short(i.due_date)}: {i.what}" for i in items] or ["-"]
     lines += ["", tr.gettext("Wie keek mee (buiten het gewone doorsturen)")]
-    lines += [f"{tr.date_short(entry.at)} {tr.time(entry.at)}: {name or '?'} — {entry.reason}"
+    lines += [f"{tr.date_short(entry.at)} {tr.time(entry.at)}: {name or '?'} — "
+              + (tr.gettext(REASONS[entry.reason]) if entry.reason in REASONS else entry.reason)
               for entry, name in looked] or [tr.gettext("Niemand.")]
     lines += ["", tr.gettext("Stoppen en alles wissen kan met /stoppen.")]
     content = ("\n".join(lines) + "\n").encode("utf-8")
@@ -135,12 +145,15 @@ async def confirm_leave(w: Work, who: Who, message_id: int) -> None:
     name = member.first_name
     chat_id = member.chat_id
     await erase_member(w.session, member)
-    w.out.remove_buttons(chat_id, message_id)
+    # Every last send to this chat is a farewell: its outbox row goes once it is sent, so not
+    # even the chat id stays behind.
+    w.out.call(chat_id, "editMessageReplyMarkup", {"message_id": message_id}, "farewell")
     w.out.text(chat_id, tr.gettext("Je bent gestopt. We hebben je gegevens en berichten "
                                    "gewist. Wil je later terugkomen? Vraag je coach om een "
                                    "nieuwe link."),
                keyboard=outbox.remove_reply_keyboard(), purpose="farewell")
-    menus.clear_for(w.out, chat_id)
+    w.out.call(chat_id, "deleteMyCommands", {"scope": {"type": "chat", "chat_id": chat_id}},
+               "farewell")
     for coach in await repo.coaches_of(w.session, family.id):
         if coach.chat_id is None:
             continue
@@ -163,6 +176,11 @@ async def erase_member(session: AsyncSession, member: Member) -> None:
         Outbox.link_message_id.in_(message_ids))))
     await session.execute(delete(FamilyMessage).where(FamilyMessage.member_id == member.id))
     await session.execute(delete(PendingInput).where(PendingInput.chat_id == chat_id))
+    await session.execute(delete(Setting).where(Setting.key.startswith(f"tap:{chat_id}:")))
+    # The invite that named this person (the coach may have typed their name and role).
+    await session.execute(update(Invite).where(
+        Invite.family_id == member.family_id, Invite.used_at.is_not(None),
+        Invite.member_name == member.first_name).values(member_name=None, member_role=None))
     await session.delete(member)
     await session.flush()
 
@@ -194,6 +212,18 @@ class RetentionPurge:
         await session.execute(delete(Outbox).where(
             Outbox.status.in_(("sent", "failed")), Outbox.created_at < cutoff))
         await session.execute(delete(InboundUpdate).where(InboundUpdate.received_at < cutoff))
+        # Half-finished steps (they may hold typed words) and the names on invites that were
+        # used or ran out: neither is needed any more.
+        await session.execute(delete(PendingInput).where(PendingInput.expires_at <= now))
+        await session.execute(update(Invite).where(
+            or_(Invite.used_at.is_not(None), Invite.revoked_at.is_not(None),
+                Invite.expires_at <= now),
+            or_(Invite.member_name.is_not(None), Invite.member_role.is_not(None)))
+            .values(member_name=None, member_role=None))
+        # Which buttons were used (router.first_press): kept as long as contents are.
+        await session.execute(delete(Setting).where(
+            Setting.key.startswith("tap:"),
+            Setting.value < cutoff.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")))
         purged = int(getattr(result, "rowcount", 0) or 0)
         if purged:
             log.info("retention purge removed the contents of %s messages", purged)

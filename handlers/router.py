@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram import Message, Update
@@ -325,6 +327,11 @@ async def on_button(update: Update, context: Context) -> None:
     message_id = query.message.message_id
     async with work(context) as w:
         who = await w.who(update)
+        # Strangers' buttons (joining) are not recorded: nothing is kept before consent.
+        if not who.is_stranger and not await first_press(w, chat_id, message_id,
+                                                          query.data or ""):
+            log.info("a button pressed again was ignored")
+            return
         if action == "lang" and len(args) == 2:
             await onboarding.choose_language(w, who, message_id, args[0], args[1])
         elif action == "join" and len(args) == 2:
@@ -371,6 +378,29 @@ async def on_button(update: Update, context: Context) -> None:
             await appointments.respond(w, who, args[0], int(args[1]), args[2], message_id)
         else:
             w.out.remove_buttons(who.chat_id, message_id)
+
+
+PRESSED = "tap:"  # bot_state keys of used buttons: f"tap:{chat}:{message}:{data hash}"
+
+
+async def first_press(w: Work, chat_id: int, message_id: int, data: str) -> bool:
+    """A button does its work once (each action removes or replaces the buttons it was on): the
+    same button pressed again — a double tap, a resent or replayed update — does nothing.
+    Recorded in the same transaction as the action, so it holds across restarts and
+    instances."""
+    from storage import repo
+
+    digest = hashlib.sha256(data.encode()).hexdigest()[:6]
+    key = f"{PRESSED}{chat_id}:{message_id}:{digest}"[:40]
+    if await repo.get_state(w.session, key) is not None:
+        return False
+    await repo.put_state(w.session, key, pressed_at(w.now))
+    return True
+
+
+def pressed_at(moment: datetime) -> str:
+    """A UTC time that sorts as text (the retention purge compares it)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 async def again(w: Work, who: Who, family_id: int, command_name: str, message: Message) -> None:

@@ -1,0 +1,295 @@
+"""PRODUCT.md §2.7 and §5 end to end: logs without contents, the family's export and erasure,
+and the retention purge on the simulated clock."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Runtime
+from bot.clock import ManualClock
+from bot.local_api import LocalBotApi
+from bot.ratelimit import RateLimiter
+from bot.settings import Settings
+from storage.models import (
+    Base,
+    FamilyMessage,
+    Invite,
+    Member,
+    Outbox,
+    PendingInput,
+    RelayLink,
+)
+from tests.conftest import TEST_KEY
+from tests.e2e.conftest import (
+    WEDNESDAY_MORNING,
+    Harness,
+    count_rows,
+    move_clock,
+)
+
+ALIAS = "Gezin Zonnebloem"
+
+
+def everything_stored(rows: dict[str, list[tuple[Any, ...]]]) -> list[str]:
+    return [f"{table}: {row!r}" for table, found in rows.items() for row in found]
+
+
+async def all_rows(harness: Harness) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, contents decrypted (the Sealed columns read back as text)."""
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    async with harness.runtime.db.transaction() as session:
+        for table in Base.metadata.sorted_tables:
+            rows[table.name] = [tuple(r) for r in (await session.execute(select(table))).all()]
+    return rows
+
+
+def traces_of(rows: dict[str, list[tuple[Any, ...]]], words: list[str], chat_id: int
+              ) -> list[str]:
+    """Rows that still hold one of these words, or this chat id (as a value or inside one)."""
+    number = re.compile(rf"(?<!\d){chat_id}(?!\d)")
+    found = []
+    for line, row in ((f"{t}: {r!r}", r) for t, rs in rows.items() for r in rs):
+        if any(w in line for w in words) or chat_id in row or any(
+                isinstance(v, str | dict | list) and number.search(str(v)) for v in row):
+            found.append(line)
+    return found
+
+
+# Logs ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """The product's own logging set-up at its most talkative (GEZINSLIJN_LOG_LEVEL=DEBUG),
+    captured from before the bot starts."""
+    from bot.cli import _logging
+
+    touched = ["httpx", "httpcore", "telegram", "sqlalchemy", "aiosqlite", "asyncpg",
+               "apscheduler", "aiohttp"]
+    levels = {name: logging.getLogger(name).level for name in touched}
+    _logging(Settings(log_level="DEBUG"))
+    caplog.set_level(logging.DEBUG)
+    for name in ("bot", "handlers", "storage"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    yield caplog
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+async def test_a_whole_journey_logs_no_contents_names_aliases_or_tokens(
+        debug_logs: pytest.LogCaptureFixture, harness: Harness) -> None:
+    tokens = [await harness.invite_coordinator()]
+    carla = harness.api.user("Carla")
+    await harness.join(carla, tokens[0])
+    sanne = harness.api.user("Sanne")
+    tokens.append(await harness.link_from(carla, "/coachuitnodigen"))
+    await harness.join(sanne, tokens[-1])
+    marieke = harness.api.user("Marieke")
+    tokens.append(await harness.link_from(sanne, f"/nieuwgezin {ALIAS} | Marieke | moeder"))
+    await harness.join(marieke, tokens[-1])
+    tokens.append(await harness.link_from(sanne, f"/uitnodiging {ALIAS} | Ahmed | vader"))
+
+    contents = ["De deurwaarder stond vanochtend voor de deur", "foto van de aanmaning",
+                "Ik bel je vanmiddag om drie uur", "huisbezoek met de schuldhulp",
+                "Dorpsstraat 17", "zelfmoord"]
+    start = len(sanne.inbox())
+    marieke.send_text(contents[0])
+    marieke.send_photo(caption=contents[1])
+    copy = await sanne.wait_for(lambda m: contents[0] in m.text, after=start)
+    m_start = len(marieke.inbox())
+    sanne.send_text(contents[2], reply_to=copy)
+    await marieke.wait_for(lambda m: contents[2] in m.text, after=m_start)
+    sanne.send_text(f"/afspraak {ALIAS} | morgen 14:00 | {contents[3]} | {contents[4]}")
+    check = await sanne.wait_for(lambda m: "Klopt dit?" in m.text, after=start)
+    sanne.press("✅ Klopt, opslaan", on=check)
+    await sanne.wait_for(lambda m: m.text.startswith("Opgeslagen"), after=start)
+    marieke.send_text(f"ik denk aan {contents[5]}")  # crisis words: flagged, 112 shown
+    await marieke.wait_for(lambda m: "112" in m.text, after=m_start)
+    sanne.send_text("/agenda")
+    carla.send_text("/overzicht")
+    marieke.send_text("/mijngegevens")
+    await marieke.wait_for(lambda m: m.kind == "document", after=m_start)
+    marieke.send_text("/stoppen")
+    question = await marieke.wait_for(lambda m: "Wil je stoppen" in m.text, after=m_start)
+    marieke.press("✅ Ja, stop en wis alles", on=question)
+    await sanne.wait_for(lambda m: "Marieke is gestopt" in m.text, after=start)
+    await harness.api.idle()
+    await harness.runtime.stop()  # the shutdown's logs too
+
+    secrets = [*contents, "Marieke", "Sanne", "Carla", "Ahmed", "moeder", ALIAS, "Zonnebloem",
+               *tokens, harness.api.token, harness.api.token.split(":", 1)[1], TEST_KEY]
+    records = [r for phase in ("setup", "call") for r in debug_logs.get_records(phase)
+               # The local Bot API server stands in for Telegram: its logs are not the bot's.
+               if not r.name.startswith("bot.local_api")]
+    assert any(r.name.startswith(("bot.", "handlers.")) for r in records)  # it did log
+    formatter = logging.Formatter()
+    leaks = []
+    for record in records:
+        text = record.getMessage()
+        if record.exc_info:
+            text += formatter.formatException(record.exc_info)
+        leaks += [f"{record.name} {record.levelname}: {s!r} in {text[:200]!r}"
+                  for s in secrets if s in text]
+    by_logger = sorted({leak.split(" ", 1)[0] for leak in leaks})
+    assert leaks == [], f"{len(leaks)} leaks, from {by_logger}; first: {leaks[:3]}"
+
+
+# /mijngegevens, then /stoppen ---------------------------------------------------------------------
+async def test_export_then_leave_erases_the_member_and_tells_the_coach(harness: Harness
+                                                                       ) -> None:
+    carla, sanne, marieke = await harness.onboard()
+    ahmed = harness.api.user("Ahmed", language_code="en")
+    await harness.join(ahmed, await harness.link_from(sanne, "/uitnodiging Gezin J. | Ahmed | "
+                                                             "vader"), "en")
+    words = ["The rent letter came today", "photo of the rent letter", "Ik kijk er morgen naar"]
+    start = len(sanne.inbox())
+    ahmed.send_text(words[0])
+    ahmed.send_photo(caption=words[1])
+    marieke.send_text("Bericht van Marieke zelf")
+    copy = await sanne.wait_for(lambda m: words[0] in m.text, after=start)
+    a_start = len(ahmed.inbox())
+    sanne.send_text(words[2], reply_to=copy)
+    await ahmed.wait_for(lambda m: words[2] in m.text, after=a_start)
+    sanne.send_text("/afspraak Gezin J. | morgen 14:00 | huisbezoek | Dorpsstraat 5")
+    check = await sanne.wait_for(lambda m: "Klopt dit?" in m.text, after=start)
+    sanne.press("✅ Klopt, opslaan", on=check)
+    await sanne.wait_for(lambda m: m.text.startswith("Opgeslagen"), after=start)
+    # Who looked: the coach's agenda and caseload, the coordinator's overview.
+    sanne.send_text("/agenda")
+    sanne.send_text("/gezinnen")
+    carla.send_text("/overzicht")
+    await carla.wait_for(lambda m: "Overzicht per coach" in m.text)
+    await harness.api.idle()
+
+    ahmed.send_text("/mydata")
+    export = await ahmed.wait_for(lambda m: m.kind == "document", after=a_start)
+    text = harness.api.file_content(export).decode("utf-8")
+    assert export.text == "This is everything Gezinslijn keeps about you."
+    for expected in ("what we keep about you", "Ahmed", "vader", "Gezin J.", "English",
+                     words[0], words[1], "huisbezoek", "Dorpsstraat 5", "Sanne"):
+        assert expected in text, expected
+    assert "Marieke" not in text  # another member's messages are theirs
+    looked = text.split("Who else looked")[1].split("\n\n")[0]
+    lines = looked.strip().splitlines()[1:]
+    assert len(lines) == 3, looked  # the agenda, the caseload and the overview
+    assert sorted(line.split(": ", 1)[1] for line in lines) == [
+        "Carla — the coordinator's overview", "Sanne — the coach's agenda",
+        "Sanne — the coach's list of families"]
+    assert not re.search(r"\b(op verzoek|overzicht|coördinator)\b", looked), looked  # English
+
+    ahmed.send_text("/leave")
+    question = await ahmed.wait_for(lambda m: len(m.buttons) == 2, after=a_start)
+    ahmed.press("✅", on=question)
+    told = await sanne.wait_for(lambda m: "Ahmed is gestopt" in m.text, after=start)
+    assert told.text == ("Gezin J.: Ahmed is gestopt met Gezinslijn. De gegevens en berichten "
+                         "zijn gewist.")
+    await ahmed.wait_for(lambda m: m.text.startswith("You have stopped. We have deleted your "
+                                                     "data and messages."), after=a_start)
+    await harness.api.idle()
+
+    left = traces_of(await all_rows(harness), ["Ahmed", "vader", *words], ahmed.chat_id)
+    assert left == [], "\n".join(left)
+    # The rest of the family is untouched.
+    assert await count_rows(harness, Member, Member.chat_id == marieke.chat_id) == 1
+    assert [m.body for m in await _messages(harness)] == ["Bericht van Marieke zelf"]
+
+
+# Retention --------------------------------------------------------------------------------------
+@pytest.fixture
+async def short_memory(api: LocalBotApi, db_url: str, tmp_path: Path,
+                       monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
+    """The bot with GEZINSLIJN_RETENTION_DAYS=10 from the environment."""
+    monkeypatch.delenv("GEZINSLIJN_RETENTION_DAYS", raising=False)
+    assert Settings().retention_days == 30  # the default
+    monkeypatch.setenv("GEZINSLIJN_RETENTION_DAYS", "10")
+    settings = Settings(telegram_token=api.token, telegram_api_url=api.base_url,
+                        database_url=db_url, encryption_key=TEST_KEY,
+                        key_file=tmp_path / "unused.key")
+    assert settings.retention_days == 10
+    clock = ManualClock(WEDNESDAY_MORNING)
+    runtime = Runtime(settings, clock, limiter=RateLimiter(enabled=False), poll_timeout=1,
+                      dispatcher_poll=0.05)
+    await runtime.start()
+    try:
+        yield Harness(api, runtime, clock)
+    finally:
+        await runtime.stop()
+
+
+async def _messages(harness: Harness) -> list[FamilyMessage]:
+    async with harness.runtime.db.transaction() as session:
+        return list((await session.scalars(select(FamilyMessage).order_by(FamilyMessage.id))).all())
+
+
+async def test_the_purge_removes_old_contents_and_keeps_what_the_agenda_needs(
+        short_memory: Harness) -> None:
+    harness = short_memory
+    _carla, sanne, marieke = await harness.onboard()
+    start = len(sanne.inbox())
+    marieke.send_text("Oud bericht over de huur")
+    marieke.send_photo(caption="oude foto")
+    old_copy = await sanne.wait_for(lambda m: "Oud bericht" in m.text, after=start)
+    m_start = len(marieke.inbox())
+    sanne.send_text("Oud antwoord", reply_to=old_copy)
+    await marieke.wait_for(lambda m: "Oud antwoord" in m.text, after=m_start)
+    # A step the coach never finished, with words in it; an invite no one used.
+    sanne.send_text("/afspraak Gezin J. | 32/13 | geheim gesprek")
+    await sanne.wait_for(lambda m: "Probeer het nog eens" in m.text, after=start)
+    await harness.link_from(sanne, "/uitnodiging Gezin J. | Fatima | oma")
+    await harness.api.idle()
+
+    # Eight days on: a new message. Nothing is old enough yet.
+    await move_clock(harness, WEDNESDAY_MORNING + timedelta(days=8))
+    start = len(sanne.inbox())
+    marieke.send_text("Nieuw bericht")
+    await sanne.wait_for(lambda m: "Nieuw bericht" in m.text, after=start)
+    await harness.api.idle()
+    before = [(m.id, m.kind, m.received_at, m.status, m.delivered_at, m.answered_at)
+              for m in await _messages(harness)]
+    assert [m.body for m in await _messages(harness)] == [
+        "Oud bericht over de huur", "oude foto", "Nieuw bericht"]
+
+    # Eleven days after the first: its contents are gone, its traces for the agenda stay.
+    await move_clock(harness, WEDNESDAY_MORNING + timedelta(days=11))
+    rows = await _messages(harness)
+    gone = [(m.body, m.chat_id, m.telegram_message_id) for m in rows[:2]]
+    assert gone == [(None, None, None)] * 2
+    assert rows[2].body == "Nieuw bericht" and rows[2].chat_id == marieke.chat_id
+    assert [(m.id, m.kind, m.received_at, m.status, m.delivered_at, m.answered_at)
+            for m in rows] == before
+    async with harness.runtime.db.transaction() as session:
+        from storage.models import Family
+
+        family = await session.scalar(select(Family))
+        assert family is not None
+        assert family.last_contact_at == WEDNESDAY_MORNING + timedelta(days=8)
+        invite = await session.scalar(select(Invite).where(Invite.member_role == "oma"))
+    assert await count_rows(harness, PendingInput) == 0
+    assert invite is None  # the name on the unused (long expired) invite is gone
+    stored = "\n".join(everything_stored(await all_rows(harness)))
+    for old in ("Oud bericht", "oude foto", "Oud antwoord", "geheim gesprek", "Fatima"):
+        assert old not in stored, old
+    assert "Nieuw bericht" in stored
+    # The old copy can no longer be answered: its link to the family is gone too.
+    assert await count_rows(harness, RelayLink, RelayLink.message_id == old_copy.message_id) == 0
+    assert await count_rows(harness, Outbox, Outbox.created_at < WEDNESDAY_MORNING
+                            + timedelta(days=1)) == 0
+    s_start = len(sanne.inbox())
+    sanne.send_text("Nog een antwoord", reply_to=old_copy)
+    await sanne.wait_for(lambda m: "Voor welk gezin" in m.text, after=s_start)
+
+    # The agenda still knows the family and when it last had contact.
+    sanne.send_text("/gezinnen")
+    listing = await sanne.wait_for(lambda m: "Je gezinnen" in m.text, after=s_start)
+    assert "laatste contact" in listing.text
+
+    # And ten days after the newest, that one goes the same way.
+    await move_clock(harness, WEDNESDAY_MORNING + timedelta(days=19))
+    assert [m.body for m in await _messages(harness)] == [None, None, None]
+    assert len(await _messages(harness)) == 3
