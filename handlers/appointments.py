@@ -486,9 +486,11 @@ async def _pause_family(w: Work, who: Who, tr: Translator, family: Family, arg: 
     try:
         days = int(arg) if arg else 7
     except ValueError:
+        days = 0
+    if days < 1:  # "-5", "0", "a week": ask again rather than guess
         w.answer(who, tr.gettext("Hoeveel dagen? Bijvoorbeeld: /pauze 7"))
         return
-    days = max(1, min(days, 90))
+    days = min(days, 90)
     family.paused_until = pause_until(w.now, days, family.timezone)
     w.answer(who, tr.ngettext("Rustpauze: {n} dag geen herinneringen. Stoppen kan met "
                               "/pauze uit.",

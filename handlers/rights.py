@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
@@ -28,6 +28,7 @@ from storage.models import (
     Outbox,
     PendingInput,
     RelayLink,
+    Reminder,
     Setting,
     Staff,
 )
@@ -220,6 +221,16 @@ class RetentionPurge:
                 Invite.expires_at <= now),
             or_(Invite.member_name.is_not(None), Invite.member_role.is_not(None)))
             .values(member_name=None, member_role=None))
+        # Past appointments and finished agreements: the family needed the words before, not
+        # after, and the agenda only looks ahead. Gone with their reminders.
+        old_appointments = select(Appointment.id).where(Appointment.starts_at < cutoff)
+        finished = select(ActionItem.id).where(
+            ActionItem.status.in_(("done", "cancelled")),
+            func.coalesce(ActionItem.done_at, ActionItem.created_at) < cutoff)
+        await session.execute(delete(Reminder).where(or_(
+            Reminder.appointment_id.in_(old_appointments), Reminder.action_id.in_(finished))))
+        await session.execute(delete(Appointment).where(Appointment.starts_at < cutoff))
+        await session.execute(delete(ActionItem).where(ActionItem.id.in_(finished)))
         # Which buttons were used (router.first_press): kept as long as contents are.
         await session.execute(delete(Setting).where(
             Setting.key.startswith("tap:"),

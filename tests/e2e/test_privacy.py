@@ -293,3 +293,41 @@ async def test_the_purge_removes_old_contents_and_keeps_what_the_agenda_needs(
     await move_clock(harness, WEDNESDAY_MORNING + timedelta(days=19))
     assert [m.body for m in await _messages(harness)] == [None, None, None]
     assert len(await _messages(harness)) == 3
+
+
+async def test_the_purge_removes_past_appointments_and_finished_agreements(
+        short_memory: Harness) -> None:
+    from storage.models import ActionItem, Appointment, Family, Reminder
+    from tests.e2e.test_reminders import _plan
+
+    harness = short_memory
+    _carla, sanne, _marieke = await harness.onboard()
+    await _plan(harness, sanne, "Gezin J. | morgen 14:00 | gesprek over de schulden")
+    await _plan(harness, sanne, "Gezin J. | 20/12 10:00 | school")
+    async with harness.runtime.db.transaction() as session:
+        family = await session.scalar(select(Family))
+        assert family is not None
+        for status, what in (("done", "woonbonnen posten"), ("cancelled", "kast opruimen"),
+                             ("open", "huur betalen")):
+            session.add(ActionItem(
+                family_id=family.id, what=what, due_date=WEDNESDAY_MORNING.date(),
+                status=status, created_at=WEDNESDAY_MORNING,
+                done_at=WEDNESDAY_MORNING if status == "done" else None))
+    assert await count_rows(harness, Reminder) == 4
+
+    # Ten days after the first appointment: not yet.
+    await move_clock(harness, WEDNESDAY_MORNING + timedelta(days=10))
+    assert await count_rows(harness, Appointment) == 2
+    # Twelve days on: the past appointment, its reminders and the finished agreements are gone;
+    # what is still ahead stays.
+    await move_clock(harness, WEDNESDAY_MORNING + timedelta(days=12))
+    async with harness.runtime.db.transaction() as session:
+        left = [a.what for a in (await session.scalars(select(Appointment))).all()]
+        items = [i.what for i in (await session.scalars(select(ActionItem))).all()]
+        reminders = (await session.scalars(select(Reminder))).all()
+    assert left == ["school"]
+    assert items == ["huur betalen"]
+    assert reminders and all(r.appointment_id is not None for r in reminders)
+    stored = "\n".join(everything_stored(await all_rows(harness)))
+    for old in ("schulden", "woonbonnen", "kast opruimen"):
+        assert old not in stored, old

@@ -338,6 +338,20 @@ async def test_pause_off_brings_reminders_back(harness: Harness) -> None:
     assert len(_reminders(marieke, m_start)) == 1
 
 
+async def test_a_pause_of_no_or_negative_days_asks_again(harness: Harness) -> None:
+    from storage.models import Family
+
+    _carla, sanne, marieke = await _tuesday(harness)
+    for words, person in (("/pauze -5", marieke), ("/pauze 0", marieke),
+                          ("/pauze een week", marieke), ("/pauze Gezin J. -5", sanne)):
+        start = len(person.inbox())
+        person.send_text(words)
+        await person.wait_for(lambda m: "Hoeveel dagen?" in m.text, after=start)
+    async with harness.runtime.db.transaction() as session:
+        family = await session.scalar(select(Family))
+        assert family is not None and family.paused_until is None
+
+
 async def test_moving_an_appointment_replans_its_reminders(harness: Harness) -> None:
     _carla, sanne, marieke = await _tuesday(harness)
     await _plan(harness, sanne, "Gezin J. | donderdag 14:00 | huisbezoek")
