@@ -29,6 +29,8 @@ from bot.domain.agenda import (
 )
 from bot.i18n import N_, Translator
 from bot.outbox import Outgoing
+from handlers import texts
+from handlers.coach import families_of
 from handlers.common import Who, Work
 from handlers.rights import log_access
 from storage.models import (
@@ -260,8 +262,13 @@ async def families(w: Work, who: Who) -> None:
     assert staff is not None
     tr = w.tr(who)
     snap = await snapshot(w.session, staff, w.now, tr.zone)
+    own = {f.family_id for f in snap.families}
+    standing_in = [f.alias for f in await families_of(w, staff) if f.id not in own]
+    covering = [texts.sentence(tr.gettext("Je vervangt nu voor: {aliases}.").format(
+        aliases=", ".join(standing_in)))] if standing_in else []
     if not snap.families:
-        w.answer(who, tr.gettext("Je hebt nog geen gezinnen. Maak er een met /nieuwgezin."))
+        w.answer(who, "\n".join(covering or [tr.gettext(
+            "Je hebt nog geen gezinnen. Maak er een met /nieuwgezin.")]))
         return
     counts = dict((await w.session.execute(
         select(Member.family_id, func.count()).where(
@@ -283,4 +290,4 @@ async def families(w: Work, who: Who) -> None:
             parts.append(tr.gettext("laatste contact {day}").format(
                 day=tr.day(family.last_contact)))
         lines.append(f"• {family.alias}: " + ", ".join(parts))
-    w.answer(who, "\n".join(lines))
+    w.answer(who, "\n".join([*lines, *(["", *covering] if covering else [])]))

@@ -43,7 +43,7 @@ async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: s
     `retry` = (command, what followed the alias): a tapped family runs that command again with
     the family's alias and the same rest (router.again), so nothing typed is lost."""
     assert who.staff is not None
-    families = await _families_of(w, who.staff)
+    families = await families_of(w, who.staff)
     found = repo.match_alias(families, text) if text else []
     if len(found) == 1:
         return found[0]
@@ -66,7 +66,7 @@ async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: s
     return None
 
 
-async def _families_of(w: Work, staff: Staff) -> Sequence[Family]:
+async def families_of(w: Work, staff: Staff) -> Sequence[Family]:
     """The families a coach may name: their own, and during an absence of another coach the
     families they substitute for (PRODUCT.md §5; the same rule as repo.substitutes_for)."""
     own = list(await repo.families_of_coach(w.session, staff.id))

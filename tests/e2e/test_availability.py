@@ -158,6 +158,11 @@ async def test_absence_with_a_substitute(harness: Harness) -> None:
     await marieke.wait_for(lambda m: m.text == "Pieter\nIk bel je om 14:00", after=m_start)
     await harness.api.idle()
     assert relayed(sanne, s_start) == []
+    # His caseload says for whom he stands in (he has no families of his own).
+    begin = len(pieter.inbox())
+    pieter.send_text("/gezinnen")
+    listing = await pieter.wait_for(lambda m: bool(m.text), after=begin)
+    assert listing.text == "Je vervangt nu voor: Gezin J."
 
     # After the absence Pieter is no longer allowed to answer for Gezin J.
     await move_clock(harness, datetime(2026, 11, 30, 10, 0, tzinfo=AMS))
@@ -171,6 +176,10 @@ async def test_absence_with_a_substitute(harness: Harness) -> None:
     await harness.api.idle()
     assert not any("laatste vraag" in t for t in _texts(marieke, m_start))
     assert not any("ben je terug" in t for t in _texts(pieter, p_start))
+    begin = len(pieter.inbox())
+    pieter.send_text("/gezinnen")
+    listing = await pieter.wait_for(lambda m: bool(m.text), after=begin)
+    assert "Gezin J." not in listing.text
 
 
 async def test_absence_without_substitute_goes_to_the_coordinator(harness: Harness) -> None:
