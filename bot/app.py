@@ -83,8 +83,10 @@ def configure_crisis_services(settings: Settings) -> None:
                             f"services that cannot be trusted: {error}.") from None
 
 
-def build_application(settings: Settings) -> AnyApp:
-    request = HTTPXRequest(connection_pool_size=32, read_timeout=15, write_timeout=15,
+def build_application(settings: Settings, read_timeout: float = 15.0) -> AnyApp:
+    """`read_timeout`: how long a send waits for Telegram's answer before it counts as timed
+    out (and is tried again: it may have been delivered all the same)."""
+    request = HTTPXRequest(connection_pool_size=32, read_timeout=read_timeout, write_timeout=15,
                            connect_timeout=5, pool_timeout=10)
     polling = HTTPXRequest(connection_pool_size=2, read_timeout=40, connect_timeout=5)
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
@@ -107,14 +109,15 @@ class Runtime:
 
     def __init__(self, settings: Settings, clock: Clock | None = None, *,
                  limiter: RateLimiter | None = None, poll_timeout: int = 10,
-                 dispatcher_poll: float = 0.5, migrate: bool = True) -> None:
+                 dispatcher_poll: float = 0.5, migrate: bool = True,
+                 read_timeout: float = 15.0) -> None:
         check_database_url(settings)
         keys = configure_encryption(settings)
         configure_crisis_services(settings)
         self.settings = settings
         self.clock = clock or make_clock(settings)
         self.db = Database(settings.database_url)
-        self.app = build_application(settings)
+        self.app = build_application(settings, read_timeout=read_timeout)
         signer = CallbackSigner(hashlib.sha256(keys[-1].encode()).digest()
                                 + settings.telegram_token.encode())
         self.services = Services(settings, self.db, self.clock, signer)
@@ -136,6 +139,8 @@ class Runtime:
         self.services.bot_username = self.app.bot.username
         if is_sqlite(self.settings.database_url):
             await self.dispatcher.release_own_claims()
+        else:  # PostgreSQL: claims of instances that died go back at once (bot/dispatcher.py)
+            await self.dispatcher.liveness()
         planners.install(self.dispatcher, self.services)
         await self.app.start()
         await self._default_menus()
@@ -179,6 +184,7 @@ class Runtime:
             if self.app.running:
                 await self.app.stop()
             await self.app.shutdown()
+        await self.dispatcher.close()
         await self.db.dispose()
 
     async def run_until_stopped(self, polling: bool = True) -> None:

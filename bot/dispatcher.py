@@ -3,7 +3,19 @@
 The database is the truth. A row is claimed with a lease (on PostgreSQL under
 `FOR UPDATE SKIP LOCKED`, so several instances never take the same row), sent, and marked sent
 in its own short transaction. A crash between sending and recording can repeat that one message
-after the lease ends: the only window where a duplicate is possible.
+after the lease ends: the only window where a duplicate is possible. (A time-out is that window
+too: Telegram may have delivered a send whose answer never came.)
+
+Claims of an instance that died need not wait for their lease: on SQLite there is one instance
+by construction, so a starting bot releases every earlier claim; on PostgreSQL each dispatcher
+holds a session-level advisory lock named after itself while it lives, and the claims of an
+instance whose lock is free (its connection closed when the process died) are released.
+
+Faults are paced in *real* seconds (the Bot API server lives in real time, also when the bot
+runs on a fast simulated clock): 429 waits exactly `retry_after`; 5xx, time-outs and refused
+connections retry with a growing backoff and never give up (a family message must arrive);
+403 gives up at once, marks the recipient and tells whoever should know. If the database is
+away when a result is to be recorded, recording is retried for as long as the claim holds.
 
 Before sending, registered *planners* run: they turn due work (held messages at a window's
 opening, reminders) into outbox rows, each in one transaction.
@@ -15,6 +27,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import time
 import uuid
 import warnings
 from collections.abc import Awaitable, Callable
@@ -22,7 +35,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from telegram import Bot, InputFile
 from telegram.error import (
     BadRequest,
@@ -51,12 +65,29 @@ BlockedHook = Callable[[AsyncSession, int, datetime], Awaitable[None]]
 LEASE_REAL_SECONDS = 60.0
 # Methods that take no chat_id: the row's chat only orders and paces them.
 CHATLESS = frozenset({"setMyCommands", "deleteMyCommands"})
-MAX_ATTEMPTS = 12
 BATCH = 100
+# PostgreSQL: how often (real seconds) a dispatcher renews its own liveness lock and releases
+# the claims of instances that died.
+LIVENESS_SECONDS = 5.0
+# pg_advisory_lock(namespace, key): the namespace keeps these apart from any other use.
+LIVENESS_NAMESPACE = 0x676C6976
 
 
-def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(300, 2 ** min(attempts, 8)))
+def backoff(attempts: int) -> float:
+    """Real seconds before the next try after `attempts` failed ones: 1, 2, 4, … 5 minutes."""
+    return float(min(300, 2 ** min(max(attempts - 1, 0), 9)))
+
+
+def transient(error: Exception) -> bool:
+    """A database error that may pass (the connection, a lock), not one in the statement."""
+    return not isinstance(error, IntegrityError | ProgrammingError | DataError)
+
+
+def liveness_key(instance: str) -> int | None:
+    try:
+        return int(instance[:8], 16) - 2**31
+    except ValueError:
+        return None
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -86,14 +117,20 @@ class Dispatcher:
         self.on_blocked: BlockedHook | None = None
         self._wake = asyncio.Event()
         self._concurrency = asyncio.Semaphore(concurrency)
+        self._alive: AsyncConnection | None = None
+        self._liveness_due = 0.0
         self.sent = 0
 
     def wake(self) -> None:
         self._wake.set()
 
+    def clock_delta(self, real_seconds: float) -> timedelta:
+        """A span of real time on this dispatcher's clock (simulated clocks run faster)."""
+        return timedelta(seconds=real_seconds / self.clock.real_seconds(1.0))
+
     @property
     def lease(self) -> timedelta:
-        return timedelta(seconds=LEASE_REAL_SECONDS / self.clock.real_seconds(1.0))
+        return self.clock_delta(LEASE_REAL_SECONDS)
 
     async def release_own_claims(self) -> None:
         """At start-up on SQLite (one instance by construction) earlier claims are stale."""
@@ -102,9 +139,76 @@ class Dispatcher:
                 update(Outbox).where(Outbox.status == "pending", Outbox.claimed_by.is_not(None))
                 .values(claimed_by=None, claimed_until=None))
 
+    # Liveness (PostgreSQL) --------------------------------------------------------------------
+    async def hold_liveness(self) -> None:
+        """Hold (or take again, after the database was away) this instance's liveness lock."""
+        if self.db.dialect != "postgresql":
+            return
+        if self._alive is not None:
+            try:
+                await self._alive.exec_driver_sql("SELECT 1")
+                await self._alive.commit()
+                return
+            except Exception:
+                log.warning("the liveness connection was lost; taking the lock again")
+                with contextlib.suppress(Exception):
+                    await self._alive.invalidate()
+                self._alive = None
+        connection = await self.db.engine.connect()
+        try:
+            await connection.execute(select(func.pg_advisory_lock(
+                LIVENESS_NAMESPACE, liveness_key(self.instance))))
+            await connection.commit()  # a session lock: it stays after the commit
+        except Exception:
+            await connection.close()
+            raise
+        self._alive = connection
+
+    async def release_dead_claims(self) -> int:
+        """Release the claims of instances that no longer hold their liveness lock."""
+        if self.db.dialect != "postgresql":
+            return 0
+        released = 0
+        async with self.db.transaction() as session:
+            owners = (await session.scalars(
+                select(Outbox.claimed_by).where(Outbox.status == "pending",
+                                                Outbox.claimed_by.is_not(None),
+                                                Outbox.claimed_by != self.instance)
+                .distinct())).all()
+            for owner in owners:
+                key = liveness_key(owner or "")
+                if key is None:
+                    continue
+                # Free means nobody holds it: that instance is gone (the lock ends at commit).
+                if await session.scalar(select(func.pg_try_advisory_xact_lock(
+                        LIVENESS_NAMESPACE, key))):
+                    result = await session.execute(
+                        update(Outbox).where(Outbox.status == "pending",
+                                             Outbox.claimed_by == owner)
+                        .values(claimed_by=None, claimed_until=None))
+                    released += int(getattr(result, "rowcount", 0) or 0)
+        if released:
+            log.warning("released %s outbox rows claimed by a stopped instance", released)
+        return released
+
+    async def liveness(self) -> None:
+        if self.db.dialect != "postgresql" or time.monotonic() < self._liveness_due:
+            return
+        self._liveness_due = time.monotonic() + LIVENESS_SECONDS
+        await self.hold_liveness()
+        await self.release_dead_claims()
+
+    async def close(self) -> None:
+        if self._alive is not None:
+            with contextlib.suppress(Exception):
+                await self._alive.close()
+            self._alive = None
+
+    # Running -----------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
+                await self.liveness()
                 busy = await self.run_once()
             except Exception:  # the database may be away for a moment: keep going
                 log.exception("dispatcher step failed; retrying")
@@ -178,9 +282,31 @@ class Dispatcher:
     async def _unclaim(self, rows: list[Outbox]) -> None:
         if not rows:
             return
-        async with self.db.transaction() as session:
+
+        async def step(session: AsyncSession) -> None:
             await session.execute(update(Outbox).where(Outbox.id.in_([r.id for r in rows]))
                                   .values(claimed_by=None, claimed_until=None))
+
+        await self._persist(step, "unclaim")
+
+    async def _persist(self, step: Callable[[AsyncSession], Awaitable[None]], what: str) -> None:
+        """Run `step` in a transaction; while the database is away, try again (in real time)
+        for as long as the claim holds. A send that went out is then recorded when the
+        database is back, instead of being sent a second time after the lease."""
+        deadline = time.monotonic() + LEASE_REAL_SECONDS * 0.9
+        pause = 0.2
+        while True:
+            try:
+                async with self.db.transaction() as session:
+                    await step(session)
+                return
+            except Exception as error:
+                if not transient(error) or time.monotonic() + pause > deadline:
+                    raise
+                log.warning("recording a send (%s) failed: %s; trying again", what,
+                            type(error).__name__)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
 
     async def send_one(self, row: Outbox) -> bool:
         """Send one row; True when it is finished (sent, or given up), False to retry later."""
@@ -193,7 +319,7 @@ class Dispatcher:
             result = await self._call(method, row.chat_id, params)
         except RetryAfter as error:
             seconds = retry_seconds(error)
-            self.limiter.pause(seconds)
+            self.limiter.pause(seconds)  # every send waits; this row goes first after the pause
             await self._retry(row, timedelta(0), f"429 retry after {seconds:g}s", count=False)
             return False
         except Forbidden:
@@ -204,6 +330,14 @@ class Dispatcher:
             if fallback and "not found" in error.message.lower():
                 try:
                     result = await self._call(fallback["m"], row.chat_id, fallback["p"])
+                except RetryAfter as second:
+                    self.limiter.pause(retry_seconds(second))
+                    await self._retry(row, timedelta(0), "429 on the fallback", count=False)
+                    return False
+                except NetworkError as second:
+                    await self._retry(row, self.clock_delta(backoff(row.attempts + 1)),
+                                      f"fallback: {type(second).__name__}")
+                    return False
                 except TelegramError as second:
                     await self._give_up(row, f"bad request: {second.message[:120]}")
                     return True
@@ -214,11 +348,14 @@ class Dispatcher:
         except (InvalidToken, EndPointNotFound, ChatMigrated) as error:
             await self._give_up(row, f"{type(error).__name__}")
             return True
-        except NetworkError as error:  # time-outs, 5xx, refused connections
-            if row.attempts + 1 >= MAX_ATTEMPTS:
-                await self._give_up(row, f"network: {type(error).__name__}")
-                return True
-            await self._retry(row, backoff(row.attempts + 1), f"network: {type(error).__name__}")
+        except NetworkError as error:  # time-outs, 5xx, refused or dropped connections
+            # Never given up: the fault is on the way, not in the message.
+            await self._retry(row, self.clock_delta(backoff(row.attempts + 1)),
+                              f"network: {type(error).__name__}")
+            return False
+        except TelegramError as error:  # an answer that was not JSON, an unknown status
+            await self._retry(row, self.clock_delta(backoff(row.attempts + 1)),
+                              f"telegram: {type(error).__name__}")
             return False
         await self._record(row, result)
         return True
@@ -232,11 +369,11 @@ class Dispatcher:
     async def _record(self, row: Outbox, result: Any) -> None:
         now = self.clock.now()
         message_id = result.get("message_id") if isinstance(result, dict) else None
-        async with self.db.transaction() as session:
+
+        async def step(session: AsyncSession) -> None:
             if row.purpose == "farewell":
                 # The last word to someone who left: not even their chat id stays behind.
                 await session.execute(delete(Outbox).where(Outbox.id == row.id))
-                self.sent += 1
                 return
             # Contents leave the outbox once delivered: minimal data.
             await session.execute(
@@ -248,28 +385,36 @@ class Dispatcher:
                                       family_id=row.link_family_id,
                                       member_id=row.link_member_id,
                                       family_message_id=row.link_message_id, created_at=now))
+
+        await self._persist(step, "sent")
         self.sent += 1
 
     async def _retry(self, row: Outbox, delay: timedelta, reason: str, count: bool = True) -> None:
         now = self.clock.now()
         log.warning("send of outbox row %s postponed: %s", row.id, reason)
-        async with self.db.transaction() as session:
+
+        async def step(session: AsyncSession) -> None:
             await session.execute(
                 update(Outbox).where(Outbox.id == row.id)
                 .values(due_at=now + delay, claimed_by=None, claimed_until=None,
                         attempts=row.attempts + (1 if count else 0), last_error=reason[:200]))
 
+        await self._persist(step, "retry")
+
     async def _give_up(self, row: Outbox, reason: str, blocked: bool = False) -> None:
         now = self.clock.now()
         log.warning("outbox row %s (%s, %s) not delivered: %s", row.id, row.method, row.purpose,
                     reason)
-        async with self.db.transaction() as session:
+
+        async def step(session: AsyncSession) -> None:
             await session.execute(
                 update(Outbox).where(Outbox.id == row.id)
                 .values(status="failed", claimed_by=None, claimed_until=None, payload=None,
                         attempts=row.attempts + 1, last_error=reason[:200]))
             if blocked and self.on_blocked is not None:
                 await self.on_blocked(session, row.chat_id, now)
+
+        await self._persist(step, "failed")
 
 
 async def planner_step(db: Database, planner: Planner, now: datetime) -> int:

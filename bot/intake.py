@@ -3,8 +3,10 @@
 python-telegram-bot's own polling confirms an update to Telegram as soon as it is queued, before
 any handler ran. Here every update is first written to the database together with the next
 offset; only the *next* getUpdates call (which carries that offset) confirms it to Telegram.
-Handling happens from the stored copy, which is deleted once handled. The webhook server uses
-the same store and answers 200 only after the write.
+Handling happens from the stored copy, which is deleted in the same transaction as what the
+handler wrote (storage.db.joining_first_transaction): a crash in between cannot handle it twice,
+and an instance that finds it already deleted rolls its own handling back. The webhook server
+uses the same store and answers 200 only after the write.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
@@ -25,15 +28,21 @@ from telegram.ext import Application
 from bot.clock import Clock
 from bot.dispatcher import retry_seconds
 from storage import repo
-from storage.db import Database
+from storage.db import Database, joining_first_transaction
 from storage.models import InboundUpdate
 
 log = logging.getLogger(__name__)
 
 OFFSET_KEY = "update_offset"
 MAX_ATTEMPTS = 5
+# Pauses between tries when the database is away: short, so work resumes soon after it is back.
+DATABASE_PAUSE_MAX = 4.0
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member",
                    "channel_post"]
+
+
+class UpdateAlreadyHandled(Exception):
+    """Another instance (or an earlier run) committed the handling of this update."""
 
 
 class Intake:
@@ -78,7 +87,23 @@ class Intake:
         for row in rows:
             update_obj = Update.de_json(row.payload, self.app.bot)
             self.failed.discard(row.update_id)
-            await self.app.process_update(update_obj)
+            gone = False
+
+            async def consume(session: AsyncSession, update_id: int = row.update_id) -> None:
+                nonlocal gone
+                result = await session.execute(
+                    delete(InboundUpdate).where(InboundUpdate.update_id == update_id))
+                if not getattr(result, "rowcount", 1):
+                    gone = True
+                    raise UpdateAlreadyHandled(update_id)
+
+            with joining_first_transaction(consume) as joined:
+                await self.app.process_update(update_obj)
+            if gone or joined.committed:
+                # Handled (here, with the delete in its transaction, or elsewhere before).
+                self.failed.discard(row.update_id)
+                handled += 1
+                continue
             async with self.db.transaction() as session:
                 if row.update_id in self.failed and row.attempts + 1 < MAX_ATTEMPTS:
                     await session.execute(
@@ -96,15 +121,17 @@ class Intake:
 
     async def process_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            # Cleared before looking, not after: an update stored while this pass runs (or
+            # while it waits after a failure) wakes the next wait instead of being missed.
+            self._stored.clear()
             try:
                 handled = await self.process_pending()
             except Exception:
                 log.exception("handling stored updates failed; retrying")
-                handled = 0
                 await asyncio.sleep(1.0)
+                continue
             if handled:
                 continue
-            self._stored.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stored.wait(), 1.0 if self.failed else 5.0)
 
@@ -139,4 +166,4 @@ class Intake:
             except Exception:  # the database may be away: keep the loop alive
                 log.exception("storing updates failed; retrying in %.0fs", pause)
                 await asyncio.sleep(pause)
-                pause = min(pause * 2, 30.0)
+                pause = min(pause * 2, DATABASE_PAUSE_MAX)

@@ -3,8 +3,9 @@ never commit."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
@@ -50,6 +51,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     full = async_url(url)
+    # A statement that fails (the database going away mid-query) is logged with its SQL; its
+    # parameters would carry aliases and first names into the log (PRODUCT.md §5).
+    kwargs.setdefault("hide_parameters", True)
     if full.startswith("sqlite"):
         engine = create_async_engine(full, poolclass=NullPool, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -57,6 +61,34 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
     return create_async_engine(full, **kwargs)
+
+
+JoinedStep = Callable[[AsyncSession], Awaitable[None]]
+
+
+class _Joined:
+    def __init__(self, step: JoinedStep) -> None:
+        self.step = step
+        self.committed = False
+        self.closed = False  # the block ended: a task it started that commits later stays out
+
+
+_joined: ContextVar[_Joined | None] = ContextVar("gezinslijn_joined_step", default=None)
+
+
+@contextmanager
+def joining_first_transaction(step: JoinedStep) -> Iterator[_Joined]:
+    """Within this block, the first unit of work that commits runs `step` in the same
+    transaction: both happen, or neither. The intake uses it to delete a stored update together
+    with what handling it wrote. `.committed` tells whether that happened. A task started in the
+    block that commits after it ended does not join."""
+    joined = _Joined(step)
+    token = _joined.set(joined)
+    try:
+        yield joined
+    finally:
+        joined.closed = True
+        _joined.reset(token)
 
 
 class Database:
@@ -69,8 +101,15 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: commits when the block ends, rolls back when it raises."""
+        joined = _joined.get()
+        if joined is not None and (joined.committed or joined.closed):
+            joined = None
         async with self._sessions() as session, session.begin():
             yield session
+            if joined is not None:
+                await joined.step(session)
+        if joined is not None:
+            joined.committed = True
 
     async def dispose(self) -> None:
         await self.engine.dispose()

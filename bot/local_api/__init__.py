@@ -2,7 +2,7 @@
 check of Bot API calls against the published API."""
 
 from bot.local_api.conformance import ApiFacts, check_call, load_facts
-from bot.local_api.model import ApiCall, BotApiError, ChatMessage, Faults
+from bot.local_api.model import ApiCall, BotApiError, ChatMessage, Faults, Trap
 from bot.local_api.people import LocalUser
 from bot.local_api.server import DEFAULT_TOKEN, LocalBotApi
 
@@ -15,6 +15,7 @@ __all__ = [
     "Faults",
     "LocalBotApi",
     "LocalUser",
+    "Trap",
     "check_call",
     "load_facts",
 ]

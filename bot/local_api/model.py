@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +118,41 @@ class ChatMessage:
 
 
 @dataclass
+class Trap:
+    """Do something (SIGKILL the bot, cut its database…) when the server receives the `nth`
+    call of `method` that `match` accepts, counted from when the trap is set.
+
+    Before (`after=False`): the call is not handled at all, and its connection is closed
+    unanswered (for a send: not delivered). After (`after=True`): the call is handled (a send is
+    delivered, getUpdates hands its updates out) and recorded, then the answer is withheld and
+    the connection closed: the window between a send and the bot recording it.
+    `match(params, result)` sees the result only after handling (None before). With
+    `hangup=False` the call goes on as usual after the action (e.g. cut the bot's database the
+    moment a send is delivered)."""
+
+    method: str
+    action: Callable[[], None]
+    nth: int = 1
+    after: bool = False
+    match: Callable[[dict[str, Any], Any], bool] | None = None
+    hangup: bool = True
+    seen: int = 0
+    fired: bool = False
+    call: ApiCall | None = None  # the call it fired on (recorded, as dropped when before)
+
+    def hit(self, method: str, params: dict[str, Any], result: Any, after: bool) -> bool:
+        if self.fired or after != self.after or method.lower() != self.method.lower():
+            return False
+        if self.match is not None and not self.match(params, result):
+            return False
+        self.seen += 1
+        if self.seen < self.nth:
+            return False
+        self.fired = True
+        return True
+
+
+@dataclass
 class Faults:
     """Ways the server misbehaves on send-type calls, switched on by tests and the demo."""
 
@@ -129,3 +165,4 @@ class Faults:
     seen_429: int = 0  # every 429 answered
     early_retries: int = 0  # sends that came back while a retry_after window was still open
     blocked_until: float = field(default=0.0, repr=False)
+    traps: list[Trap] = field(default_factory=list)  # see Trap; each fires once

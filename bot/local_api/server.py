@@ -3,7 +3,8 @@
 It speaks enough of the Bot API over HTTP that python-telegram-bot runs against it unchanged
 (`base_url=server.base_url`), and behaves like Telegram where bots usually get it wrong: whom a
 bot may write to, blocked users, message and caption limits, formatting that does not parse,
-replies to missing messages, 429s with retry_after, 5xx, lost answers and dropped connections.
+replies to missing messages, 429s with retry_after, 5xx, lost answers and dropped connections;
+traps act (say, SIGKILL the bot) at a chosen call, before or after handling it.
 Simulated people (`LocalUser`) talk to the bot; every call and every message is recorded.
 With `facts` (tests/bot_api_facts.json) each call is also checked against the published Bot API.
 """
@@ -32,6 +33,7 @@ from bot.local_api.model import (
     BotApiError,
     ChatMessage,
     Faults,
+    Trap,
 )
 from bot.local_api.people import LocalUser
 
@@ -110,6 +112,7 @@ class LocalBotApi:
 
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
+        self.last_update_id = 0  # of the last update queued for the bot
         self._handed_out = 0  # highest update_id given to a getUpdates caller
         self._poll_generation = 0  # a newer getUpdates ends an older one, as on Telegram
         self._polled = False
@@ -328,6 +331,7 @@ class LocalBotApi:
         """Queue an update for the bot; returns its update_id."""
         update_id = next(self._update_ids)
         body["update_id"] = update_id
+        self.last_update_id = update_id
         self._updates.append(body)
         self._touch()
         return update_id
@@ -446,8 +450,21 @@ class LocalBotApi:
             if request.match_info["token"] != self.token:
                 raise BotApiError(401, "Unauthorized")
             send_type = methods.is_send_type(canonical)
+            trap = self._trap(canonical, params, None, after=False)
+            if trap is not None:
+                trap.action()
+                if trap.hangup:
+                    self._record(canonical, params, at, error=BotApiError(0, "trapped"))
+                    trap.call = self.calls[-1]
+                    raise _Hangup
             result = await self._answer(canonical, entry, params, form, send_type)
             self._record(canonical, params, at, result=result)
+            trap = self._trap(canonical, params, result, after=True)
+            if trap is not None:
+                trap.call = self.calls[-1]
+                trap.action()
+                if trap.hangup:
+                    raise _Hangup
             if send_type and self.faults.timeouts > 0:
                 self.faults.timeouts -= 1
                 await self._hold(self.faults.timeout_delay)
@@ -461,6 +478,10 @@ class LocalBotApi:
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError from None  # aiohttp: no response for this request
+        except _Hangup:
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError from None
         except (ValueError, TypeError, KeyError, AttributeError) as failure:
             # A request the server could not make sense of: Telegram answers 400, and a bug in
             # this server should be visible too.
@@ -501,6 +522,13 @@ class LocalBotApi:
         if entry is None:  # a real method this server does not model
             return await methods.unmodelled(self, canonical, params)
         return await entry.handler(self, params)
+
+    def _trap(self, method: str, params: dict[str, Any], result: Any, after: bool
+              ) -> Trap | None:
+        for trap in self.faults.traps:
+            if trap.hit(method, params, result, after):
+                return trap
+        return None
 
     def _apply_faults(self) -> None:
         faults = self.faults
@@ -560,6 +588,10 @@ class LocalBotApi:
 
 class _DropConnection(Exception):
     """Close the connection without an answer."""
+
+
+class _Hangup(Exception):
+    """A trap fired: close the connection without an answer."""
 
 
 _STATUS_TEXT = {
