@@ -25,6 +25,6 @@ class Services:
     # Strangers are answered at most once in a while; kept in memory only (nothing stored).
     stranger_answered: dict[int, float] = field(default_factory=dict)
 
-    def wake(self) -> None:
+    def wake(self, plan: bool = True) -> None:
         if self.dispatcher is not None:
-            self.dispatcher.wake()
+            self.dispatcher.wake(plan)

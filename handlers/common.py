@@ -100,4 +100,4 @@ async def work(context: Context) -> AsyncIterator[Work]:
         yield Work(session, out, now, svc)
         outbox.write(session, out.sends, now)
     if out:
-        svc.wake()
+        svc.wake(plan=False)  # new rows to send; nothing new to plan
