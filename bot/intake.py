@@ -53,6 +53,9 @@ class Intake:
         self.clock = clock
         self.poll_timeout = poll_timeout
         self.failed: set[int] = set()
+        # Failed because the database was away: tried again without counting an attempt, so
+        # a flapping database never makes a family message run out of attempts.
+        self.transient: set[int] = set()
         self._stored = asyncio.Event()
 
     # Storing -------------------------------------------------------------------------------
@@ -87,6 +90,7 @@ class Intake:
         for row in rows:
             update_obj = Update.de_json(row.payload, self.app.bot)
             self.failed.discard(row.update_id)
+            self.transient.discard(row.update_id)
             gone = False
 
             async def consume(session: AsyncSession, update_id: int = row.update_id) -> None:
@@ -104,6 +108,8 @@ class Intake:
                 self.failed.discard(row.update_id)
                 handled += 1
                 continue
+            if row.update_id in self.transient:
+                return handled  # the database was away: the same update again, uncounted
             async with self.db.transaction() as session:
                 if row.update_id in self.failed and row.attempts + 1 < MAX_ATTEMPTS:
                     await session.execute(
@@ -133,7 +139,8 @@ class Intake:
             if handled:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stored.wait(), 1.0 if self.failed else 5.0)
+                await asyncio.wait_for(self._stored.wait(),
+                                       1.0 if self.failed or self.transient else 5.0)
 
     # Polling ---------------------------------------------------------------------------------
     async def poll_forever(self, stop: asyncio.Event) -> None:

@@ -450,7 +450,19 @@ async def on_error(update: object, context: Context) -> None:
               exc_info=(type(error), error, error.__traceback__) if error else None)
     intake = context.bot_data.get("intake")
     if intake is not None and isinstance(update, Update):
-        intake.failed.add(update.update_id)
+        if database_away(error):
+            intake.transient.add(update.update_id)
+        else:
+            intake.failed.add(update.update_id)
+
+
+def database_away(error: BaseException | None) -> bool:
+    """The database could not be reached (or was locked): nothing wrong with the update."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(error, OperationalError | InterfaceError | ConnectionError | TimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

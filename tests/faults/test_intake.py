@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
 
 from bot.clock import ManualClock
 from bot.intake import Intake
@@ -26,6 +27,7 @@ class Handler:
         self.db = db
         self.bot = None
         self.fail = False
+        self.away = False  # the database is unreachable for this handler
         self.handled_elsewhere = False
         self.intake: Intake | None = None
 
@@ -38,9 +40,14 @@ class Handler:
                 session.add(Setting(key=f"handled {update.update_id}", value="1"))
                 if self.fail:
                     raise RuntimeError("handler failed")
-        except Exception:  # python-telegram-bot hands it to the error handler
+                if self.away:
+                    raise OperationalError("SELECT 1", {}, ConnectionRefusedError())
+        except Exception as error:  # python-telegram-bot hands it to the error handler
             assert self.intake is not None
-            self.intake.failed.add(update.update_id)
+            from handlers.router import database_away
+
+            (self.intake.transient if database_away(error) else self.intake.failed).add(
+                update.update_id)
 
 
     async def _elsewhere(self, update_id: int) -> None:
@@ -78,5 +85,35 @@ async def test_handled_with_its_delete_kept_when_failing_and_not_twice(db_url: s
         app.handled_elsewhere = True
         assert await intake.process_pending() == 1
         assert await _rows(db) == ([], ["handled 7"])  # its own handling rolled back
+    finally:
+        await db.dispose()
+
+
+async def test_a_database_outage_never_uses_up_an_updates_attempts(db_url: str) -> None:
+    """A family message whose handling fails because the database is away, again and again
+    (more often than MAX_ATTEMPTS), is handled once the database answers: never dropped."""
+    from bot.intake import MAX_ATTEMPTS
+
+    await upgrade_async(db_url)
+    db = Database(db_url)
+    try:
+        app = Handler(db)
+        intake = Intake(db, app, ManualClock(datetime(2026, 11, 25, tzinfo=UTC)))  # type: ignore[arg-type]
+        app.intake = intake
+        await intake.store([{"update_id": 9}], advance_offset=True)
+        app.away = True
+        for _ in range(2 * MAX_ATTEMPTS):
+            assert await intake.process_pending() == 0
+        assert await _rows(db) == ([9], [])
+        app.away = False
+        assert await intake.process_pending() == 1
+        assert await _rows(db) == ([], ["handled 9"])
+
+        # A real failure of the handler still counts, and ends after MAX_ATTEMPTS.
+        await intake.store([{"update_id": 10}], advance_offset=True)
+        app.fail = True
+        for _ in range(MAX_ATTEMPTS):
+            await intake.process_pending()
+        assert (await _rows(db))[0] == []
     finally:
         await db.dispose()
