@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit e2e catalogs clean
+.PHONY: install demo test lint typecheck unit e2e catalogs bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ typecheck: $(STAMP)
 # pytest exits 5 when it collected no tests: that must fail, and it does (non-zero).
 test: lint typecheck
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The performance benchmark (minutes; not part of `make test`): see bench/README.md.
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.run
+
+# The long SIGKILL soak (several minutes; not part of `make test`). PostgreSQL too when
+# GEZINSLIJN_TEST_POSTGRES_URL is set. Reproduce a failing round with --seed N.
+soak: $(STAMP)
+	$(BIN)/python -m tests.faults.soak --rounds 3
 
 catalogs: $(STAMP)
 	$(BIN)/python scripts/catalogs.py update
