@@ -1,5 +1,7 @@
-"""Changes the benchmark recommends, applied to the bot *in the bench child only* (patched at
-start, nothing in bot/ or storage/ changes), so each recommendation comes with its numbers.
+"""Changes measured before (or instead of) making them, applied to the bot *in the bench child
+only* (patched at start), so each one comes with its numbers. `sqlite_pool` and
+`planners_on_timer` were measured here and are now the product's own behaviour (storage/db.py,
+bot/dispatcher.py); `no_pre_ping` is measured and not adopted (see bench/README.md).
 
 - `sqlite_pool`: SQLite through a connection pool instead of NullPool. Today every
   transaction opens a new aiosqlite connection: a new thread, the file opened, three PRAGMAs
