@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -161,3 +161,27 @@ def relayed(person: LocalUser, start: int) -> list[ChatMessage]:
     return [m for m in since(person, start)
             if m.copied_from is not None or m.text.startswith("📬")
             or _RELAY_HEADER.match(m.text.split("\n", 1)[0])]
+
+
+async def answers_per_command(person: LocalUser, commands: Sequence[str], marker: str,
+                              ends: Callable[[ChatMessage], bool],
+                              render: Callable[[ChatMessage], str] = lambda m: m.text
+                              ) -> list[list[str]]:
+    """Each command's answers, in order. `marker` is sent after each command and its answer
+    (`ends`) closes that command's answers: a chat's messages arrive in the order decided."""
+    start = len(person.inbox())
+    for command in commands:
+        person.send_text(command)
+        person.send_text(marker)
+    answers: list[list[str]] = []
+    current: list[str] = []
+    index = start
+    while len(answers) < len(commands):
+        message = await person.wait_for(lambda m: True, after=index)
+        index += 1
+        if ends(message):
+            answers.append(current)
+            current = []
+        else:
+            current.append(render(message))
+    return answers

@@ -22,7 +22,15 @@ from bot.local_api import ChatMessage, LocalUser
 from handlers import menus
 from handlers.router import COMMAND_ACTIONS
 from storage.models import ActionItem, Appointment, Base, Family, Member
-from tests.e2e.conftest import AMS, LINK, Harness, add_coach, move_clock, since
+from tests.e2e.conftest import (
+    AMS,
+    LINK,
+    Harness,
+    add_coach,
+    answers_per_command,
+    move_clock,
+    since,
+)
 
 W, Q = "Gezin W.", "Gezin Q."  # Gezin W. is Sanne's family; a "Gezin Q." exists nowhere
 REFUSED = "Deze opdracht is niet voor jou. Kijk in het menu welke opdrachten je kunt gebruiken."
@@ -185,24 +193,9 @@ def line(name: str, alias: str, english: bool) -> str:
 
 async def ask_each(harness: Harness, person: LocalUser, commands: Sequence[str]
                    ) -> list[list[str]]:
-    """Each command's answers. An unknown command sent after each one marks where its answers
-    end: a chat's messages arrive in the order they were decided."""
-    start = len(person.inbox())
-    for command in commands:
-        person.send_text(command)
-        person.send_text("/zz")
-    answers: list[list[str]] = []
-    current: list[str] = []
-    index = start
-    while len(answers) < len(commands):
-        message = await person.wait_for(lambda m: True, after=index)
-        index += 1
-        if message.text == UNKNOWN:
-            answers.append(current)
-            current = []
-        else:
-            current.append(readable(harness, message))
-    return answers
+    """Each command's answers; an unknown command after each marks where its answers end."""
+    return await answers_per_command(person, commands, "/zz", lambda m: m.text == UNKNOWN,
+                                     lambda m: readable(harness, m))
 
 
 async def check_commands(harness: Harness, world: World, person: LocalUser, role: str,

@@ -18,7 +18,15 @@ import pytest
 from bot.domain.relay import utf16_len
 from bot.local_api import ChatMessage, LocalUser
 from storage.models import Absence, ActionItem, Appointment, FamilyMessage, FamilyService
-from tests.e2e.conftest import Harness, count_rows, flag, relayed, reply_with, since
+from tests.e2e.conftest import (
+    Harness,
+    answers_per_command,
+    count_rows,
+    flag,
+    relayed,
+    reply_with,
+    since,
+)
 
 HEADER = "Gezin J. · Marieke (moeder) · 10:00"
 UNKNOWN = "Die opdracht ken ik niet. Tik op het menu voor de opdrachten."
@@ -52,22 +60,8 @@ def texts_to(person: LocalUser, start: int) -> list[str]:
 async def ask_each(person: LocalUser, commands: Sequence[str]) -> list[list[str]]:
     """Each command's answers, in order; /taal after each marks the end (its answer is unlike
     any other, and it changes nothing until a language is tapped)."""
-    start = len(person.inbox())
-    for command in commands:
-        person.send_text(command)
-        person.send_text("/taal")
-    answers: list[list[str]] = []
-    current: list[str] = []
-    index = start
-    while len(answers) < len(commands):
-        message = await person.wait_for(lambda m: True, after=index)
-        index += 1
-        if message.text == CHOOSE_LANGUAGE:
-            answers.append(current)
-            current = []
-        else:
-            current.append(message.text)
-    return answers
+    return await answers_per_command(person, commands, "/taal",
+                                     lambda m: m.text == CHOOSE_LANGUAGE)
 
 
 def body_of(pieces: Sequence[ChatMessage]) -> str:
