@@ -257,7 +257,8 @@ class Dispatcher:
             for planner in self.planners:
                 planned += await planner_step(self.db, planner, now)
             self._planned_at = moment
-            self._plan_now = planned > 0  # more may be due at once: plan again next pass
+            if planned:  # more may be due at once: plan again next pass (a wake during the
+                self._plan_now = True  # planners, for a later time, has set it already)
         rows = await self.claim(now)
         if rows:
             await self.send_all(rows)
