@@ -14,7 +14,7 @@ from bot.i18n import Translator
 from bot.invites import create_invite
 from bot.tokens import invite_link
 from handlers import texts
-from handlers.common import Who, Work
+from handlers.common import RetryLater, Who, Work
 from handlers.relay import copy_to_members
 from storage import repo
 from storage.models import Absence, Family, FamilyCoach, Member, Staff
@@ -225,6 +225,10 @@ async def from_coach(w: Work, who: Who, message: Message) -> None:
                 return
             await _deliver(w, who, staff, family, [member], message, kind, body)
             return
+        if await repo.send_in_flight(w.session, who.chat_id):
+            # The copy being answered may be one whose send is not recorded yet (a very quick
+            # reply): wait for that record rather than ask "which family?".
+            raise RetryLater("a reply to a copy whose send is not recorded yet")
     pending = await repo.pending(w.session, who.chat_id, w.now)
     if pending is not None and pending.action == "write":
         await repo.clear_pending(w.session, who.chat_id)

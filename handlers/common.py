@@ -27,6 +27,11 @@ def services(context: Context) -> Services:
     return found
 
 
+class RetryLater(Exception):
+    """Raised by a handler when the update is fine but must wait a moment (its unit of work is
+    rolled back; the intake handles it again shortly, without counting an attempt)."""
+
+
 @dataclass
 class Who:
     chat_id: int

@@ -39,7 +39,7 @@ from handlers import (
     rights,
     texts,
 )
-from handlers.common import Context, Who, Work, services, work
+from handlers.common import Context, RetryLater, Who, Work, services, work
 
 log = logging.getLogger(__name__)
 
@@ -446,11 +446,14 @@ async def set_language(w: Work, who: Who, message_id: int, language: str) -> Non
 async def on_error(update: object, context: Context) -> None:
     """Logged without contents; the intake keeps the update for another attempt."""
     error = context.error
-    log.error("handling an update failed: %s", type(error).__name__,
-              exc_info=(type(error), error, error.__traceback__) if error else None)
+    if isinstance(error, RetryLater):
+        log.info("an update waits a moment: %s", error)
+    else:
+        log.error("handling an update failed: %s", type(error).__name__,
+                  exc_info=(type(error), error, error.__traceback__) if error else None)
     intake = context.bot_data.get("intake")
     if intake is not None and isinstance(update, Update):
-        if database_away(error):
+        if database_away(error) or isinstance(error, RetryLater):
             intake.transient.add(update.update_id)
         else:
             intake.failed.add(update.update_id)

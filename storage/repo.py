@@ -15,6 +15,7 @@ from storage.models import (
     FamilyMessage,
     Invite,
     Member,
+    Outbox,
     PendingInput,
     RelayLink,
     Setting,
@@ -137,6 +138,12 @@ async def mark_answered(session: AsyncSession, family_id: int, now: datetime) ->
 
 
 # Pending input ---------------------------------------------------------------------------------
+async def send_in_flight(session: AsyncSession, chat_id: int) -> bool:
+    """A send to this chat is claimed and not recorded yet (it may already have arrived)."""
+    return bool(await session.scalar(select(func.count()).select_from(Outbox).where(
+        Outbox.chat_id == chat_id, Outbox.status == "pending", Outbox.claimed_by.is_not(None))))
+
+
 async def pending(session: AsyncSession, chat_id: int, now: datetime) -> PendingInput | None:
     row = await session.get(PendingInput, chat_id)
     if row is None:

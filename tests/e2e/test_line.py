@@ -321,3 +321,20 @@ async def test_forged_or_foreign_buttons_deliver_nothing(harness: Harness) -> No
     pieter.send_text("Antwoord", reply_to=own)
     await harness.api.idle()
     assert relayed(marieke, m_start) == []
+
+
+async def test_a_quick_reply_to_a_copy_not_yet_recorded_still_reaches_the_family(
+        harness: Harness) -> None:
+    """The coach can answer a copy the moment it arrives, before the bot has Telegram's answer
+    to its send (and so the link from that copy to the family): the reply waits for the
+    record instead of asking which family."""
+    _carla, sanne, marieke = await harness.onboard()
+    harness.api.faults.timeouts = 2  # the next sends arrive at once, answered 2 s later
+    harness.api.faults.timeout_delay = 2.0
+    s_start, m_start = len(sanne.inbox()), len(marieke.inbox())
+    marieke.send_text("Kun je me vanmiddag bellen?")
+    copy = await sanne.wait_for(lambda m: "bellen" in m.text, after=s_start)
+    sanne.send_text("Ja, om drie uur", reply_to=copy)
+    await marieke.wait_for(lambda m: m.text == "Sanne\nJa, om drie uur", after=m_start,
+                           timeout=20)
+    assert not any("Voor welk gezin" in m.text for m in since(sanne, s_start))
