@@ -351,8 +351,7 @@ class Dispatcher:
                     await self._retry(row, timedelta(0), "429 on the fallback", count=False)
                     return False
                 except NetworkError as second:
-                    await self._retry(row, self.clock_delta(backoff(row.attempts + 1)),
-                                      f"fallback: {type(second).__name__}")
+                    await self._retry_with_backoff(row, f"fallback: {type(second).__name__}")
                     return False
                 except TelegramError as second:
                     await self._give_up(row, f"bad request: {second.message[:120]}")
@@ -366,12 +365,10 @@ class Dispatcher:
             return True
         except NetworkError as error:  # time-outs, 5xx, refused or dropped connections
             # Never given up: the fault is on the way, not in the message.
-            await self._retry(row, self.clock_delta(backoff(row.attempts + 1)),
-                              f"network: {type(error).__name__}")
+            await self._retry_with_backoff(row, f"network: {type(error).__name__}")
             return False
         except TelegramError as error:  # an answer that was not JSON, an unknown status
-            await self._retry(row, self.clock_delta(backoff(row.attempts + 1)),
-                              f"telegram: {type(error).__name__}")
+            await self._retry_with_backoff(row, f"telegram: {type(error).__name__}")
             return False
         await self._record(row, result)
         return True
@@ -416,6 +413,9 @@ class Dispatcher:
                         attempts=row.attempts + (1 if count else 0), last_error=reason[:200]))
 
         await self._persist(step, "retry")
+
+    async def _retry_with_backoff(self, row: Outbox, reason: str) -> None:
+        await self._retry(row, self.clock_delta(backoff(row.attempts + 1)), reason)
 
     async def _give_up(self, row: Outbox, reason: str, blocked: bool = False) -> None:
         now = self.clock.now()

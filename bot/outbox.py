@@ -109,9 +109,9 @@ class Outgoing:
             params["reply_markup"] = keyboard
         self.sends.append(Send(chat_id, "editMessageText", params, "edit"))
 
-    def remove_buttons(self, chat_id: int, message_id: int) -> None:
+    def remove_buttons(self, chat_id: int, message_id: int, purpose: str = "edit") -> None:
         self.sends.append(Send(chat_id, "editMessageReplyMarkup", {"message_id": message_id},
-                               "edit"))
+                               purpose))
 
     def react(self, chat_id: int, message_id: int, emoji: str = "👍") -> None:
         params = {"message_id": message_id,

@@ -32,12 +32,6 @@ class Bucket:
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
 
-    def delay(self) -> float:
-        """Take a token; how long to wait before using it."""
-        self._refill()
-        self.tokens -= 1
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
-
     def available_in(self) -> float:
         """How long until a token is there (none is taken)."""
         self._refill()

@@ -30,9 +30,9 @@ from bot.domain.agenda import (
 from bot.i18n import N_, Translator
 from bot.outbox import Outgoing
 from handlers import texts
-from handlers.coach import families_of
 from handlers.common import Who, Work
 from handlers.rights import log_access
+from storage import repo
 from storage.models import (
     Absence,
     ActionItem,
@@ -263,7 +263,8 @@ async def families(w: Work, who: Who) -> None:
     tr = w.tr(who)
     snap = await snapshot(w.session, staff, w.now, tr.zone)
     own = {f.family_id for f in snap.families}
-    standing_in = [f.alias for f in await families_of(w, staff) if f.id not in own]
+    standing_in = sorted((f.alias for f in await repo.covered_families(w.session, staff, w.now)
+                          if f.id not in own), key=repo.alias_key)
     covering = [texts.sentence(tr.gettext("Je vervangt nu voor: {aliases}.").format(
         aliases=", ".join(standing_in)))] if standing_in else []
     if not snap.families:

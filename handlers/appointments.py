@@ -472,7 +472,7 @@ async def pause(w: Work, who: Who, text: str) -> None:
     if len(parts) < 2:
         w.answer(who, tr.gettext("Gebruik: /pauze Gezin J. 7 (dagen), of /pauze Gezin J. uit"))
         return
-    family = await resolve_family(w, who, tr, parts[0], "noop", retry=("pauze", " " + parts[1]))
+    family = await resolve_family(w, who, tr, parts[0], retry=("pauze", " " + parts[1]))
     if family is not None:
         await _pause_family(w, who, tr, family, parts[1], by_coach=True)
 

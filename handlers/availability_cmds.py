@@ -144,7 +144,7 @@ async def hours(w: Work, who: Who, text: str) -> None:
             if fam.windows is None:
                 await _tell_family(w, fam)
         return
-    family = await resolve_family(w, who, tr, parts[0], "noop", retry=(
+    family = await resolve_family(w, who, tr, parts[0], retry=(
         "bereikbaarheid", "".join(f" | {p}" for p in parts[1:])))
     if family is None:
         return

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import or_, select
 from telegram import Message
 
 from bot import outbox
@@ -17,7 +16,7 @@ from handlers import texts
 from handlers.common import RetryLater, Who, Work
 from handlers.relay import copy_to_members
 from storage import repo
-from storage.models import Absence, Family, FamilyCoach, Member, Staff
+from storage.models import Family, FamilyCoach, Member, Staff
 
 WRITE_WINDOW = timedelta(minutes=30)
 RETRY_WINDOW = timedelta(minutes=30)
@@ -34,14 +33,15 @@ def args_text(message: Message) -> str:
     return text.split(maxsplit=1)[1] if " " in text.strip() else ""
 
 
-async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: str,
+async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: str = "",
                          *extra: str | int, retry: tuple[str, str] | None = None
                          ) -> Family | None:
     """A family of this coach by alias (case-insensitive, unique prefix). Asks with buttons
     when nothing or several match. Never says whether another coach has such a family.
 
-    `retry` = (command, what followed the alias): a tapped family runs that command again with
-    the family's alias and the same rest (router.again), so nothing typed is lost."""
+    A tapped family runs button `action` with the family's id and `extra`; or, with `retry` =
+    (command, what followed the alias), that command again with the family's alias and the
+    same rest (router.again), so nothing typed is lost."""
     assert who.staff is not None
     families = await families_of(w, who.staff)
     found = repo.match_alias(families, text) if text else []
@@ -68,16 +68,9 @@ async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: s
 
 async def families_of(w: Work, staff: Staff) -> Sequence[Family]:
     """The families a coach may name: their own, and during an absence of another coach the
-    families they substitute for (PRODUCT.md §5; the same rule as repo.substitutes_for)."""
+    families they stand in for (repo.covered_families)."""
     own = list(await repo.families_of_coach(w.session, staff.id))
-    substitute = Absence.substitute_id == staff.id
-    if staff.is_coordinator:
-        substitute = or_(substitute, Absence.substitute_id.is_(None))
-    covered = (await w.session.scalars(
-        select(Family).join(FamilyCoach, FamilyCoach.family_id == Family.id)
-        .join(Absence, Absence.staff_id == FamilyCoach.staff_id)
-        .where(Absence.starts_at <= w.now, Absence.ends_at > w.now, substitute,
-               Family.active.is_(True)))).all()
+    covered = await repo.covered_families(w.session, staff, w.now)
     if not covered:
         return own
     merged = {f.id: f for f in (*own, *covered)}
@@ -311,7 +304,7 @@ async def duo(w: Work, who: Who, text: str) -> None:
     if len(parts) < 2 or not parts[1]:
         w.answer(who, tr.gettext("Gebruik: /duo Gezin J. | naam van de andere coach"))
         return
-    family = await resolve_family(w, who, tr, parts[0], "noop",
+    family = await resolve_family(w, who, tr, parts[0],
                                   retry=("duo", " | " + " | ".join(parts[1:])))
     if family is None:
         return

@@ -51,7 +51,7 @@ async def crisis_line(w: Work, who: Who, text: str) -> None:
     parts = fields(text) if text.strip() else []
     usage = tr.gettext("Toevoegen: /crisisdienst Gezin J. | Huisartsenpost | 088 0030600 | "
                        "ma-vr 17:00-24:00; za,zo 00:00-24:00")
-    family = await resolve_family(w, who, tr, parts[0] if parts else "", "noop", retry=(
+    family = await resolve_family(w, who, tr, parts[0] if parts else "", retry=(
         "crisisdienst", "".join(f" | {p}" for p in parts[1:])))
     if family is None:
         return
@@ -75,16 +75,12 @@ async def _add(w: Work, who: Who, tr: Translator, family: Family, rows: list[Fam
         w.answer(who, tr.gettext("Een gezin kan {n} eigen crisisdiensten hebben. Haal er eerst "
                                  "een weg.").format(n=MAX_PER_FAMILY))
         return
-    if hours != ALWAYS:
-        try:
-            hours = windows_to_text(parse_windows(hours))  # stored in one canonical form
-        except WindowSyntaxError:
-            w.answer(who, "\n".join([tr.gettext("Die tijden kan ik niet lezen."), usage]))
-            return
-    row = FamilyService(family_id=family.id, name=name, phone=phone, hours=hours,
-                        created_by=who.staff.id if who.staff else None, created_at=w.now)
     try:
-        crisis_text.as_service(row, family)
+        if hours != ALWAYS:
+            hours = windows_to_text(parse_windows(hours))  # stored in one canonical form
+        row = FamilyService(family_id=family.id, name=name, phone=phone, hours=hours,
+                            created_by=who.staff.id if who.staff else None, created_at=w.now)
+        crisis_text.as_service(row, family)  # the number and hours as the family will see them
     except WindowSyntaxError:
         w.answer(who, "\n".join([tr.gettext("Die tijden kan ik niet lezen."), usage]))
         return

@@ -96,6 +96,6 @@ def set_for_staff(out: Outgoing, chat_id: int, tr: Translator, staff: Staff) -> 
     _set(out, chat_id, tr, roles)
 
 
-def clear_for(out: Outgoing, chat_id: int) -> None:
+def clear_for(out: Outgoing, chat_id: int, purpose: str = "menu") -> None:
     out.call(chat_id, "deleteMyCommands", {"scope": {"type": "chat", "chat_id": chat_id}},
-             "menu")
+             purpose)

@@ -239,7 +239,7 @@ async def _set_frequency(w: Work, who: Who, text: str, allowed: Sequence[Frequen
         w.answer(who, tr.gettext(usage))
         return
     command = "contact" if field == "contact" else "afstemgesprek"
-    family = await resolve_family(w, who, tr, parts[0], "noop",
+    family = await resolve_family(w, who, tr, parts[0],
                                   retry=(command, " | " + parts[1]))
     if family is None:
         return

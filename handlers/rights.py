@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import outbox
 from bot.i18n import LANGUAGE_NAMES, N_
-from handlers import texts
+from handlers import menus, texts
 from handlers.availability_cmds import render_windows
 from handlers.common import Who, Work
 from handlers.routing_glue import agreement_of
@@ -29,7 +29,6 @@ from storage.models import (
     PendingInput,
     RelayLink,
     Reminder,
-    Setting,
     Staff,
 )
 
@@ -148,13 +147,12 @@ async def confirm_leave(w: Work, who: Who, message_id: int) -> None:
     await erase_member(w.session, member)
     # Every last send to this chat is a farewell: its outbox row goes once it is sent, so not
     # even the chat id stays behind.
-    w.out.call(chat_id, "editMessageReplyMarkup", {"message_id": message_id}, "farewell")
+    w.out.remove_buttons(chat_id, message_id, purpose="farewell")
     w.out.text(chat_id, tr.gettext("Je bent gestopt. We hebben je gegevens en berichten "
                                    "gewist. Wil je later terugkomen? Vraag je coach om een "
                                    "nieuwe link."),
                keyboard=outbox.remove_reply_keyboard(), purpose="farewell")
-    w.out.call(chat_id, "deleteMyCommands", {"scope": {"type": "chat", "chat_id": chat_id}},
-               "farewell")
+    menus.clear_for(w.out, chat_id, purpose="farewell")
     for coach in await repo.coaches_of(w.session, family.id):
         if coach.chat_id is None:
             continue
@@ -177,7 +175,7 @@ async def erase_member(session: AsyncSession, member: Member) -> None:
         Outbox.link_message_id.in_(message_ids))))
     await session.execute(delete(FamilyMessage).where(FamilyMessage.member_id == member.id))
     await session.execute(delete(PendingInput).where(PendingInput.chat_id == chat_id))
-    await session.execute(delete(Setting).where(Setting.key.startswith(f"tap:{chat_id}:")))
+    await repo.forget_presses(session, chat_id=chat_id)
     # The invite that named this person (the coach may have typed their name and role).
     await session.execute(update(Invite).where(
         Invite.family_id == member.family_id, Invite.used_at.is_not(None),
@@ -231,10 +229,8 @@ class RetentionPurge:
             Reminder.appointment_id.in_(old_appointments), Reminder.action_id.in_(finished))))
         await session.execute(delete(Appointment).where(Appointment.starts_at < cutoff))
         await session.execute(delete(ActionItem).where(ActionItem.id.in_(finished)))
-        # Which buttons were used (router.first_press): kept as long as contents are.
-        await session.execute(delete(Setting).where(
-            Setting.key.startswith("tap:"),
-            Setting.value < cutoff.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")))
+        # Which buttons were used (repo.first_press): kept as long as contents are.
+        await repo.forget_presses(session, before=cutoff)
         purged = int(getattr(result, "rowcount", 0) or 0)
         if purged:
             log.info("retention purge removed the contents of %s messages", purged)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import UTC, datetime
 from typing import Any
 
 from telegram import Message, Update
@@ -40,6 +38,7 @@ from handlers import (
     texts,
 )
 from handlers.common import Context, RetryLater, Who, Work, services, work
+from storage import repo
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +95,6 @@ def command(roles: set[str], action: Action
 
 
 async def repo_clear_pending_for_command(w: Work, who: Who) -> None:
-    from storage import repo
-
     await repo.clear_pending(w.session, who.chat_id)
 
 
@@ -277,8 +274,6 @@ STEP_ACTIONS = ("appt_when", "appt_what", "act_due", "act_what")
 
 async def _continue_step(w: Work, who: Who, text: str) -> bool:
     """A typed answer to a step-by-step question (when? what?)."""
-    from storage import repo
-
     pending = await repo.pending(w.session, who.chat_id, w.now)
     if pending is None or pending.action not in STEP_ACTIONS:
         return False
@@ -328,8 +323,10 @@ async def on_button(update: Update, context: Context) -> None:
     async with work(context) as w:
         who = await w.who(update)
         # Strangers' buttons (joining) are not recorded: nothing is kept before consent.
-        if not who.is_stranger and not await first_press(w, chat_id, message_id,
-                                                          query.data or ""):
+        # A button does its work once: pressed again (a double tap, a replayed update) it
+        # does nothing; each action removes or replaces the buttons it was on anyway.
+        if not who.is_stranger and not await repo.first_press(
+                w.session, chat_id, message_id, query.data or "", w.now):
             log.info("a button pressed again was ignored")
             return
         if action == "lang" and len(args) == 2:
@@ -380,37 +377,11 @@ async def on_button(update: Update, context: Context) -> None:
             w.out.remove_buttons(who.chat_id, message_id)
 
 
-PRESSED = "tap:"  # bot_state keys of used buttons: f"tap:{chat}:{message}:{data hash}"
-
-
-async def first_press(w: Work, chat_id: int, message_id: int, data: str) -> bool:
-    """A button does its work once (each action removes or replaces the buttons it was on): the
-    same button pressed again — a double tap, a resent or replayed update — does nothing.
-    Recorded in the same transaction as the action, so it holds across restarts and
-    instances."""
-    from storage import repo
-
-    digest = hashlib.sha256(data.encode()).hexdigest()[:6]
-    key = f"{PRESSED}{chat_id}:{message_id}:{digest}"[:40]
-    if await repo.get_state(w.session, key) is not None:
-        return False
-    await repo.put_state(w.session, key, pressed_at(w.now))
-    return True
-
-
-def pressed_at(moment: datetime) -> str:
-    """A UTC time that sorts as text (the retention purge compares it)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-
-
 async def again(w: Work, who: Who, family_id: int, command_name: str, message: Message) -> None:
     """A family tapped after a command whose alias matched none or several: the command runs
     again for that family with what the coach had typed after the alias."""
-    from handlers.coach import authorized_family
-    from storage import repo
-
     entry = COMMAND_ACTIONS.get(command_name)
-    family = await authorized_family(w, who, family_id)
+    family = await coach.authorized_family(w, who, family_id)
     if entry is None or family is None or not allowed(who, entry[0]):
         return
     pending = await repo.pending(w.session, who.chat_id, w.now)

@@ -102,7 +102,8 @@ async def decide(w: Work, family: Family, coaches: Sequence[Staff], message: Fam
     message.urgent = bool(message.body) and is_urgent(message.body or "", language)
     incoming = Incoming(message.received_at, message.urgent)
     delivery = await decide_at(w.session, family, coaches, incoming, w.now)
-    delivery.local = await crisis_text.family_services(w.session, family)
+    if delivery.decision.show_crisis:  # only then are crisis numbers shown (answer_family)
+        delivery.local = await crisis_text.family_services(w.session, family)
     if delivery.hold_until is not None:
         # The family is told who will read it: at the release a substitute may stand in
         # (digest.release_held takes this same decision again then).

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -87,20 +88,32 @@ async def is_coach_of(session: AsyncSession, staff_id: int, family_id: int) -> b
     return bool(found)
 
 
+def _standing_in(staff: Staff, now: datetime) -> ColumnElement[bool]:
+    """An absence, now, in which `staff` stands in: as its named substitute, or as a coordinator
+    for an absence without one. The one rule for substitutes (PRODUCT.md §5)."""
+    named = Absence.substitute_id == staff.id
+    who = or_(named, Absence.substitute_id.is_(None)) if staff.is_coordinator else named
+    return and_(Absence.starts_at <= now, Absence.ends_at > now, who)
+
+
 async def substitutes_for(session: AsyncSession, staff: Staff, family_id: int,
                           now: datetime) -> bool:
     """During an absence of one of the family's coaches, the named substitute (or, without one,
     a coordinator) may act for that family; before and after it, not."""
-    query = (select(func.count()).select_from(Absence)
-             .join(FamilyCoach, FamilyCoach.staff_id == Absence.staff_id)
-             .where(FamilyCoach.family_id == family_id, Absence.starts_at <= now,
-                    Absence.ends_at > now))
-    if staff.is_coordinator:
-        query = query.where(or_(Absence.substitute_id == staff.id,
-                                Absence.substitute_id.is_(None)))
-    else:
-        query = query.where(Absence.substitute_id == staff.id)
-    return bool(await session.scalar(query))
+    return bool(await session.scalar(
+        select(func.count()).select_from(Absence)
+        .join(FamilyCoach, FamilyCoach.staff_id == Absence.staff_id)
+        .where(FamilyCoach.family_id == family_id, _standing_in(staff, now))))
+
+
+async def covered_families(session: AsyncSession, staff: Staff, now: datetime
+                           ) -> Sequence[Family]:
+    """The active families `staff` stands in for now (substitutes_for, for every family)."""
+    found = (await session.scalars(
+        select(Family).join(FamilyCoach, FamilyCoach.family_id == Family.id)
+        .join(Absence, Absence.staff_id == FamilyCoach.staff_id)
+        .where(_standing_in(staff, now), Family.active.is_(True)))).all()
+    return list({family.id: family for family in found}.values())  # a duo: both may be away
 
 
 async def members_of(session: AsyncSession, family_id: int) -> Sequence[Member]:
@@ -138,12 +151,6 @@ async def mark_answered(session: AsyncSession, family_id: int, now: datetime) ->
 
 
 # Pending input ---------------------------------------------------------------------------------
-async def send_in_flight(session: AsyncSession, chat_id: int) -> bool:
-    """A send to this chat is claimed and not recorded yet (it may already have arrived)."""
-    return bool(await session.scalar(select(func.count()).select_from(Outbox).where(
-        Outbox.chat_id == chat_id, Outbox.status == "pending", Outbox.claimed_by.is_not(None))))
-
-
 async def pending(session: AsyncSession, chat_id: int, now: datetime) -> PendingInput | None:
     row = await session.get(PendingInput, chat_id)
     if row is None:
@@ -162,6 +169,45 @@ async def set_pending(session: AsyncSession, chat_id: int, action: str, data: di
 
 async def clear_pending(session: AsyncSession, chat_id: int) -> None:
     await session.execute(delete(PendingInput).where(PendingInput.chat_id == chat_id))
+
+
+# Outbox ------------------------------------------------------------------------------------------
+async def send_in_flight(session: AsyncSession, chat_id: int) -> bool:
+    """A send to this chat is claimed and not recorded yet (it may already have arrived)."""
+    return bool(await session.scalar(select(func.count()).select_from(Outbox).where(
+        Outbox.chat_id == chat_id, Outbox.status == "pending", Outbox.claimed_by.is_not(None))))
+
+
+# Used buttons ------------------------------------------------------------------------------------
+# bot_state keys f"tap:{chat}:{message}:{hash of the data}", valued with the UTC time of the
+# press in a form that sorts as text (the retention purge compares it).
+PRESSED = "tap:"
+
+
+def _press_stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+async def first_press(session: AsyncSession, chat_id: int, message_id: int, data: str,
+                      now: datetime) -> bool:
+    """True the first time this button (this data, on this message, in this chat) is pressed;
+    recorded in the caller's transaction, so it holds across restarts and instances."""
+    digest = hashlib.sha256(data.encode()).hexdigest()[:6]
+    key = f"{PRESSED}{chat_id}:{message_id}:{digest}"[:40]
+    if await get_state(session, key) is not None:
+        return False
+    await put_state(session, key, _press_stamp(now))
+    return True
+
+
+async def forget_presses(session: AsyncSession, chat_id: int | None = None,
+                         before: datetime | None = None) -> None:
+    """Forget the used buttons of one chat, or those pressed before a moment."""
+    prefix = PRESSED if chat_id is None else f"{PRESSED}{chat_id}:"
+    query = delete(Setting).where(Setting.key.startswith(prefix))
+    if before is not None:
+        query = query.where(Setting.value < _press_stamp(before))
+    await session.execute(query)
 
 
 # Bot state -------------------------------------------------------------------------------------

@@ -472,16 +472,13 @@ class LocalBotApi:
         except BotApiError as error:
             self._record(canonical, params, at, error=error)
             return _error_response(error)
-        except _DropConnection:
-            self.faults.drop_connections -= 1
-            self._record(canonical, params, at, error=BotApiError(0, "connection dropped"))
+        except (_DropConnection, _Hangup) as cut:
+            if isinstance(cut, _DropConnection):  # a trap recorded its call already
+                self.faults.drop_connections -= 1
+                self._record(canonical, params, at, error=BotApiError(0, "connection dropped"))
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError from None  # aiohttp: no response for this request
-        except _Hangup:
-            if request.transport is not None:
-                request.transport.abort()
-            raise asyncio.CancelledError from None
         except (ValueError, TypeError, KeyError, AttributeError) as failure:
             # A request the server could not make sense of: Telegram answers 400, and a bug in
             # this server should be visible too.

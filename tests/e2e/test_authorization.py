@@ -378,7 +378,7 @@ async def test_every_button_as_every_role_and_after_the_relation_ended(harness: 
     # Everyone else, Tom before his absence included, presses everything at once.
     pressers = {world.pieter: False, tom: False, world.carla: False, vera: False, piet: True}
     # A fresh message for each to press on: a button already pressed on the same message does
-    # nothing the second time (router.first_press), and earlier steps pressed on the last one.
+    # nothing the second time (repo.first_press), and earlier steps pressed on the last one.
     for person in pressers:
         begin = len(person.inbox())
         person.send_text("/hulp")
