@@ -1,0 +1,862 @@
+"""The urgent words measured on a corpus of family messages, per family language.
+
+The messages are written the way parents type to their family coach: short, lower case, no
+accents, typos, Flemish, mixed with Moroccan Arabic or Turkish, Arabic in Latin letters,
+Russian beside Ukrainian. Each urgent message is labelled with the topics it must at least get.
+The everyday messages include honest look-alikes, and the borderline ones the product accepts as
+a false alarm ("help je me met dat formulier?"), so the false-alarm rate is not flattered.
+
+Thresholds per language: recall (urgent messages recognised) at least 95%, false alarms
+(everyday messages flagged) at most 20%. `pytest -s` prints the table.
+
+Read the recall with care: the word lists were extended on these very messages, so it is an
+in-sample figure. Messages written afterwards, before the lists were extended for them (the
+later part of each urgent list), were first recognised far less often: roughly 25-70% per batch.
+New phrasings ("hij laat me niet buiten", "bana el kaldirdi") keep being missed until a pattern
+covers them; add the missed message here first, then a general pattern for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.domain.urgency import Topic, is_urgent, urgent_signals, urgent_topics
+
+LANGUAGES = ("nl", "en", "fr", "ar", "tr", "pl", "uk")
+MIN_URGENT, MIN_EVERYDAY = 25, 20
+MIN_RECALL, MAX_FALSE_ALARMS = 0.95, 0.20
+
+S, V, C, M, G = Topic.SUICIDE, Topic.VIOLENCE, Topic.CHILD, Topic.MEDICAL, Topic.GENERAL
+
+# (message, the topics it must at least have)
+URGENT: dict[str, list[tuple[str, set[Topic]]]] = {
+    "nl": [
+        ("hij heeft mij geslagen", {V}),
+        ("ik trek het niet meer", {S}),
+        ("ik zie het niet meer zitten", {S}),
+        ("ik kan niet meer", {S}),
+        ("mijn vent slaat mij weer", {V}),
+        ("ge moet komen hij gaat mij vermoorden", {V}),
+        ("wallah hij slaat me", {V}),
+        ("hij kneep mijn keel dicht", {V}),
+        ("mijn zoontje ademt niet", {C, M}),
+        ("de baby is blauw aangelopen", {C, M}),
+        ("mijn dochter is bewusteloos", {C, M}),
+        ("hij heeft een hele doos pillen genomen", {M}),
+        ("mn zoon heeft een epileptische aanval", {C, M}),
+        ("ze hebben mijn kinderen meegenomen", {C}),
+        ("mijn dochter is niet thuisgekomen vannacht", {C}),
+        ("help mijn kind is weg", {C, G}),
+        ("hij staat met een mes voor de deur", {V}),
+        ("hij zegt dat hij ons gaat afmaken", {V}),
+        ("ik ga mezelf iets aandoen", {S}),
+        ("ik heb mezelf weer gesneden", {S}),
+        ("ik ben zo bang hij is dronken en agressief", {V}),
+        ("ik durf niet meer naar huis", {V}),
+        ("bel de politie aub", {G}),
+        ("abi heeft mij gestoken", {V}),
+        ("mijn ex dreigt de kinderen mee te nemen", {V, C}),
+        ("hij heeft mijn zoon in elkaar geslagen", {V, C}),
+        ("mijn vriend heeft me verkracht", {V}),
+        ("ik heb een overdosis genomen", {M}),
+        ("hij bloedt heel erg uit zijn hoofd", {M}),
+        ("mijne vent heeft mij gewurgd", {V}),
+        ("ik wil niet meer leven", {S}),
+        ("ik voel me niet veilig thuis", {V}),
+        ("mijn dochter zegt dat haar stiefvader aan haar zit", {V, C}),
+        ("de kleine heeft iets ingeslikt en krijgt geen lucht", {C, M}),
+        ("ge moet direct een ziekenwagen sturen", {M}),
+        ("kom aub hij is weer aan het slaan", {V}),
+        ("mijn man heeft me een blauw oog geslagen", {V}),
+        ("ik wil er een einde aan maken", {S}),
+        ("ik heb alle pillen van mijn moeder genomen", {M}),
+        ("onze jongste is van de trap gevallen en reageert niet", {C, M}),
+        ("ze heeft een stuip, wat moet ik doen", {M}),
+        ("ik ben zo bang hij heeft een geweer", {V}),
+        ("wollah ik word mishandeld", {V}),
+        ("hij heeft de deur ingetrapt en mij bij de keel gegrepen", {V}),
+        ("ik ga me van kant maken", {S}),
+        ("m'n zoon van 4 is kwijt in de winkel", {C}),
+        ("hij heeft me tegen de muur gegooid", {V}),
+        ("mijn vrouw heeft pillen gepakt en slaapt heel diep, ik krijg haar niet wakker", {M}),
+        ("papa heeft mama pijn gedaan", {V}),
+        ("ik heb schrik van hem, hij heeft gedreigd met een mes", {V}),
+        ("ik weet het niet meer, ik wil er gewoon niet meer zijn", {S}),
+        ("mijn zoon is opgepakt door de politie", {G}),
+        ("de baby heeft koorts en doet raar met zijn ogen en schokt", {C, M}),
+        ("hij laat me niet buiten, heeft de deur op slot gedaan", {V}),
+        ("kom snel mijn man is gevallen en bloedt heel veel", {M}),
+        ("mijn dochter heeft pillen geslikt", {C, M}),
+        ("hij heeft mij met zijn vuist in mijn gezicht geslagen", {V}),
+        ("ik sta op de brug en ik spring", {S}),
+        ("mijn baby ademt heel snel en is slap", {C, M}),
+        ("hij heeft de kinderen niet teruggebracht en neemt niet op", {C}),
+        ("mijn man is ontploft, hij gooit met stoelen", {V}),
+    ],
+    "en": [
+        ("he hit me again", {V}),
+        ("pls help", {G}),
+        ("i want to die", {S}),
+        ("i cant do this anymore", {S}),
+        ("my baby is not breathing", {C, M}),
+        ("he is unconscious", {M}),
+        ("my son took all his pills", {C, M}),
+        ("shes having a seizure", {M}),
+        ("my ex has taken the kids, i dont know where they are", {C}),
+        ("my daughter is missing since this morning", {C}),
+        ("he tried to strangle me", {V}),
+        ("he choked me", {V}),
+        ("he has a knife", {V}),
+        ("he said he will kill us", {V}),
+        ("im scared hes going to hurt me", {V}),
+        ("i keep cutting myself", {S}),
+        ("i dont feel safe at home", {V}),
+        ("call the police", {G}),
+        ("my husband beats me", {V}),
+        ("he raped me", {V}),
+        ("i took too many pills", {M}),
+        ("hes bleeding a lot", {M}),
+        ("ambulance now", {M}),
+        ("emergency pls call me", {G}),
+        ("theres no point anymore, i wanna end it", {S}),
+        ("hes threatening to take the kids", {V, C}),
+        ("my little boy hit his head and hes not responding", {C, M}),
+        ("i wanna kill myself", {S}),
+        ("he pushed me down the stairs", {V}),
+        ("the baby swallowed something and cant breathe", {C, M}),
+        ("she wont wake up", {M}),
+        ("my partner punched me in the face", {V}),
+        ("hes drunk and smashing everything, im scared", {V}),
+        ("my son is threatening to jump off the bridge", {S}),
+        ("i think she overdosed", {M}),
+        ("he grabbed me by the neck", {V}),
+        ("please come quick its an emergency", {G}),
+        ("my toddler drank bleach", {C, M}),
+        ("i want to end my life", {S}),
+        ("he locked me in and took my phone", {V}),
+        ("he threw me against the wall", {V}),
+        ("my wife is hurting herself", {S}),
+        ("baby fell and now hes not moving", {C, M}),
+        ("im so scared please someone come", {G}),
+        ("he says he will burn the house down with us in it", {V}),
+        ("i just want everything to stop, i cant anymore", {S}),
+        ("my daughter told me her uncle touched her", {V, C}),
+        ("hes got a gun", {V}),
+        ("ive been sexually assaulted", {V}),
+        ("he put his hands around my neck", {V}),
+        ("i have the pills ready, im done", {S}),
+        ("my son took something and is foaming at the mouth", {C, M}),
+        ("he wont give my kids back and says ill never see them again", {C}),
+        ("my boyfriend is hurting me", {V}),
+    ],
+    "fr": [
+        ("il ma frappe", {V}),
+        ("au secour", {G}),
+        ("aidez moi svp", {G}),
+        ("je veux mourir", {S}),
+        ("jen peux plus", {S}),
+        ("je veux en finir", {S}),
+        ("mon mari me bat", {V}),
+        ("il a essaye de metrangler", {V}),
+        ("mon fils respire plus", {C, M}),
+        ("le bebe est inconscient", {C, M}),
+        ("elle a pris tous ses medicaments", {M}),
+        ("ma fille fait une crise d'epilepsie", {C, M}),
+        ("il a pris les enfants et je sais pas ou ils sont", {C}),
+        ("ma fille a disparu depuis ce matin", {C}),
+        ("il a un couteau", {V}),
+        ("il menace de nous tuer", {V}),
+        ("je me sens pas en securite a la maison", {V}),
+        ("appelle la police", {G}),
+        ("il ma violee", {V}),
+        ("je me scarifie encore", {S}),
+        ("mon copain m'a etranglee", {V}),
+        ("il saigne beaucoup", {M}),
+        ("urgence rappelez moi", {G}),
+        ("il est devenu fou il va nous frapper", {V}),
+        ("wallah jsuis plus en securite avec lui", {V}),
+        ("mon ex menace de prendre les enfants", {V, C}),
+        ("elle a avale des medicaments", {M}),
+        ("jai envie de disparaitre", {S}),
+        ("il frappe mon fils", {V, C}),
+        ("il a une arme", {V}),
+        ("appelez une ambulance svp mon pere est tombe il bouge plus", {M}),
+        ("mon mari ma tabasse devant les enfants", {V, C}),
+        ("le petit s'est etouffe il devient tout bleu", {C, M}),
+        ("il ma mis des coups de poing", {V}),
+        ("au secours il defonce la porte", {G}),
+        ("mon fils a avale des cachets", {C, M}),
+        ("je vais me jeter par la fenetre", {S}),
+        ("il m'a serre le cou", {V}),
+        ("la petite fait des convulsions", {C, M}),
+        ("il me menace avec un couteau", {V}),
+        ("j'ai plus la force de vivre", {S}),
+        ("il m'a jete par terre et m'a donne des coups de pied", {V}),
+        ("ma fille ne se reveille pas", {C, M}),
+        ("mon mari m'enferme a la maison", {V}),
+        ("je crois que mon fils a pris de la drogue il est bizarre il respire mal", {C, M}),
+        ("aidez moi il va me tuer", {V, G}),
+        ("jai avale une boite de doliprane", {M}),
+        ("je me sens en danger", {V}),
+        ("on ma vole mon enfant", {C}),
+        ("il ma mis les mains autour du cou", {V}),
+        ("je vais avaler tous mes cachets ce soir", {S}),
+        ("mon bebe a fait une chute il saigne de la tete", {C, M}),
+        ("le pere a garde les enfants et refuse de les rendre", {C}),
+        ("il me crie dessus et me pousse", {V}),
+    ],
+    "ar": [
+        ("ساعدوني", {G}),
+        ("جوزي بيضربني", {V}),
+        ("بدي موت", {S}),
+        ("كيضربني راجلي", {V}),
+        ("sa3dni 3afak", {G}),
+        ("darbni bzaf", {V}),
+        ("bghit nmout", {S}),
+        ("غادي يقتلني", {V}),
+        ("ابني ما عم يتنفس", {C, M}),
+        ("بنتي فاقدة الوعي", {C, M}),
+        ("بلعت حبوب كثير", {M}),
+        ("ولدي جاتو نوبة صرع", {C, M}),
+        ("اخد الولاد وما بعرف وين هني", {C}),
+        ("binti ma 3am tetnafas", {C, M}),
+        ("3ndo sekin", {V}),
+        ("ana khayfa ghadi yqtlni", {V}),
+        ("اتصلي بالبوليس", {G}),
+        ("بدي انتحر", {S}),
+        ("راجلي خنقني", {V}),
+        ("عتقوني", {G}),
+        ("الحقوني", {G}),
+        ("ما بقيتش قادرة نعيش", {S}),
+        ("wallah ghadi n9tel rasi", {S}),
+        ("عم يهددني بالسكين", {V}),
+        ("الإسعاف بسرعة", {M}),
+        ("3yto l police", {G}),
+        ("rajli kaydrbni", {V}),
+        ("ابني طاح وراسو كيسيل بالدم", {C, M}),
+        ("جوزي ضربني امبارح ومش عارفة اعمل ايه", {V}),
+        ("بنتي كتجرح راسها", {S}),
+        ("wlidi tlef mal9itoch", {C}),
+        ("ana mkhno9a mab9itch 9adra", {S}),
+        ("جوزي حابسني في البيت وبيضربني", {V}),
+        ("الحقيني جوزي بيضرب فيا", {V}),
+        ("bghit nmot wallah", {S}),
+        ("kaydrebni kol nhar", {V}),
+        ("bnti ma katnfsch", {C, M}),
+        ("عيطو على البوليس", {G}),
+        ("جابلي السكين", {V}),
+        ("ابني شرب دوا بزاف", {C, M}),
+        ("انا مش قادرة اعيش كده", {S}),
+        ("راجلي طردني من الدار مع الدراري", {V}),
+        ("بنتي بلعت حاجة ومش قادرة تتنفس", {C, M}),
+        ("ضربني بالسكين", {V}),
+        ("جوزي بيهددني انه ياخد الولاد", {V, C}),
+        ("bghit n9tel rassi", {S}),
+        ("3afak 3ayet l lbolis", {G}),
+        ("ana f khatar", {V}),
+        ("ولدي طاح من الطابق", {C, M}),
+        ("جوزي مسكني من رقبتي", {V}),
+        ("خلاص بدي خلص من حياتي", {S}),
+        ("ابني بلع بطارية", {C, M}),
+        ("راجلي هددني بالقتل", {V}),
+        ("ولدي مابانش من البارح", {C}),
+    ],
+    "tr": [
+        ("kocam beni dovuyor", {V}),
+        ("abi beni dovdu", {V}),
+        ("intihar edecegim", {S}),
+        ("olmek istiyorum", {S}),
+        ("yardim edin lutfen", {G}),
+        ("imdat", {G}),
+        ("cocugum nefes almiyor", {C, M}),
+        ("bayildi uyanmiyor", {M}),
+        ("cok ilac icti", {M}),
+        ("oglum kriz geciriyor", {C, M}),
+        ("kocam cocuklari alip kacti", {C}),
+        ("kizim eve gelmedi hala", {C}),
+        ("elinde bicak var", {V}),
+        ("beni oldurecek", {V}),
+        ("bogazimi sikti", {V}),
+        ("artik dayanamiyorum", {S}),
+        ("polisi arayin", {G}),
+        ("ambulans cagirin", {M}),
+        ("112 yi arayin", {G}),
+        ("bana tecavuz etti", {V}),
+        ("bana siddet uyguluyor", {V}),
+        ("vallahi cok korkuyorum beni vuracak", {V}),
+        ("kendime zarar veriyorum", {S}),
+        ("abla yardim et", {G}),
+        ("evde silahi var", {V}),
+        ("kocam heeft mij geslagen", {V}),
+        ("evde guvende degilim", {V}),
+        ("bebegim morardi nefes alamiyor", {C, M}),
+        ("kizim bileklerini kesti", {S}),
+        ("kocam oglumu dovdu", {V, C}),
+        ("yasamak istemiyorum artik", {S}),
+        ("kocam beni tehdit ediyor", {V}),
+        ("abim beni bogmaya calisti", {V}),
+        ("kocam beni sikistirdi bogazimi sikiyor", {V}),
+        ("cocugum zehirlendi", {C, M}),
+        ("kizim kendini kesiyor", {S}),
+        ("yetisin beni dovuyor", {V}),
+        ("oglum nefes alamiyor ambulans lazim", {C, M}),
+        ("ozur dilerim ama cok korkuyorum kocam bicakla geldi", {V}),
+        ("kocam beni oldurmekle tehdit etti", {V}),
+        ("bebegim dustu kafasi kaniyor", {C, M}),
+        ("kocam beni eve kilitledi", {V}),
+        ("oglum merdivenden dustu hareket etmiyor", {C, M}),
+        ("cok kotuyum kendimi asacagim", {S}),
+        ("bana el kaldirdi yine", {V}),
+        ("kocam bicakla tehdit etti", {V}),
+        ("yardim edin kizim kayboldu", {C, G}),
+        ("bebek nefes almiyor", {C, M}),
+        ("kizima tacizde bulundu", {V, C}),
+        ("kocam bogazima sarildi", {V}),
+        ("artik yasamak istemiyorum her sey bitsin", {S}),
+        ("kizim hap yutmus galiba uyanmiyor", {C, M}),
+        ("esim cocugumu alip yurt disina kacirdi", {C}),
+        ("beni itti dustum", {V}),
+    ],
+    "pl": [
+        ("pomocy", {G}),
+        ("maz mnie bije", {V}),
+        ("nie chce zyc", {S}),
+        ("chce umrzec", {S}),
+        ("pobil mnie", {V}),
+        ("zabije sie", {S}),
+        ("on mnie zabije", {V}),
+        ("dziecko nie oddycha", {C, M}),
+        ("stracil przytomnosc", {M}),
+        ("corka polknela tabletki", {C, M}),
+        ("syn ma atak padaczki", {C, M}),
+        ("zabral dzieci i nie wiem gdzie sa", {C}),
+        ("corka nie wrocila do domu", {C}),
+        ("ma noz", {V}),
+        ("grozi ze mnie zabije", {V}),
+        ("udusil mnie", {V}),
+        ("juz nie daje rady z tym wszystkim", {S}),
+        ("tne sie znowu", {S}),
+        ("policja prosze", {G}),
+        ("dzwoncie po karetke", {M}),
+        ("zgwalcil mnie", {V}),
+        ("boje sie wrocic do domu", {V}),
+        ("nie jestem bezpieczna w domu", {V}),
+        ("krwawi bardzo", {M}),
+        ("ratunku", {G}),
+        ("maz uderzyl syna", {V, C}),
+        ("bije dzieci", {V, C}),
+        ("prosze pomozcie", {G}),
+        ("syn sie nie budzi", {C, M}),
+        ("znecal sie nad dziecmi", {V, C}),
+        ("moj chlop mnie leje", {V}),
+        ("nie moge oddychac", {M}),
+        ("corka sie tnie", {S}),
+        ("ratunku on wariuje", {G}),
+        ("maz mnie pobil do krwi", {V}),
+        ("syn zazyl cale opakowanie lekow", {C, M}),
+        ("corka nie oddycha prosze", {C, M}),
+        ("nie chce juz zyc naprawde", {S}),
+        ("on ma siekiere i krzyczy", {V}),
+        ("zabral mi dziecko i wylaczyl telefon", {C}),
+        ("on mnie dusi", {V}),
+        ("maz mnie zamknal w domu", {V}),
+        ("syn wypil plyn do naczyn", {C, M}),
+        ("chce sie powiesic", {S}),
+        ("on rzucil we mnie nozem", {V}),
+        ("pomoz mi prosze", {G}),
+        ("corka ma drgawki", {C, M}),
+        ("nie widze sensu zycia", {S}),
+        ("tata bije mame", {V}),
+        ("zlapal mnie za gardlo", {V}),
+        ("mam dosc wszystkiego chce to skonczyc", {S}),
+        ("dziecko spadlo ze schodow i nie reaguje", {C, M}),
+        ("ojciec nie oddal dzieci po weekendzie", {C}),
+        ("kopnal mnie w brzuch", {V}),
+    ],
+    "uk": [
+        ("допоможіть", {G}),
+        ("чоловік б'є мене", {V}),
+        ("він мене б'є", {V}),
+        ("не хочу жити", {S}),
+        ("хочу вмерти", {S}),
+        ("я більше не можу", {S}),
+        ("дитина не дихає", {C, M}),
+        ("він без свідомості", {M}),
+        ("син випив всі таблетки", {C, M}),
+        ("у доньки судоми", {C, M}),
+        ("він забрав дітей і я не знаю де вони", {C}),
+        ("в нього ніж", {V}),
+        ("погрожує вбити", {V}),
+        ("він мене задушить", {V}),
+        ("він мене вб'є", {V}),
+        ("помогите пожалуйста", {G}),
+        ("викличте поліцію", {G}),
+        ("викличте швидку", {M}),
+        ("мене згвалтували", {V}),
+        ("ріжу себе", {S}),
+        ("хочу покінчити з собою", {S}),
+        ("син впав і весь у крові", {C, M}),
+        ("я не в безпеці", {V}),
+        ("мне очень страшно он меня бьет", {V}),
+        ("рятуйте", {G}),
+        ("чоловік бив дитину", {V, C}),
+        ("в мене панічна атака я не можу дихати", {M}),
+        ("у сина приступ епілепсії", {C, M}),
+        ("муж избил меня", {V}),
+        ("донька пропала вчора", {C}),
+        ("хочу умереть", {S}),
+        ("вызовите скорую", {M}),
+        ("він бʼє мене", {V}),  # the Ukrainian apostrophe U+02BC
+        ("він мене вдарив", {V}),
+        ("допоможіть будь ласка він п'яний і агресивний", {G}),
+        ("донька наковталась таблеток", {C, M}),
+        ("я не хочу більше жити", {S}),
+        ("син не дихає що робити", {C, M}),
+        ("він погрожує ножем", {V}),
+        ("мама впала і не приходить до тями", {M}),
+        ("муж угрожает убить", {V}),
+        ("він зачинив мене вдома", {V}),
+        ("син впав з вікна", {C, M}),
+        ("хочу повіситись", {S}),
+        ("чоловік знову підняв на мене руку", {V}),
+        ("рятуйте дитина задихається", {C, M, G}),
+        ("він кинув у мене ніж", {V}),
+        ("мені дуже погано, думаю про суїцид", {S}),
+        ("донька не повернулася додому", {C}),
+        ("він схопив мене за горло", {V}),
+        ("я не бачу сенсу жити", {S}),
+        ("дитина випила засіб для миття", {C, M}),
+        ("колишній не віддає дітей", {C}),
+        ("він штовхнув мене зі сходів", {V}),
+    ],
+}
+
+# Urgent messages the word lists knowingly miss: a child "kwijt" (lost) is only a pattern right
+# after the child word, and "is kwijt" alone is everyday ("mijn sleutels zijn kwijt"). They count
+# as misses in the recall; their topic test is an expected failure, strict, so a fix shows.
+KNOWN_MISSES: dict[tuple[str, str], str] = {
+    ("nl", "m'n zoon van 4 is kwijt in de winkel"): "words between the child and 'kwijt'",
+}
+
+EVERYDAY: dict[str, list[str]] = {
+    "nl": [
+        "de kat is dood",
+        "help je me met dat formulier?",  # borderline: a false alarm the product accepts
+        "ik ben bang dat ik te laat ben",
+        "hij slaat de bal altijd naast",
+        "anderlecht heeft met 3-0 gewonnen",
+        "ik kan niet meer wachten op de uitkering",  # borderline
+        "hoe laat is de afspraak morgen",
+        "ik heb een brief gekregen van de deurwaarder",
+        "mijn zoon heeft een 7 voor rekenen",
+        "ge moogt morgen om 10u komen",
+        "kunt ge de papieren meebrengen",
+        "de kinderen zijn naar school",
+        "mijn vent werkt tot 6u",
+        "wallah ik ben het vergeten sorry",
+        "bedankt voor de hulp gisteren",  # borderline
+        "ik moet nog de huur betalen kan dat later",
+        "de dokter zegt dat het gewoon griep is",
+        "mijn dochter heeft haar been gebroken met turnen",
+        "we hebben ruzie gehad maar het is weer goed",
+        "ik zie het zitten om volgende week af te spreken",
+        "geen nood ik breng het morgen mee",
+        "ik heb de kinderen meegenomen naar de markt",
+        "mijn zoon is weg met de scouts tot zondag",
+        "ik hoop dat ik slaag voor mijn examen",
+        "ik ben kapot van het werk vandaag",
+        "de school belt steeds over mijn jongste",
+        "hij heeft de hele doos koekjes opgegeten",
+        "sorry ik was mijn gsm kwijt",
+        "hij heeft gisteren twee goals gemaakt",
+        "ik kom wat later, de trein heeft vertraging",
+        "kunt ge mij helpen met de aanvraag van de kinderbijslag",
+        "de kinderen zijn weg met hun papa dit weekend",
+        "ik ben doodop",
+        "de politieagent kwam vandaag op school vertellen over verkeer",
+        "hij is gevallen met de fiets maar het gaat",
+        "ik ben mijn sleutels kwijt",
+        "de baby slaapt eindelijk door",
+        "ik ben bang voor de tandarts",
+        "kunt ge helpen met de kinderbijslag",
+        "ik reageer morgen wel op je mail",
+        "hij reageert niet op mijn berichten",
+        "mijn zoon heeft zijn arm gebroken bij het voetbal, we zitten op spoed",
+        "de hond heeft de hele nacht geblaft",
+        "ik heb geen geld meer voor eten deze week",
+        "mijn dochter heeft een vriendje",
+        "de school reageert niet op mijn mails",
+    ],
+    "en": [
+        "thanks, see you tomorrow",
+        "can you help me with the housing form?",  # borderline
+        "im scared ill be late",
+        "he hit the ball so hard lol",
+        "chelsea won 2-1",
+        "i cant wait for the benefits to come in",
+        "my son got a b in maths",
+        "the appointment is at 10",
+        "i got a letter about the debt",
+        "the cat died last night, kids are sad",
+        "this weather is killing me",
+        "the kids are at school",
+        "i forgot the papers sorry",
+        "can we move the meeting to friday",
+        "the doctor says its just a cold",
+        "he was really kind to the kids",
+        "my daughter is missing her dad a lot",
+        "i took the kids to the park",
+        "hit me up when youre free",
+        "our team got beaten 3-1",
+        "can i bring my baby to the appointment",
+        "my son has a fever, should i keep him home",
+        "i feel a bit down today but ok",
+        "we need to talk about the debt plan",
+        "he kicked the ball over the fence",
+        "i died laughing at that video",
+        "can you call me back about the rent",
+        "the baby is sleeping finally",
+        "we had a fight but its fine now",
+        "my son is crazy about football",
+        "the kids are driving me crazy lol",
+        "he is killing it at school this year",
+        "my phone died",
+        "help yourself to the snacks when you come",
+        "my head is killing me",
+        "lol you killed it",
+        "the baby finally took his bottle",
+        "im done with this paperwork haha",
+        "can you send me the address",
+        "i put the sofa against the wall",
+        "my mum pushed me to apply for the job",
+    ],
+    "fr": [
+        "mes enfants vont bien",
+        "tu peux m'aider avec le formulaire de la caf?",
+        "jai besoin d'aide pour remplir le dossier",  # borderline
+        "jai peur d'etre en retard",
+        "le facteur a frappe a la porte",
+        "le psg a gagne 3 a 1",
+        "le rdv est a quelle heure demain",
+        "jai recu une lettre de l'huissier",
+        "mon fils a eu 8 en maths",
+        "le chat est mort",
+        "il a tire au but et marque",
+        "je suis morte de rire",
+        "ma fille porte une robe violette",
+        "merci pour ton aide",
+        "les enfants sont a l'ecole",
+        "je peux pas venir mardi",
+        "ca me tue ce boulot",
+        "mes factures sont en retard",
+        "il pleut encore",
+        "le medecin dit que c'est une grippe",
+        "jai emmene les enfants a la piscine",
+        "c'est urgent pour le papier de la caf",
+        "le proprio abuse, il veut encore plus",
+        "on a mange du fromage rape avec les pates",
+        "il me faut une armoire pour la chambre",
+        "je suis mort de fatigue",
+        "il a battu son record au foot",
+        "on se voit jeudi?",
+        "la maitresse dit qu'il est sage",
+        "mon fils a perdu son doudou",
+        "jai frappe chez la voisine",
+        "on a perdu le match 2 a 0",
+        "le bebe a de la fievre, je passe chez le medecin",
+        "tu peux m'appeler ce soir?",
+        "j'ai tue le game hier soir",
+        "elle m'a tuee avec sa blague",
+        "je suis en retard pour le rdv desole",
+        "le petit a chute a velo rien de grave",
+        "jai fini les papiers",
+        "on peut se voir a 14h",
+        "ca me pousse a chercher un autre travail",
+    ],
+    "ar": [
+        "شكرا جزيلا",
+        "السلام عليكم، الموعد غدا الساعة عشرة؟",
+        "ابني يضرب الكرة بقوة",
+        "القطة ماتت",
+        "ممكن تساعدني في الورقة؟",  # borderline
+        "الأولاد في المدرسة",
+        "وصلتني رسالة من البنك على الدين",
+        "خايفة نتأخر",
+        "الوداد ربح 2-0",
+        "ana f dar daba",
+        "wakha ghda nji",
+        "chokran bzaf 3la lmosa3ada",
+        "شكرا على المساعدة",
+        "هموت من الضحك",
+        "الدكتور قال انها نزلة برد",
+        "مرتي كتسلم عليك",
+        "ولدي جاب نقطة مزيانة",
+        "واش نقدر نجي مع ولادي للموعد؟",
+        "انا تعبانة شوية اليوم",
+        "خطر على بالي اسألك على الورقة",
+        "jibli lwra9 3afak",
+        "bghit nmchi l souk",
+        "الحمد لله كلشي بخير",
+        "ولدي خرج يلعب مع صحابو",
+        "الحمد لله الاولاد بخير",
+        "ممكن نغير الموعد؟",
+        "wach nqdr nji l 3 ?",
+        "mbrouk 3lik",
+        "ولدي ضربو البرد",
+        "تعبت من الشغل",
+        "ولدي دار الواجب ديالو",
+        "ممكن تبعتلي العنوان",
+        "الجو حار بزاف",
+        "ana mrida chwiya ghadi nji ghda",
+        "صحابي جاو عندي",
+        "ابني كيحب الكورة بزاف",
+        "الله يخليك سمحلي تأخرت",
+        "ابني جاب الباك",
+        "نشوفك غدا ان شاء الله",
+        "جيبلي السكين باش نقطع الخبز",
+        "خرجت نتنفس شوية",
+        "قدمت طلب مساعدة اجتماعية",
+    ],
+    "tr": [
+        "doviz kuru yukseldi",
+        "randevu yarin saat kacta",
+        "galatasaray 3-1 kazandi",
+        "kedimiz oldu",
+        "formu doldurmak icin yardim lazim",  # borderline
+        "gec kalacagim diye korkuyorum",
+        "oglum topa cok guzel vuruyor",
+        "cocuklar okulda",
+        "borc mektubu geldi",
+        "maasi bekliyorum artik sabirsizlaniyorum",
+        "cok tesekkurler abla",
+        "doktor grip dedi",
+        "bugun cok yoruldum ama iyiyim",
+        "otobusu kacirdim gec kalacagim",
+        "yarin gelebilir miyim",
+        "esim ise gitti",
+        "kizim sinavdan 90 aldi",
+        "bu sicaga dayanamiyorum",
+        "ilacini icti mi diye sordum",
+        "anahtarim kayboldu",
+        "bu filme bayildim",
+        "kira odemesini gec yapabilir miyim",
+        "nobetci eczane nerede",
+        "acil degil ama yarin arayabilir misin",  # borderline: "acil" is "urgent"
+        "kendimi kesinlikle daha iyi hissediyorum",
+        "yarin okula gidiyor musun",
+        "tesekkurler hocam",
+        "fenerbahce yine kaybetti",
+        "bugun hava cok sicak",
+        "kizim dans kursuna basladi",
+        "yarin bulusalim mi",
+        "oglum futbolda gol atti",
+        "bu is beni olduruyor",
+        "kizim okuldan geldi",
+        "annem hastaneden cikti",
+        "saat 3 te gelirim",
+        "ogretmen aradi oglum cok yaramaz",
+        "yarin randevu var mi",
+        "tesekkur ederim",
+        "oglum su silahiyla oynuyor",
+    ],
+    "pl": [
+        "dziekuje bardzo",
+        "o ktorej jest spotkanie jutro",
+        "legia wygrala 2-0",
+        "pomozesz mi z tym formularzem?",
+        "potrzebuje pomocy z pismem z urzedu",  # borderline
+        "kot zdechl",
+        "boje sie ze sie spoznie",
+        "syn bije rekordy w grze",
+        "dzieci sa w szkole",
+        "dostalam list od komornika",
+        "nie moge sie doczekac wyplaty",
+        "lekarz mowi ze to grypa",
+        "serce mi bije jak szalone przed rozmowa",
+        "jesli nie zaplace grozi mi komornik",
+        "corka ma piatke z matematyki",
+        "czy moge przyjsc z dzieckiem",
+        "pada deszcz leje jak z cebra",
+        "jutro nie dam rady przyjsc",
+        "syn uderzyl pilke glowa i strzelil gola",
+        "dziekuje za pomoc",
+        "nozka mnie boli",
+        "bron boze zeby sie spoznil",
+        "zabralam dzieci do babci",
+        "moge przyjsc o 10?",
+        "syn zdal egzamin",
+        "dziekuje za spotkanie",
+        "mam duzo pracy dzisiaj",
+        "kot mnie podrapal",
+        "pada snieg",
+        "dzieki za wczoraj",
+        "syn dostal szostke",
+        "jutro mam wizyte u lekarza",
+        "pobilam swoj rekord na silowni",
+        "bije sie z myslami",
+        "przyjde z corka",
+        "syn dostal uwage w szkole",
+        "czy moge przelozyc wizyte",
+        "jestem zmeczona ale ok",
+        "urzad nie reaguje na moje pisma",
+        "podaj mi noz do chleba",
+        "dostalam pismo z pomocy spolecznej",
+    ],
+    "uk": [
+        "більше ніж два",
+        "дякую за допомогу",
+        "спасибо большое",
+        "о котрій зустріч завтра",
+        "динамо виграло 2:0",
+        "кіт помер",
+        "допоможіть заповнити анкету будь ласка",  # borderline
+        "боюсь що запізнюсь",
+        "діти в школі",
+        "прийшов лист про борг",
+        "не можу дочекатися виплати",
+        "лікар сказав що це застуда",
+        "сьогодні задушливо",
+        "я в душі передзвоню",
+        "світло зникло знову",
+        "син отримав 10 з математики",
+        "можна прийти з дитиною",
+        "купила таблетки від кашлю",
+        "я здам аналіз крові завтра",
+        "у нас все добре дякую",
+        "швидко приїду",
+        "більше не можу говорити на роботі",
+        "я забрала дітей зі школи",
+        "добрий день, коли зустріч?",
+        "дякую, все зрозуміло",
+        "син захворів, температура",
+        "я на роботі до шостої",
+        "кіт подряпав дитину",
+        "світла нема вже 4 години",
+        "дякую, до зустрічі",
+        "син отримав двійку",
+        "завтра не зможу прийти",
+        "ми вже вдома",
+        "мене вбиває ця робота",
+        "дитина захворіла на грип",
+        "я запізнюсь на 10 хвилин",
+        "дякую за пораду",
+        "коли прийде соціальна допомога?",
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Figures:
+    language: str
+    urgent: int
+    everyday: int
+    missed: tuple[str, ...]
+    false_alarms: tuple[str, ...]
+
+    @property
+    def recall(self) -> float:
+        return (self.urgent - len(self.missed)) / self.urgent
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return len(self.false_alarms) / self.everyday
+
+    def report(self) -> str:
+        lines = [
+            f"{self.language}: recall {self.recall:.0%} ({self.urgent - len(self.missed)}"
+            f"/{self.urgent}), false alarms {self.false_alarm_rate:.0%}"
+            f" ({len(self.false_alarms)}/{self.everyday})"
+        ]
+        lines += [f"  missed: {text!r}" for text in self.missed]
+        lines += [
+            f"  false alarm: {text!r} <- {urgent_signals(text, self.language)}"
+            for text in self.false_alarms
+        ]
+        return "\n".join(lines)
+
+
+def figures(language: str) -> Figures:
+    urgent = URGENT[language]
+    everyday = EVERYDAY[language]
+    return Figures(
+        language,
+        len(urgent),
+        len(everyday),
+        tuple(text for text, _ in urgent if not is_urgent(text, language)),
+        tuple(text for text in everyday if is_urgent(text, language)),
+    )
+
+
+def table() -> str:
+    rows = [f"{'lang':<5}{'urgent':>7}{'everyday':>9}{'recall':>8}{'false alarms':>14}"]
+    for language in LANGUAGES:
+        f = figures(language)
+        rows.append(
+            f"{language:<5}{f.urgent:>7}{f.everyday:>9}{f.recall:>8.0%}{f.false_alarm_rate:>14.0%}"
+        )
+    return "\n".join(rows)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_corpus_size(language: str) -> None:
+    assert len(URGENT[language]) >= MIN_URGENT, "the urgent corpus shrank"
+    assert len(EVERYDAY[language]) >= MIN_EVERYDAY, "the everyday corpus shrank"
+    texts = [text for text, _ in URGENT[language]] + EVERYDAY[language]
+    assert len(set(texts)) == len(texts), "a message is in the corpus twice"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_recall(language: str) -> None:
+    f = figures(language)
+    assert f.recall >= MIN_RECALL, f.report()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_false_alarms(language: str) -> None:
+    f = figures(language)
+    assert f.false_alarm_rate <= MAX_FALSE_ALARMS, f.report()
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "topics"),
+    [
+        pytest.param(
+            language,
+            text,
+            topics,
+            id=f"{language}-{number:02d}",
+            marks=[pytest.mark.xfail(reason=KNOWN_MISSES[language, text], strict=True)]
+            if (language, text) in KNOWN_MISSES
+            else [],
+        )
+        for language in LANGUAGES
+        for number, (text, topics) in enumerate(URGENT[language], start=1)
+    ],
+)
+def test_urgent_message_topics(language: str, text: str, topics: set[Topic]) -> None:
+    found = urgent_topics(text, language)
+    assert topics <= found, (
+        f"{text!r}: wants {sorted(topics)}, got {sorted(found)} "
+        f"from {urgent_signals(text, language)}"
+    )
+    assert is_urgent(text, language) == bool(found)
+
+
+@given(st.text(max_size=200), st.sampled_from([*LANGUAGES, None]))
+def test_topics_agree_with_urgency(text: str, language: str | None) -> None:
+    assert is_urgent(text, language) == bool(urgent_topics(text, language))
+
+
+def test_corpus_figures() -> None:
+    """The table of recall and false alarms per language (`pytest -s` shows it)."""
+    print(f"\nUrgent words on the corpus\n{table()}")
+    failing = [
+        f.report()
+        for f in map(figures, LANGUAGES)
+        if f.recall < MIN_RECALL or f.false_alarm_rate > MAX_FALSE_ALARMS
+    ]
+    assert not failing, table() + "\n\n" + "\n".join(failing)
