@@ -1,4 +1,5 @@
-"""Crisis numbers as a family reads them: 112 first, then only the services open now."""
+"""Crisis numbers as a family reads them: 112 first, then only the services open now, each
+described in the reader's language (bot/domain/crisis.py chooses them)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.availability import WindowSyntaxError
-from bot.domain.crisis import AGREEMENT_SOURCE, CrisisService, load_services, services_open_at
+from bot.domain.crisis import AGREEMENT_SOURCE, CrisisService, choose, load_services
+from bot.domain.urgency import Topic
 from bot.i18n import Translator
 from storage.models import Family, FamilyService
 
@@ -34,17 +36,30 @@ def book(region: str) -> tuple[CrisisService, ...]:
     return load_services(region)
 
 
+def service_line(tr: Translator, service: CrisisService, now: datetime) -> str:
+    """'☎️ Veilig Thuis 0800-2000 — geweld thuis …, dag en nacht' in the reader's language."""
+    line = f"☎️ {service.label}"
+    description = service.description(tr.language)
+    if description:
+        line += f" — {description}"
+    until = service.open_until(now)
+    if service.always_open and "24/7" not in (description or ""):  # 113 says it itself
+        line += " (" + tr.gettext("dag en nacht") + ")"
+    elif until is not None:
+        line += " (" + tr.gettext("open tot {time}").format(time=tr.time(until)) + ")"
+    return line
+
+
 def lines(tr: Translator, region: str, now: datetime,
-          extra: Iterable[CrisisService] = ()) -> str:
-    """'Bij direct gevaar: bel 112.' and then one line per service that answers now."""
-    services = services_open_at(book(region), now, extra)
+          extra: Iterable[CrisisService] = (), topics: Iterable[Topic] = ()) -> str:
+    """'Bij direct gevaar: bel 112.', then one line per service that answers now and fits
+    the reader (language) and, for an urgent message, what it was about (`topics`)."""
+    services = choose(book(region), now, language=tr.language, topics=topics, extra=extra)
     out = [tr.gettext("Bij direct gevaar: bel 112.")]
     others = [s for s in services if not s.is_emergency]
     if others:
         out.append(tr.gettext("Nu bereikbaar:"))
-        for service in others:
-            hours = "" if service.always_open else " " + tr.gettext("(nu open)")
-            out.append(f"☎️ {service.name(tr.language)}: {service.phone}{hours}")
+        out += [service_line(tr, service, now) for service in others]
     return "\n".join(out)
 
 
@@ -52,7 +67,7 @@ def as_service(row: FamilyService, family: Family) -> CrisisService:
     """A family's own service as a crisis service; ValueError or WindowSyntaxError when its
     number or hours cannot be read. Its coach vouches for it in the agreement."""
     return CrisisService.create(
-        id=f"family-{row.id}", names={"nl": row.name, "en": row.name}, phone=row.phone,
+        id=f"family-{row.id}", name=row.name, descriptions={}, phone=row.phone,
         hours=row.hours, purpose="medical", source=AGREEMENT_SOURCE,
         checked=row.created_at.date(), timezone=family.timezone, country=family.region)
 

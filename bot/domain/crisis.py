@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from bot.domain.availability import (
@@ -23,9 +24,11 @@ from bot.domain.availability import (
     Agreement,
     Window,
     WindowSyntaxError,
+    current_window_end,
     is_open,
     parse_windows,
 )
+from bot.domain.urgency import Topic
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "crisis_services"
 EMERGENCY_NUMBER = "112"
@@ -36,20 +39,33 @@ ALWAYS = "24/7"
 PURPOSES = frozenset(
     {
         "emergency",  # 112: immediate danger
+        "police",  # Belgium's 101: police emergencies (112 is ambulance and fire there)
         "suicide",
         "domestic_violence",  # violence, abuse and child abuse at home
         "children",  # children's and youth lines
         "listening",  # a listening ear, any worry
         "medical",  # e.g. a local huisartsenpost
         "mental_health",  # e.g. a local GGZ / youth-care crisis line
+        "missing_child",  # a child missing or taken
+        "poison",  # a poison centre: an overdose, something swallowed
     }
 )
+# What an urgent message was about → the services that fit it. A message that only asks for
+# help (Topic.GENERAL) gets every line open now: nothing says which one it needs.
+TOPIC_PURPOSES: Mapping[Topic, frozenset[str]] = MappingProxyType({
+    Topic.VIOLENCE: frozenset({"domestic_violence", "police"}),
+    Topic.SUICIDE: frozenset({"suicide", "mental_health"}),
+    Topic.CHILD: frozenset({"children", "domestic_violence", "missing_child", "police"}),
+    Topic.MEDICAL: frozenset({"medical", "poison"}),
+    Topic.GENERAL: PURPOSES,
+})
 REQUIRED_LANGUAGES = ("nl", "en")
 _PHONE = re.compile(r"\+?\d[\d \-]*\d")
 _KEYS = frozenset(
-    {"id", "for", "name", "phone", "hours", "timezone", "closed_on_holidays", "source", "checked"}
+    {"id", "for", "name", "description", "phone", "hours", "timezone", "closed_on_holidays",
+     "languages", "core", "source", "checked"}
 )
-_REQUIRED_KEYS = ("id", "for", "name", "phone", "hours", "source", "checked")
+_REQUIRED_KEYS = ("id", "for", "name", "description", "phone", "hours", "source", "checked")
 
 
 class CrisisConfigError(ValueError):
@@ -68,22 +84,32 @@ def _always_windows() -> tuple[Window, ...]:
 @dataclass(frozen=True)
 class CrisisService:
     id: str
-    names: tuple[tuple[str, str], ...]  # (language, name); at least nl and en
-    phone: str  # as shown: "0800-0113"
+    name: str  # a proper name, never translated: "Veilig Thuis", "Télé-Accueil"
+    # (language, what it is for, in that language); at least nl and en, except for a
+    # family's own service, whose name says it all.
+    descriptions: tuple[tuple[str, str], ...]
+    phone: str  # as shown: "0800-2000"
     hours: Agreement  # when it answers; the policy field is unused here
     purpose: str  # one of PURPOSES
     source: str  # public page where number and hours were checked
     checked: date  # when they were checked there
+    # The readers it speaks to (Belgium: "nl" for the Flemish lines, "fr" for the French-
+    # speaking ones); empty: everyone.
+    languages: tuple[str, ...] = ()
+    # Listed in every answer, whatever an urgent message was about (113, 1813, 106, …).
+    core: bool = False
 
     def __post_init__(self) -> None:
         if not self.id.strip():
             raise ValueError("id is empty")
-        languages = {language for language, _ in self.names}
+        if not self.name.strip():
+            raise ValueError("name is empty")
+        languages = {language for language, _ in self.descriptions}
         missing = [language for language in REQUIRED_LANGUAGES if language not in languages]
-        if missing:
-            raise ValueError(f"name lacks language(s) {', '.join(missing)}")
-        if any(not name.strip() for _, name in self.names):
-            raise ValueError("a name is empty")
+        if missing and self.source != AGREEMENT_SOURCE:
+            raise ValueError(f"description lacks language(s) {', '.join(missing)}")
+        if any(not text.strip() for _, text in self.descriptions):
+            raise ValueError("a description is empty")
         if not _PHONE.fullmatch(self.phone) or not 3 <= len(self.dial.lstrip("+")) <= 15:
             raise ValueError(f"phone {self.phone!r} is not a phone number")
         if self.purpose not in PURPOSES:
@@ -101,7 +127,8 @@ class CrisisService:
         cls,
         *,
         id: str,
-        names: Mapping[str, str],
+        name: str,
+        descriptions: Mapping[str, str],
         phone: str,
         hours: str,
         purpose: str,
@@ -110,6 +137,8 @@ class CrisisService:
         timezone: str,
         country: str,
         closed_on_holidays: bool = False,
+        languages: Iterable[str] = (),
+        core: bool = False,
     ) -> CrisisService:
         """Build a service from its configuration values; `hours` is "24/7" or window text."""
         if hours.strip() == ALWAYS:
@@ -120,21 +149,32 @@ class CrisisService:
             )
         return cls(
             id=id,
-            names=tuple(sorted(names.items())),
+            name=name,
+            descriptions=tuple(sorted(descriptions.items())),
             phone=phone,
             hours=agreement,
             purpose=purpose,
             source=source,
             checked=checked,
+            languages=tuple(languages),
+            core=core,
         )
 
-    def name(self, language: str | None) -> str:
-        """The name in `language`, else English, else Dutch."""
-        names = dict(self.names)
+    def description(self, language: str | None) -> str | None:
+        """What it is for, in `language`, else English, else Dutch; None for a family's own."""
+        texts = dict(self.descriptions)
         for candidate in (language, "en", "nl"):
-            if candidate in names:
-                return names[candidate]
-        return self.names[0][1]
+            if candidate in texts:
+                return texts[candidate]
+        return None
+
+    @property
+    def label(self) -> str:
+        """Name and number, the number once: "Veilig Thuis 0800-2000", but "1712" or
+        "113 Zelfmoordpreventie" when the name already carries it."""
+        if self.dial.lstrip("+") in re.sub(r"\D", "", self.name):
+            return self.name
+        return f"{self.name} {self.phone}"
 
     @property
     def dial(self) -> str:
@@ -152,6 +192,12 @@ class CrisisService:
 
     def is_open(self, at: datetime) -> bool:
         return is_open(self.hours, at)
+
+    def open_until(self, at: datetime) -> datetime | None:
+        """When it closes, if it is open at `at` and not around the clock."""
+        if self.always_open or not self.is_open(at):
+            return None
+        return current_window_end(self.hours, at)
 
 
 def _entry_name(raw: Mapping[str, Any], index: int) -> str:
@@ -180,21 +226,26 @@ def _service_from_toml(
         value = raw.get(key)
         if value is None or (isinstance(value, str | dict) and not value):
             raise CrisisConfigError(entry, f"missing {key!r}")
-    names = raw["name"]
-    if not isinstance(names, dict) or not all(
-        isinstance(key, str) and isinstance(value, str) for key, value in names.items()
+    descriptions = raw["description"]
+    if not isinstance(descriptions, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in descriptions.items()
     ):
-        raise CrisisConfigError(entry, "'name' must be a table of language = name")
-    for key in ("id", "for", "phone", "hours", "source"):
+        raise CrisisConfigError(entry, "'description' must be a table of language = text")
+    for key in ("id", "for", "name", "phone", "hours", "source"):
         if not isinstance(raw[key], str):
             raise CrisisConfigError(entry, f"{key!r} must be text")
     closed = raw.get("closed_on_holidays", False)
-    if not isinstance(closed, bool):
-        raise CrisisConfigError(entry, "'closed_on_holidays' must be true or false")
+    core = raw.get("core", False)
+    if not isinstance(closed, bool) or not isinstance(core, bool):
+        raise CrisisConfigError(entry, "'closed_on_holidays' and 'core' must be true or false")
+    languages = raw.get("languages", [])
+    if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
+        raise CrisisConfigError(entry, "'languages' must be a list of language codes")
     try:
         return CrisisService.create(
             id=raw["id"],
-            names=names,
+            name=raw["name"],
+            descriptions=descriptions,
             phone=raw["phone"],
             hours=raw["hours"],
             purpose=raw["for"],
@@ -203,6 +254,8 @@ def _service_from_toml(
             timezone=str(raw.get("timezone", timezone)),
             country=country,
             closed_on_holidays=closed,
+            languages=languages,
+            core=core,
         )
     except WindowSyntaxError as exc:
         raise CrisisConfigError(entry, f"hours: {exc.reason_code} {exc.fragment!r}") from exc
@@ -261,3 +314,48 @@ def services_open_at(
     open_now = [service for service in ordered if service.is_open(at)]
     # sorted() is stable: only 112 moves to the front.
     return tuple(sorted(open_now, key=lambda service: not service.is_emergency))
+
+
+# The readers with no line of their own in their language get the lines for this language
+# (Belgium: an Arabic- or Turkish-reading family gets the Flemish lines beside 112 and 101).
+MAIN_LANGUAGE = "nl"
+
+
+def for_reader(services: Iterable[CrisisService], language: str | None
+               ) -> tuple[CrisisService, ...]:
+    """The services meant for a reader of `language`: the ones for everyone, and the ones in
+    the reader's language, else in MAIN_LANGUAGE (Belgium: French- or Dutch-speaking lines)."""
+    services = tuple(services)
+    served = {code for service in services for code in service.languages}
+    audience = language if language in served else MAIN_LANGUAGE
+    return tuple(s for s in services if not s.languages or audience in s.languages)
+
+
+def _rank(service: CrisisService) -> int:
+    if service.is_emergency:
+        return 0
+    return 1 if service.purpose == "police" else 2
+
+
+def choose(
+    services: Iterable[CrisisService],
+    at: datetime,
+    *,
+    language: str | None,
+    topics: Iterable[Topic] = (),
+    extra: Iterable[CrisisService] = (),
+) -> tuple[CrisisService, ...]:
+    """The lines a reader of `language` is given at `at`, in the order to show them.
+
+    112 first, then the police line (Belgium's 101), then the services that fit what an urgent
+    message was about (`topics`; none, or only Topic.GENERAL: every line), then the `core` lines
+    every answer keeps. Only services open at `at`; the family's own (`extra`) come before the
+    region's of the same kind. Order within each group is the file's.
+    """
+    wanted = {topic for topic in topics if topic is not Topic.GENERAL}
+    purposes = (frozenset().union(*(TOPIC_PURPOSES[topic] for topic in wanted))
+                if wanted else PURPOSES)
+    open_now = services_open_at(for_reader(services, language), at, extra)
+    fitting = [s for s in open_now if s.purpose in purposes or _rank(s) < 2]
+    kept = [s for s in open_now if s.core and s not in fitting]
+    return tuple(sorted(fitting, key=_rank)) + tuple(kept)
