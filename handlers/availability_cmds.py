@@ -41,6 +41,18 @@ POLICY_NAMES = {
     Policy.ALWAYS: N_("altijd bereikbaar voor dit gezin"),
     Policy.SAVE: N_("buiten de tijden: bewaren tot het volgende bezoek"),
 }
+# The agreement's urgent choice (PRODUCT.md §2.3): urgent messages at once, at any hour, or held
+# like the rest (the default: the coach's boundaries first).
+URGENT_WORDS = {
+    "spoed altijd": True, "spoed direct": True, "spoed meteen": True, "urgent altijd": True,
+    "urgent anytime": True, "urgent always": True, "urgence toujours": True,
+    "spoed bewaren": False, "spoed niet": False, "urgent bewaren": False,
+    "urgent held": False, "urgent hold": False, "urgence garder": False,
+}
+URGENT_NAMES = {
+    True: N_("spoed: meteen bij de coach, ook buiten de tijden"),
+    False: N_("spoed: buiten de tijden bewaren, het gezin krijgt de crisisnummers"),
+}
 WINDOW_PROBLEMS = {
     "empty": N_("Ik zie geen tijden."),
     "unknown_day": N_("Ik ken de dag '{fragment}' niet."),
@@ -118,7 +130,27 @@ def _read_windows(tr: Translator, text: str) -> tuple[availability.Window, ...] 
 
 
 def _describe(tr: Translator, agreement: Agreement) -> list[str]:
-    return [*render_windows(tr, agreement.windows), tr.gettext(POLICY_NAMES[agreement.policy])]
+    lines = [*render_windows(tr, agreement.windows), tr.gettext(POLICY_NAMES[agreement.policy])]
+    if agreement.policy is not Policy.ALWAYS:
+        lines.append(tr.gettext(URGENT_NAMES[agreement.urgent_anytime]))
+    return lines
+
+
+def _urgent_choice(part: str) -> bool | None:
+    return URGENT_WORDS.get(" ".join(part.casefold().split()))
+
+
+def _take_urgent_choice(parts: list[str]) -> tuple[list[str], bool | None]:
+    """The parts without the urgent choice, and that choice (None: not given)."""
+    choice = None
+    rest = []
+    for part in parts:
+        found = _urgent_choice(part)
+        if found is None:
+            rest.append(part)
+        else:
+            choice = found
+    return rest, choice
 
 
 async def hours(w: Work, who: Who, text: str) -> None:
@@ -129,6 +161,15 @@ async def hours(w: Work, who: Who, text: str) -> None:
     if not parts:
         await _show_hours(w, who, tr, staff)
         return
+    if _urgent_choice(parts[0]) is not None:
+        # `/bereikbaarheid spoed altijd`: the coach's own standard choice.
+        staff.urgent_anytime = bool(_urgent_choice(parts[0]))
+        w.answer(who, "\n".join([tr.gettext("Je standaard is nu:"),
+                                 tr.gettext(URGENT_NAMES[staff.urgent_anytime])]))
+        return
+    parts, urgent_choice = _take_urgent_choice(parts)
+    if not parts:
+        return
     windows = _read_windows(tr, parts[0])
     if not isinstance(windows, str):
         # `/bereikbaarheid ma-vr 09:00-17:00 [| beleid]`: the coach's own standard agreement.
@@ -136,6 +177,8 @@ async def hours(w: Work, who: Who, text: str) -> None:
         staff.windows = windows_to_text(windows)
         if policy is not None:
             staff.policy = policy.value
+        if urgent_choice is not None:
+            staff.urgent_anytime = urgent_choice
         families = await repo.families_of_coach(w.session, staff.id)
         await _replan(w, [f for f in families if f.windows is None])
         w.answer(who, "\n".join([tr.gettext("Je standaard bereikbaarheid is nu:"),
@@ -148,7 +191,9 @@ async def hours(w: Work, who: Who, text: str) -> None:
         "bereikbaarheid", "".join(f" | {p}" for p in parts[1:])))
     if family is None:
         return
-    if len(parts) == 1:
+    if urgent_choice is not None:
+        family.urgent_anytime = urgent_choice
+    if len(parts) == 1 and urgent_choice is None:
         coaches = await repo.coaches_of(w.session, family.id)
         own = tr.gettext("eigen afspraak") if family.windows else tr.gettext(
             "jouw standaard")
@@ -156,8 +201,10 @@ async def hours(w: Work, who: Who, text: str) -> None:
                                  *_describe(tr, agreement_of(family, coaches))]))
         return
     rest = parts[1:]
-    if rest[0].casefold() in ("standaard", "default", "défaut"):
-        family.windows, family.policy = None, None
+    if not rest:
+        pass  # only the urgent choice changed
+    elif rest[0].casefold() in ("standaard", "default", "défaut"):
+        family.windows, family.policy, family.urgent_anytime = None, None, None
     else:
         policy = POLICY_WORDS.get(rest[0].casefold())
         if policy is None:
@@ -225,8 +272,11 @@ async def _show_hours(w: Work, who: Who, tr: Translator, staff: Staff) -> None:
             coaches = await repo.coaches_of(w.session, family.id)
             lines.append(f"{family.alias}: " + "; ".join(
                 _describe(tr, agreement_of(family, coaches))))
+    lines.append(tr.gettext(URGENT_NAMES[bool(staff.urgent_anytime)]))
     lines.append(tr.gettext("Aanpassen: /bereikbaarheid ma-vr 09:00-17:00, of voor één gezin: "
                             "/bereikbaarheid Gezin J. | ma,di,do 08:30-16:30 | crisis"))
+    lines.append(tr.gettext("Spoedberichten meteen, ook 's nachts: /bereikbaarheid spoed "
+                            "altijd. Terug: /bereikbaarheid spoed bewaren"))
     w.answer(who, "\n".join(lines))
 
 

@@ -33,8 +33,13 @@ async def release_held(session: AsyncSession, now: datetime) -> int:
     if not rows:
         return 0
     out = Outgoing()
-    for family_id, group in groupby(rows, key=lambda r: r.family_id):
-        messages = list(group)
+    # Urgent first (PRODUCT.md §2.3): the families with an urgent message, and within a
+    # family its urgent messages, marked 🆘, then the rest in the order they were written.
+    groups = [sorted(group, key=lambda m: not m.urgent)
+              for _, group in groupby(rows, key=lambda r: r.family_id)]
+    groups.sort(key=lambda messages: not messages[0].urgent)
+    for messages in groups:
+        family_id = messages[0].family_id
         family = await session.get(Family, family_id)
         if family is None:
             continue

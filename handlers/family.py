@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import Message
 
 from bot.domain.relay import COPYABLE, UNCOPYABLE, message_kind, receipt_due, silent_copy
@@ -10,7 +12,7 @@ from handlers import crisis_text, routing_glue, texts
 from handlers.common import Who, Work
 from handlers.relay import copy_to_coach
 from storage import repo
-from storage.models import FamilyMessage
+from storage.models import Family, FamilyMessage, Staff
 
 
 async def from_member(w: Work, who: Who, message: Message, edited: bool = False) -> None:
@@ -50,10 +52,13 @@ async def from_member(w: Work, who: Who, message: Message, edited: bool = False)
         stored.delivered_at = w.now
         flag = "🆘 " if stored.urgent else ""
         for recipient in decision.recipients:
-            copy_to_coach(w.out, recipient, family, member, stored, silent=silent, flag=flag)
+            copy_to_coach(w.out, recipient, family, member, stored,
+                          silent=silent and not stored.urgent, flag=flag)
     else:
         stored.status = "held"
         stored.hold_until = decision.hold_until
+        if stored.urgent:
+            await alert_coordinators(w, family, coaches, stored)
     if decision.decision.to_oncall:
         # Policy oncall, and the family agreed: the on-duty team reads it now as well.
         for team in await routing_glue.oncall_staff(w.session):
@@ -66,6 +71,23 @@ async def from_member(w: Work, who: Who, message: Message, edited: bool = False)
                 names=texts.names(tr, [c.display_name for c in decision.recipients])))
         else:
             w.out.react(who.chat_id, message.message_id)
+
+
+async def alert_coordinators(w: Work, family: Family, coaches: Sequence[Staff],
+                             stored: FamilyMessage) -> None:
+    """An urgent message held out of hours: coordinators who asked for it hear of it, with the
+    family's alias and the time only, never the content (PRODUCT.md §1 principle 2)."""
+    assert stored.hold_until is not None
+    for coordinator in await repo.coordinators(w.session):
+        if not coordinator.urgent_alerts or coordinator.chat_id is None:
+            continue
+        ctr = w.tr_for(staff=coordinator)
+        w.out.text(coordinator.chat_id, "\n".join([
+            ctr.gettext("🆘 {alias} stuurde om {time} een bericht met een teken van nood.").format(
+                alias=family.alias, time=ctr.time(stored.received_at)),
+            ctr.gettext("Het wacht op {coach} tot {when}. De inhoud zie je niet.").format(
+                coach=texts.coach_names(ctr, coaches), when=ctr.when(stored.hold_until, w.now)),
+        ]), purpose="notice")
 
 
 async def help_now(w: Work, who: Who, tr: Translator) -> None:

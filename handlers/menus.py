@@ -49,6 +49,8 @@ COMMANDS: tuple[Command, ...] = (
     _c("verplaats", "move", "coordinator", N_("Gezin naar andere coach")),
     _c("coachstop", "removecoach", "coordinator", N_("Coach stopt")),
     _c("dienstuitnodigen", "inviteoncall", "coordinator", N_("Crisisdienst koppelen")),
+    _c("spoedmelding", "urgentalerts", "coordinator",
+       N_("Melding bij spoedberichten buiten de tijden")),
 )
 
 # Commands that already work; the menu never offers one that does not.

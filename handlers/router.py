@@ -210,6 +210,10 @@ async def _crisis_line(w: Work, who: Who, args: str, message: Message) -> None:
     await local_services.crisis_line(w, who, args)
 
 
+async def _urgent_alerts(w: Work, who: Who, args: str, message: Message) -> None:
+    await coordinator.urgent_alerts(w, who, args)
+
+
 async def _invite_coach(w: Work, who: Who, args: str, message: Message) -> None:
     await coordinator.invite_coach(w, who)
 
@@ -241,6 +245,7 @@ COMMAND_ACTIONS: dict[str, tuple[set[str], Action]] = {
     "crisisdienst": ({"coach"}, _crisis_line),
     "coachuitnodigen": ({"coordinator"}, _invite_coach),
     "dienstuitnodigen": ({"coordinator"}, _invite_oncall),
+    "spoedmelding": ({"coordinator"}, _urgent_alerts),
 }
 
 
@@ -367,6 +372,9 @@ async def on_button(update: Update, context: Context) -> None:
             await again(w, who, int(args[0]), args[1], query.message)
         elif action == "oncall" and args and who.is_member:
             await availability_cmds.oncall_answer(w, who, message_id, args[0] == "yes")
+        elif action == "urgalert" and args and who.is_coordinator:
+            w.out.remove_buttons(who.chat_id, message_id)
+            await coordinator.set_urgent_alerts(w, who, args[0] == "on")
         elif action == "leave" and who.is_member:
             await rights.confirm_leave(w, who, message_id)
         elif action == "stay" and who.is_member:

@@ -14,7 +14,7 @@ from bot.domain import availability
 from bot.domain.availability import Agreement, Policy, WindowSyntaxError, parse_windows
 from bot.domain.crisis import CrisisService
 from bot.domain.routing import Decision, Incoming, Reason, route
-from bot.domain.urgency import is_urgent
+from bot.domain.urgency import Topic, urgent_topics
 from bot.i18n import Translator
 from handlers import crisis_text, texts
 from handlers.common import Who, Work
@@ -34,6 +34,8 @@ class Delivery:
     release_substitutes: list[tuple[Staff, Staff]] = field(default_factory=list)
     # The family's own crisis services (its agreement), shown beside the region's when open.
     local: tuple[CrisisService, ...] = ()
+    # What an urgent message was about: the crisis lines that fit it come first.
+    topics: frozenset[Topic] = frozenset()
 
     @property
     def hold_until(self) -> datetime | None:
@@ -49,8 +51,11 @@ def agreement_of(family: Family, coaches: Sequence[Staff]) -> Agreement:
         windows = parse_windows(text)
     except WindowSyntaxError:  # stored text is validated on input; never strand a family
         windows = parse_windows(DEFAULT_WINDOWS)
+    urgent_anytime = family.urgent_anytime
+    if urgent_anytime is None:
+        urgent_anytime = bool(lead.urgent_anytime) if lead else False
     return Agreement(windows, family.timezone, family.region, family.open_on_holidays,
-                     Policy(policy))
+                     Policy(policy), urgent_anytime=urgent_anytime)
 
 
 async def absences_of(session: AsyncSession, staff_ids: Sequence[int], now: datetime
@@ -99,9 +104,11 @@ async def decide_at(session: AsyncSession, family: Family, coaches: Sequence[Sta
 
 async def decide(w: Work, family: Family, coaches: Sequence[Staff], message: FamilyMessage,
                  language: str) -> Delivery:
-    message.urgent = bool(message.body) and is_urgent(message.body or "", language)
+    topics = urgent_topics(message.body, language) if message.body else frozenset()
+    message.urgent = bool(topics)
     incoming = Incoming(message.received_at, message.urgent)
     delivery = await decide_at(w.session, family, coaches, incoming, w.now)
+    delivery.topics = topics
     if delivery.decision.show_crisis:  # only then are crisis numbers shown (answer_family)
         delivery.local = await crisis_text.family_services(w.session, family)
     if delivery.hold_until is not None:
@@ -114,64 +121,92 @@ async def decide(w: Work, family: Family, coaches: Sequence[Staff], message: Fam
 
 def answer_family(w: Work, who: Who, tr: Translator, family: Family, delivery: Delivery,
                   message: FamilyMessage, coaches: Sequence[Staff]) -> None:
-    """What the family reads back. Out of hours: when the coach will read it and whom to call,
-    once per quiet period (a burst at night gets one answer). Urgent: 112 at once, always."""
+    """What the family reads back. Urgent: an answer of its own at any hour, safety first
+    (PRODUCT.md §2.3). Out of hours: when the coach will read it and whom to call, once per
+    quiet period (a burst at night gets one answer)."""
     member = who.member
     assert member is not None
     decision = delivery.decision
+    if decision.urgent:
+        _answer_urgent(w, who, tr, family, delivery, coaches)
+        return
     crisis = crisis_text.lines(tr, family.region, w.now, delivery.local)
     if decision.held:
         already = member.notice_until is not None and member.notice_until == decision.hold_until
-        if already and not decision.urgent:
+        if already:
             w.out.react(who.chat_id, message.telegram_message_id or 0)
             delivery.told_family = True
             return
         member.notice_until = decision.hold_until
-        assert decision.hold_until is not None
         coach = texts.coach_names(tr, coaches)
         if decision.reason is Reason.NOBODY_PRESENT:
             first = tr.gettext("{coach} is er nu niet.").format(coach=coach)
         else:
             first = tr.gettext("{coach} is nu niet bereikbaar.").format(coach=coach)
-        when = tr.when(decision.hold_until, w.now)
-        if delivery.release_substitutes:
-            kept = tr.gettext("Je bericht is bewaard. {absent} is dan afwezig. {standin} "
-                              "vervangt en leest het {when}.").format(
-                absent=texts.names(tr, [a.display_name for a, _ in
-                                        delivery.release_substitutes]),
-                standin=texts.names(tr, [b.display_name for _, b in
-                                         delivery.release_substitutes]),
-                when=when)
-        else:
-            kept = tr.gettext("Je bericht is bewaard. {coach} leest het {when}.").format(
-                coach=coach, when=when)
-        lines = [first, kept]
-        if decision.to_oncall:
-            lines.append(tr.gettext("De crisisdienst leest je bericht nu ook."))
-        lines += [
-            "",
-            tr.gettext("Kan het niet wachten?"),
-            crisis,
-        ]
+        lines = [first, *_when_read(w, tr, delivery, coaches)]
+        lines += ["", tr.gettext("Kan het niet wachten?"), crisis]
         w.answer(who, "\n".join(lines))
         delivery.told_family = True
         return
     if delivery.substitutes:
-        absent = texts.names(tr, [a.display_name for a, _ in delivery.substitutes])
-        standin = texts.names(tr, [b.display_name for _, b in delivery.substitutes])
-        lines = [tr.gettext("{absent} is er nu niet. {standin} vervangt en leest je bericht "
-                            "✓").format(absent=absent, standin=standin)]
-        if decision.urgent:
-            lines += ["", crisis]
-        w.answer(who, "\n".join(lines))
+        w.answer(who, _standin_receipt(tr, delivery))
         delivery.told_family = True
-        return
-    if decision.urgent:
-        w.answer(who, "\n".join([
-            tr.gettext("Doorgestuurd naar {names} ✓").format(
-                names=texts.names(tr, [c.display_name for c in delivery.recipients])),
-            "",
-            tr.gettext("Ben je in gevaar of kan het niet wachten?"),
-            crisis,
-        ]))
-        delivery.told_family = True
+
+
+def _when_read(w: Work, tr: Translator, delivery: Delivery, coaches: Sequence[Staff]
+               ) -> list[str]:
+    """A held message: who reads it when, and whether the on-duty team reads it now."""
+    decision = delivery.decision
+    assert decision.hold_until is not None
+    when = tr.when(decision.hold_until, w.now)
+    if delivery.release_substitutes:
+        kept = tr.gettext("Je bericht is bewaard. {absent} is dan afwezig. {standin} "
+                          "vervangt en leest het {when}.").format(
+            absent=texts.names(tr, [a.display_name for a, _ in delivery.release_substitutes]),
+            standin=texts.names(tr, [b.display_name for _, b in delivery.release_substitutes]),
+            when=when)
+    else:
+        kept = tr.gettext("Je bericht is bewaard. {coach} leest het {when}.").format(
+            coach=texts.coach_names(tr, coaches), when=when)
+    lines = [kept]
+    if decision.to_oncall:
+        lines.append(tr.gettext("De crisisdienst leest je bericht nu ook."))
+    return lines
+
+
+def _standin_receipt(tr: Translator, delivery: Delivery) -> str:
+    absent = texts.names(tr, [a.display_name for a, _ in delivery.substitutes])
+    standin = texts.names(tr, [b.display_name for _, b in delivery.substitutes])
+    return tr.gettext("{absent} is er nu niet. {standin} vervangt en leest je bericht "
+                      "✓").format(absent=absent, standin=standin)
+
+
+def _answer_urgent(w: Work, who: Who, tr: Translator, family: Family, delivery: Delivery,
+                   coaches: Sequence[Staff]) -> None:
+    """Safety first: a warm word, 112 (and 101 in Belgium), the lines open now that fit what
+    was said, and only then when the coach reads it. Every urgent message gets it, also the
+    second one of a night: a family in danger is never answered with a 👍."""
+    decision = delivery.decision
+    lines = [
+        tr.gettext("Wat je schrijft klinkt ernstig. Goed dat je het laat weten."),
+        "",
+        crisis_text.lines(tr, family.region, w.now, delivery.local, delivery.topics),
+        "",
+    ]
+    if decision.held:
+        member = who.member
+        assert member is not None
+        member.notice_until = decision.hold_until
+        coach = texts.coach_names(tr, coaches)
+        if decision.reason is Reason.NOBODY_PRESENT:
+            lines.append(tr.gettext("{coach} is er nu niet.").format(coach=coach))
+        else:
+            lines.append(tr.gettext("{coach} is nu niet bereikbaar.").format(coach=coach))
+        lines += _when_read(w, tr, delivery, coaches)
+    elif delivery.substitutes:
+        lines.append(_standin_receipt(tr, delivery))
+    else:
+        lines.append(tr.gettext("Doorgestuurd naar {names} ✓").format(
+            names=texts.names(tr, [c.display_name for c in delivery.recipients])))
+    w.answer(who, "\n".join(lines))
+    delivery.told_family = True

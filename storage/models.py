@@ -54,6 +54,10 @@ class Staff(Base):
     # The coach's standard availability agreement; families default to it.
     windows: Mapped[str] = mapped_column(String(200), default="ma-vr 09:00-17:00")
     policy: Mapped[str] = mapped_column(String(8), default="crisis")
+    # Urgent family messages reach this coach at once, at any hour (default off).
+    urgent_anytime: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # A coordinator who chose to hear of urgent messages held out of hours (alias and time).
+    urgent_alerts: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     blocked_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     # The local day the morning agenda last went out: claimed atomically, so once a day.
@@ -70,6 +74,8 @@ class Family(Base):
     # None: the coach's own agreement applies.
     windows: Mapped[str | None] = mapped_column(String(200))
     policy: Mapped[str | None] = mapped_column(String(8))
+    # None: the coach's own choice (Staff.urgent_anytime) applies.
+    urgent_anytime: Mapped[bool | None] = mapped_column(Boolean)
     open_on_holidays: Mapped[bool] = mapped_column(Boolean, default=False)
     oncall_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
     paused_until: Mapped[datetime | None]

@@ -149,6 +149,9 @@ class Agreement:
     country: str
     open_on_holidays: bool = False
     policy: Policy = Policy.CRISIS
+    # The coach chose to get urgent messages (crisis words, 🆘) at once, at any hour. Off by
+    # default: the coach's boundaries come first, the family gets the crisis lines either way.
+    urgent_anytime: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "windows", merge_windows(self.windows))

@@ -14,8 +14,10 @@ The rules (PRODUCT.md §2.3), and the choices made where it is silent:
     (principle 4).
 * An urgent message (crisis words, or the 🆘 button) gets the crisis services + 112 at once,
   whatever the hour, and is flagged urgent for the coach. Out of hours it is still held for the
-  coach (the coach's boundary stands, principle 3); the crisis numbers are the immediate answer,
-  and the on-call team gets it under policy oncall.
+  coach (the coach's boundary stands, principle 3) unless the agreement says urgent messages
+  reach the coach at any hour (`urgent_anytime`, off by default); the crisis numbers are the
+  immediate answer, and the on-call team gets it under policy oncall. Like "always", that
+  choice is the coach's own and does not pass to a substitute.
 * Absences: a present coach of a duo simply receives the message alone (no substitute needed).
   When every coach is absent, each absent coach's named substitute receives it, else the
   coordinator, and `substitutes` says who replaced whom so the family can be told. The
@@ -69,6 +71,7 @@ class Reason(StrEnum):
     OUT_OF_HOURS = "out_of_hours"  # held until the next opening
     NOBODY_PRESENT = "nobody_present"  # every coach away and no stand-in: held until one is back
     NEVER_OPENS = "never_opens"  # the agreement has no opening: delivered now, not held forever
+    URGENT_ANYTIME = "urgent_anytime"  # urgent, and the coach wants those at once: delivered
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,14 @@ def route(
         and not recipients.substitutes
     ):
         return deliver(Reason.ALWAYS, show_crisis=False)
+    if (
+        urgent
+        and not in_hours
+        and agreement.urgent_anytime
+        and recipients.people
+        and not recipients.substitutes
+    ):
+        return deliver(Reason.URGENT_ANYTIME, show_crisis=True)
 
     # Held: for the coach's next window, or for the first window after someone is back.
     if recipients.people:

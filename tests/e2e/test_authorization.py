@@ -53,14 +53,14 @@ MAY: dict[str, set[str]] = {
               "afspraak", "actie", "agenda", "contact", "afstemgesprek", "coordinator",
               "bereikbaarheid", "afwezig", "crisisdienst"},
     "coordinator": {"hulp", "taal", "overzicht", "verplaats", "coachstop", "coachuitnodigen",
-                    "dienstuitnodigen"},
+                    "dienstuitnodigen", "spoedmelding"},
     "stranger": {"hulp"},
 }
 # The arguments each command is tried with; {a} is a family alias.
 ARGS: dict[str, str] = {
     "hulp": "", "taal": "", "gezinnen": "", "bereikbaar": "", "afspraken": "",
     "mijngegevens": "", "stoppen": "", "agenda": "", "afwezig": "", "overzicht": "",
-    "coachuitnodigen": "", "dienstuitnodigen": "", "coachstop": "Niemand",
+    "coachuitnodigen": "", "dienstuitnodigen": "", "spoedmelding": "", "coachstop": "Niemand",
     "nieuwgezin": "", "verplaats": "{a} | Niemand",  # /nieuwgezin with an alias: below
     "uitnodiging": "{a}", "schrijf": "{a}", "duo": "{a} | Niemand", "pauze": "{a} 3",
     "afspraak": "{a} | morgen 15:00 | gesprek", "actie": "{a} | vrijdag | brief posten",

@@ -42,7 +42,7 @@ async def test_friday_night_message_is_held_until_monday_morning(harness: Harnes
     answer = await marieke.wait_for(lambda m: CLOSED in m.text, after=m_start)
     assert "112" in answer.text
     assert "maandag 30 november om 09:00" in answer.text
-    assert "0800-0113" in answer.text  # a crisis line that answers now
+    assert "113 Zelfmoordpreventie" in answer.text  # a crisis line that answers now
     assert "0800-0432" not in answer.text  # De Kindertelefoon is closed at 22:00
     await harness.api.idle()
     assert relayed(sanne, s_start) == []
@@ -101,13 +101,13 @@ async def test_urgent_words_at_night_get_crisis_numbers_at_once(harness: Harness
     await harness.api.idle()
 
     await move_clock(harness, datetime(2026, 11, 26, 3, 0, tzinfo=AMS))
-    for words in ("ik wil niet meer leven", "hij slaat me"):
+    for words, line in (("ik wil niet meer leven", "113 Zelfmoordpreventie"),
+                        ("hij slaat me", "Veilig Thuis 0800-2000")):
         begin = len(marieke.inbox())
         marieke.send_text(words)
         # Already told about this night, but an urgent message is answered again, at once.
         answer = await marieke.wait_for(lambda m: "112" in m.text, after=begin)
-        assert "0800-0113" in answer.text  # 113 Zelfmoordpreventie
-        assert "0800-2000" in answer.text  # Veilig Thuis
+        assert line in answer.text
     await harness.api.idle()
     assert relayed(sanne, s_start) == []  # the coach's boundary stands: held for her window
 
@@ -115,10 +115,13 @@ async def test_urgent_words_at_night_get_crisis_numbers_at_once(harness: Harness
     digest = await sanne.wait_for(lambda m: DIGEST in m.text, after=s_start)
     assert "3 berichten" in digest.text and "🆘" in digest.text
     await harness.api.idle()
-    copies = {m.text.rsplit("\n", 1)[-1]: m.text for m in relayed(sanne, s_start)}
-    assert copies["ik wil niet meer leven"].startswith("🆘 Gezin J. · Marieke (moeder) · 03:00")
-    assert copies["hij slaat me"].startswith("🆘 Gezin J.")
-    assert copies["Ik kan niet slapen"].startswith("Gezin J. · Marieke (moeder) · 02:00")
+    copies = [m.text for m in relayed(sanne, s_start) if "Gezin J. ·" in m.text]
+    # Urgent first, marked 🆘, in the order written; then the routine one.
+    assert [c.split("\n")[0] for c in copies] == [
+        "🆘 Gezin J. · Marieke (moeder) · 03:00", "🆘 Gezin J. · Marieke (moeder) · 03:00",
+        "Gezin J. · Marieke (moeder) · 02:00"]
+    assert [c.rsplit("\n", 1)[-1] for c in copies] == [
+        "ik wil niet meer leven", "hij slaat me", "Ik kan niet slapen"]
 
 
 async def test_the_help_button_works_at_any_hour_and_is_not_relayed(harness: Harness) -> None:
@@ -130,7 +133,7 @@ async def test_the_help_button_works_at_any_hour_and_is_not_relayed(harness: Har
         begin = len(marieke.inbox())
         marieke.press("🆘 Nu hulp nodig")
         answer = await marieke.wait_for(lambda m: "112" in m.text, after=begin)
-        assert "0800-0113" in answer.text and "0800-2000" in answer.text
+        assert "113 Zelfmoordpreventie" in answer.text and "0800-2000" in answer.text
     await harness.api.idle()
     assert relayed(sanne, s_start) == []
     assert await count_rows(harness, FamilyMessage) == 0
@@ -327,3 +330,66 @@ async def test_held_messages_follow_a_changed_agreement(harness: Harness) -> Non
     s_start = len(sanne.inbox())
     await move_clock(harness, datetime(2026, 11, 30, 8, 30, tzinfo=AMS))
     await sanne.wait_for(lambda m: "Weekendvraag" in m.text, after=s_start)
+
+
+async def test_an_urgent_message_on_saturday_night_gets_its_own_answer(harness: Harness) -> None:
+    """The issue's case: Saturday 22:30, "Mijn man slaat me, help". Safety first: 112 before
+    any word about when the coach reads it, Veilig Thuis with its number; not the routine
+    held answer."""
+    _carla, sanne, marieke = await harness.onboard()
+    await move_clock(harness, datetime(2026, 11, 28, 22, 30, tzinfo=AMS))
+    s_start, m_start = len(sanne.inbox()), len(marieke.inbox())
+    marieke.send_text("De brief van de gemeente is er")
+    routine = await marieke.wait_for(lambda m: CLOSED in m.text, after=m_start)
+    m_start = len(marieke.inbox())
+    marieke.send_text("Mijn man slaat me, help")
+    urgent = await marieke.wait_for(lambda m: "112" in m.text, after=m_start)
+    text = urgent.text
+    assert text != routine.text
+    assert text.startswith("Wat je schrijft klinkt ernstig.")
+    assert text.index("112") < text.index("leest het") < len(text)
+    assert text.index("Veilig Thuis 0800-2000") < text.index("leest het")
+    assert "overmorgen (maandag 30 november) om 09:00" in text
+    assert routine.text.index("leest het") < routine.text.index("112")  # routine: when first
+    await harness.api.idle()
+    assert relayed(sanne, s_start) == []  # held: the coach did not choose "urgent at any hour"
+
+
+async def test_urgent_at_any_hour_reaches_the_coach_at_once(harness: Harness) -> None:
+    _carla, sanne, marieke = await harness.onboard()
+    sanne.send_text("/bereikbaarheid Gezin J. | spoed altijd")
+    answer = await sanne.wait_for(lambda m: "Bereikbaarheid voor Gezin J." in m.text)
+    assert "spoed: meteen bij de coach, ook buiten de tijden" in answer.text
+    await move_clock(harness, datetime(2026, 11, 28, 22, 30, tzinfo=AMS))
+    s_start, m_start = len(sanne.inbox()), len(marieke.inbox())
+    marieke.send_text("Gewoon een vraag over de brief")  # routine: still held
+    await marieke.wait_for(lambda m: CLOSED in m.text, after=m_start)
+    m_start = len(marieke.inbox())
+    marieke.send_text("Hij heeft een mes, help")
+    copy = await sanne.wait_for(lambda m: "mes" in m.text, after=s_start)
+    assert copy.text == "🆘 Gezin J. · Marieke (moeder) · 22:30\nHij heeft een mes, help"
+    answer = await marieke.wait_for(lambda m: "Doorgestuurd naar Sanne ✓" in m.text,
+                                    after=m_start)
+    assert answer.text.index("112") < answer.text.index("Doorgestuurd")
+    await harness.api.idle()
+    assert not any("brief" in t for t in _texts(sanne, s_start))
+
+
+async def test_a_coordinator_who_asked_hears_of_urgent_held_messages(harness: Harness) -> None:
+    carla, _sanne, marieke = await harness.onboard()
+    carla.send_text("/spoedmelding")
+    ask = await carla.wait_for(lambda m: "melding" in m.text)
+    carla.press("✅ Wel een melding", ask)
+    await carla.wait_for(lambda m: m.text.startswith("Goed. Bij een spoedbericht"))
+    await move_clock(harness, datetime(2026, 11, 28, 22, 30, tzinfo=AMS))
+    c_start = len(carla.inbox())
+    marieke.send_text("Vraag over de afspraak")  # routine: no alert
+    marieke.send_text("ik wil niet meer leven")
+    alert = await carla.wait_for(lambda m: m.text.startswith("🆘 Gezin J."), after=c_start)
+    assert alert.text == ("🆘 Gezin J. stuurde om 22:30 een bericht met een teken van nood.\n"
+                          "Het wacht op Sanne tot overmorgen (maandag 30 november) om 09:00. "
+                          "De inhoud zie je niet.")
+    await harness.api.idle()
+    texts = _texts(carla, c_start)
+    assert len([t for t in texts if "Gezin J." in t]) == 1
+    assert not any("leven" in t or "afspraak" in t for t in texts)

@@ -26,10 +26,24 @@ DATES = {
     "uk": ("завтра (четвер 26 листопада) о 14:00", "понеділок 30 листопада о 09:00"),
 }
 SOURCE_WAIT = "Kan het niet wachten?"
+# "My husband hits me, help", as a frightened parent types it in each language.
+URGENT = {
+    "nl": "mijn man slaat me, help",
+    "en": "my husband hits me help",
+    "fr": "mon mari me frappe au secours",
+    "ar": "زوجي يضربني ساعدوني",
+    "tr": "kocam beni dovuyor yardim edin",
+    "pl": "maz mnie bije pomocy",
+    "uk": "чоловік б'є мене, допоможіть",
+}
+# Words of the English crisis descriptions that must never show in another language.
+# ("violence" and "suicide" are French words too.)
+ENGLISH_WORDS = ("abuse", "helpline", "listen", "children", "emergency", "anonymous", "free",
+                 "day and night", "open until", "worry", "talk about")
 
 
 def test_every_family_language_has_its_dates_here() -> None:
-    assert set(DATES) == set(FAMILY_LANGUAGES)
+    assert set(DATES) == set(FAMILY_LANGUAGES) == set(URGENT)
 
 
 @pytest.mark.parametrize("language", FAMILY_LANGUAGES)
@@ -62,3 +76,14 @@ async def test_the_family_journey_in_each_language(harness: Harness, language: s
     if language == "ar":
         # Telegram sets the direction from the first strong character: Arabic, or RLM first.
         assert answer.text.startswith(RLM) or "\u0600" <= answer.text[0] <= "\u06ff"
+
+    # An urgent message the same night: its own answer, safety first, all in the language.
+    start = len(marieke.inbox())
+    marieke.send_text(URGENT[language])
+    urgent = await marieke.wait_for(lambda m: "0800-2000" in m.text, after=start)
+    assert urgent.text != answer.text
+    assert urgent.text.index("112") < urgent.text.index(opening)
+    assert tr.gettext("Wat je schrijft klinkt ernstig. Goed dat je het laat weten.") in urgent.text
+    if language != "en":
+        lowered = urgent.text.casefold()
+        assert not [word for word in ENGLISH_WORDS if word in lowered], urgent.text

@@ -36,7 +36,10 @@ async def test_a_local_service_is_shown_only_while_it_is_open(harness: Harness) 
     begin = len(marieke.inbox())
     marieke.send_text("De kleine heeft hoge koorts")
     answer = await marieke.wait_for(lambda m: "is nu niet bereikbaar" in m.text, after=begin)
-    assert f"☎️ {HAP} (nu open)" in answer.text and "112" in answer.text
+    local = [line for line in answer.text.split("\n") if "088 0030600" in line]
+    # Open from Friday 17:00 without a break until Monday 08:00.
+    assert local == ["☎️ Huisartsenpost Zaanstreek 088 0030600 (open tot 08:00)"]
+    assert answer.text.index("112") < answer.text.index(local[0])
     begin = len(marieke.inbox())
     marieke.send_text("/bereikbaar")
     reach = await marieke.wait_for(lambda m: "Vaste tijden" in m.text, after=begin)

@@ -201,7 +201,7 @@ async def test_a_stranger_gets_crisis_numbers_and_nothing_is_stored(harness: Har
     stranger.send_text("Hallo, mijn buurvrouw zei dat ik hier kon schrijven")
     answer = await stranger.wait_for(lambda m: "gezinscoach" in m.text)
     assert "112" in answer.text
-    assert "0800-0113" in answer.text  # 113 Zelfmoordpreventie answers around the clock
+    assert "113 Zelfmoordpreventie" in answer.text  # answers around the clock
     stranger.send_text("/start")
     stranger.send_photo()
     await harness.api.idle()

@@ -315,3 +315,35 @@ def test_release_target_at_the_hold_time_is_inside_hours() -> None:
     assert decision.hold_until is not None
     assert is_open(NL, decision.hold_until)
     assert decision.hold_until - WEDNESDAY_EVENING == timedelta(hours=13)
+
+
+# ------------------------------------------------------------------------------------------
+# The agreement's "urgent at any hour" choice (default off: the coach's boundaries first)
+# ------------------------------------------------------------------------------------------
+
+URGENT_ANYTIME = replace(NL, urgent_anytime=True)
+
+
+@pytest.mark.parametrize(
+    ("agreement", "urgent", "absences", "delivered", "reason"),
+    [
+        (NL, True, (), False, Reason.OUT_OF_HOURS),  # off: held, crisis lines at once
+        (URGENT_ANYTIME, True, (), True, Reason.URGENT_ANYTIME),
+        (URGENT_ANYTIME, False, (), False, Reason.OUT_OF_HOURS),  # routine: still held
+        # A substitute did not make the coach's promise: held for the next opening.
+        (URGENT_ANYTIME, True, (Absence(SANNE, WEDNESDAY_NIGHT - timedelta(days=1),
+                                        WEDNESDAY_NIGHT + timedelta(days=1), PIETER),),
+         False, Reason.OUT_OF_HOURS),
+    ],
+)
+def test_urgent_at_any_hour(
+    agreement: Agreement, urgent: bool, absences: tuple[Absence, ...], delivered: bool,
+    reason: Reason,
+) -> None:
+    decision = route(Incoming(WEDNESDAY_NIGHT, urgent), agreement, (SANNE,), absences,
+                     COORDINATOR, False, now=WEDNESDAY_NIGHT)
+    assert (not decision.held) == delivered
+    assert decision.reason is reason
+    assert decision.show_crisis  # the family gets the crisis lines either way
+    if delivered:
+        assert decision.deliver_to == (SANNE,) and decision.urgent
