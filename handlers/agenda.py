@@ -15,6 +15,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import Integer, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import wording
 from bot.domain.agenda import (
     Agenda,
     AppointmentEntry,
@@ -29,7 +30,6 @@ from bot.domain.agenda import (
 )
 from bot.i18n import N_, Translator
 from bot.outbox import Outgoing
-from handlers import texts
 from handlers.common import Who, Work
 from handlers.rights import log_access
 from storage import repo
@@ -265,7 +265,7 @@ async def families(w: Work, who: Who) -> None:
     own = {f.family_id for f in snap.families}
     standing_in = sorted((f.alias for f in await repo.covered_families(w.session, staff, w.now)
                           if f.id not in own), key=repo.alias_key)
-    covering = [texts.sentence(tr.gettext("Je vervangt nu voor: {aliases}.").format(
+    covering = [wording.sentence(tr.gettext("Je vervangt nu voor: {aliases}.").format(
         aliases=", ".join(standing_in)))] if standing_in else []
     if not snap.families:
         w.answer(who, "\n".join(covering or [tr.gettext(

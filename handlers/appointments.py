@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from bot import outbox
+from bot import outbox, wording
 from bot.domain.recurrence import (
     Recurrence,
     first_occurrence,
@@ -25,7 +25,7 @@ from bot.domain.reminder_plan import (
 )
 from bot.domain.when import WhenError, parse_day, parse_when
 from bot.i18n import N_, Translator
-from handlers import signals, texts
+from handlers import signals
 from handlers.coach import authorized_family, fields, resolve_family
 from handlers.common import Who, Work
 from storage import repo
@@ -437,7 +437,7 @@ async def respond(w: Work, who: Who, kind: str, item_id: int, answer: str,
         else:
             w.answer(who, tr.gettext("Dank je dat je het laat weten. {coach} hoort het en "
                                      "zoekt met je een nieuw moment.").format(
-                                         coach=texts.coach_names(tr, coaches)))
+                                         coach=wording.coach_names(tr, coaches)))
         await signals.send(w, member, family, answer, appt.what, appt.starts_at)
         return
     item = await w.session.get(ActionItem, item_id)
@@ -450,11 +450,11 @@ async def respond(w: Work, who: Who, kind: str, item_id: int, answer: str,
         if item.recurrence == Recurrence.NONE.value:
             item.status = "done"
         w.answer(who, tr.gettext("Goed gedaan! 🌟 {coach} hoort het.").format(
-            coach=texts.coach_names(tr, coaches)))
+            coach=wording.coach_names(tr, coaches)))
     else:
         item.help_at = w.now
         w.answer(who, tr.gettext("{coach} hoort dat je hulp wilt. Je hoort snel van je "
-                                 "coach.").format(coach=texts.coach_names(tr, coaches)))
+                                 "coach.").format(coach=wording.coach_names(tr, coaches)))
     await signals.send(w, member, family, answer, item.what, None)
 
 

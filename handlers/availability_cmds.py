@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
-from bot import outbox
+from bot import outbox, wording
 from bot.domain import availability
 from bot.domain.availability import (
     MIDNIGHT,
@@ -23,7 +23,7 @@ from bot.domain.availability import (
 )
 from bot.domain.when import WhenError, parse_day
 from bot.i18n import N_, Translator
-from handlers import crisis_text, texts
+from handlers import crisis_text
 from handlers.coach import fields, resolve_family
 from handlers.common import Who, Work
 from handlers.routing_glue import absences_of, agreement_of
@@ -88,7 +88,7 @@ async def reachable(w: Work, who: Who) -> None:
     tr = w.tr(who)
     coaches = await repo.coaches_of(w.session, family.id)
     agreement = agreement_of(family, coaches)
-    coach = texts.coach_names(tr, coaches)
+    coach = wording.coach_names(tr, coaches)
     absences = await absences_of(w.session, [c.id for c in coaches], w.now)
     lines = []
     away = [a for a in absences if a.covers(w.now)]
@@ -98,7 +98,7 @@ async def reachable(w: Work, who: Who) -> None:
                 if a.substitute_id is not None]
         lines.append(tr.gettext("{coach} is afwezig tot {when}.").format(
             coach=coach, when=tr.day(until)))
-        standin = texts.names(tr, [s.display_name for s in subs if s is not None])
+        standin = wording.names(tr, [s.display_name for s in subs if s is not None])
         lines.append(tr.gettext("{standin} vervangt en leest je berichten.").format(
             standin=standin) if standin else tr.gettext(
             "De coördinator leest je berichten zolang."))
@@ -234,7 +234,7 @@ async def _ask_oncall_consent(w: Work, family: Family, coaches: Sequence[Staff])
     for member in await repo.members_of(w.session, family.id):
         mtr = w.tr_for(member=member, family=family)
         w.out.text(member.chat_id, "\n".join([
-            mtr.gettext("Een vraag van {coach}:").format(coach=texts.coach_names(mtr, coaches)),
+            mtr.gettext("Een vraag van {coach}:").format(coach=wording.coach_names(mtr, coaches)),
             mtr.gettext("Buiten de tijden van je coach is er een crisisdienst. Mag die je "
                         "berichten dan ook lezen?"),
             mtr.gettext("Je kunt dit altijd weer veranderen."),
@@ -299,7 +299,7 @@ async def _tell_family(w: Work, family: Family) -> None:
         mtr = w.tr_for(member=member, family=family)
         w.out.text(member.chat_id, "\n".join([
             mtr.gettext("De tijden van {coach} zijn veranderd:").format(
-                coach=texts.coach_names(mtr, coaches)),
+                coach=wording.coach_names(mtr, coaches)),
             *render_windows(mtr, agreement.windows)]), purpose="notice")
 
 
@@ -351,7 +351,7 @@ async def away(w: Work, who: Who, text: str) -> None:
         if receiver is None or receiver.chat_id is None:
             continue
         rtr = w.tr_for(staff=receiver)
-        w.out.text(receiver.chat_id, texts.sentence(rtr.gettext(
+        w.out.text(receiver.chat_id, wording.sentence(rtr.gettext(
             "{coach} is afwezig van {first} tot en met {last}. Jij vervangt voor: {families}."
         ).format(coach=staff.display_name, first=rtr.day(first), last=rtr.day(last),
                  families=", ".join(f.alias for f in families) or "-")), purpose="notice")

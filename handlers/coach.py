@@ -7,12 +7,11 @@ from datetime import timedelta
 
 from telegram import Message
 
-from bot import outbox
+from bot import outbox, wording
 from bot.domain.relay import UNCOPYABLE, message_kind
 from bot.i18n import Translator
 from bot.invites import create_invite
 from bot.tokens import invite_link
-from handlers import texts
 from handlers.common import RetryLater, Who, Work
 from handlers.relay import copy_to_members
 from storage import repo
@@ -189,7 +188,7 @@ async def write_to(w: Work, who: Who, family_id: int) -> None:
     await repo.set_pending(w.session, who.chat_id, "write", {"family_id": family.id},
                            w.now + WRITE_WINDOW)
     w.answer(who, tr.gettext("Je volgende bericht gaat naar {alias} ({names}).").format(
-        alias=family.alias, names=texts.names(tr, [m.first_name for m in members])))
+        alias=family.alias, names=wording.names(tr, [m.first_name for m in members])))
 
 
 # Messages from a coach ---------------------------------------------------------------------------
@@ -315,11 +314,11 @@ async def duo(w: Work, who: Who, text: str) -> None:
         return
     partner = found[0]
     if await repo.is_coach_of(w.session, partner.id, family.id):
-        w.answer(who, texts.sentence(tr.gettext("{name} is al coach van {alias}.").format(
+        w.answer(who, wording.sentence(tr.gettext("{name} is al coach van {alias}.").format(
             name=partner.display_name, alias=family.alias)))
         return
     w.session.add(FamilyCoach(family_id=family.id, staff_id=partner.id, since=w.now))
-    w.answer(who, texts.sentence(tr.gettext("{name} is nu ook coach van {alias}.").format(
+    w.answer(who, wording.sentence(tr.gettext("{name} is nu ook coach van {alias}.").format(
         name=partner.display_name, alias=family.alias)))
     if partner.chat_id is not None:
         ptr = w.tr_for(staff=partner)

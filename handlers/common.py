@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import outbox
-from bot.i18n import FAMILY_LANGUAGES, Translator, pick_language, translator
+from bot.i18n import Translator
 from bot.outbox import Outgoing
 from bot.services import Services
+from bot.unit import Unit
 from storage import repo
 from storage.models import Family, Member, Staff
 
@@ -58,13 +57,8 @@ class Who:
 
 
 @dataclass
-class Work:
-    """One update's unit of work: the session, what to send, the instant, the services."""
-
-    session: AsyncSession
-    out: Outgoing
-    now: datetime
-    svc: Services
+class Work(Unit):
+    """One update's unit of work (bot/unit.py), and who is asking."""
 
     async def who(self, update: Update) -> Who:
         chat = update.effective_chat
@@ -77,18 +71,6 @@ class Work:
 
     def tr(self, who: Who) -> Translator:
         return self.tr_for(who.member, who.family, who.staff, who.telegram_language)
-
-    def tr_for(self, member: Member | None = None, family: Family | None = None,
-               staff: Staff | None = None, telegram_language: str | None = None) -> Translator:
-        region = self.svc.settings.region
-        if member is not None and family is not None:
-            return translator(member.language, family.region, family.timezone)
-        if staff is not None:
-            return translator(staff.language, region)
-        return translator(pick_language(telegram_language, FAMILY_LANGUAGES), region)
-
-    def sign(self, chat_id: int, action: str, *args: str | int) -> str:
-        return self.svc.signer.sign(chat_id, action, *args)
 
     def answer(self, who: Who, text: str, **kwargs: Any) -> None:
         self.out.text(who.chat_id, text, **kwargs)

@@ -9,11 +9,11 @@ from itertools import groupby
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import outbox
+from bot import outbox, wording
 from bot.domain.routing import Incoming
 from bot.i18n import translator
 from bot.outbox import Outgoing
-from handlers import routing_glue, texts
+from handlers import routing_glue
 from handlers.relay import copy_to_coach
 from storage import repo
 from storage.models import Family, FamilyMessage, Member
@@ -61,7 +61,7 @@ async def release_held(session: AsyncSession, now: datetime) -> int:
             title = tr.ngettext("📬 Bewaard buiten je bereikbaarheid: {n} bericht van {alias}.",
                                 "📬 Bewaard buiten je bereikbaarheid: {n} berichten van {alias}.",
                                 len(messages)).format(n=len(messages), alias=family.alias)
-            title = texts.sentence(title)
+            title = wording.sentence(title)
             if urgent:
                 title += "\n" + tr.gettext("🆘 Met een teken van nood. Kijk er eerst naar.")
             if delivery.substitutes:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from telegram import Message
 
+from bot import wording
 from bot.domain.relay import COPYABLE, UNCOPYABLE, message_kind, receipt_due, silent_copy
 from bot.i18n import Translator
 from handlers import crisis_text, routing_glue, texts
@@ -68,7 +69,7 @@ async def from_member(w: Work, who: Who, message: Message, edited: bool = False)
         if receipt_due(member.last_receipt_at, w.now):
             member.last_receipt_at = w.now
             w.answer(who, tr.gettext("Doorgestuurd naar {names} ✓").format(
-                names=texts.names(tr, [c.display_name for c in decision.recipients])))
+                names=wording.names(tr, [c.display_name for c in decision.recipients])))
         else:
             w.out.react(who.chat_id, message.message_id)
 
@@ -86,7 +87,7 @@ async def alert_coordinators(w: Work, family: Family, coaches: Sequence[Staff],
             ctr.gettext("🆘 {alias} stuurde om {time} een bericht met een teken van nood.").format(
                 alias=family.alias, time=ctr.time(stored.received_at)),
             ctr.gettext("Het wacht op {coach} tot {when}. De inhoud zie je niet.").format(
-                coach=texts.coach_names(ctr, coaches), when=ctr.when(stored.hold_until, w.now)),
+                coach=wording.coach_names(ctr, coaches), when=ctr.when(stored.hold_until, w.now)),
         ]), purpose="notice")
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot import wording
 from bot.domain.availability import WindowSyntaxError, parse_windows, windows_to_text
 from bot.domain.crisis import ALWAYS
 from bot.i18n import Translator
-from handlers import availability_cmds, crisis_text, texts
+from handlers import availability_cmds, crisis_text
 from handlers.coach import fields, resolve_family
 from handlers.common import Who, Work
 from storage import repo
@@ -38,7 +39,7 @@ def _listing(tr: Translator, family: Family, rows: list[FamilyService]) -> list[
     if not rows:
         return [tr.gettext("{alias} heeft geen eigen crisisdienst. Het gezin ziet 112 en de "
                            "crisisdiensten van de regio.").format(alias=family.alias)]
-    return [texts.sentence(tr.gettext("Eigen crisisdiensten van {alias}:").format(
+    return [wording.sentence(tr.gettext("Eigen crisisdiensten van {alias}:").format(
         alias=family.alias)),
         *(f"☎️ {row.name}: {row.phone} ({_hours_text(tr, row)})" for row in rows)]
 
@@ -113,7 +114,7 @@ async def _tell_family(w: Work, family: Family, row: FamilyService, added: bool)
     coaches = await repo.coaches_of(w.session, family.id)
     for member in await repo.members_of(w.session, family.id):
         mtr = w.tr_for(member=member, family=family)
-        coach = texts.coach_names(mtr, coaches)
+        coach = wording.coach_names(mtr, coaches)
         if added:
             lines = [mtr.gettext("{coach} heeft een nummer voor je toegevoegd. Bel het als het "
                                  "niet kan wachten:").format(coach=coach),

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import outbox
+from bot import outbox, wording
 from bot.callbacks import CallbackSigner
 from bot.domain.agenda import (
     CONTACT_FREQUENCIES,
@@ -36,7 +36,6 @@ from bot.i18n import N_, Translator, translator
 from bot.outbox import Outgoing
 from bot.settings import Settings
 from handlers import agenda as agenda_view
-from handlers import texts
 from handlers.agenda import FREQUENCY_NAMES
 from handlers.coach import authorized_family, fields, resolve_family
 from handlers.common import Who, Work
@@ -187,7 +186,7 @@ class UnansweredNudges:
                     out.text(coordinator.chat_id, ctr.gettext(
                         "⏳ {alias} wacht al {hours} werkuren op antwoord (coach: {coach})."
                     ).format(alias=family.alias, hours=hours,
-                             coach=texts.coach_names(ctr, coaches)), purpose="nudge")
+                             coach=wording.coach_names(ctr, coaches)), purpose="nudge")
                 for row in pending:
                     row.escalated_at = now
                     row.nudged_at = row.nudged_at or now

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import outbox
+from bot import outbox, wording
 from bot.i18n import LANGUAGE_NAMES, N_
-from handlers import menus, texts
+from handlers import menus
 from handlers.availability_cmds import render_windows
 from handlers.common import Who, Work
 from handlers.routing_glue import agreement_of
@@ -87,7 +87,7 @@ async def my_data(w: Work, who: Who) -> None:
                             version=member.consent_version, language=member.consent_language),
         "",
         tr.gettext("Wie je berichten leest"),
-        tr.gettext("Je coach: {coach}.").format(coach=texts.coach_names(tr, coaches)),
+        tr.gettext("Je coach: {coach}.").format(coach=wording.coach_names(tr, coaches)),
         tr.gettext("Bij afwezigheid: de vervanger. Dat hoor je altijd."),
         "",
         tr.gettext("Bereikbaarheid van je coach"),

@@ -10,13 +10,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import wording
 from bot.domain import availability
 from bot.domain.availability import Agreement, Policy, WindowSyntaxError, parse_windows
 from bot.domain.crisis import CrisisService
 from bot.domain.routing import Decision, Incoming, Reason, route
 from bot.domain.urgency import Topic, urgent_topics
 from bot.i18n import Translator
-from handlers import crisis_text, texts
+from handlers import crisis_text
 from handlers.common import Who, Work
 from storage import repo
 from storage.models import Absence, Family, FamilyMessage, Staff
@@ -138,7 +139,7 @@ def answer_family(w: Work, who: Who, tr: Translator, family: Family, delivery: D
             delivery.told_family = True
             return
         member.notice_until = decision.hold_until
-        coach = texts.coach_names(tr, coaches)
+        coach = wording.coach_names(tr, coaches)
         if decision.reason is Reason.NOBODY_PRESENT:
             first = tr.gettext("{coach} is er nu niet.").format(coach=coach)
         else:
@@ -162,12 +163,12 @@ def _when_read(w: Work, tr: Translator, delivery: Delivery, coaches: Sequence[St
     if delivery.release_substitutes:
         kept = tr.gettext("Je bericht is bewaard. {absent} is dan afwezig. {standin} "
                           "vervangt en leest het {when}.").format(
-            absent=texts.names(tr, [a.display_name for a, _ in delivery.release_substitutes]),
-            standin=texts.names(tr, [b.display_name for _, b in delivery.release_substitutes]),
+            absent=wording.names(tr, [a.display_name for a, _ in delivery.release_substitutes]),
+            standin=wording.names(tr, [b.display_name for _, b in delivery.release_substitutes]),
             when=when)
     else:
         kept = tr.gettext("Je bericht is bewaard. {coach} leest het {when}.").format(
-            coach=texts.coach_names(tr, coaches), when=when)
+            coach=wording.coach_names(tr, coaches), when=when)
     lines = [kept]
     if decision.to_oncall:
         lines.append(tr.gettext("De crisisdienst leest je bericht nu ook."))
@@ -175,8 +176,8 @@ def _when_read(w: Work, tr: Translator, delivery: Delivery, coaches: Sequence[St
 
 
 def _standin_receipt(tr: Translator, delivery: Delivery) -> str:
-    absent = texts.names(tr, [a.display_name for a, _ in delivery.substitutes])
-    standin = texts.names(tr, [b.display_name for _, b in delivery.substitutes])
+    absent = wording.names(tr, [a.display_name for a, _ in delivery.substitutes])
+    standin = wording.names(tr, [b.display_name for _, b in delivery.substitutes])
     return tr.gettext("{absent} is er nu niet. {standin} vervangt en leest je bericht "
                       "✓").format(absent=absent, standin=standin)
 
@@ -197,7 +198,7 @@ def _answer_urgent(w: Work, who: Who, tr: Translator, family: Family, delivery: 
         member = who.member
         assert member is not None
         member.notice_until = decision.hold_until
-        coach = texts.coach_names(tr, coaches)
+        coach = wording.coach_names(tr, coaches)
         if decision.reason is Reason.NOBODY_PRESENT:
             lines.append(tr.gettext("{coach} is er nu niet.").format(coach=coach))
         else:
@@ -207,6 +208,6 @@ def _answer_urgent(w: Work, who: Who, tr: Translator, family: Family, delivery: 
         lines.append(_standin_receipt(tr, delivery))
     else:
         lines.append(tr.gettext("Doorgestuurd naar {names} ✓").format(
-            names=texts.names(tr, [c.display_name for c in delivery.recipients])))
+            names=wording.names(tr, [c.display_name for c in delivery.recipients])))
     w.answer(who, "\n".join(lines))
     delivery.told_family = True

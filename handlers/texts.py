@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -10,33 +9,12 @@ from typing import Any
 
 from bot import outbox
 from bot.i18n import Translator
+from bot.wording import coach_names
 from handlers import crisis_text
 from handlers.common import Who, Work
 from storage.models import Family, Member, Staff
 
 STRANGER_QUIET_SECONDS = 600.0
-
-
-def names(tr: Translator, people: Sequence[str]) -> str:
-    if not people:
-        return ""
-    if len(people) == 1:
-        return people[0]
-    return tr.gettext("{first} en {last}").format(first=", ".join(people[:-1]),
-                                                  last=people[-1])
-
-
-def sentence(text: str) -> str:
-    """One full stop where an alias ending in one ("Gezin J.") closes a sentence: never
-    "Gezin J..", and an ellipsis stays as it is."""
-    return _DOUBLE_STOP.sub(".", text)
-
-
-_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
-
-
-def coach_names(tr: Translator, coaches: Sequence[Staff]) -> str:
-    return names(tr, [c.display_name for c in coaches]) or tr.gettext("je coach")
 
 
 def stranger(w: Work, who: Who, tr: Translator) -> None:

@@ -18,6 +18,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+# The session type that repositories take; callers outside storage/ name it from here, so they
+# need not import SQLAlchemy.
+Session = AsyncSession
+
 
 class DatabaseUrlError(ValueError):
     pass

@@ -1,0 +1,35 @@
+"""One unit of work, for a handler's update or a job's step: the session, what to send, the
+instant and the services. Handlers add who is asking (handlers/common.py); delivery and jobs
+use this alone, so they need neither Telegram nor SQLAlchemy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.i18n import FAMILY_LANGUAGES, Translator, pick_language, translator
+from bot.outbox import Outgoing
+from bot.services import Services
+from storage.db import Session
+from storage.models import Family, Member, Staff
+
+
+@dataclass
+class Unit:
+    session: Session
+    out: Outgoing
+    now: datetime  # aware
+    svc: Services
+
+    def tr_for(self, member: Member | None = None, family: Family | None = None,
+               staff: Staff | None = None, telegram_language: str | None = None) -> Translator:
+        """The translator for one reader: a member reads in the family's zone and region."""
+        region = self.svc.settings.region
+        if member is not None and family is not None:
+            return translator(member.language, family.region, family.timezone)
+        if staff is not None:
+            return translator(staff.language, region)
+        return translator(pick_language(telegram_language, FAMILY_LANGUAGES), region)
+
+    def sign(self, chat_id: int, action: str, *args: str | int) -> str:
+        return self.svc.signer.sign(chat_id, action, *args)
