@@ -29,7 +29,7 @@ from bench import variants  # noqa: E402
 from bench.common import emit, rss_kb, wait_for_stop  # noqa: E402
 from bot.app import Runtime  # noqa: E402
 from bot.clock import SimulatedClock  # noqa: E402
-from bot.ratelimit import Bucket, RateLimiter  # noqa: E402
+from bot.outbox.ratelimit import Bucket, RateLimiter  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 IMPORTS_SECONDS = time.perf_counter() - IMPORT_STARTED
@@ -85,8 +85,8 @@ class Tracer:
         setattr(owner, name, timed)
 
     def install(self, runtime: Runtime) -> None:
-        import bot.dispatcher as dispatcher_module
-        from bot.intake import Intake
+        import bot.outbox.dispatcher as dispatcher_module
+        from bot.outbox.intake import Intake
 
         self.wrap(Intake, "offset", "intake: read offset (txn)")
         self.wrap(Intake, "store", "intake: store updates (txn)")

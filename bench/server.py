@@ -1,4 +1,4 @@
-"""The local Bot API server (bot.local_api) with what the benchmark needs on top: the moment
+"""The local Bot API server (bot.simulator) with what the benchmark needs on top: the moment
 each tagged message lands in a watched chat, and optionally Telegram's overall send limit.
 
 The limit is modelled as a token bucket: 30 send-type calls a second, with up to one second's
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.common import tag_of
-from bot.local_api import BotApiError, ChatMessage, LocalBotApi, LocalUser
-from bot.local_api.methods import is_send_type
+from bot.simulator import BotApiError, ChatMessage, LocalBotApi, LocalUser
+from bot.simulator.methods import is_send_type
 
 
 class TokenBucket:

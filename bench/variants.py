@@ -56,7 +56,7 @@ def _engine(pool_sqlite: bool, pre_ping: bool) -> None:
 
 
 def _planners_on_timer(every: float = 1.0) -> None:
-    from bot.dispatcher import Dispatcher, planner_step
+    from bot.outbox.dispatcher import Dispatcher, planner_step
 
     last: dict[int, float] = {}
 

@@ -17,13 +17,20 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
-from bot import planners
 from bot.callbacks import CallbackSigner
 from bot.clock import Clock, SimulatedClock, SystemClock
-from bot.dispatcher import Dispatcher
+from bot.delivery import crisis_lines
+from bot.domain.crisis import CrisisConfigError
 from bot.i18n import FAMILY_LANGUAGES, translator
-from bot.intake import Intake
-from bot.ratelimit import RateLimiter
+from bot.jobs.blocked_recipients import mark_blocked
+from bot.jobs.held_messages import release_held
+from bot.jobs.morning_agenda import MorningAgenda
+from bot.jobs.nudges import UnansweredNudges
+from bot.jobs.reminders import ReminderSender
+from bot.jobs.retention import RetentionPurge
+from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.intake import Intake
+from bot.outbox.ratelimit import RateLimiter
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from handlers import menus, router
@@ -34,7 +41,7 @@ from storage.migrate import upgrade_async
 log = logging.getLogger(__name__)
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
-_ = AIORateLimiter  # the dispatcher paces sends itself (per chat too); see bot/ratelimit.py
+_ = AIORateLimiter  # the dispatcher paces sends itself (per chat too); see bot/outbox/ratelimit.py
 
 
 def make_clock(settings: Settings) -> Clock:
@@ -73,14 +80,21 @@ def configure_encryption(settings: Settings) -> list[str]:
 
 
 def configure_crisis_services(settings: Settings) -> None:
-    from bot.domain.crisis import CrisisConfigError
-    from handlers import crisis_text
-
     try:
-        crisis_text.configure(settings.region, settings.crisis_services_file)
+        crisis_lines.configure(settings.region, settings.crisis_services_file)
     except CrisisConfigError as error:
         raise SettingsError("The setting GEZINSLIJN_CRISIS_SERVICES_FILE points at crisis "
                             f"services that cannot be trusted: {error}.") from None
+
+
+def install_jobs(dispatcher: Dispatcher, services: Services) -> None:
+    """The work the dispatcher does besides sending: the planned and periodic jobs that turn
+    what is due into outbox rows, and the hook for a recipient who blocked the bot."""
+    dispatcher.on_blocked = mark_blocked
+    dispatcher.planners = [release_held, ReminderSender(services.signer),
+                           MorningAgenda(services.settings, services.signer),
+                           UnansweredNudges(services.settings),
+                           RetentionPurge(services.settings.retention_days)]
 
 
 def build_application(settings: Settings, read_timeout: float = 15.0) -> AnyApp:
@@ -139,9 +153,9 @@ class Runtime:
         self.services.bot_username = self.app.bot.username
         if is_sqlite(self.settings.database_url):
             await self.dispatcher.release_own_claims()
-        else:  # PostgreSQL: claims of instances that died go back at once (bot/dispatcher.py)
+        else:  # PostgreSQL: claims of instances that died go back at once
             await self.dispatcher.liveness()
-        planners.install(self.dispatcher, self.services)
+        install_jobs(self.dispatcher, self.services)
         await self.app.start()
         await self._default_menus()
         self.scheduler.add_job(self.dispatcher.wake, "interval", seconds=1, id="wake",

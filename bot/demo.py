@@ -19,10 +19,10 @@ from bot.app import Runtime
 from bot.clock import SimulatedClock
 from bot.i18n import LANGUAGE_NAMES
 from bot.invites import create_invite
-from bot.local_api.model import ChatMessage
-from bot.local_api.people import LocalUser
-from bot.local_api.server import LocalBotApi
 from bot.settings import Settings
+from bot.simulator.model import ChatMessage
+from bot.simulator.people import LocalUser
+from bot.simulator.server import LocalBotApi
 from bot.tokens import invite_link
 from storage.crypto import new_key
 

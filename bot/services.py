@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from bot.callbacks import CallbackSigner
 from bot.clock import Clock
+from bot.outbox.dispatcher import Dispatcher
 from bot.settings import Settings
 from storage.db import Database
-
-if TYPE_CHECKING:
-    from bot.dispatcher import Dispatcher
 
 
 @dataclass

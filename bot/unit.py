@@ -4,8 +4,10 @@ use this alone, so they need neither Telegram nor SQLAlchemy."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.i18n import FAMILY_LANGUAGES, Translator, pick_language, translator
 from bot.outbox import Outgoing
@@ -33,3 +35,11 @@ class Unit:
 
     def sign(self, chat_id: int, action: str, *args: str | int) -> str:
         return self.svc.signer.sign(chat_id, action, *args)
+
+    def tell_staff(self, staff: Iterable[Staff], render: Callable[[Translator], str],
+                   **send: Any) -> None:
+        """One text to each of `staff` who has a chat, each in their own language (nothing
+        happens behind a coach's back: they hear what changed for their family)."""
+        for person in staff:
+            if person.chat_id is not None:
+                self.out.text(person.chat_id, render(self.tr_for(staff=person)), **send)

@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-
 from bot import outbox, wording
+from bot.delivery import signals
 from bot.domain.recurrence import (
     Recurrence,
     first_occurrence,
@@ -21,15 +20,14 @@ from bot.domain.recurrence import (
 from bot.domain.reminder_plan import (
     pause_until,
     plan_agreement_reminders,
-    plan_appointment_reminders,
 )
 from bot.domain.when import WhenError, parse_day, parse_when
 from bot.i18n import N_, Translator
-from handlers import signals
+from bot.jobs.reminders import describe_appointment, plan_agreement, plan_appointment
 from handlers.coach import authorized_family, fields, resolve_family
 from handlers.common import Who, Work
-from storage import repo
-from storage.models import ActionItem, Appointment, Family, Reminder
+from storage.models import ActionItem, Appointment, Family
+from storage.repos import appointments, families, pending, people
 
 STEP_WINDOW = timedelta(minutes=30)
 WHAT_MAX = 200
@@ -60,14 +58,6 @@ def when_help(tr: Translator, error: WhenError) -> str:
     return f"{first} {tr.gettext(example)}"
 
 
-def describe_appointment(tr: Translator, appt_at: datetime, what: str, place: str | None,
-                         now: datetime) -> str:
-    text = f"{what}, {tr.when(appt_at, now)}"
-    if place:
-        text += "\n" + tr.gettext("Plaats: {place}").format(place=place)
-    return text
-
-
 # /afspraak ------------------------------------------------------------------------------------
 async def appointment(w: Work, who: Who, text: str) -> None:
     tr = w.tr(who)
@@ -94,19 +84,19 @@ async def _appointment_steps(w: Work, who: Who, tr: Translator, family: Family,
     what = parts[1][:WHAT_MAX] if len(parts) > 1 else ""
     place = parts[2][:WHAT_MAX] if len(parts) > 2 and parts[2] else None
     if not when_text:
-        await repo.set_pending(w.session, who.chat_id, "appt_when", {"family_id": family.id},
-                               w.now + STEP_WINDOW)
+        await pending.set_pending(w.session, who.chat_id, "appt_when",
+                                  {"family_id": family.id}, w.now + STEP_WINDOW)
         w.answer(who, tr.gettext("Wanneer is de afspraak met {alias}? {example}").format(
             alias=family.alias, example=tr.gettext(WHEN_EXAMPLES["when.appointment"])))
         return
     parsed = parse_when(when_text, w.now, family.timezone)
     if isinstance(parsed, WhenError):
-        await repo.set_pending(w.session, who.chat_id, "appt_when", {
+        await pending.set_pending(w.session, who.chat_id, "appt_when", {
             "family_id": family.id, "what": what, "place": place}, w.now + STEP_WINDOW)
         w.answer(who, when_help(tr, parsed) + "\n" + tr.gettext("Probeer het nog eens:"))
         return
     if not what:
-        await repo.set_pending(w.session, who.chat_id, "appt_what", {
+        await pending.set_pending(w.session, who.chat_id, "appt_what", {
             "family_id": family.id, "at": parsed.at.isoformat()}, w.now + STEP_WINDOW)
         w.answer(who, tr.gettext("Wat is de afspraak? Bijvoorbeeld: huisbezoek, of gesprek "
                                  "met school."))
@@ -119,7 +109,7 @@ async def _confirm_appointment(w: Work, who: Who, tr: Translator, family: Family
                                move_id: int | None = None, review: bool = False) -> None:
     data: dict[str, object] = {"family_id": family.id, "at": at.isoformat(), "what": what,
                                "place": place, "move": move_id, "review": review}
-    await repo.set_pending(w.session, who.chat_id, "appt_confirm", data, w.now + STEP_WINDOW)
+    await pending.set_pending(w.session, who.chat_id, "appt_confirm", data, w.now + STEP_WINDOW)
     check = tr.gettext("Klopt dit?") + "\n" + f"{family.alias}: " + describe_appointment(
         tr, at, what, place, w.now)
     w.answer(who, check, keyboard=outbox.keyboard([
@@ -142,7 +132,7 @@ async def continue_step(w: Work, who: Who, action: str, data: dict[str, object],
         parsed = parse_when(text, w.now, family.timezone)
         if isinstance(parsed, WhenError):
             w.answer(who, when_help(tr, parsed) + "\n" + tr.gettext("Probeer het nog eens:"))
-            await repo.set_pending(w.session, who.chat_id, action, data, w.now + STEP_WINDOW)
+            await pending.set_pending(w.session, who.chat_id, action, data, w.now + STEP_WINDOW)
             return True
         if move is not None or data.get("review"):
             await _confirm_appointment(w, who, tr, family, parsed.at, what,
@@ -170,21 +160,21 @@ async def confirm(w: Work, who: Who, message_id: int, yes: bool) -> None:
     """✅ Klopt, opslaan / Annuleren on an appointment or agreement check."""
     tr = w.tr(who)
     w.out.remove_buttons(who.chat_id, message_id)
-    pending = await repo.pending(w.session, who.chat_id, w.now)
-    if pending is None or pending.action not in ("appt_confirm", "act_confirm"):
+    step = await pending.pending(w.session, who.chat_id, w.now)
+    if step is None or step.action not in ("appt_confirm", "act_confirm"):
         w.answer(who, tr.gettext("Deze vraag is verlopen. Begin opnieuw."))
         return
-    await repo.clear_pending(w.session, who.chat_id)
+    await pending.clear_pending(w.session, who.chat_id)
     if not yes:
         w.answer(who, tr.gettext("Niet opgeslagen."))
         return
-    family = await authorized_family(w, who, int(pending.data["family_id"]))
+    family = await authorized_family(w, who, int(step.data["family_id"]))
     if family is None:
         return
-    if pending.action == "appt_confirm":
-        await _save_appointment(w, who, tr, family, pending.data)
+    if step.action == "appt_confirm":
+        await _save_appointment(w, who, tr, family, step.data)
     else:
-        await _save_agreement(w, who, tr, family, pending.data)
+        await _save_agreement(w, who, tr, family, step.data)
 
 
 async def _save_appointment(w: Work, who: Who, tr: Translator, family: Family,
@@ -193,11 +183,11 @@ async def _save_appointment(w: Work, who: Who, tr: Translator, family: Family,
     what, place = str(data["what"]), data.get("place")
     move = data.get("move")
     if move is not None:
-        appt = await w.session.get(Appointment, int(str(move)))
+        appt = await appointments.appointment_by_id(w.session, int(str(move)))
         if appt is None or appt.family_id != family.id or appt.status != "planned":
             return
         appt.starts_at, appt.updated_at, appt.response = at, w.now, None
-        await cancel_reminders(w, appointment_id=appt.id)
+        await appointments.cancel_reminders(w.session, w.now, appointment_id=appt.id)
         notice = N_("Je afspraak is verplaatst: {what}")
     else:
         appt = Appointment(family_id=family.id, created_by=who.staff.id if who.staff else None,
@@ -207,33 +197,18 @@ async def _save_appointment(w: Work, who: Who, tr: Translator, family: Family,
         if appt.is_review:
             # Planned is what the nudge asked for: the next one is due counting from this.
             family.last_review_at = at
-        w.session.add(appt)
+        await appointments.add_appointment(w.session, appt)
         notice = N_("Nieuwe afspraak: {what}")
-    await w.session.flush()
-    for planned in plan_appointment_reminders(at, family.timezone, w.now):
-        w.session.add(Reminder(family_id=family.id, appointment_id=appt.id,
-                               kind=planned.kind.value, due_at=planned.at, status="planned"))
+    plan_appointment(w.session, family, appt, w.now)
     w.answer(who, tr.gettext("Opgeslagen ✓ De familie krijgt een herinnering."))
-    for member in await repo.members_of(w.session, family.id):
+    for member in await people.members_of(w.session, family.id):
         mtr = w.tr_for(member=member, family=family)
         w.out.text(member.chat_id, mtr.gettext(notice).format(
             what=describe_appointment(mtr, at, appt.what, appt.place, w.now)), purpose="notice")
 
 
-async def cancel_reminders(w: Work, appointment_id: int | None = None,
-                           action_id: int | None = None) -> None:
-    query = update(Reminder).where(Reminder.status == "planned")
-    if appointment_id is not None:
-        query = query.where(Reminder.appointment_id == appointment_id)
-    if action_id is not None:
-        query = query.where(Reminder.action_id == action_id)
-    await w.session.execute(query.values(status="cancelled", handled_at=w.now))
-
-
 async def _list_appointments(w: Work, who: Who, tr: Translator, family: Family) -> None:
-    rows = (await w.session.scalars(select(Appointment).where(
-        Appointment.family_id == family.id, Appointment.status == "planned",
-        Appointment.starts_at >= w.now).order_by(Appointment.starts_at).limit(10))).all()
+    rows = await appointments.planned_from(w.session, family.id, w.now)
     if not rows:
         w.answer(who, tr.gettext("{alias} heeft geen afspraken. Nieuwe afspraak: /afspraak "
                                  "{alias} | morgen 14:00 | huisbezoek").format(
@@ -253,7 +228,7 @@ async def plan_review(w: Work, who: Who, family_id: int, message_id: int) -> Non
     if family is None:
         return
     w.out.remove_buttons(who.chat_id, message_id)
-    await repo.set_pending(w.session, who.chat_id, "appt_when", {
+    await pending.set_pending(w.session, who.chat_id, "appt_when", {
         "family_id": family.id, "what": tr.gettext("afstemgesprek"), "place": None,
         "review": True}, w.now + STEP_WINDOW)
     w.answer(who, tr.gettext("Wanneer is het afstemgesprek met {alias}? {example}").format(
@@ -262,11 +237,11 @@ async def plan_review(w: Work, who: Who, family_id: int, message_id: int) -> Non
 
 async def move(w: Work, who: Who, appointment_id: int, message_id: int) -> None:
     tr = w.tr(who)
-    appt = await w.session.get(Appointment, appointment_id)
+    appt = await appointments.appointment_by_id(w.session, appointment_id)
     if appt is None or await authorized_family(w, who, appt.family_id) is None:
         return
     w.out.remove_buttons(who.chat_id, message_id)
-    await repo.set_pending(w.session, who.chat_id, "appt_when", {
+    await pending.set_pending(w.session, who.chat_id, "appt_when", {
         "family_id": appt.family_id, "what": appt.what, "place": appt.place, "move": appt.id},
         w.now + STEP_WINDOW)
     w.answer(who, tr.gettext("Wat is het nieuwe moment? {example}").format(
@@ -275,15 +250,15 @@ async def move(w: Work, who: Who, appointment_id: int, message_id: int) -> None:
 
 async def cancel(w: Work, who: Who, appointment_id: int, message_id: int) -> None:
     tr = w.tr(who)
-    appt = await w.session.get(Appointment, appointment_id)
+    appt = await appointments.appointment_by_id(w.session, appointment_id)
     family = await authorized_family(w, who, appt.family_id) if appt else None
     if appt is None or family is None or appt.status != "planned":
         return
     appt.status, appt.updated_at = "cancelled", w.now
-    await cancel_reminders(w, appointment_id=appt.id)
+    await appointments.cancel_reminders(w.session, w.now, appointment_id=appt.id)
     w.out.edit_text(who.chat_id, message_id, tr.gettext("Afgezegd: {what}").format(
         what=describe_appointment(tr, appt.starts_at, appt.what, appt.place, w.now)))
-    for member in await repo.members_of(w.session, family.id):
+    for member in await people.members_of(w.session, family.id):
         mtr = w.tr_for(member=member, family=family)
         w.out.text(member.chat_id, mtr.gettext("Deze afspraak gaat niet door: {what}").format(
             what=describe_appointment(mtr, appt.starts_at, appt.what, appt.place, w.now)),
@@ -328,28 +303,26 @@ async def _agreement_steps(w: Work, who: Who, tr: Translator, family: Family,
     due_text = parts[0] if parts else ""
     what = parts[1][:WHAT_MAX] if len(parts) > 1 else ""
     if not due_text:
-        await repo.set_pending(w.session, who.chat_id, "act_due", {"family_id": family.id,
-                                                                    "what": what},
-                               w.now + STEP_WINDOW)
+        await pending.set_pending(w.session, who.chat_id, "act_due",
+                                  {"family_id": family.id, "what": what}, w.now + STEP_WINDOW)
         w.answer(who, tr.gettext("Wanneer moet het gebeuren? {example}").format(
             example=tr.gettext(WHEN_EXAMPLES["when.day"])))
         return
     due = _read_due(due_text, w.now, family.timezone)
     if isinstance(due, WhenError):
-        await repo.set_pending(w.session, who.chat_id, "act_due", {"family_id": family.id,
-                                                                    "what": what},
-                               w.now + STEP_WINDOW)
+        await pending.set_pending(w.session, who.chat_id, "act_due",
+                                  {"family_id": family.id, "what": what}, w.now + STEP_WINDOW)
         w.answer(who, when_help(tr, WhenError(due.reason, "when.day")) + "\n"
                  + tr.gettext("Probeer het nog eens:"))
         return
     if not what:
-        await repo.set_pending(w.session, who.chat_id, "act_what", {
+        await pending.set_pending(w.session, who.chat_id, "act_what", {
             "family_id": family.id, "due": due_text}, w.now + STEP_WINDOW)
         w.answer(who, tr.gettext("Wat is het actiepunt? Bijvoorbeeld: woonbonnen invullen en "
                                  "posten."))
         return
     day, recurrence = due
-    await repo.set_pending(w.session, who.chat_id, "act_confirm", {
+    await pending.set_pending(w.session, who.chat_id, "act_confirm", {
         "family_id": family.id, "due": day.isoformat(), "rec": recurrence.value,
         "what": what}, w.now + STEP_WINDOW)
     w.answer(who, "\n".join([tr.gettext("Klopt dit?"),
@@ -374,21 +347,14 @@ async def _save_agreement(w: Work, who: Who, tr: Translator, family: Family,
     item = ActionItem(family_id=family.id, created_by=who.staff.id if who.staff else None,
                       what=str(data["what"]), due_date=day, recurrence=recurrence.value,
                       status="open", created_at=w.now)
-    w.session.add(item)
-    await w.session.flush()
-    plan_item_reminder(w, family, item)
+    await appointments.add_agreement(w.session, item)
+    plan_agreement(w.session, family, item, w.now)
     w.answer(who, tr.gettext("Opgeslagen ✓ De familie ziet het actiepunt."))
-    for member in await repo.members_of(w.session, family.id):
+    for member in await people.members_of(w.session, family.id):
         mtr = w.tr_for(member=member, family=family)
         w.out.text(member.chat_id, "\n".join([
             mtr.gettext("Nieuw actiepunt: {what}").format(what=item.what),
             describe_due(mtr, day, recurrence)]), purpose="notice")
-
-
-def plan_item_reminder(w: Work, family: Family, item: ActionItem) -> None:
-    for planned in plan_agreement_reminders(item.due_date, family.timezone, w.now):
-        w.session.add(Reminder(family_id=family.id, action_id=item.id, kind=planned.kind.value,
-                               due_at=planned.at, status="planned"))
 
 
 # /afspraken (family) ----------------------------------------------------------------------------
@@ -396,13 +362,8 @@ async def family_overview(w: Work, who: Who) -> None:
     family = who.family
     assert family is not None
     tr = w.tr(who)
-    appts = (await w.session.scalars(select(Appointment).where(
-        Appointment.family_id == family.id, Appointment.status == "planned",
-        Appointment.starts_at >= w.now - timedelta(hours=1)).order_by(
-            Appointment.starts_at).limit(10))).all()
-    items = (await w.session.scalars(select(ActionItem).where(
-        ActionItem.family_id == family.id, ActionItem.status == "open").order_by(
-            ActionItem.due_date).limit(10))).all()
+    appts = await appointments.planned_from(w.session, family.id, w.now - timedelta(hours=1))
+    items = await appointments.open_agreements(w.session, family.id)
     lines = []
     if appts:
         lines.append(tr.gettext("Je afspraken:"))
@@ -426,12 +387,12 @@ async def respond(w: Work, who: Who, kind: str, item_id: int, answer: str,
         return
     tr = w.tr(who)
     if kind == "appt":
-        appt = await w.session.get(Appointment, item_id)
+        appt = await appointments.appointment_by_id(w.session, item_id)
         if appt is None or appt.family_id != family.id or appt.status != "planned":
             return
         appt.response, appt.response_at = answer, w.now
         w.out.remove_buttons(who.chat_id, message_id)
-        coaches = await repo.coaches_of(w.session, family.id)
+        coaches = await families.coaches_of(w.session, family.id)
         if answer == "coming":
             w.answer(who, tr.gettext("Fijn, tot dan! 👍"))
         else:
@@ -440,11 +401,11 @@ async def respond(w: Work, who: Who, kind: str, item_id: int, answer: str,
                                          coach=wording.coach_names(tr, coaches)))
         await signals.send(w, member, family, answer, appt.what, appt.starts_at)
         return
-    item = await w.session.get(ActionItem, item_id)
+    item = await appointments.agreement_by_id(w.session, item_id)
     if item is None or item.family_id != family.id or item.status != "open":
         return
     w.out.remove_buttons(who.chat_id, message_id)
-    coaches = await repo.coaches_of(w.session, family.id)
+    coaches = await families.coaches_of(w.session, family.id)
     if answer == "done":
         item.done_at = w.now
         if item.recurrence == Recurrence.NONE.value:
@@ -497,12 +458,8 @@ async def _pause_family(w: Work, who: Who, tr: Translator, family: Family, arg: 
                               "Rustpauze: {n} dagen geen herinneringen. Stoppen kan met "
                               "/pauze uit.", days).format(n=days))
     if not by_coach:
-        for coach in await repo.coaches_of(w.session, family.id):
-            if coach.chat_id is None:
-                continue
-            ctr = w.tr_for(staff=coach)
-            w.out.text(coach.chat_id, ctr.gettext("{alias} neemt een rustpauze tot {day}: "
-                                                  "geen herinneringen.").format(
-                alias=family.alias, day=ctr.day(family.paused_until)),
-                silent=True, purpose="notice")
+        until = family.paused_until
+        w.tell_staff(await families.coaches_of(w.session, family.id), lambda ctr: ctr.gettext(
+            "{alias} neemt een rustpauze tot {day}: geen herinneringen.").format(
+                alias=family.alias, day=ctr.day(until)), silent=True, purpose="notice")
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-
-from sqlalchemy import delete, select, update
+from datetime import datetime, timedelta
 
 from bot import outbox, wording
+from bot.delivery import crisis_lines
+from bot.delivery.recipients import absences_of, agreement_of
 from bot.domain import availability
 from bot.domain.availability import (
     MIDNIGHT,
@@ -21,14 +21,13 @@ from bot.domain.availability import (
     parse_windows,
     windows_to_text,
 )
+from bot.domain.text import compare_key
 from bot.domain.when import WhenError, parse_day
 from bot.i18n import N_, Translator
-from handlers import crisis_text
 from handlers.coach import fields, resolve_family
 from handlers.common import Who, Work
-from handlers.routing_glue import absences_of, agreement_of
-from storage import repo
-from storage.models import Absence, Family, FamilyMessage, Staff
+from storage.models import Family, Staff
+from storage.repos import absences, families, messages, people
 
 POLICY_WORDS = {
     "crisis": Policy.CRISIS, "oncall": Policy.ONCALL, "dienst": Policy.ONCALL,
@@ -86,15 +85,15 @@ async def reachable(w: Work, who: Who) -> None:
     family = who.family
     assert family is not None
     tr = w.tr(who)
-    coaches = await repo.coaches_of(w.session, family.id)
+    coaches = await families.coaches_of(w.session, family.id)
     agreement = agreement_of(family, coaches)
     coach = wording.coach_names(tr, coaches)
-    absences = await absences_of(w.session, [c.id for c in coaches], w.now)
+    spans = await absences_of(w.session, [c.id for c in coaches], w.now)
     lines = []
-    away = [a for a in absences if a.covers(w.now)]
+    away = [a for a in spans if a.covers(w.now)]
     if away and len(away) == len({c.id for c in coaches}):
         until = max(a.end for a in away)
-        subs = [await repo.staff_by_id(w.session, a.substitute_id) for a in away
+        subs = [await people.staff_by_id(w.session, a.substitute_id) for a in away
                 if a.substitute_id is not None]
         lines.append(tr.gettext("{coach} is afwezig tot {when}.").format(
             coach=coach, when=tr.day(until)))
@@ -113,9 +112,9 @@ async def reachable(w: Work, who: Who) -> None:
     lines += ["", tr.gettext("Vaste tijden:"), *render_windows(tr, agreement.windows)]
     if not agreement.open_on_holidays:
         lines.append(tr.gettext("Niet op feestdagen."))
-    local = await crisis_text.family_services(w.session, family)
+    local = await crisis_lines.family_services(w.session, family)
     lines += ["", tr.gettext("Kan het niet wachten?"),
-              crisis_text.lines(tr, family.region, w.now, local)]
+              crisis_lines.lines(tr, family.region, w.now, local)]
     w.answer(who, "\n".join(lines))
 
 
@@ -137,7 +136,7 @@ def _describe(tr: Translator, agreement: Agreement) -> list[str]:
 
 
 def _urgent_choice(part: str) -> bool | None:
-    return URGENT_WORDS.get(" ".join(part.casefold().split()))
+    return URGENT_WORDS.get(compare_key(part))
 
 
 def _take_urgent_choice(parts: list[str]) -> tuple[list[str], bool | None]:
@@ -179,22 +178,24 @@ async def hours(w: Work, who: Who, text: str) -> None:
             staff.policy = policy.value
         if urgent_choice is not None:
             staff.urgent_anytime = urgent_choice
-        families = await repo.families_of_coach(w.session, staff.id)
-        await _replan(w, [f for f in families if f.windows is None])
+        following = [f for f in await families.families_of_coach(w.session, staff.id)
+                     if f.windows is None]  # the families that follow the coach's standard
+        coaches_by_family = {f.id: await families.coaches_of(w.session, f.id) for f in following}
+        for fam in following:
+            await _replan(w, fam, coaches_by_family[fam.id])
         w.answer(who, "\n".join([tr.gettext("Je standaard bereikbaarheid is nu:"),
                                  *render_windows(tr, windows)]))
-        for fam in families:
-            if fam.windows is None:
-                await _tell_family(w, fam)
+        for fam in following:
+            await _tell_family(w, fam, coaches_by_family[fam.id])
         return
     family = await resolve_family(w, who, tr, parts[0], retry=(
         "bereikbaarheid", "".join(f" | {p}" for p in parts[1:])))
     if family is None:
         return
+    coaches = await families.coaches_of(w.session, family.id)
     if urgent_choice is not None:
         family.urgent_anytime = urgent_choice
     if len(parts) == 1 and urgent_choice is None:
-        coaches = await repo.coaches_of(w.session, family.id)
         own = tr.gettext("eigen afspraak") if family.windows else tr.gettext(
             "jouw standaard")
         w.answer(who, "\n".join([f"{family.alias} ({own}):",
@@ -216,11 +217,10 @@ async def hours(w: Work, who: Who, text: str) -> None:
             policy = POLICY_WORDS.get(rest[1].casefold()) if len(rest) > 1 else None
         if policy is not None:
             family.policy = policy.value
-    await _replan(w, [family])
-    coaches = await repo.coaches_of(w.session, family.id)
+    await _replan(w, family, coaches)
     w.answer(who, "\n".join([tr.gettext("Bereikbaarheid voor {alias}:").format(
         alias=family.alias), *_describe(tr, agreement_of(family, coaches))]))
-    await _tell_family(w, family)
+    await _tell_family(w, family, coaches)
     if family.policy == Policy.ONCALL.value and not family.oncall_agreed:
         w.answer(who, tr.gettext("Het gezin krijgt de vraag of de crisisdienst mag meelezen. "
                                  "Tot het gezin ja zegt, gaat er niets naar de crisisdienst."))
@@ -231,7 +231,7 @@ async def hours(w: Work, who: Who, text: str) -> None:
 
 async def _ask_oncall_consent(w: Work, family: Family, coaches: Sequence[Staff]) -> None:
     """On-call only where the family agreed to it: each member is asked, in plain words."""
-    for member in await repo.members_of(w.session, family.id):
+    for member in await people.members_of(w.session, family.id):
         mtr = w.tr_for(member=member, family=family)
         w.out.text(member.chat_id, "\n".join([
             mtr.gettext("Een vraag van {coach}:").format(coach=wording.coach_names(mtr, coaches)),
@@ -251,25 +251,21 @@ async def oncall_answer(w: Work, who: Who, message_id: int, yes: bool) -> None:
     tr = w.tr(who)
     w.out.remove_buttons(who.chat_id, message_id)
     family.oncall_agreed = yes
-    coaches = await repo.coaches_of(w.session, family.id)
+    coaches = await families.coaches_of(w.session, family.id)
     w.answer(who, tr.gettext("Goed. De crisisdienst leest mee buiten de tijden van je coach.")
              if yes else tr.gettext("Goed. Alleen je coach leest je berichten."))
-    for coach in coaches:
-        if coach.chat_id is None:
-            continue
-        ctr = w.tr_for(staff=coach)
-        w.out.text(coach.chat_id, (ctr.gettext("{alias}: de crisisdienst mag meelezen buiten "
-                                               "je tijden.") if yes else ctr.gettext(
-            "{alias}: het gezin wil niet dat de crisisdienst meeleest.")).format(
-                alias=family.alias), purpose="notice")
+    w.tell_staff(coaches, lambda ctr: (ctr.gettext(
+        "{alias}: de crisisdienst mag meelezen buiten je tijden.") if yes else ctr.gettext(
+        "{alias}: het gezin wil niet dat de crisisdienst meeleest.")).format(
+            alias=family.alias), purpose="notice")
 
 
 async def _show_hours(w: Work, who: Who, tr: Translator, staff: Staff) -> None:
     own = parse_windows(staff.windows)
     lines = [tr.gettext("Je standaard bereikbaarheid:"), *render_windows(tr, own), ""]
-    for family in await repo.families_of_coach(w.session, staff.id):
+    for family in await families.families_of_coach(w.session, staff.id):
         if family.windows or family.policy:
-            coaches = await repo.coaches_of(w.session, family.id)
+            coaches = await families.coaches_of(w.session, family.id)
             lines.append(f"{family.alias}: " + "; ".join(
                 _describe(tr, agreement_of(family, coaches))))
     lines.append(tr.gettext(URGENT_NAMES[bool(staff.urgent_anytime)]))
@@ -280,22 +276,16 @@ async def _show_hours(w: Work, who: Who, tr: Translator, staff: Staff) -> None:
     w.answer(who, "\n".join(lines))
 
 
-async def _replan(w: Work, families: Sequence[Family]) -> None:
+async def _replan(w: Work, family: Family, coaches: Sequence[Staff]) -> None:
     """Held messages wait for the first opening of the *new* agreement."""
-    for family in families:
-        coaches = await repo.coaches_of(w.session, family.id)
-        opening = next_opening(agreement_of(family, coaches), w.now) or w.now
-        await w.session.execute(
-            update(FamilyMessage).where(FamilyMessage.family_id == family.id,
-                                        FamilyMessage.status == "held")
-            .values(hold_until=opening))
+    opening = next_opening(agreement_of(family, coaches), w.now) or w.now
+    await messages.hold_until(w.session, family.id, opening)
 
 
-async def _tell_family(w: Work, family: Family) -> None:
+async def _tell_family(w: Work, family: Family, coaches: Sequence[Staff]) -> None:
     """Nothing behind the family's back: they hear when their coach's times change."""
-    coaches = await repo.coaches_of(w.session, family.id)
     agreement = agreement_of(family, coaches)
-    for member in await repo.members_of(w.session, family.id):
+    for member in await people.members_of(w.session, family.id):
         mtr = w.tr_for(member=member, family=family)
         w.out.text(member.chat_id, "\n".join([
             mtr.gettext("De tijden van {coach} zijn veranderd:").format(
@@ -313,12 +303,7 @@ async def away(w: Work, who: Who, text: str) -> None:
         await _show_away(w, who, tr, staff)
         return
     if parts[0].casefold() in ("uit", "geen", "stop", "off", "none"):
-        await w.session.execute(delete(Absence).where(Absence.staff_id == staff.id,
-                                                      Absence.ends_at > w.now,
-                                                      Absence.starts_at > w.now))
-        await w.session.execute(update(Absence).where(
-            Absence.staff_id == staff.id, Absence.starts_at <= w.now, Absence.ends_at > w.now)
-            .values(ends_at=w.now))
+        await absences.end_absences(w.session, staff.id, w.now)
         w.answer(who, tr.gettext("Je afwezigheid is gestopt. Berichten komen weer bij jou."))
         return
     zone = tr.zone
@@ -332,7 +317,8 @@ async def away(w: Work, who: Who, text: str) -> None:
     substitute: Staff | None = None
     if len(parts) > 1 and parts[1] and parts[1].casefold() not in (
             "coördinator", "coordinator", "coordinateur"):
-        found = [c for c in await repo.coaches_named(w.session, parts[1]) if c.id != staff.id]
+        found = [c for c in await people.coaches_named(w.session, parts[1])
+                 if c.id != staff.id]
         if len(found) != 1:
             w.answer(who, tr.gettext("Ik vind niet precies één coach met die naam. Zonder naam "
                                      "vervangt de coördinator."))
@@ -340,13 +326,12 @@ async def away(w: Work, who: Who, text: str) -> None:
         substitute = found[0]
     span = absence_for_days(staff.id, first, last, zone,
                             substitute.id if substitute else None)
-    w.session.add(Absence(staff_id=staff.id, starts_at=span.start, ends_at=span.end,
-                          substitute_id=span.substitute_id, created_at=w.now))
+    absences.add_absence(w.session, span, w.now)
     standin = substitute.display_name if substitute else tr.gettext("de coördinator")
     w.answer(who, tr.gettext("Afwezig van {first} tot en met {last}. {standin} vervangt.").format(
         first=tr.day(first), last=tr.day(last), standin=standin))
-    families = await repo.families_of_coach(w.session, staff.id)
-    receivers = [substitute] if substitute else list(await repo.coordinators(w.session))
+    caseload = await families.families_of_coach(w.session, staff.id)
+    receivers = [substitute] if substitute else list(await people.coordinators(w.session))
     for receiver in receivers:
         if receiver is None or receiver.chat_id is None:
             continue
@@ -354,15 +339,14 @@ async def away(w: Work, who: Who, text: str) -> None:
         w.out.text(receiver.chat_id, wording.sentence(rtr.gettext(
             "{coach} is afwezig van {first} tot en met {last}. Jij vervangt voor: {families}."
         ).format(coach=staff.display_name, first=rtr.day(first), last=rtr.day(last),
-                 families=", ".join(f.alias for f in families) or "-")), purpose="notice")
+                 families=", ".join(f.alias for f in caseload) or "-")), purpose="notice")
 
 
 async def _show_away(w: Work, who: Who, tr: Translator, staff: Staff) -> None:
-    rows = (await w.session.scalars(select(Absence).where(
-        Absence.staff_id == staff.id, Absence.ends_at > w.now).order_by(Absence.starts_at))).all()
     lines = []
-    for row in rows:
-        sub = await repo.staff_by_id(w.session, row.substitute_id) if row.substitute_id else None
+    for row in await absences.absences_ahead(w.session, staff.id, w.now):
+        sub = (await people.staff_by_id(w.session, row.substitute_id) if row.substitute_id
+               else None)
         lines.append(tr.gettext("Afwezig {first} – {last}, vervanger: {standin}").format(
             first=tr.day(row.starts_at), last=tr.day(_last_day(row.ends_at, tr)),
             standin=sub.display_name if sub else tr.gettext("de coördinator")))
@@ -373,6 +357,4 @@ async def _show_away(w: Work, who: Who, tr: Translator, staff: Staff) -> None:
 
 def _last_day(end: datetime, tr: Translator) -> datetime:
     """Absences end at local midnight after their last day."""
-    from datetime import timedelta
-
     return tr.local(end) - timedelta(seconds=1)

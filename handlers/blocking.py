@@ -1,55 +1,15 @@
-"""When a person blocks the bot, Telegram answers 403 to every send. The recipient is marked
-once (no retry storm) and whoever should know is told: a family member's coaches, or for a coach
-the coordinators. Unblocking (or writing again) clears the mark."""
+"""A person blocks or unblocks the bot (a my_chat_member update): blocking is marked and told
+like a refused send (bot/jobs/blocked_recipients.py); unblocking clears the mark."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot import outbox
-from bot.i18n import translator
-from bot.outbox import Outgoing
+from bot.jobs.blocked_recipients import mark_blocked
 from handlers.common import Work
-from storage import repo
-from storage.models import Family, Member, Staff
-
-
-async def mark_blocked(session: AsyncSession, chat_id: int, now: datetime) -> None:
-    """Dispatcher hook for a 403: mark, and tell once."""
-    out = Outgoing()
-    member = await repo.member_by_chat(session, chat_id)
-    if member is not None and member.blocked_at is None:
-        member.blocked_at = now
-        family = await session.get(Family, member.family_id)
-        for coach in await repo.coaches_of(session, member.family_id):
-            if coach.chat_id is None or family is None:
-                continue
-            tr = translator(coach.language, family.region, family.timezone)
-            out.text(coach.chat_id, tr.gettext(
-                "⚠️ {alias}: berichten aan {name} komen niet aan. {name} heeft de bot "
-                "geblokkeerd of verwijderd. Neem op een andere manier contact op.").format(
-                    alias=family.alias, name=member.first_name), purpose="notice")
-    staff = await repo.staff_by_chat(session, chat_id)
-    if staff is not None and staff.blocked_at is None:
-        staff.blocked_at = now
-        for coordinator in await repo.coordinators(session):
-            if coordinator.chat_id is None or coordinator.id == staff.id:
-                continue
-            tr = translator(coordinator.language)
-            out.text(coordinator.chat_id, tr.gettext(
-                "⚠️ Berichten aan {name} komen niet aan: de bot is geblokkeerd.").format(
-                    name=staff.display_name), purpose="notice")
-    outbox.write(session, out.sends, now)
+from storage.repos import people
 
 
 async def blocked_changed(w: Work, chat_id: int, status: str) -> None:
     if status in ("member", "administrator", "creator"):
-        await w.session.execute(update(Member).where(Member.chat_id == chat_id)
-                                .values(blocked_at=None))
-        await w.session.execute(update(Staff).where(Staff.chat_id == chat_id)
-                                .values(blocked_at=None))
+        await people.clear_blocked(w.session, chat_id)
     elif status == "kicked":
         await mark_blocked(w.session, chat_id, w.now)

@@ -8,14 +8,17 @@ from datetime import timedelta
 from telegram import Message
 
 from bot import outbox, wording
+from bot.delivery.copies import copy_to_members
+from bot.domain.availability import DEFAULT_TIMEZONES
 from bot.domain.relay import UNCOPYABLE, message_kind
+from bot.domain.text import compare_key
 from bot.i18n import Translator
 from bot.invites import create_invite
 from bot.tokens import invite_link
 from handlers.common import RetryLater, Who, Work
-from handlers.relay import copy_to_members
-from storage import repo
-from storage.models import Family, FamilyCoach, Member, Staff
+from storage.models import Family, Member, Staff
+from storage.repos import absences, families, messages, pending, people
+from storage.repos import outbox as outbox_rows
 
 WRITE_WINDOW = timedelta(minutes=30)
 RETRY_WINDOW = timedelta(minutes=30)
@@ -42,17 +45,17 @@ async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: s
     (command, what followed the alias), that command again with the family's alias and the
     same rest (router.again), so nothing typed is lost."""
     assert who.staff is not None
-    families = await families_of(w, who.staff)
-    found = repo.match_alias(families, text) if text else []
+    caseload = await families_of(w, who.staff)
+    found = families.match_alias(caseload, text) if text else []
     if len(found) == 1:
         return found[0]
-    if retry is not None and families:
+    if retry is not None and caseload:
         action, extra = "again", (retry[0],)
-        await repo.set_pending(w.session, who.chat_id, "again",
-                               {"command": retry[0], "rest": retry[1]},
-                               w.now + RETRY_WINDOW)
-    choices: Sequence[Family] = found or families
-    if not families:
+        await pending.set_pending(w.session, who.chat_id, "again",
+                                  {"command": retry[0], "rest": retry[1]},
+                                  w.now + RETRY_WINDOW)
+    choices: Sequence[Family] = found or caseload
+    if not caseload:
         w.answer(who, tr.gettext("Je hebt nog geen gezinnen. Maak er een met /nieuwgezin."))
         return None
     if text and not found:
@@ -67,34 +70,30 @@ async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: s
 
 async def families_of(w: Work, staff: Staff) -> Sequence[Family]:
     """The families a coach may name: their own, and during an absence of another coach the
-    families they stand in for (repo.covered_families)."""
-    own = list(await repo.families_of_coach(w.session, staff.id))
-    covered = await repo.covered_families(w.session, staff, w.now)
+    families they stand in for (absences.covered_families)."""
+    own = list(await families.families_of_coach(w.session, staff.id))
+    covered = await absences.covered_families(w.session, staff, w.now)
     if not covered:
         return own
     merged = {f.id: f for f in (*own, *covered)}
-    return sorted(merged.values(), key=lambda f: repo.alias_key(f.alias))
+    return sorted(merged.values(), key=lambda f: compare_key(f.alias))
 
 
 async def authorized_family(w: Work, who: Who, family_id: int) -> Family | None:
     """The one check for staff acting on a family: its own coach, or the substitute during an
-    absence of one of its coaches (PRODUCT.md §5)."""
-    if who.staff is None:
+    absence of one of its coaches, or the on-duty team for a family that agreed to on-call
+    (policy oncall) (PRODUCT.md §5)."""
+    staff = who.staff
+    if staff is None:
         return None
-    if not (await repo.is_coach_of(w.session, who.staff.id, family_id)
-            or await repo.substitutes_for(w.session, who.staff, family_id, w.now)
-            or await _oncall_for(w, who.staff, family_id)):
+    family = await families.family_by_id(w.session, family_id)
+    if family is None or not family.active:
         return None
-    family = await w.session.get(Family, family_id)
-    return family if family is not None and family.active else None
-
-
-async def _oncall_for(w: Work, staff: Staff, family_id: int) -> bool:
-    """The on-duty team may answer a family that agreed to on-call (policy oncall)."""
-    if not staff.is_oncall:
-        return False
-    family = await w.session.get(Family, family_id)
-    return family is not None and family.oncall_agreed
+    if (await families.is_coach_of(w.session, staff.id, family_id)
+            or await absences.substitutes_for(w.session, staff, family_id, w.now)
+            or (staff.is_oncall and family.oncall_agreed)):
+        return family
+    return None
 
 
 # /nieuwgezin --------------------------------------------------------------------------------
@@ -105,26 +104,23 @@ async def new_family(w: Work, who: Who, text: str) -> None:
     parts = fields(text)
     alias = " ".join(parts[0].split()) if parts else ""
     if not alias:
-        await repo.set_pending(w.session, who.chat_id, "newfamily", {}, w.now + WRITE_WINDOW)
+        await pending.set_pending(w.session, who.chat_id, "newfamily", {},
+                                  w.now + WRITE_WINDOW)
         w.answer(who, tr.gettext("Hoe heet het gezin? Gebruik een korte naam zonder "
                                  "achternaam, bijvoorbeeld: Gezin J."))
         return
     if len(alias) > ALIAS_MAX:
         w.answer(who, tr.gettext("Die naam is te lang. Gebruik een korte naam, zoals Gezin J."))
         return
-    existing = await repo.families_of_coach(w.session, staff.id)
-    if any(repo.alias_key(f.alias) == repo.alias_key(alias) for f in existing):
+    existing = await families.families_of_coach(w.session, staff.id)
+    if any(compare_key(f.alias) == compare_key(alias) for f in existing):
         w.answer(who, tr.gettext("Je hebt al een gezin '{alias}'. Kies een andere naam.").format(
             alias=alias))
         return
     region = w.svc.settings.region
-    family = Family(alias=alias, region=region,
-                    timezone="Europe/Brussels" if region == "BE" else "Europe/Amsterdam",
-                    open_on_holidays=False, oncall_agreed=False, active=True,
-                    created_at=w.now)
-    w.session.add(family)
-    await w.session.flush()
-    w.session.add(FamilyCoach(family_id=family.id, staff_id=staff.id, since=w.now))
+    family = await families.add_family(w.session, alias, region, DEFAULT_TIMEZONES[region],
+                                       w.now)
+    families.add_coach(w.session, family.id, staff.id, w.now)
     await _invite_member(w, who, tr, family, parts[1:], created=True)
 
 
@@ -180,13 +176,13 @@ async def write_to(w: Work, who: Who, family_id: int) -> None:
     family = await authorized_family(w, who, family_id)
     if family is None:
         return
-    members = await repo.members_of(w.session, family.id)
+    members = await people.members_of(w.session, family.id)
     if not members:
         w.answer(who, tr.gettext("Er doet nog niemand van {alias} mee. Stuur eerst een "
                                  "uitnodiging: /uitnodiging {alias}").format(alias=family.alias))
         return
-    await repo.set_pending(w.session, who.chat_id, "write", {"family_id": family.id},
-                           w.now + WRITE_WINDOW)
+    await pending.set_pending(w.session, who.chat_id, "write", {"family_id": family.id},
+                              w.now + WRITE_WINDOW)
     w.answer(who, tr.gettext("Je volgende bericht gaat naar {alias} ({names}).").format(
         alias=family.alias, names=wording.names(tr, [m.first_name for m in members])))
 
@@ -203,13 +199,17 @@ async def from_coach(w: Work, who: Who, message: Message) -> None:
     body = message.text if kind == "text" else message.caption
     reply = message.reply_to_message
     if reply is not None:
-        link = await repo.relay_link(w.session, who.chat_id, reply.message_id)
+        # Asked before the link: the dispatcher records a send and its link together, so a
+        # send seen in flight here may have its link by the next read, never the other way.
+        in_flight = await outbox_rows.send_in_flight(w.session, who.chat_id)
+        link = await messages.relay_link(w.session, who.chat_id, reply.message_id)
         if link is not None:
             family = await authorized_family(w, who, link.family_id)
             if family is None:
                 w.answer(who, tr.gettext("Dit gezin hoort niet (meer) bij jou."))
                 return
-            member = await w.session.get(Member, link.member_id) if link.member_id else None
+            member = (await people.member_by_id(w.session, link.member_id)
+                      if link.member_id else None)
             if member is None:
                 w.answer(who, tr.gettext("Dit gezinslid doet niet meer mee. Gebruik /schrijf "
                                          "{alias} voor de rest van het gezin.").format(
@@ -217,29 +217,29 @@ async def from_coach(w: Work, who: Who, message: Message) -> None:
                 return
             await _deliver(w, who, staff, family, [member], message, kind, body)
             return
-        if await repo.send_in_flight(w.session, who.chat_id):
+        if in_flight:
             # The copy being answered may be one whose send is not recorded yet (a very quick
             # reply): wait for that record rather than ask "which family?".
             raise RetryLater("a reply to a copy whose send is not recorded yet")
-    pending = await repo.pending(w.session, who.chat_id, w.now)
-    if pending is not None and pending.action == "write":
-        await repo.clear_pending(w.session, who.chat_id)
-        family = await authorized_family(w, who, int(pending.data["family_id"]))
+    step = await pending.pending(w.session, who.chat_id, w.now)
+    if step is not None and step.action == "write":
+        await pending.clear_pending(w.session, who.chat_id)
+        family = await authorized_family(w, who, int(step.data["family_id"]))
         if family is not None:
-            members = await repo.members_of(w.session, family.id)
+            members = await people.members_of(w.session, family.id)
             await _deliver(w, who, staff, family, list(members), message, kind, body)
         return
-    if pending is not None and pending.action == "newfamily" and kind == "text":
-        await repo.clear_pending(w.session, who.chat_id)
+    if step is not None and step.action == "newfamily" and kind == "text":
+        await pending.clear_pending(w.session, who.chat_id)
         await new_family(w, who, body or "")
         return
     # No reply and no /schrijf: ask which family this is for.
-    families = await repo.families_of_coach(w.session, staff.id)
-    if not families:
+    caseload = await families.families_of_coach(w.session, staff.id)
+    if not caseload:
         w.answer(who, tr.gettext("Je hebt nog geen gezinnen. Maak er een met /nieuwgezin."))
         return
     buttons = [[(f.alias, w.sign(who.chat_id, "send", f.id, message.message_id))]
-               for f in families[:20]]
+               for f in caseload[:20]]
     w.answer(who, tr.gettext("Voor welk gezin is dit bericht? (Tip: antwoord met "
                              "'Beantwoorden' op een bericht van het gezin.)"),
              keyboard=outbox.keyboard(buttons), reply_to=message.message_id)
@@ -253,7 +253,7 @@ async def send_chosen(w: Work, who: Who, family_id: int, message: Message | None
     w.out.remove_buttons(who.chat_id, question_id)
     if family is None or who.staff is None:
         return
-    members = await repo.members_of(w.session, family.id)
+    members = await people.members_of(w.session, family.id)
     if not members:
         w.answer(who, tr.gettext("Er doet nog niemand van {alias} mee.").format(
             alias=family.alias))
@@ -261,7 +261,7 @@ async def send_chosen(w: Work, who: Who, family_id: int, message: Message | None
     for member in members:
         copy_to_members(w.out, who.staff, family, [member], who.chat_id, message_id, "copy",
                         None)
-    await repo.mark_answered(w.session, family.id, w.now)
+    await messages.mark_answered(w.session, family.id, w.now)
     family.last_contact_at = w.now
     w.out.edit_text(who.chat_id, question_id, tr.gettext("Verstuurd naar {alias} ✓").format(
         alias=family.alias))
@@ -272,27 +272,9 @@ async def _deliver(w: Work, who: Who, staff: Staff, family: Family, members: lis
     if not members:
         return
     copy_to_members(w.out, staff, family, members, who.chat_id, message.message_id, kind, body)
-    await repo.mark_answered(w.session, family.id, w.now)
+    await messages.mark_answered(w.session, family.id, w.now)
     family.last_contact_at = w.now
     w.out.react(who.chat_id, message.message_id, "👌")
-
-
-# /gezinnen ---------------------------------------------------------------------------------------
-async def families(w: Work, who: Who) -> None:
-    assert who.staff is not None
-    tr = w.tr(who)
-    rows = await repo.families_of_coach(w.session, who.staff.id)
-    if not rows:
-        w.answer(who, tr.gettext("Je hebt nog geen gezinnen. Maak er een met /nieuwgezin."))
-        return
-    lines = [tr.gettext("Je gezinnen:")]
-    for family in rows:
-        members = await repo.members_of(w.session, family.id)
-        lines.append("• " + tr.ngettext("{alias}: {n} gezinslid doet mee",
-                                         "{alias}: {n} gezinsleden doen mee",
-                                         len(members)).format(alias=family.alias,
-                                                              n=len(members)))
-    w.answer(who, "\n".join(lines))
 
 
 # /duo --------------------------------------------------------------------------------------------
@@ -307,17 +289,17 @@ async def duo(w: Work, who: Who, text: str) -> None:
                                   retry=("duo", " | " + " | ".join(parts[1:])))
     if family is None:
         return
-    found = [c for c in await repo.coaches_named(w.session, parts[1])
+    found = [c for c in await people.coaches_named(w.session, parts[1])
              if who.staff is None or c.id != who.staff.id]
     if len(found) != 1:
         w.answer(who, tr.gettext("Ik vind niet precies één coach met die naam."))
         return
     partner = found[0]
-    if await repo.is_coach_of(w.session, partner.id, family.id):
+    if await families.is_coach_of(w.session, partner.id, family.id):
         w.answer(who, wording.sentence(tr.gettext("{name} is al coach van {alias}.").format(
             name=partner.display_name, alias=family.alias)))
         return
-    w.session.add(FamilyCoach(family_id=family.id, staff_id=partner.id, since=w.now))
+    families.add_coach(w.session, family.id, partner.id, w.now)
     w.answer(who, wording.sentence(tr.gettext("{name} is nu ook coach van {alias}.").format(
         name=partner.display_name, alias=family.alias)))
     if partner.chat_id is not None:
@@ -327,7 +309,7 @@ async def duo(w: Work, who: Who, text: str) -> None:
                                                                   name=who.staff.display_name
                                                                   if who.staff else ""),
                    purpose="notice")
-    for member in await repo.members_of(w.session, family.id):
+    for member in await people.members_of(w.session, family.id):
         mtr = w.tr_for(member=member, family=family)
         w.out.text(member.chat_id, mtr.gettext("{name} is nu ook je gezinscoach. Je berichten "
                                                "gaan naar allebei.").format(

@@ -15,8 +15,8 @@ from bot.i18n import Translator
 from bot.outbox import Outgoing
 from bot.services import Services
 from bot.unit import Unit
-from storage import repo
 from storage.models import Family, Member, Staff
+from storage.repos import people
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -64,9 +64,9 @@ class Work(Unit):
         chat = update.effective_chat
         user = update.effective_user
         chat_id = chat.id if chat else (user.id if user else 0)
-        member = await repo.member_by_chat(self.session, chat_id)
+        member = await people.member_by_chat(self.session, chat_id)
         family = await self.session.get(Family, member.family_id) if member else None
-        staff = None if member else await repo.staff_by_chat(self.session, chat_id)
+        staff = None if member else await people.staff_by_chat(self.session, chat_id)
         return Who(chat_id, member, family, staff, user.language_code if user else None)
 
     def tr(self, who: Who) -> Translator:

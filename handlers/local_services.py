@@ -7,17 +7,16 @@ every change: nothing about whom they can call happens behind their back.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot import wording
+from bot.delivery import crisis_lines
 from bot.domain.availability import WindowSyntaxError, parse_windows, windows_to_text
 from bot.domain.crisis import ALWAYS
 from bot.i18n import Translator
-from handlers import availability_cmds, crisis_text
+from handlers import availability_cmds
 from handlers.coach import fields, resolve_family
 from handlers.common import Who, Work
-from storage import repo
 from storage.models import Family, FamilyService
+from storage.repos import families, people
 
 MAX_PER_FAMILY = 5
 NAME_MAX = 80
@@ -28,11 +27,6 @@ def _hours_text(tr: Translator, row: FamilyService) -> str:
     if row.hours.strip() == ALWAYS:
         return tr.gettext("dag en nacht")
     return "; ".join(availability_cmds.render_windows(tr, parse_windows(row.hours)))
-
-
-async def _rows(w: Work, family: Family) -> list[FamilyService]:
-    return list((await w.session.scalars(select(FamilyService).where(
-        FamilyService.family_id == family.id).order_by(FamilyService.id))).all())
 
 
 def _listing(tr: Translator, family: Family, rows: list[FamilyService]) -> list[str]:
@@ -56,7 +50,7 @@ async def crisis_line(w: Work, who: Who, text: str) -> None:
         "crisisdienst", "".join(f" | {p}" for p in parts[1:])))
     if family is None:
         return
-    rows = await _rows(w, family)
+    rows = await families.services_of(w.session, family.id)
     if len(parts) < 2 or not any(parts[1:]):
         w.answer(who, "\n".join([*_listing(tr, family, rows), "", usage,
                                  tr.gettext("Weghalen: /crisisdienst Gezin J. | weg | naam")]))
@@ -81,15 +75,14 @@ async def _add(w: Work, who: Who, tr: Translator, family: Family, rows: list[Fam
             hours = windows_to_text(parse_windows(hours))  # stored in one canonical form
         row = FamilyService(family_id=family.id, name=name, phone=phone, hours=hours,
                             created_by=who.staff.id if who.staff else None, created_at=w.now)
-        crisis_text.as_service(row, family)  # the number and hours as the family will see them
+        crisis_lines.as_service(row, family)  # the number and hours as the family will see them
     except WindowSyntaxError:
         w.answer(who, "\n".join([tr.gettext("Die tijden kan ik niet lezen."), usage]))
         return
     except ValueError:
         w.answer(who, "\n".join([tr.gettext("Geef een naam en een telefoonnummer."), usage]))
         return
-    w.session.add(row)
-    await w.session.flush()
+    await families.add_service(w.session, row)
     rows.append(row)
     w.answer(who, "\n".join(_listing(tr, family, rows)))
     await _tell_family(w, family, row, added=True)
@@ -104,15 +97,15 @@ async def _remove(w: Work, who: Who, tr: Translator, family: Family, rows: list[
         w.answer(who, "\n".join([tr.gettext("Welke bedoel je? Geef de naam of het nummer."),
                                  *_listing(tr, family, rows)[1:]]))
         return
-    await w.session.delete(found[0])
+    await families.remove_service(w.session, found[0])
     rows.remove(found[0])
     w.answer(who, "\n".join(_listing(tr, family, rows)))
     await _tell_family(w, family, found[0], added=False)
 
 
 async def _tell_family(w: Work, family: Family, row: FamilyService, added: bool) -> None:
-    coaches = await repo.coaches_of(w.session, family.id)
-    for member in await repo.members_of(w.session, family.id):
+    coaches = await families.coaches_of(w.session, family.id)
+    for member in await people.members_of(w.session, family.id):
         mtr = w.tr_for(member=member, family=family)
         coach = wording.coach_names(mtr, coaches)
         if added:

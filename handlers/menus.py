@@ -1,101 +1,86 @@
-"""The command surface (PRODUCT.md §2.8): Dutch names with English aliases, menus per role."""
+"""Who has which role, and the menu (setMyCommands) each person sees for their roles.
+
+The commands themselves are declared in handlers/registry.py. The registry names the handlers
+that set a menu (joining, leaving, a coach who stops), so this module cannot import it: the
+router hands the registry's commands over once, as it registers them (`install`). Until then
+every menu is empty, so a menu never offers a command that does not work.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence, Set
+from typing import Any, Literal, Protocol
 
-from bot.i18n import N_, Translator
+from bot.i18n import Translator
 from bot.outbox import Outgoing
+from handlers.common import Who
 from storage.models import Staff
 
-
-@dataclass(frozen=True)
-class Command:
-    dutch: str
-    english: str
-    roles: frozenset[str]
-    description: str  # Dutch source text, translated for the menu
+Role = Literal["member", "coach", "coordinator", "stranger"]
 
 
-def _c(dutch: str, english: str, roles: str, description: str) -> Command:
-    return Command(dutch, english, frozenset(roles.split()), description)
+def staff_roles(staff: Staff) -> frozenset[Role]:
+    roles: set[Role] = set()
+    if staff.is_coach:
+        roles.add("coach")
+    if staff.is_coordinator:
+        roles.add("coordinator")
+    return frozenset(roles)
 
 
-COMMANDS: tuple[Command, ...] = (
-    _c("bereikbaar", "availability", "member", N_("Wanneer is mijn coach bereikbaar?")),
-    _c("afspraken", "appointments", "member", N_("Mijn afspraken")),
-    _c("hulp", "help", "member stranger coach coordinator", N_("Hulp en wie je nu kunt bellen")),
-    _c("pauze", "pause", "member coach", N_("Even geen herinneringen")),
-    _c("taal", "language", "member coach coordinator", N_("Taal kiezen")),
-    _c("mijngegevens", "mydata", "member", N_("Wat de bot over mij bewaart")),
-    _c("stoppen", "leave", "member", N_("Stoppen en mijn gegevens wissen")),
-    _c("gezinnen", "families", "coach", N_("Mijn gezinnen")),
-    _c("nieuwgezin", "newfamily", "coach", N_("Nieuw gezin aanmaken")),
-    _c("uitnodiging", "invite", "coach", N_("Uitnodiging voor een gezinslid")),
-    _c("schrijf", "write", "coach", N_("Bericht aan een gezin")),
-    _c("duo", "duo", "coach", N_("Tweede coach bij een gezin")),
-    _c("afspraak", "appointment", "coach", N_("Afspraak maken")),
-    _c("actie", "agreement", "coach", N_("Actiepunt maken")),
-    _c("bereikbaarheid", "hours", "coach", N_("Bereikbaarheid bekijken of instellen")),
-    _c("afwezig", "away", "coach", N_("Afwezigheid en vervanger")),
-    _c("crisisdienst", "crisisline", "coach", N_("Eigen crisisdienst van een gezin")),
-    _c("contact", "contact", "coach", N_("Afgesproken contact")),
-    _c("afstemgesprek", "review", "coach", N_("Afstemgesprek plannen")),
-    _c("agenda", "agenda", "coach", N_("Agenda van vandaag")),
-    _c("coordinator", "askcoordinator", "coach", N_("Hulp van de coördinator vragen")),
-    _c("coachuitnodigen", "invitecoach", "coordinator", N_("Coach uitnodigen")),
-    _c("overzicht", "overview", "coordinator", N_("Overzicht per coach")),
-    _c("verplaats", "move", "coordinator", N_("Gezin naar andere coach")),
-    _c("coachstop", "removecoach", "coordinator", N_("Coach stopt")),
-    _c("dienstuitnodigen", "inviteoncall", "coordinator", N_("Crisisdienst koppelen")),
-    _c("spoedmelding", "urgentalerts", "coordinator",
-       N_("Melding bij spoedberichten buiten de tijden")),
-)
-
-# Commands that already work; the menu never offers one that does not.
-AVAILABLE: set[str] = set()
+def roles_of(who: Who) -> frozenset[Role]:
+    """The one roles table: a member, a stranger, or staff with the roles they hold (none for
+    the on-call team alone)."""
+    if who.is_member:
+        return frozenset({"member"})
+    if who.staff is not None:
+        return staff_roles(who.staff)
+    return frozenset({"stranger"})
 
 
-def names_for(dutch: str) -> list[str]:
-    for command in COMMANDS:
-        if command.dutch == dutch:
-            return [command.dutch] if command.english == command.dutch else [
-                command.dutch, command.english]
-    raise KeyError(dutch)
+class MenuCommand(Protocol):
+    """What a menu needs of a command (handlers/registry.py Command)."""
+
+    @property
+    def roles(self) -> frozenset[Role]: ...
+
+    @property
+    def menu(self) -> str: ...
+
+    def name_in(self, tr: Translator) -> str: ...
 
 
-def menu(tr: Translator, roles: set[str]) -> list[dict[str, str]]:
+_INSTALLED: list[MenuCommand] = []
+
+
+def install(commands: Sequence[MenuCommand]) -> None:
+    _INSTALLED[:] = commands
+
+
+def menu(tr: Translator, roles: Set[Role]) -> list[dict[str, str]]:
     seen: set[str] = set()
     items = []
-    for command in COMMANDS:
-        if command.dutch not in AVAILABLE or not (command.roles & roles):
-            continue
-        name = command.dutch if tr.language == "nl" else command.english
-        if name in seen:
+    for command in _INSTALLED:
+        name = command.name_in(tr)
+        if not command.roles & roles or name in seen:
             continue
         seen.add(name)
-        items.append({"command": name, "description": tr.gettext(command.description)[:256]})
+        items.append({"command": name, "description": tr.gettext(command.menu)[:256]})
     return items
 
 
-def _set(out: Outgoing, chat_id: int, tr: Translator, roles: set[str]) -> None:
+def _set(out: Outgoing, chat_id: int, tr: Translator, roles: Set[Role]) -> None:
     params: dict[str, Any] = {"commands": menu(tr, roles),
                               "scope": {"type": "chat", "chat_id": chat_id}}
     out.call(chat_id, "setMyCommands", params, "menu")
 
 
 def set_for_member(out: Outgoing, chat_id: int, tr: Translator) -> None:
-    _set(out, chat_id, tr, {"member"})
+    _set(out, chat_id, tr, frozenset({"member"}))
 
 
 def set_for_staff(out: Outgoing, chat_id: int, tr: Translator, staff: Staff) -> None:
-    roles = set()
-    if staff.is_coach:
-        roles.add("coach")
-    if staff.is_coordinator:
-        roles.add("coordinator")
-    _set(out, chat_id, tr, roles)
+    _set(out, chat_id, tr, staff_roles(staff))
 
 
 def clear_for(out: Outgoing, chat_id: int, purpose: str = "menu") -> None:

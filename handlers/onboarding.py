@@ -9,18 +9,15 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 
 from bot import outbox
+from bot.domain.availability import DEFAULT_TIMEZONES
 from bot.i18n import FAMILY_LANGUAGES, LANGUAGE_NAMES, STAFF_LANGUAGES, translator
 from bot.tokens import plausible, token_hash
 from handlers import menus, texts
 from handlers.common import Context, Who, Work, work
-from storage import repo
-from storage.models import Family, Invite, Member, Staff
+from storage.models import Invite, Member, Staff
+from storage.repos import families, invites, people
 
 CONSENT_VERSION = "2026-11"
-
-
-def tr_zone(w: Work) -> str:
-    return "Europe/Brussels" if w.svc.settings.region == "BE" else "Europe/Amsterdam"
 
 
 def _usable(invite: Invite | None, now: datetime) -> bool:
@@ -31,7 +28,7 @@ def _usable(invite: Invite | None, now: datetime) -> bool:
 async def _invite(w: Work, token: str) -> Invite | None:
     if not plausible(token):
         return None
-    found = await repo.invite_by_hash(w.session, token_hash(token))
+    found = await invites.invite_by_hash(w.session, token_hash(token))
     return found if _usable(found, w.now) else None
 
 
@@ -96,8 +93,9 @@ async def choose_language(w: Work, who: Who, message_id: int, language: str, tok
         return
     w.out.edit_text(who.chat_id, message_id, f"✓ {LANGUAGE_NAMES[language]}")
     if invite.kind == "member":
-        family = await w.session.get(Family, invite.family_id)
-        coaches = await repo.coaches_of(w.session, invite.family_id or 0)
+        family = (await families.family_by_id(w.session, invite.family_id)
+                  if invite.family_id is not None else None)
+        coaches = await families.coaches_of(w.session, invite.family_id or 0)
         text = texts.member_explanation(tr, family, coaches, w.svc.settings.retention_days)
         yes = tr.gettext("✅ Ja, ik doe mee")
     else:
@@ -120,7 +118,7 @@ async def consent(w: Work, who: Who, update: Update, message_id: int, language: 
                   token: str) -> None:
     """'Ja, ik doe mee': record the consent, link the person, tell whoever should know."""
     invite = await _invite(w, token)
-    if invite is None or not await repo.consume_invite(w.session, invite.id, w.now):
+    if invite is None or not await invites.consume_invite(w.session, invite.id, w.now):
         w.out.remove_buttons(who.chat_id, message_id)
         _refuse(w, who, language)
         return
@@ -134,7 +132,8 @@ async def consent(w: Work, who: Who, update: Update, message_id: int, language: 
 
 
 async def _join_family(w: Work, who: Who, invite: Invite, language: str, name: str) -> None:
-    family = await w.session.get(Family, invite.family_id)
+    family = (await families.family_by_id(w.session, invite.family_id)
+              if invite.family_id is not None else None)
     if family is None or not family.active:
         return
     member = Member(
@@ -142,19 +141,14 @@ async def _join_family(w: Work, who: Who, invite: Invite, language: str, name: s
         first_name=(invite.member_name or name)[:64], role=(invite.member_role or "")[:32],
         language=language, consent_at=w.now, consent_version=CONSENT_VERSION,
         consent_language=language, created_at=w.now)
-    w.session.add(member)
-    await w.session.flush()
+    await people.add_member(w.session, member)
     tr = translator(language, family.region, family.timezone)
-    coaches = await repo.coaches_of(w.session, family.id)
+    coaches = await families.coaches_of(w.session, family.id)
     w.answer(who, texts.member_welcome(tr, member, coaches), keyboard=texts.family_keyboard(tr))
     menus.set_for_member(w.out, who.chat_id, tr)
-    for coach in coaches:
-        if coach.chat_id is None:
-            continue
-        ctr = w.tr_for(staff=coach)
-        who_text = f"{member.first_name} ({member.role})" if member.role else member.first_name
-        w.out.text(coach.chat_id, ctr.gettext("{alias}: {member} doet nu mee.").format(
-            member=who_text, alias=family.alias), purpose="notice")
+    who_text = f"{member.first_name} ({member.role})" if member.role else member.first_name
+    w.tell_staff(coaches, lambda ctr: ctr.gettext("{alias}: {member} doet nu mee.").format(
+        member=who_text, alias=family.alias), purpose="notice")
 
 
 async def _join_staff(w: Work, who: Who, invite: Invite, language: str, name: str) -> None:
@@ -164,7 +158,7 @@ async def _join_staff(w: Work, who: Who, invite: Invite, language: str, name: st
                       is_coordinator=False, is_coach=False, active=True, consent_at=w.now,
                       consent_version=CONSENT_VERSION, windows="ma-vr 09:00-17:00",
                       policy="crisis", created_at=w.now)
-        w.session.add(staff)
+        await people.add_staff(w.session, staff)  # flushed: its id is known
     staff.language = language
     if invite.kind == "coordinator":
         staff.is_coordinator = True
@@ -173,13 +167,13 @@ async def _join_staff(w: Work, who: Who, invite: Invite, language: str, name: st
     else:
         staff.is_coach = True
         # The first morning agenda comes on the next working day, not minutes after joining.
-        staff.agenda_sent_on = w.now.astimezone(ZoneInfo(tr_zone(w))).date()
-    await w.session.flush()
+        staff.agenda_sent_on = w.now.astimezone(
+            ZoneInfo(DEFAULT_TIMEZONES[w.svc.settings.region])).date()
     tr = translator(language, w.svc.settings.region)
     w.answer(who, texts.staff_welcome(tr, staff), keyboard=outbox.remove_reply_keyboard())
     menus.set_for_staff(w.out, who.chat_id, tr, staff)
     if invite.created_by is not None:
-        inviter = await repo.staff_by_id(w.session, invite.created_by)
+        inviter = await people.staff_by_id(w.session, invite.created_by)
         if inviter is not None and inviter.chat_id is not None and inviter.id != staff.id:
             itr = w.tr_for(staff=inviter)
             w.out.text(inviter.chat_id, itr.gettext("{name} doet nu mee als coach.").format(

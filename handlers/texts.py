@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from bot import outbox
+from bot.delivery import crisis_lines as crisis_text
 from bot.i18n import Translator
 from bot.wording import coach_names
-from handlers import crisis_text
 from handlers.common import Who, Work
 from storage.models import Family, Member, Staff
 
@@ -27,23 +27,23 @@ def stranger(w: Work, who: Who, tr: Translator) -> None:
     w.svc.stranger_answered[who.chat_id] = now
     if len(w.svc.stranger_answered) > 10_000:
         w.svc.stranger_answered.clear()
-    text = "\n".join([
+    _with_crisis_lines(w, who, tr, [
         tr.gettext("Hallo! Gezinslijn is alleen voor gezinnen met een gezinscoach."),
         tr.gettext("Heb je een link van je coach gekregen? Tik dan nog een keer op die link."),
-        "",
-        crisis_text.lines(tr, w.svc.settings.region, w.now),
     ])
-    w.answer(who, text)
 
 
 def refused_invite(w: Work, who: Who, tr: Translator) -> None:
-    text = "\n".join([
+    _with_crisis_lines(w, who, tr, [
         tr.gettext("Deze link werkt niet (meer). Misschien is hij al gebruikt of verlopen."),
         tr.gettext("Vraag je coach om een nieuwe link."),
-        "",
-        crisis_text.lines(tr, w.svc.settings.region, w.now),
     ])
-    w.answer(who, text)
+
+
+def _with_crisis_lines(w: Work, who: Who, tr: Translator, lines: list[str]) -> None:
+    """Someone the bot cannot help further still gets whom to call right now."""
+    w.answer(who, "\n".join([*lines, "", crisis_text.lines(tr, w.svc.settings.region,
+                                                            w.now)]))
 
 
 def welcome_back(tr: Translator, who: Who) -> str:
@@ -111,6 +111,12 @@ def staff_welcome(tr: Translator, staff: Staff) -> str:
         lines.append(tr.gettext("Antwoord een gezin door te reageren (Beantwoorden) op hun "
                                 "bericht."))
     return "\n".join(lines)
+
+
+def staff_help(tr: Translator, staff: Staff, commands: Sequence[str]) -> str:
+    """/hulp for a coach or coordinator: the welcome, then one line per command of their
+    roles (handlers/registry.py)."""
+    return "\n".join([staff_welcome(tr, staff), "", tr.gettext("Je opdrachten:"), *commands])
 
 
 def help_button(tr: Translator) -> str:

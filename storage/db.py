@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,6 +22,13 @@ from sqlalchemy.pool import NullPool
 # The session type that repositories take; callers outside storage/ name it from here, so they
 # need not import SQLAlchemy.
 Session = AsyncSession
+
+
+def database_away(error: BaseException | None) -> bool:
+    """The database could not be reached (or was locked): nothing wrong with the update."""
+    if isinstance(error, OperationalError | InterfaceError | ConnectionError | TimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
 class DatabaseUrlError(ValueError):

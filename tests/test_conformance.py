@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.local_api import ApiFacts, check_call, load_facts
-from bot.local_api.conformance import decode_params
-from bot.local_api.methods import REGISTRY
+from bot.simulator import ApiFacts, check_call, load_facts
+from bot.simulator.conformance import decode_params
+from bot.simulator.methods import REGISTRY
 
 FACTS_PATH = Path(__file__).parent / "bot_api_facts.json"
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "telegram-bot-api" / "api.json"

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -39,6 +38,8 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+
+from bot.domain.text import fold_accents
 
 MIDNIGHT = time(0, 0)
 DAY = timedelta(days=1)
@@ -263,11 +264,6 @@ _TIME_PARTS = re.compile(
 )
 
 
-def _fold_text(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def _tokens(group: str) -> list[tuple[str, str]]:
     for pattern, replacement in _PHRASES:
         group = pattern.sub(replacement, group)
@@ -326,7 +322,7 @@ def parse_windows(text: str, language: str | None = None) -> tuple[Window, ...]:
     `language` ("fr") only settles "ma"/"di" when nothing else in the text does.
     Overlapping windows are merged. Raises WindowSyntaxError.
     """
-    folded = _fold_text(text).replace("'", " ").replace("\u2019", " ")
+    folded = fold_accents(text).replace("'", " ").replace("\u2019", " ")
     groups = [group.strip() for group in re.split(r"[;\n]", folded)]
     groups = [group for group in groups if group.strip(" ,")]
     if not groups:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import calendar
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+
+from bot.domain.text import fold_accents
 
 __all__ = [
     "Recurrence",
@@ -121,8 +122,7 @@ _PATTERNS += [
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
+    plain = fold_accents(text).replace("’", "'")
     plain = re.sub(r"[.,;!?]+(?=\s|$)", " ", plain)
     return re.sub(r"\s+", " ", plain).strip()
 

@@ -19,8 +19,11 @@ Decisions:
 - Two reminders less than an hour apart are one too many: the later one, nearer the
   appointment, is kept.
 - A reminder missed while the bot was down is sent late only while it still helps (see
-  `still_worth_sending`); whether *now* is inside quiet hours is the dispatcher's call, with
-  `in_quiet_hours` and `next_allowed`.
+  `still_worth_sending`), and not at night: if *now* is inside quiet hours it waits for their
+  end, if it still helps then.
+- What happens to a due reminder is one decision (`decide`): called off when there is nothing
+  left to remind of, dropped during a *rustpauze* or when too late, moved to the morning when
+  late and the night has begun, else sent.
 """
 
 from __future__ import annotations
@@ -38,7 +41,11 @@ __all__ = [
     "MIN_GAP",
     "MIN_LEAD",
     "PlannedReminder",
+    "ReminderAction",
+    "ReminderFacts",
     "ReminderKind",
+    "ReminderStep",
+    "decide",
     "due_day_end",
     "in_quiet_hours",
     "next_allowed",
@@ -263,3 +270,58 @@ def pause_until(now: datetime, days: int, zone: str) -> datetime:
         raise ValueError("a rustpauze lasts at least one day")
     local = _utc(now).astimezone(ZoneInfo(zone))
     return wall_to_utc(local.date() + timedelta(days=days), local.time(), zone)
+
+
+# --- a due reminder ----------------------------------------------------------------------------
+
+
+class ReminderAction(StrEnum):
+    SEND = "send"
+    POSTPONE = "postpone"  # late, and now inside quiet hours: to their end
+    DROP = "drop"  # a rustpauze, or too late to help
+    CANCEL = "cancel"  # nothing left to remind of
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderFacts:
+    """A due reminder as found when it is claimed."""
+
+    kind: ReminderKind
+    due_at: datetime
+    zone: str  # the family's
+    # The appointment's start, or for an agreement the end of its due day (`due_day_end`);
+    # None when there is nothing left to remind of (the family left, the appointment is no
+    # longer planned, the agreement no longer open).
+    starts_at: datetime | None
+    paused_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderStep:
+    action: ReminderAction
+    at: datetime | None = None  # POSTPONE: the new due time (UTC)
+    missed: bool = False  # DROP: missed while the bot was down
+
+    @property
+    def moves_on(self) -> bool:
+        """A recurring agreement moves on to its next day once this one is sent or dropped."""
+        return self.action in (ReminderAction.SEND, ReminderAction.DROP)
+
+
+def decide(facts: ReminderFacts, now: datetime) -> ReminderStep:
+    """What to do with a due reminder at `now`."""
+    if facts.starts_at is None:
+        return ReminderStep(ReminderAction.CANCEL)
+    if paused(facts.paused_until, now):
+        # A rustpauze silences reminders and raises nothing anywhere.
+        return ReminderStep(ReminderAction.DROP)
+    if not still_worth_sending(facts.kind, facts.due_at, facts.starts_at, now):
+        return ReminderStep(ReminderAction.DROP, missed=True)
+    if in_quiet_hours(now, facts.zone):
+        # Late after downtime and now inside quiet hours: wait for the morning if it is still
+        # worth it then.
+        later = next_allowed(now, facts.zone)
+        if still_worth_sending(facts.kind, facts.due_at, facts.starts_at, later):
+            return ReminderStep(ReminderAction.POSTPONE, at=later)
+        return ReminderStep(ReminderAction.DROP)
+    return ReminderStep(ReminderAction.SEND)

@@ -42,12 +42,13 @@ Decisions:
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo
+
+from bot.domain.text import fold_accents
 
 __all__ = [
     "EXAMPLE_ADD_TIME",
@@ -247,9 +248,7 @@ _WORD_NUMBER_RE = "|".join(sorted(_WORD_NUMBERS, key=len, reverse=True))
 
 def _fold(text: str) -> str:
     """Lower case, no accents, single spaces: `Après-demain  14H` → `apres-demain 14h`."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    plain = plain.replace("’", "'").replace("`", "'").replace("‘", "'")
+    plain = fold_accents(text).replace("’", "'").replace("`", "'").replace("‘", "'")
     return re.sub(r"\s+", " ", plain).strip()
 
 

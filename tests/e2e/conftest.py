@@ -1,46 +1,121 @@
 """End-to-end: the real python-telegram-bot Application, over HTTP, against the local Bot API
 server, on SQLite and PostgreSQL. Every call the bot makes is checked against the Bot API
-facts (tests/bot_api_facts.json); a call Telegram would refuse fails the test."""
+facts (tests/bot_api_facts.json); a call Telegram would refuse fails the test.
+
+Tests wait for events, not for time: `Harness.settle()` (and `api.idle()`, which uses it)
+returns when intake and dispatcher are both idle, as the bot itself knows it."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func, select
 
+from bot import outbox
 from bot.app import Runtime
 from bot.clock import ManualClock
-from bot.i18n import LANGUAGE_NAMES
+from bot.domain.availability import DEFAULT_TIMEZONES
+from bot.i18n import LANGUAGE_NAMES, translator
 from bot.invites import create_invite
-from bot.local_api import LocalBotApi, LocalUser, load_facts
-from bot.local_api.model import ChatMessage
-from bot.ratelimit import RateLimiter
+from bot.outbox.ratelimit import RateLimiter
 from bot.settings import Settings
-from tests.conftest import TEST_KEY
+from bot.simulator import LocalBotApi, LocalUser, load_facts
+from bot.simulator.model import ChatMessage
+from handlers import menus, texts
+from storage.db import Session
+from storage.models import Staff
+from storage.repos import families, people
+from tests.caseload import joined_member, joined_staff
+from tests.conftest import TEST_KEY, backlog
 
 FACTS = load_facts(Path(__file__).resolve().parent.parent / "bot_api_facts.json")
 LINK = re.compile(r"\?start=([A-Za-z0-9_-]{16,})")
 AMS = ZoneInfo("Europe/Amsterdam")
 # A Wednesday morning: inside the default availability window.
 WEDNESDAY_MORNING = datetime(2026, 11, 25, 10, 0, tzinfo=AMS)
+# Where the chat route of onboarding is what is tested, `Harness.onboard()` takes it.
+ONBOARD_BY_CHAT = frozenset({"test_onboarding.py"})
+# While the bot works in its database only (no call to the server), settle() looks this often.
+LOOK_AGAIN = 0.01
+
+
+class PlannerPasses:
+    """Counts the dispatcher's planner passes, with a planner of its own first and last."""
+
+    def __init__(self, planners: list[Callable[[Session, datetime], Awaitable[int]]]) -> None:
+        self.begun = 0
+        self.last_ended = 0  # the number of the last pass that ran every planner
+        planners.insert(0, self._begin)
+        planners.append(self._end)
+
+    async def _begin(self, _session: Session, _now: datetime) -> int:
+        self.begun += 1
+        return 0
+
+    async def _end(self, _session: Session, _now: datetime) -> int:
+        self.last_ended = self.begun  # passes run one after the other
+        return 0
 
 
 @dataclass
 class Harness:
     api: LocalBotApi
-    runtime: Runtime
+    runtime: Runtime  # None: only the people, talking to a bot that runs elsewhere
     clock: ManualClock
+    onboard_by_chat: bool = False
+    passes: PlannerPasses = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.runtime is not None:
+            self.passes = PlannerPasses(self.runtime.dispatcher.planners)
+            self.api.settle_bot = self.settle
+
+    async def settle(self, timeout: float = 10) -> None:
+        """Run until intake and dispatcher are both idle: every update the server has is
+        fetched, stored and handled; a planner pass begun after that (on the clock as it is now)
+        found nothing more to do; nothing due is left in the outbox or on its way."""
+        deadline = time.monotonic() + timeout
+        while True:
+            await self._until_idle(self._busy, timeout, deadline)
+            begun = self.passes.begun
+            self.runtime.dispatcher.wake()  # plan now
+
+            async def planned(begun: int = begun) -> str:
+                return "" if self.passes.last_ended > begun else "a planner pass"
+
+            await self._until_idle(planned, timeout, deadline)
+            if not await self._busy():
+                return
+
+    async def _busy(self) -> str:
+        """What the bot still has to do, '' when nothing. The offset is read before the updates
+        are counted: an update stored after that read is in the table."""
+        busy = self.api.busy()
+        if busy:
+            return busy
+        if self.api.handed_out and (await self.runtime.intake.offset() or 0) <= self.api.handed_out:
+            return "fetched updates not stored yet"
+        async with self.runtime.db.transaction() as session:
+            stored, due = await backlog(session, due_by=self.clock.now())
+        doing = [f"{stored} updates to handle"] if stored else []
+        return ", ".join([*doing, *([f"{due} due sends"] if due else [])])
+
+    async def _until_idle(self, busy: Callable[[], Awaitable[str]], timeout: float,
+                          deadline: float) -> None:
+        while doing := await busy():
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"the bot was still busy after {timeout}s ({doing})")
+            await self.api.changed.wait(LOOK_AGAIN)
 
     async def invite_coordinator(self) -> str:
-        from datetime import timedelta
-
         async with self.runtime.db.transaction() as session:
             token, _ = create_invite(session, "coordinator", self.clock.now(),
                                      timedelta(days=7))
@@ -70,6 +145,15 @@ class Harness:
 
     async def onboard(self, alias: str = "Gezin J.", language: str = "nl"
                       ) -> tuple[LocalUser, LocalUser, LocalUser]:
+        """Carla (coordinator), Sanne (coach) and Marieke (moeder in `alias`, speaking
+        `language`), as onboarding leaves them: through the chat with `onboard_by_chat`, else
+        written straight into the database (see `seed_caseload`)."""
+        if self.onboard_by_chat:
+            return await self.onboard_through_chat(alias, language)
+        return await self.seed_caseload(alias, language)
+
+    async def onboard_through_chat(self, alias: str, language: str
+                                   ) -> tuple[LocalUser, LocalUser, LocalUser]:
         carla = self.api.user("Carla")
         await self.join(carla, await self.invite_coordinator())
         sanne = self.api.user("Sanne")
@@ -78,6 +162,50 @@ class Harness:
         await self.join(marieke, await self.link_from(sanne, f"/nieuwgezin {alias} | | moeder"),
                         language)
         return carla, sanne, marieke
+
+    async def seed_caseload(self, alias: str, language: str
+                            ) -> tuple[LocalUser, LocalUser, LocalUser]:
+        """What onboarding stores, written at once: the three people with their consent and
+        language, the family with its coach; and what the bot sends on joining, sent by the
+        bot (each one's welcome and menu, the family's 🆘 keyboard). Each of them has written to
+        the bot (/start), so it may write to them."""
+        carla, sanne = self.api.user("Carla"), self.api.user("Sanne")
+        marieke = self.api.user("Marieke", language_code=language)
+        for person in (carla, sanne, marieke):
+            person.started = True
+        now = self.clock.now()
+        region = self.runtime.settings.region
+        out = outbox.Outgoing()
+        async with self.runtime.db.transaction() as session:
+            await self._seed_staff(session, out, carla, now, coordinator=True)
+            coach = await self._seed_staff(
+                session, out, sanne, now, coach=True,
+                # The first morning agenda comes on the next working day, as after joining.
+                agenda_sent_on=now.astimezone(ZoneInfo(DEFAULT_TIMEZONES[region])).date())
+            family = await families.add_family(session, alias, region, DEFAULT_TIMEZONES[region],
+                                               now)
+            families.add_coach(session, family.id, coach.id, now)
+            member = joined_member(family.id, marieke.chat_id, "Marieke", "moeder", now, language)
+            await people.add_member(session, member)
+            tr = translator(language, family.region, family.timezone)
+            out.text(marieke.chat_id, texts.member_welcome(tr, member, [coach]),
+                     keyboard=texts.family_keyboard(tr))
+            menus.set_for_member(out, marieke.chat_id, tr)
+            outbox.write(session, out.sends, now)
+        await self.settle()
+        return carla, sanne, marieke
+
+    async def _seed_staff(self, session: Session, out: outbox.Outgoing, person: LocalUser,
+                          now: datetime, *, coordinator: bool = False, coach: bool = False,
+                          agenda_sent_on: date | None = None) -> Staff:
+        staff = joined_staff(person.chat_id, person.first_name, now, coordinator=coordinator,
+                             coach=coach, agenda_sent_on=agenda_sent_on)
+        await people.add_staff(session, staff)
+        tr = translator("nl", self.runtime.settings.region)
+        out.text(person.chat_id, texts.staff_welcome(tr, staff),
+                 keyboard=outbox.remove_reply_keyboard())
+        menus.set_for_staff(out, person.chat_id, tr, staff)
+        return staff
 
 
 @pytest.fixture
@@ -92,16 +220,19 @@ async def api() -> AsyncIterator[LocalBotApi]:
 
 
 @pytest.fixture
-async def harness(api: LocalBotApi, db_url: str, tmp_path: Path) -> AsyncIterator[Harness]:
+async def harness(request: pytest.FixtureRequest, api: LocalBotApi, migrated_db_url: str,
+                  tmp_path: Path) -> AsyncIterator[Harness]:
+    """The bot, started on a fresh database. `onboard()` seeds the caseload, except in the
+    modules about onboarding through the chat (ONBOARD_BY_CHAT)."""
     settings = Settings(telegram_token=api.token, telegram_api_url=api.base_url,
-                        database_url=db_url, encryption_key=TEST_KEY,
+                        database_url=migrated_db_url, encryption_key=TEST_KEY,
                         key_file=tmp_path / "unused.key")
     clock = ManualClock(WEDNESDAY_MORNING)
     runtime = Runtime(settings, clock, limiter=RateLimiter(enabled=False), poll_timeout=1,
                       dispatcher_poll=0.05)
     await runtime.start()
     try:
-        yield Harness(api, runtime, clock)
+        yield Harness(api, runtime, clock, onboard_by_chat=request.path.name in ONBOARD_BY_CHAT)
     finally:
         await runtime.stop()
 
@@ -109,19 +240,16 @@ async def harness(api: LocalBotApi, db_url: str, tmp_path: Path) -> AsyncIterato
 # Helpers for the journey tests (PRODUCT.md §2.1–2.3) ------------------------------------------
 async def count_rows(harness: Harness, model: Any, *where: Any) -> int:
     """How many rows of `model` match `where` (straight from the database)."""
-    from sqlalchemy import func, select
-
     async with harness.runtime.db.transaction() as session:
         found = await session.scalar(select(func.count()).select_from(model).where(*where))
     return int(found or 0)
 
 
 async def move_clock(harness: Harness, moment: datetime) -> None:
-    """Set the ManualClock, wake the dispatcher (held messages, due rows) and let it settle."""
+    """Set the ManualClock and settle: the planners run on the new time (held messages,
+    reminders, agendas), and what is due then is sent."""
     harness.clock.set(moment)
-    harness.runtime.dispatcher.wake()
-    await asyncio.sleep(0.15)  # a few dispatcher polls: planners run on the new time
-    await harness.api.idle()
+    await harness.settle()
 
 
 async def add_coach(harness: Harness, coordinator: LocalUser, name: str) -> LocalUser:

@@ -1,6 +1,6 @@
 """PRODUCT.md §5 end to end: the one authorization check, as a table.
 
-Every command (router.COMMAND_ACTIONS, plus /start) and every button action (router.on_button)
+Every command (registry.COMMANDS, plus /start) and every button action (registry.BUTTONS)
 is tried by every role that has no business with Gezin W.: a member of another family, the
 coach of another family, a substitute coach before and during the absence, the coordinator and
 a stranger. A refusal leaks nothing: the answer for "Gezin W." (someone else's family) is the
@@ -18,9 +18,8 @@ from datetime import datetime
 
 from sqlalchemy import select, true
 
-from bot.local_api import ChatMessage, LocalUser
-from handlers import menus
-from handlers.router import COMMAND_ACTIONS
+from bot.simulator import ChatMessage, LocalUser
+from handlers.registry import BY_NAME
 from storage.models import ActionItem, Appointment, Base, Family, Member
 from tests.e2e.conftest import (
     AMS,
@@ -186,7 +185,7 @@ def mentions(texts: Sequence[str], secrets: Sequence[str]) -> list[str]:
 
 # Commands -----------------------------------------------------------------------------------------
 def line(name: str, alias: str, english: bool) -> str:
-    names = menus.names_for(name)
+    names = BY_NAME[name].names
     args = ARGS[name].format(a=alias)
     return f"/{names[-1] if english else names[0]} {args}".rstrip()
 
@@ -203,7 +202,7 @@ async def check_commands(harness: Harness, world: World, person: LocalUser, role
     """Every command as this person: refused by role, or allowed without a word about Gezin W.;
     where a family is named, "Gezin W." is answered exactly like "Gezin Q."."""
     problems: list[str] = []
-    names = sorted(COMMAND_ACTIONS)
+    names = sorted(BY_NAME)
     lines = [line(n, W, english) for n in names]
     if role == "coach":  # for the others these are refused whatever follows
         lines += [line(n, Q, english) for n in NAMES_A_FAMILY]
@@ -247,8 +246,8 @@ async def check_commands(harness: Harness, world: World, person: LocalUser, role
 
 
 async def test_every_command_as_every_role(harness: Harness) -> None:
-    assert set(ARGS) == set(COMMAND_ACTIONS), "a new command needs a row in this table"
-    for name, (roles, _action) in COMMAND_ACTIONS.items():
+    assert set(ARGS) == set(BY_NAME), "a new command needs a row in this table"
+    for name, roles in {n: c.roles for n, c in BY_NAME.items()}.items():
         assert {r for r in MAY if name in MAY[r]} == roles, f"/{name}: roles differ from §2.8"
     world = await build_world(harness)
     piet = harness.api.user("Piet")
@@ -267,7 +266,7 @@ async def test_every_command_as_every_role(harness: Harness) -> None:
     vera = harness.api.user("Vera")
     stored = await everything(harness)
     start = len(vera.inbox())
-    for name in sorted(COMMAND_ACTIONS):
+    for name in sorted(BY_NAME):
         vera.send_text(line(name, W, english=False))
         vera.send_text(line(name, W, english=True))
     vera.send_text(f"/start {BOGUS_TOKEN}")

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.local_api import LocalUser
+from bot.simulator import LocalUser
 from storage.models import FamilyMessage
 from tests.e2e.conftest import (
     AMS,

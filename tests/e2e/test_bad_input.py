@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.domain.relay import utf16_len
-from bot.local_api import ChatMessage, LocalUser
+from bot.simulator import ChatMessage, LocalUser
 from storage.models import Absence, ActionItem, Appointment, FamilyMessage, FamilyService
 from tests.e2e.conftest import (
     Harness,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.domain.relay import utf16_len
-from bot.local_api import ChatMessage, LocalUser
+from bot.simulator import ChatMessage, LocalUser
 from storage.models import Family, FamilyMessage
 from tests.e2e.conftest import (
     Harness,

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from bot.app import Runtime
 from bot.clock import ManualClock
-from bot.local_api import LocalBotApi
-from bot.ratelimit import RateLimiter
+from bot.outbox.ratelimit import RateLimiter
 from bot.settings import Settings
+from bot.simulator import LocalBotApi
 from storage.models import (
     Base,
     FamilyMessage,
@@ -126,7 +126,7 @@ async def test_a_whole_journey_logs_no_contents_names_aliases_or_tokens(
                *tokens, harness.api.token, harness.api.token.split(":", 1)[1], TEST_KEY]
     records = [r for phase in ("setup", "call") for r in debug_logs.get_records(phase)
                # The local Bot API server stands in for Telegram: its logs are not the bot's.
-               if not r.name.startswith("bot.local_api")]
+               if not r.name.startswith("bot.simulator")]
     assert any(r.name.startswith(("bot.", "handlers.")) for r in records)  # it did log
     formatter = logging.Formatter()
     leaks = []

@@ -13,7 +13,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from bot.local_api import ChatMessage, LocalUser
+from bot.simulator import ChatMessage, LocalUser
 from storage.models import ActionItem, Appointment, FamilyMessage, Outbox, Reminder
 from tests.e2e.conftest import AMS, Harness, count_rows, since
 
@@ -272,7 +272,7 @@ async def test_a_reminder_missed_while_down_is_sent_late_only_while_it_helps(
     _carla, sanne, marieke = await _tuesday(harness)
     await _plan(harness, sanne, "Gezin J. | donderdag 14:00 | huisbezoek")
     m_start = len(marieke.inbox())
-    caplog.set_level(logging.INFO, logger="handlers.reminders")
+    caplog.set_level(logging.INFO, logger="bot.jobs.reminders")
     # Nothing ran from Wednesday 17:00 until Thursday 13:00: the evening-before reminder is
     # stale (an hour before is not "the evening before"), the two-hours-before one still helps.
     await _step(harness, _at(25, 17, 0))

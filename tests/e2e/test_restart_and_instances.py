@@ -21,7 +21,7 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import select
 
-from bot.local_api import ApiCall, LocalBotApi, LocalUser
+from bot.simulator import ApiCall, LocalBotApi, LocalUser
 from storage.db import Database
 from storage.migrate import upgrade_async
 from storage.models import Appointment, Family, Member, Outbox, Reminder

@@ -14,9 +14,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import Runtime
 from bot.clock import ManualClock
-from bot.local_api import LocalBotApi, LocalUser
-from bot.ratelimit import RateLimiter
+from bot.outbox.ratelimit import RateLimiter
 from bot.settings import Settings
+from bot.simulator import LocalBotApi, LocalUser
 from bot.webhook import SECRET_HEADER, make_app
 from storage.models import InboundUpdate
 from tests.conftest import TEST_KEY

@@ -18,14 +18,15 @@ from sqlalchemy import select
 
 from bot.app import Runtime
 from bot.clock import utc
-from bot.local_api import LocalBotApi, LocalUser
-from bot.local_api.model import ApiCall, ChatMessage
-from bot.ratelimit import RateLimiter
+from bot.outbox.ratelimit import RateLimiter
 from bot.settings import Settings
+from bot.simulator import LocalBotApi, LocalUser
+from bot.simulator.model import ApiCall, ChatMessage
 from storage.db import Database
 from storage.migrate import upgrade_async
-from storage.models import Family, FamilyCoach, Member, Staff
-from tests.conftest import TEST_KEY
+from storage.models import Family, FamilyCoach, Member, Outbox, Staff
+from tests.caseload import joined_member, joined_staff
+from tests.conftest import TEST_KEY, backlog
 
 SEND_METHODS = frozenset({"sendMessage", "copyMessage", "setMessageReaction", "sendDocument",
                           "editMessageText", "editMessageReplyMarkup"})
@@ -99,15 +100,9 @@ async def seed_line(url: str, api: LocalBotApi, families: Sequence[tuple[str, st
     try:
         async with db.transaction() as session:
             staff: dict[str, Staff] = {}
-            session.add(Staff(chat_id=carla.chat_id, display_name="Carla", language="nl",
-                              is_coordinator=True, is_coach=False, active=True,
-                              consent_at=earlier, consent_version="1", created_at=earlier))
+            session.add(joined_staff(carla.chat_id, "Carla", earlier, coordinator=True))
             for name, person in coaches.items():
-                staff[name] = Staff(chat_id=person.chat_id, display_name=name, language="nl",
-                                    is_coordinator=False, is_coach=True, active=True,
-                                    consent_at=earlier, consent_version="1",
-                                    windows="ma-vr 09:00-17:00", policy="crisis",
-                                    created_at=earlier)
+                staff[name] = joined_staff(person.chat_id, name, earlier, coach=True)
                 session.add(staff[name])
             await session.flush()
             for alias, coach, names in families:
@@ -120,10 +115,8 @@ async def seed_line(url: str, api: LocalBotApi, families: Sequence[tuple[str, st
                 session.add(FamilyCoach(family_id=family.id, staff_id=staff[coach].id,
                                         since=earlier))
                 for name in names:
-                    session.add(Member(family_id=family.id, chat_id=members[name].chat_id,
-                                       first_name=name, role="ouder", language="nl",
-                                       consent_at=earlier, consent_version="1",
-                                       consent_language="nl", created_at=earlier))
+                    session.add(joined_member(family.id, members[name].chat_id, name, "ouder",
+                                           earlier))
     finally:
         await db.dispose()
     return line
@@ -192,8 +185,6 @@ async def unrecorded(api: LocalBotApi, db_url: str, since: int = 0) -> list[ApiC
     (once nothing is pending). A message put in a chat whose id no outbox row holds as its
     `sent_message_id` went out in an attempt whose answer the bot never stored: the send →
     record window (a kill, a time-out). Reactions are left out: setting one twice shows once."""
-    from storage.models import Outbox
-
     recorded = {(int(chat), int(message)) for chat, message in await query(
         db_url, select(Outbox.chat_id, Outbox.sent_message_id).where(
             Outbox.status == "sent", Outbox.sent_message_id.is_not(None)))}
@@ -221,21 +212,20 @@ def sends(api: LocalBotApi, chat_id: int | None = None, since: int = 0) -> list[
 
 async def settled(api: LocalBotApi, db_url: str, timeout: float = 20) -> None:
     """Nothing left to send (no pending outbox row, no stored update) and the bot quiet."""
-    from sqlalchemy import func
-
-    from storage.models import InboundUpdate, Outbox
-
     deadline = time.monotonic() + timeout
-    while True:
-        [(pending,)] = await query(db_url, select(func.count()).select_from(Outbox)
-                                   .where(Outbox.status == "pending"))
-        [(stored,)] = await query(db_url, select(func.count()).select_from(InboundUpdate))
-        if pending == 0 and stored == 0:
-            break
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still {pending} outbox rows and {stored} updates after "
-                                 f"{timeout}s")
-        await asyncio.sleep(0.2)
+    db = Database(db_url)
+    try:
+        while True:
+            async with db.transaction() as session:
+                stored, pending = await backlog(session)
+            if pending == 0 and stored == 0:
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"still {pending} outbox rows and {stored} updates after "
+                                     f"{timeout}s")
+            await api.changed.wait(0.2)
+    finally:
+        await db.dispose()
     await api.idle(timeout=max(deadline - time.monotonic(), 1))
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.local_api import LocalBotApi
+from bot.simulator import LocalBotApi
 from tests.e2e.conftest import FACTS
 
 

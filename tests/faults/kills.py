@@ -33,8 +33,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.local_api import LocalBotApi, LocalUser, Trap
-from bot.local_api.model import ChatMessage
+from bot.simulator import LocalBotApi, LocalUser, Trap
+from bot.simulator.model import ChatMessage
 from storage.db import Database
 from storage.models import Appointment, FamilyMessage, Outbox, Reminder
 from tests.e2e.conftest import AMS

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.local_api import LocalBotApi
+from bot.simulator import LocalBotApi
 from tests.conftest import POSTGRES_URL, _create_pg_database, _drop_pg_database
 from tests.e2e.conftest import FACTS
 from tests.faults.kills import KillRun, soak_plan

@@ -16,7 +16,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import make_url
 
-from bot.local_api import LocalBotApi, Trap
+from bot.simulator import LocalBotApi, Trap
 from bot.webhook import SECRET_HEADER, make_app
 from tests.conftest import POSTGRES_URL, _create_pg_database, _drop_pg_database
 from tests.e2e.conftest import WEDNESDAY_MORNING

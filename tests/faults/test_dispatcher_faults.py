@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.local_api import LocalBotApi
+from bot.simulator import LocalBotApi
 from storage.models import Outbox
 from tests.e2e.conftest import AMS, WEDNESDAY_MORNING
 from tests.faults.common import (

@@ -14,8 +14,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 
 from bot.clock import ManualClock
-from bot.intake import Intake
-from storage.db import Database
+from bot.outbox.intake import Intake
+from storage.db import Database, database_away
 from storage.migrate import upgrade_async
 from storage.models import InboundUpdate, Setting
 
@@ -44,8 +44,6 @@ class Handler:
                     raise OperationalError("SELECT 1", {}, ConnectionRefusedError())
         except Exception as error:  # python-telegram-bot hands it to the error handler
             assert self.intake is not None
-            from handlers.router import database_away
-
             (self.intake.transient if database_away(error) else self.intake.failed).add(
                 update.update_id)
 
@@ -92,7 +90,7 @@ async def test_handled_with_its_delete_kept_when_failing_and_not_twice(db_url: s
 async def test_a_database_outage_never_uses_up_an_updates_attempts(db_url: str) -> None:
     """A family message whose handling fails because the database is away, again and again
     (more often than MAX_ATTEMPTS), is handled once the database answers: never dropped."""
-    from bot.intake import MAX_ATTEMPTS
+    from bot.outbox.intake import MAX_ATTEMPTS
 
     await upgrade_async(db_url)
     db = Database(db_url)

@@ -8,8 +8,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from bot import outbox
-from bot.local_api import LocalBotApi
-from bot.ratelimit import RateLimiter
+from bot.outbox.ratelimit import RateLimiter
+from bot.simulator import LocalBotApi
 from storage.db import Database
 from storage.migrate import upgrade_async
 from tests.e2e.conftest import WEDNESDAY_MORNING

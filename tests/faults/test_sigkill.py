@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.local_api import LocalBotApi
+from bot.simulator import LocalBotApi
 from tests.faults.kills import SUITE, KillRun
 
 

@@ -1,4 +1,4 @@
-"""The local Bot API server's traps (bot/local_api/model.py Trap), which the SIGKILL suite uses
+"""The local Bot API server's traps (bot/simulator/model.py Trap), which the SIGKILL suite uses
 to kill the bot at a chosen call: before handling (not delivered, no answer) or after handling
 (delivered, the answer withheld), counted per matching call, firing once."""
 
@@ -9,7 +9,7 @@ from telegram import Bot
 from telegram.error import NetworkError
 from telegram.request import HTTPXRequest
 
-from bot.local_api import LocalBotApi, Trap
+from bot.simulator import LocalBotApi, Trap
 
 
 async def test_a_trap_before_delivers_nothing_and_after_delivers_without_answer(

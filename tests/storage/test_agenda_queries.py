@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import event
 
-from handlers.agenda import snapshot
 from storage.db import Database
 from storage.migrate import upgrade_async
 from storage.models import (
@@ -19,6 +18,7 @@ from storage.models import (
     Member,
     Staff,
 )
+from storage.repos.agenda import snapshot
 
 NOW = datetime(2026, 11, 30, 8, 30, tzinfo=UTC)
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.delivery.crisis_lines import lines
 from bot.domain.crisis import (
     SERVICES_DIR,
     CrisisConfigError,
@@ -18,7 +19,6 @@ from bot.domain.crisis import (
 )
 from bot.domain.urgency import Topic
 from bot.i18n import FAMILY_LANGUAGES, translator
-from handlers.crisis_text import lines
 
 LL = "luisterlijn"
 BE_NIGHT = ["101", "zelfmoordlijn", "tele-onthaal", "prevention-suicide", "tele-accueil",

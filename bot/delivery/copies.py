@@ -1,11 +1,13 @@
-"""Rendering copies between family and coach (PRODUCT.md §2.2), shared by the live relay and
-the digest of held messages."""
+"""Copies between family and coach (PRODUCT.md §2.2): how a family message reads in the
+coach's chat, live or in the digest of held messages, and how a coach's message reads in the
+family's chats. Each copy is linked, so a *reply* to it finds its way back."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.delivery import signal_text
 from bot.domain.relay import (
     COPYABLE,
     caption_with_header,
@@ -31,12 +33,10 @@ def copy_to_coach(out: Outgoing, coach: Staff, family: Family, member: Member | 
     header = flag + header_line(family.alias, first_name, role, tr.time(message.received_at))
     link = Link(family.id, member.id if member else None, message.id)
     gone = tr.gettext("(Dit bericht is niet meer beschikbaar.)")
-    if message.kind in ("text", "signal"):
+    if message.kind in ("text", signal_text.KIND):
         body = message.body or ""
-        if message.kind == "signal":
-            from handlers import signals
-
-            body = signals.render(tr, body)
+        if message.kind == signal_text.KIND:
+            body = signal_text.render(tr, body)
         for piece in with_header(header, body):
             out.text(coach.chat_id, piece.text, bold_units=piece.bold_units, silent=silent,
                      link=link, due_at=due_at, purpose=purpose)

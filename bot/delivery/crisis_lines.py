@@ -8,14 +8,13 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.domain.availability import WindowSyntaxError
 from bot.domain.crisis import AGREEMENT_SOURCE, CrisisService, choose, load_services
 from bot.domain.urgency import Topic
 from bot.i18n import Translator
+from storage.db import Session
 from storage.models import Family, FamilyService
+from storage.repos import families
 
 _custom: tuple[str, Path] | None = None
 
@@ -72,12 +71,10 @@ def as_service(row: FamilyService, family: Family) -> CrisisService:
         checked=row.created_at.date(), timezone=family.timezone, country=family.region)
 
 
-async def family_services(session: AsyncSession, family: Family) -> tuple[CrisisService, ...]:
+async def family_services(session: Session, family: Family) -> tuple[CrisisService, ...]:
     """The services a family's agreement adds (shown only while open)."""
-    rows = (await session.scalars(select(FamilyService).where(
-        FamilyService.family_id == family.id).order_by(FamilyService.id))).all()
     found = []
-    for row in rows:
+    for row in await families.services_of(session, family.id):
         try:
             found.append(as_service(row, family))
         except (ValueError, WindowSyntaxError):

@@ -15,9 +15,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
+from datetime import timedelta
+from typing import Any
+
+from telegram.error import RetryAfter
 
 OVERALL_PER_SECOND = 30.0
 OVERALL_BURST = 1.0
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """The real seconds a 429 orders the bot to wait."""
+    value: Any = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class Bucket:

@@ -1,7 +1,9 @@
 """The Bot API methods the local server models, each with the Telegram rules bots trip over.
 
 Every method is registered with a short signature: its parameters' types (used to decode form
-posts when no API facts are loaded) and which ones are required ("name!").
+posts when no API facts are loaded) and which ones are required ("name!"). A method sees the
+simulated Telegram through `Telegram`, what the methods need of it; the server (server.py) is
+the one that fits, and imports this module, not the other way round.
 """
 
 from __future__ import annotations
@@ -11,16 +13,53 @@ import random
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from bot.local_api.conformance import MethodFacts, Param, is_upload
-from bot.local_api.formatting import EntityParseError, UnsupportedParseMode, plain_text
-from bot.local_api.model import CAPTION_LIMIT, TEXT_LIMIT, BotApiError, ChatMessage, bad_request
+from bot.simulator.conformance import MethodFacts, Param, is_upload
+from bot.simulator.formatting import EntityParseError, UnsupportedParseMode, plain_text
+from bot.simulator.model import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    BotApiError,
+    ChatMessage,
+    StoredFile,
+    bad_request,
+)
+from bot.simulator.people import Chats, LocalUser
 
-if TYPE_CHECKING:
-    from bot.local_api.server import LocalBotApi
 
-Handler = Callable[["LocalBotApi", dict[str, Any]], Awaitable[Any]]
+class Telegram(Chats, Protocol):
+    """What the Bot API methods need of the simulated Telegram, besides what people need."""
+
+    bot_id: int
+    people: dict[int, LocalUser]
+    groups: dict[int, dict[str, Any]]
+    left_chats: set[int]
+    files: dict[str, StoredFile]
+    commands: dict[str, list[dict[str, Any]]]
+    profile: dict[str, Any]
+    reactions: list[dict[str, Any]]
+    callback_answers: list[dict[str, Any]]
+    chat_actions: list[dict[str, Any]]
+    webhook_url: str
+    allowed_updates: list[str]
+
+    def chat_json(self, chat_id: int) -> dict[str, Any]: ...
+
+    def find_message(self, chat_id: int, message_id: int) -> ChatMessage | None: ...
+
+    def close_callback_query(self, query_id: str) -> bool: ...
+
+    async def next_updates(self, limit: int, timeout: float) -> list[dict[str, Any]]: ...
+
+    def confirm_updates(self, offset: int) -> None: ...
+
+    def drop_pending_updates(self) -> None: ...
+
+    def pending_updates(self) -> int: ...
+
+
+Handler = Callable[[Telegram, dict[str, Any]], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -156,7 +195,7 @@ def _flag(value: object) -> bool:
     return value is True or value == "true"
 
 
-def target_chat(api: LocalBotApi, params: dict[str, Any], key: str = "chat_id") -> int:
+def target_chat(api: Telegram, params: dict[str, Any], key: str = "chat_id") -> int:
     """The chat a call writes to, if the bot may write there (as Telegram decides)."""
     chat_id = _int(params.get(key), "chat not found")
     if chat_id in api.left_chats:
@@ -217,7 +256,7 @@ def _check_markup(markup: Any) -> None:
                 )
 
 
-def _reply_to(api: LocalBotApi, chat_id: int, params: dict[str, Any]) -> dict[str, Any] | None:
+def _reply_to(api: Telegram, chat_id: int, params: dict[str, Any]) -> dict[str, Any] | None:
     """The reply_parameters to keep, after checking the replied message exists."""
     given = params.get("reply_parameters")
     # allow_sending_without_reply on its own is the pre-7.0 spelling, still accepted
@@ -242,7 +281,7 @@ def _reply_to(api: LocalBotApi, chat_id: int, params: dict[str, Any]) -> dict[st
 
 
 def deliver(
-    api: LocalBotApi, chat_id: int, params: dict[str, Any], payload: dict[str, Any]
+    api: Telegram, chat_id: int, params: dict[str, Any], payload: dict[str, Any]
 ) -> ChatMessage:
     """Store a message from the bot, with the reply and keyboard the call asked for."""
     reply = _reply_to(api, chat_id, params)
@@ -260,7 +299,7 @@ def deliver(
     return message
 
 
-def _file(api: LocalBotApi, kind: str, value: Any) -> Any:
+def _file(api: Telegram, kind: str, value: Any) -> Any:
     """The media object for a file sent by id, by URL, or uploaded."""
     if is_upload(value):
         return api.new_file(
@@ -280,7 +319,7 @@ def _file(api: LocalBotApi, kind: str, value: Any) -> Any:
     raise bad_request("wrong file identifier/HTTP URL specified")
 
 
-def _source(api: LocalBotApi, params: dict[str, Any], verb: str) -> ChatMessage:
+def _source(api: Telegram, params: dict[str, Any], verb: str) -> ChatMessage:
     from_chat = _int(params.get("from_chat_id"), "chat not found")
     message_id = _int(params.get("message_id"), f"message to {verb} not found")
     source = api.find_message(from_chat, message_id)
@@ -307,7 +346,7 @@ def _set_inline_markup(payload: dict[str, Any], markup: Any) -> None:
         payload.pop("reply_markup")
 
 
-def _editable(api: LocalBotApi, params: dict[str, Any]) -> ChatMessage:
+def _editable(api: Telegram, params: dict[str, Any]) -> ChatMessage:
     if params.get("inline_message_id") is not None:
         raise bad_request("inline messages are not modelled by the local Bot API server")
     if params.get("chat_id") is None or params.get("message_id") is None:
@@ -325,7 +364,7 @@ def _editable(api: LocalBotApi, params: dict[str, Any]) -> ChatMessage:
 
 
 @api_method("getMe")
-async def get_me(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def get_me(api: Telegram, params: dict[str, Any]) -> Any:
     return {
         **api.bot_user_json,
         "can_join_groups": True,
@@ -337,12 +376,12 @@ async def get_me(api: LocalBotApi, params: dict[str, Any]) -> Any:
 
 
 @api_method("logOut")
-async def log_out(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def log_out(api: Telegram, params: dict[str, Any]) -> Any:
     return True
 
 
 @api_method("close")
-async def close(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def close(api: Telegram, params: dict[str, Any]) -> Any:
     return True
 
 
@@ -350,7 +389,7 @@ async def close(api: LocalBotApi, params: dict[str, Any]) -> Any:
     "getUpdates",
     "offset: Integer, limit: Integer, timeout: Integer, allowed_updates: Array of String",
 )
-async def get_updates(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def get_updates(api: Telegram, params: dict[str, Any]) -> Any:
     if api.webhook_url:
         raise BotApiError(
             409,
@@ -372,7 +411,7 @@ async def get_updates(api: LocalBotApi, params: dict[str, Any]) -> Any:
     "url!: String, drop_pending_updates: Boolean, "
     "allowed_updates: Array of String, max_connections: Integer, secret_token: String",
 )
-async def set_webhook(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def set_webhook(api: Telegram, params: dict[str, Any]) -> Any:
     api.webhook_url = str(params["url"])
     if _flag(params.get("drop_pending_updates")):
         api.drop_pending_updates()
@@ -380,7 +419,7 @@ async def set_webhook(api: LocalBotApi, params: dict[str, Any]) -> Any:
 
 
 @api_method("deleteWebhook", "drop_pending_updates: Boolean")
-async def delete_webhook(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def delete_webhook(api: Telegram, params: dict[str, Any]) -> Any:
     api.webhook_url = ""
     if _flag(params.get("drop_pending_updates")):
         api.drop_pending_updates()
@@ -388,7 +427,7 @@ async def delete_webhook(api: LocalBotApi, params: dict[str, Any]) -> Any:
 
 
 @api_method("getWebhookInfo")
-async def get_webhook_info(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def get_webhook_info(api: Telegram, params: dict[str, Any]) -> Any:
     return {
         "url": api.webhook_url,
         "has_custom_certificate": False,
@@ -405,7 +444,7 @@ def _commands_key(params: dict[str, Any]) -> str:
 
 
 @api_method("setMyCommands", f"commands!: Array of BotCommand, {_COMMAND_SCOPE}")
-async def set_my_commands(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def set_my_commands(api: Telegram, params: dict[str, Any]) -> Any:
     commands = params["commands"]
     if not isinstance(commands, list) or len(commands) > 100:
         raise bad_request("too many commands")
@@ -422,18 +461,18 @@ async def set_my_commands(api: LocalBotApi, params: dict[str, Any]) -> Any:
 
 
 @api_method("deleteMyCommands", _COMMAND_SCOPE)
-async def delete_my_commands(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def delete_my_commands(api: Telegram, params: dict[str, Any]) -> Any:
     api.commands.pop(_commands_key(params), None)
     return True
 
 
 @api_method("getMyCommands", _COMMAND_SCOPE)
-async def get_my_commands(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def get_my_commands(api: Telegram, params: dict[str, Any]) -> Any:
     return api.commands.get(_commands_key(params), [])
 
 
 def _profile_setter(method: str, field: str) -> Handler:
-    async def handler(api: LocalBotApi, params: dict[str, Any]) -> Any:
+    async def handler(api: Telegram, params: dict[str, Any]) -> Any:
         api.profile[f"{method}|{params.get('language_code') or ''}"] = params.get(field) or ""
         return True
 
@@ -441,7 +480,7 @@ def _profile_setter(method: str, field: str) -> Handler:
 
 
 def _profile_getter(setter: str, field: str) -> Handler:
-    async def handler(api: LocalBotApi, params: dict[str, Any]) -> Any:
+    async def handler(api: Telegram, params: dict[str, Any]) -> Any:
         return {field: api.profile.get(f"{setter}|{params.get('language_code') or ''}", "")}
 
     return handler
@@ -459,7 +498,7 @@ for _setter, _getter, _field in (
 
 
 @api_method("setChatMenuButton", "chat_id: Integer, menu_button: MenuButton")
-async def set_chat_menu_button(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def set_chat_menu_button(api: Telegram, params: dict[str, Any]) -> Any:
     return True
 
 
@@ -471,7 +510,7 @@ async def set_chat_menu_button(api: LocalBotApi, params: dict[str, Any]) -> Any:
     f"{_SEND}, text!: String, parse_mode: String, "
     "entities: Array of MessageEntity, link_preview_options: LinkPreviewOptions",
 )
-async def send_message(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def send_message(api: Telegram, params: dict[str, Any]) -> Any:
     text = _message_text(params)
     chat_id = target_chat(api, params)
     payload: dict[str, Any] = {"text": text}
@@ -481,7 +520,7 @@ async def send_message(api: LocalBotApi, params: dict[str, Any]) -> Any:
 
 
 def _media_sender(kind: str, captioned: bool) -> Handler:
-    async def handler(api: LocalBotApi, params: dict[str, Any]) -> Any:
+    async def handler(api: Telegram, params: dict[str, Any]) -> Any:
         caption = _caption(params) if captioned else ""
         chat_id = target_chat(api, params)
         payload: dict[str, Any] = {kind: _file(api, kind, params[kind])}
@@ -511,7 +550,7 @@ for _kind, _extras in _MEDIA_EXTRAS.items():
     "horizontal_accuracy: Float, live_period: Integer, heading: Integer, "
     "proximity_alert_radius: Integer",
 )
-async def send_location(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def send_location(api: Telegram, params: dict[str, Any]) -> Any:
     chat_id = target_chat(api, params)
     location = {"latitude": float(params["latitude"]), "longitude": float(params["longitude"])}
     return api.message_json(deliver(api, chat_id, params, {"location": location}))
@@ -523,7 +562,7 @@ async def send_location(api: LocalBotApi, params: dict[str, Any]) -> Any:
     "address!: String, foursquare_id: String, foursquare_type: String, "
     "google_place_id: String, google_place_type: String",
 )
-async def send_venue(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def send_venue(api: Telegram, params: dict[str, Any]) -> Any:
     chat_id = target_chat(api, params)
     location = {"latitude": float(params["latitude"]), "longitude": float(params["longitude"])}
     venue = {"location": location, "title": str(params["title"]), "address": str(params["address"])}
@@ -534,7 +573,7 @@ async def send_venue(api: LocalBotApi, params: dict[str, Any]) -> Any:
     "sendContact",
     f"{_SEND}, phone_number!: String, first_name!: String, last_name: String, vcard: String",
 )
-async def send_contact(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def send_contact(api: Telegram, params: dict[str, Any]) -> Any:
     chat_id = target_chat(api, params)
     contact = {
         key: str(params[key])
@@ -549,7 +588,7 @@ async def send_contact(api: LocalBotApi, params: dict[str, Any]) -> Any:
     f"{_SEND}, question!: String, options!: Array of InputPollOption, "
     "is_anonymous: Boolean, type: String, allows_multiple_answers: Boolean",
 )
-async def send_poll(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def send_poll(api: Telegram, params: dict[str, Any]) -> Any:
     chat_id = target_chat(api, params)
     options = [o.get("text", "") if isinstance(o, dict) else str(o) for o in params["options"]]
     if len(options) < 2:
@@ -559,7 +598,7 @@ async def send_poll(api: LocalBotApi, params: dict[str, Any]) -> Any:
 
 
 @api_method("sendDice", f"{_SEND}, emoji: String")
-async def send_dice(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def send_dice(api: Telegram, params: dict[str, Any]) -> Any:
     chat_id = target_chat(api, params)
     dice = {"emoji": str(params.get("emoji") or "🎲"), "value": random.randint(1, 6)}
     return api.message_json(deliver(api, chat_id, params, {"dice": dice}))
@@ -568,7 +607,7 @@ async def send_dice(api: LocalBotApi, params: dict[str, Any]) -> Any:
 @api_method(
     "sendMediaGroup", f"{_TO_CHAT}, reply_parameters: ReplyParameters, media!: {_INPUT_MEDIA}"
 )
-async def send_media_group(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def send_media_group(api: Telegram, params: dict[str, Any]) -> Any:
     chat_id = target_chat(api, params)
     items = params["media"]
     if not isinstance(items, list) or not 2 <= len(items) <= 10:
@@ -593,7 +632,7 @@ async def send_media_group(api: LocalBotApi, params: dict[str, Any]) -> Any:
     "chat_id!: Integer|String, action!: String, "
     "message_thread_id: Integer, business_connection_id: String",
 )
-async def send_chat_action(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def send_chat_action(api: Telegram, params: dict[str, Any]) -> Any:
     chat_id = target_chat(api, params)
     if params["action"] not in CHAT_ACTIONS:
         raise bad_request("wrong parameter action in request")
@@ -605,7 +644,7 @@ async def send_chat_action(api: LocalBotApi, params: dict[str, Any]) -> Any:
 
 
 def _copy(
-    api: LocalBotApi, chat_id: int, source: ChatMessage, params: dict[str, Any]
+    api: Telegram, chat_id: int, source: ChatMessage, params: dict[str, Any]
 ) -> ChatMessage:
     if source.kind in _UNCOPYABLE or not _content(source):
         raise bad_request("message can't be copied")
@@ -631,7 +670,7 @@ def _copy(
     f"{_SEND}, from_chat_id!: Integer|String, message_id!: Integer, "
     f"video_start_timestamp: Integer, show_caption_above_media: Boolean, {_CAPTION}",
 )
-async def copy_message(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def copy_message(api: Telegram, params: dict[str, Any]) -> Any:
     source = _source(api, params, "copy")
     chat_id = target_chat(api, params)
     return {"message_id": _copy(api, chat_id, source, params).message_id}
@@ -642,7 +681,7 @@ async def copy_message(api: LocalBotApi, params: dict[str, Any]) -> Any:
     f"{_TO_CHAT}, from_chat_id!: Integer|String, "
     "message_ids!: Array of Integer, remove_caption: Boolean",
 )
-async def copy_messages(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def copy_messages(api: Telegram, params: dict[str, Any]) -> Any:
     chat_id = target_chat(api, params)
     from_chat = _int(params["from_chat_id"], "chat not found")
     copied = []
@@ -661,7 +700,7 @@ async def copy_messages(api: LocalBotApi, params: dict[str, Any]) -> Any:
     f"{_TO_CHAT}, from_chat_id!: Integer|String, "
     "message_id!: Integer, video_start_timestamp: Integer",
 )
-async def forward_message(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def forward_message(api: Telegram, params: dict[str, Any]) -> Any:
     source = _source(api, params, "forward")
     chat_id = target_chat(api, params)
     sender = api.bot_user_json if source.from_bot else api.message_json(source).get("from")
@@ -682,7 +721,7 @@ async def forward_message(api: LocalBotApi, params: dict[str, Any]) -> Any:
     f"{_EDIT}, text: String, parse_mode: String, "
     "entities: Array of MessageEntity, link_preview_options: LinkPreviewOptions",
 )
-async def edit_message_text(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def edit_message_text(api: Telegram, params: dict[str, Any]) -> Any:
     message = _editable(api, params)
     if message.kind != "text":
         raise bad_request("there is no text in the message to edit")
@@ -700,7 +739,7 @@ async def edit_message_text(api: LocalBotApi, params: dict[str, Any]) -> Any:
 
 
 @api_method("editMessageCaption", f"{_EDIT}, show_caption_above_media: Boolean, {_CAPTION}")
-async def edit_message_caption(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def edit_message_caption(api: Telegram, params: dict[str, Any]) -> Any:
     message = _editable(api, params)
     if message.kind in (
         "text",
@@ -727,7 +766,7 @@ async def edit_message_caption(api: LocalBotApi, params: dict[str, Any]) -> Any:
 
 
 @api_method("editMessageReplyMarkup", _EDIT)
-async def edit_message_reply_markup(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def edit_message_reply_markup(api: Telegram, params: dict[str, Any]) -> Any:
     message = _editable(api, params)
     markup = params.get("reply_markup")
     if markup == _inline_markup(message.payload):
@@ -737,7 +776,7 @@ async def edit_message_reply_markup(api: LocalBotApi, params: dict[str, Any]) ->
     return api.message_json(message)
 
 
-def _known_chat(api: LocalBotApi, params: dict[str, Any]) -> int:
+def _known_chat(api: Telegram, params: dict[str, Any]) -> int:
     chat_id = _int(params.get("chat_id"), "chat not found")
     if chat_id in api.left_chats or (chat_id not in api.people and chat_id not in api.groups):
         raise bad_request("chat not found")
@@ -745,7 +784,7 @@ def _known_chat(api: LocalBotApi, params: dict[str, Any]) -> int:
 
 
 @api_method("deleteMessage", "chat_id!: Integer|String, message_id!: Integer")
-async def delete_message(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def delete_message(api: Telegram, params: dict[str, Any]) -> Any:
     chat_id = _known_chat(api, params)
     message = api.find_message(chat_id, _int(params["message_id"], "message to delete not found"))
     if message is None:
@@ -756,7 +795,7 @@ async def delete_message(api: LocalBotApi, params: dict[str, Any]) -> Any:
 
 
 @api_method("deleteMessages", "chat_id!: Integer|String, message_ids!: Array of Integer")
-async def delete_messages(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def delete_messages(api: Telegram, params: dict[str, Any]) -> Any:
     chat_id = _known_chat(api, params)
     for message_id in params["message_ids"]:  # missing ones are skipped, as on Telegram
         message = api.find_message(chat_id, _int(message_id, "message to delete not found"))
@@ -774,7 +813,7 @@ async def delete_messages(api: LocalBotApi, params: dict[str, Any]) -> Any:
     "callback_query_id!: String, text: String, "
     "show_alert: Boolean, url: String, cache_time: Integer",
 )
-async def answer_callback_query(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def answer_callback_query(api: Telegram, params: dict[str, Any]) -> Any:
     if len(str(params.get("text") or "")) > 200:
         raise bad_request("MESSAGE_TOO_LONG")
     if not api.close_callback_query(str(params["callback_query_id"])):
@@ -788,7 +827,7 @@ async def answer_callback_query(api: LocalBotApi, params: dict[str, Any]) -> Any
     "chat_id!: Integer|String, message_id!: Integer, "
     "reaction: Array of ReactionType, is_big: Boolean",
 )
-async def set_message_reaction(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def set_message_reaction(api: Telegram, params: dict[str, Any]) -> Any:
     chat_id = target_chat(api, params)
     message_id = _int(params["message_id"], "MESSAGE_ID_INVALID")
     if api.find_message(chat_id, message_id) is None:
@@ -813,13 +852,13 @@ async def set_message_reaction(api: LocalBotApi, params: dict[str, Any]) -> Any:
 
 
 @api_method("leaveChat", "chat_id!: Integer|String")
-async def leave_chat(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def leave_chat(api: Telegram, params: dict[str, Any]) -> Any:
     api.left_chats.add(_known_chat(api, params))
     return True
 
 
 @api_method("getChat", "chat_id!: Integer|String")
-async def get_chat(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def get_chat(api: Telegram, params: dict[str, Any]) -> Any:
     chat_id = _known_chat(api, params)
     person = api.people.get(chat_id)
     if person is not None and not person.started:
@@ -839,7 +878,7 @@ async def get_chat(api: LocalBotApi, params: dict[str, Any]) -> Any:
 
 
 @api_method("getChatMember", "chat_id!: Integer|String, user_id!: Integer")
-async def get_chat_member(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def get_chat_member(api: Telegram, params: dict[str, Any]) -> Any:
     _known_chat(api, params)
     user_id = _int(params["user_id"], "user not found")
     if user_id == api.bot_id:
@@ -851,7 +890,7 @@ async def get_chat_member(api: LocalBotApi, params: dict[str, Any]) -> Any:
 
 
 @api_method("getFile", "file_id!: String")
-async def get_file(api: LocalBotApi, params: dict[str, Any]) -> Any:
+async def get_file(api: Telegram, params: dict[str, Any]) -> Any:
     stored = api.files.get(str(params["file_id"]))
     if stored is None:
         raise bad_request("invalid file_id")
@@ -863,7 +902,7 @@ async def get_file(api: LocalBotApi, params: dict[str, Any]) -> Any:
     }
 
 
-async def unmodelled(api: LocalBotApi, method: str, params: dict[str, Any]) -> Any:
+async def unmodelled(api: Telegram, method: str, params: dict[str, Any]) -> Any:
     """A real Bot API method (per the facts) this server does not model: accept it plainly."""
     if method.startswith("send"):
         chat_id = target_chat(api, params)

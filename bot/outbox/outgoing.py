@@ -1,5 +1,6 @@
 """Writing to the outbox: every message the bot sends starts as a row here, in the same
-transaction as the decision to send it. The dispatcher (bot/dispatcher.py) does the sending."""
+transaction as the decision to send it. The dispatcher (bot/outbox/dispatcher.py) does the
+sending."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from storage.db import Session
 from storage.models import Outbox
+from storage.repos import outbox as outbox_rows
 
 
 @dataclass(frozen=True)
@@ -128,40 +129,22 @@ class Outgoing:
         return bool(self.sends)
 
 
-def write(session: AsyncSession, sends: Iterable[Send], now: datetime) -> Sequence[Outbox]:
+def write(session: Session, sends: Iterable[Send], now: datetime) -> Sequence[Outbox]:
     rows = []
     for send in sends:
         payload: dict[str, Any] = {"p": send.params}
         if send.fallback is not None:
             payload["fb"] = {"m": send.fallback[0], "p": send.fallback[1]}
-        row = Outbox(
+        rows.append(outbox_rows.add_pending(
+            session,
             chat_id=send.chat_id,
             method=send.method,
             payload=payload,
             purpose=send.purpose,
             due_at=send.due_at or now,
             created_at=now,
-            status="pending",
-            attempts=0,
             link_family_id=send.link.family_id if send.link else None,
             link_member_id=send.link.member_id if send.link else None,
             link_message_id=send.link.family_message_id if send.link else None,
-        )
-        session.add(row)
-        rows.append(row)
+        ))
     return rows
-
-
-def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> dict[str, Any]:
-    """An inline keyboard from (text, callback_data) pairs."""
-    return {"inline_keyboard": [[{"text": text, "callback_data": data} for text, data in row]
-                                for row in rows]}
-
-
-def reply_keyboard(rows: Sequence[Sequence[str]]) -> dict[str, Any]:
-    return {"keyboard": [[{"text": text} for text in row] for row in rows],
-            "resize_keyboard": True, "is_persistent": True}
-
-
-def remove_reply_keyboard() -> dict[str, Any]:
-    return {"remove_keyboard": True}

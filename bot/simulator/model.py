@@ -1,4 +1,5 @@
-"""What the local Bot API server records: calls, messages in chats, and the faults it injects."""
+"""What the local Bot API server records: calls, messages in chats, files, and the faults it
+injects."""
 
 from __future__ import annotations
 
@@ -42,6 +43,17 @@ class BotApiError(Exception):
 
 def bad_request(problem: str) -> BotApiError:
     return BotApiError(400, f"Bad Request: {problem}")
+
+
+@dataclass
+class StoredFile:
+    """A file Telegram keeps: sent by a person (stand-in bytes) or uploaded by the bot."""
+
+    file_id: str
+    kind: str
+    json: Any  # what a Message carries for it (a list of sizes for a photo)
+    content: bytes
+    file_name: str | None = None
 
 
 @dataclass

@@ -17,24 +17,20 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot.clock import Clock
-from bot.dispatcher import retry_seconds
-from storage import repo
-from storage.db import Database, joining_first_transaction
-from storage.models import InboundUpdate
+from bot.outbox.ratelimit import retry_seconds
+from storage.db import Database, Session, joining_first_transaction
+from storage.repos import inbound, state
 
 log = logging.getLogger(__name__)
 
 OFFSET_KEY = "update_offset"
 MAX_ATTEMPTS = 5
+BATCH = 100
 # Pauses between tries when the database is away: short, so work resumes soon after it is back.
 DATABASE_PAUSE_MAX = 4.0
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member",
@@ -64,28 +60,23 @@ class Intake:
             return
         now = self.clock.now()
         async with self.db.transaction() as session:
-            insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
             for body in updates:
-                await session.execute(
-                    insert(InboundUpdate)
-                    .values(update_id=int(body["update_id"]), payload=body, received_at=now,
-                            attempts=0)
-                    .on_conflict_do_nothing(index_elements=["update_id"]))
+                await inbound.store_update(session, self.db.dialect, int(body["update_id"]),
+                                           body, now)
             if advance_offset:
                 offset = max(int(b["update_id"]) for b in updates) + 1
-                await repo.put_state(session, OFFSET_KEY, str(offset))
+                await state.put_state(session, OFFSET_KEY, str(offset))
         self._stored.set()
 
     async def offset(self) -> int | None:
         async with self.db.transaction() as session:
-            value = await repo.get_state(session, OFFSET_KEY)
+            value = await state.get_state(session, OFFSET_KEY)
         return int(value) if value else None
 
     # Handling --------------------------------------------------------------------------------
     async def process_pending(self) -> int:
         async with self.db.transaction() as session:
-            rows = (await session.scalars(
-                select(InboundUpdate).order_by(InboundUpdate.update_id).limit(100))).all()
+            rows = await inbound.oldest_updates(session, BATCH)
         handled = 0
         for row in rows:
             update_obj = Update.de_json(row.payload, self.app.bot)
@@ -93,11 +84,9 @@ class Intake:
             self.transient.discard(row.update_id)
             gone = False
 
-            async def consume(session: AsyncSession, update_id: int = row.update_id) -> None:
+            async def consume(session: Session, update_id: int = row.update_id) -> None:
                 nonlocal gone
-                result = await session.execute(
-                    delete(InboundUpdate).where(InboundUpdate.update_id == update_id))
-                if not getattr(result, "rowcount", 1):
+                if not await inbound.delete_update(session, update_id):
                     gone = True
                     raise UpdateAlreadyHandled(update_id)
 
@@ -112,16 +101,13 @@ class Intake:
                 return handled  # the database was away: the same update again, uncounted
             async with self.db.transaction() as session:
                 if row.update_id in self.failed and row.attempts + 1 < MAX_ATTEMPTS:
-                    await session.execute(
-                        update(InboundUpdate).where(InboundUpdate.update_id == row.update_id)
-                        .values(attempts=row.attempts + 1))
+                    await inbound.set_attempts(session, row.update_id, row.attempts + 1)
                     # Keep order: later updates wait for this one's next attempt.
                     return handled
                 if row.update_id in self.failed:
                     log.error("update %s dropped after %s failed attempts", row.update_id,
                               MAX_ATTEMPTS)
-                await session.execute(
-                    delete(InboundUpdate).where(InboundUpdate.update_id == row.update_id))
+                await inbound.delete_update(session, row.update_id)
             handled += 1
         return handled
 

@@ -19,23 +19,24 @@ import logging
 import mimetypes
 import secrets
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from bot.local_api import methods
-from bot.local_api.conformance import ApiFacts, check_call, decode_params
-from bot.local_api.model import (
+from bot.simulator import methods
+from bot.simulator.conformance import ApiFacts, check_call, decode_params
+from bot.simulator.model import (
     MESSAGE_FIELDS,
     ApiCall,
     BotApiError,
     ChatMessage,
     Faults,
+    StoredFile,
     Trap,
 )
-from bot.local_api.people import LocalUser
+from bot.simulator.people import LocalUser
+from bot.simulator.pulse import Pulse
 
 log = logging.getLogger(__name__)
 
@@ -43,33 +44,6 @@ DEFAULT_TOKEN = "123456:LOCAL-TEST-TOKEN"
 UPDATE_KINDS_OFF_BY_DEFAULT = frozenset(
     {"chat_member", "message_reaction", "message_reaction_count"}
 )
-
-
-class Pulse:
-    """Wakes everyone waiting for 'something changed' (one event loop, so no lost wake-ups)."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def fire(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def wait(self, timeout: float) -> None:
-        event = self._event
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), max(timeout, 0))
-
-
-@dataclass
-class StoredFile:
-    """A file Telegram keeps: sent by a person (stand-in bytes) or uploaded by the bot."""
-
-    file_id: str
-    kind: str
-    json: Any  # what a Message carries for it (a list of sizes for a photo)
-    content: bytes
-    file_name: str | None = None
 
 
 class LocalBotApi:
@@ -109,6 +83,8 @@ class LocalBotApi:
         self.webhook_url = ""
         self.allowed_updates: list[str] = []
         self.changed = Pulse()  # fired on every call, message and update
+        # idle() waits with this when set: `settle_bot(timeout)` returns once the bot is idle.
+        self.settle_bot: Callable[[float], Awaitable[None]] | None = None
 
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -403,24 +379,35 @@ class LocalBotApi:
                 )
             await self.changed.wait(remaining)
 
+    @property
+    def handed_out(self) -> int:
+        """The highest update_id a getUpdates call was given (0: none yet)."""
+        return self._handed_out
+
+    def busy(self) -> str:
+        """What the server sees the bot still doing, '' when nothing: requests being answered
+        (long polls aside), updates it has not fetched yet (when it polls)."""
+        unfetched = self._polled and any(u["update_id"] > self._handed_out for u in self._updates)
+        doing = [f"{self._in_flight} requests being answered"] if self._in_flight else []
+        return ", ".join([*doing, *(["updates not fetched yet"] if unfetched else [])])
+
     async def idle(self, quiet: float = 0.3, timeout: float = 10) -> None:
-        """Wait until the bot has been quiet for `quiet` seconds: no call (long polls aside), no
-        call being answered, and no update it has not fetched yet (when it polls)."""
+        """Wait until the bot is idle. A harness that sees inside the bot sets `settle_bot` (the
+        end-to-end harness: intake and dispatcher idle), and this waits for that event. Without
+        it the server judges from outside: the bot is idle once it has been quiet for `quiet`
+        seconds, with nothing `busy()`."""
+        if self.settle_bot is not None:
+            await self.settle_bot(timeout)
+            return
         deadline = time.monotonic() + timeout
         while True:
             now = time.monotonic()
-            unfetched = self._polled and any(
-                u["update_id"] > self._handed_out for u in self._updates
-            )
-            busy = self._in_flight > 0 or unfetched
+            busy = self.busy()
             if not busy and now - self._last_activity >= quiet:
                 return
             if now >= deadline:
-                raise AssertionError(
-                    f"the bot was still busy after {timeout}s "
-                    f"(requests in flight: {self._in_flight}, "
-                    f"unfetched updates: {unfetched})"
-                )
+                doing = busy or "not quiet"
+                raise AssertionError(f"the bot was still busy after {timeout}s ({doing})")
             wait = quiet - (now - self._last_activity) if not busy else 0.05
             await asyncio.sleep(max(min(wait, deadline - now), 0.01))
 

@@ -34,9 +34,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from telegram import Bot, InputFile
 from telegram.error import (
     BadRequest,
@@ -51,16 +48,17 @@ from telegram.error import (
 from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock
-from bot.ratelimit import RateLimiter
-from storage.db import Database
-from storage.models import Outbox, RelayLink
+from bot.outbox.ratelimit import RateLimiter, retry_seconds
+from storage.db import Database, Session
+from storage.models import Outbox
+from storage.repos import outbox as outbox_rows
 
 log = logging.getLogger(__name__)
 # Outbox rows name their Bot API method as data, so the generic call is the right one here.
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
 
-Planner = Callable[[AsyncSession, datetime], Awaitable[int]]
-BlockedHook = Callable[[AsyncSession, int, datetime], Awaitable[None]]
+Planner = Callable[[Session, datetime], Awaitable[int]]
+BlockedHook = Callable[[Session, int, datetime], Awaitable[None]]
 
 LEASE_REAL_SECONDS = 60.0
 # Planners (held messages, reminders, agendas, purge) run when woken to plan, else at most
@@ -72,8 +70,6 @@ BATCH = 100
 # PostgreSQL: how often (real seconds) a dispatcher renews its own liveness lock and releases
 # the claims of instances that died.
 LIVENESS_SECONDS = 5.0
-# pg_advisory_lock(namespace, key): the namespace keeps these apart from any other use.
-LIVENESS_NAMESPACE = 0x676C6976
 
 
 def backoff(attempts: int) -> float:
@@ -81,21 +77,11 @@ def backoff(attempts: int) -> float:
     return float(min(300, 2 ** min(max(attempts - 1, 0), 9)))
 
 
-def transient(error: Exception) -> bool:
-    """A database error that may pass (the connection, a lock), not one in the statement."""
-    return not isinstance(error, IntegrityError | ProgrammingError | DataError)
-
-
 def liveness_key(instance: str) -> int | None:
     try:
         return int(instance[:8], 16) - 2**31
     except ValueError:
         return None
-
-
-def retry_seconds(error: RetryAfter) -> float:
-    value: Any = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def _params(payload: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +106,7 @@ class Dispatcher:
         self.on_blocked: BlockedHook | None = None
         self._wake = asyncio.Event()
         self._concurrency = asyncio.Semaphore(concurrency)
-        self._alive: AsyncConnection | None = None
+        self._alive: outbox_rows.LivenessLock | None = None
         self._liveness_due = 0.0
         self._plan_now = True
         self._planned_at = 0.0  # time.monotonic() of the last planner pass
@@ -145,9 +131,7 @@ class Dispatcher:
     async def release_own_claims(self) -> None:
         """At start-up on SQLite (one instance by construction) earlier claims are stale."""
         async with self.db.transaction() as session:
-            await session.execute(
-                update(Outbox).where(Outbox.status == "pending", Outbox.claimed_by.is_not(None))
-                .values(claimed_by=None, claimed_until=None))
+            await outbox_rows.release_every_claim(session)
 
     # Liveness (PostgreSQL) --------------------------------------------------------------------
     async def hold_liveness(self) -> None:
@@ -156,23 +140,13 @@ class Dispatcher:
             return
         if self._alive is not None:
             try:
-                await self._alive.exec_driver_sql("SELECT 1")
-                await self._alive.commit()
+                await self._alive.check()
                 return
             except Exception:
                 log.warning("the liveness connection was lost; taking the lock again")
-                with contextlib.suppress(Exception):
-                    await self._alive.invalidate()
+                await self._alive.discard()
                 self._alive = None
-        connection = await self.db.engine.connect()
-        try:
-            await connection.execute(select(func.pg_advisory_lock(
-                LIVENESS_NAMESPACE, liveness_key(self.instance))))
-            await connection.commit()  # a session lock: it stays after the commit
-        except Exception:
-            await connection.close()
-            raise
-        self._alive = connection
+        self._alive = await outbox_rows.LivenessLock.take(self.db, liveness_key(self.instance))
 
     async def release_dead_claims(self) -> int:
         """Release the claims of instances that no longer hold their liveness lock."""
@@ -180,23 +154,13 @@ class Dispatcher:
             return 0
         released = 0
         async with self.db.transaction() as session:
-            owners = (await session.scalars(
-                select(Outbox.claimed_by).where(Outbox.status == "pending",
-                                                Outbox.claimed_by.is_not(None),
-                                                Outbox.claimed_by != self.instance)
-                .distinct())).all()
-            for owner in owners:
+            for owner in await outbox_rows.claimants_besides(session, self.instance):
                 key = liveness_key(owner or "")
                 if key is None:
                     continue
                 # Free means nobody holds it: that instance is gone (the lock ends at commit).
-                if await session.scalar(select(func.pg_try_advisory_xact_lock(
-                        LIVENESS_NAMESPACE, key))):
-                    result = await session.execute(
-                        update(Outbox).where(Outbox.status == "pending",
-                                             Outbox.claimed_by == owner)
-                        .values(claimed_by=None, claimed_until=None))
-                    released += int(getattr(result, "rowcount", 0) or 0)
+                if await outbox_rows.liveness_lock_free(session, key):
+                    released += await outbox_rows.release_claims_of(session, owner)
         if released:
             log.warning("released %s outbox rows claimed by a stopped instance", released)
         return released
@@ -210,8 +174,7 @@ class Dispatcher:
 
     async def close(self) -> None:
         if self._alive is not None:
-            with contextlib.suppress(Exception):
-                await self._alive.close()
+            await self._alive.release()
             self._alive = None
 
     # Running -----------------------------------------------------------------------------------
@@ -243,7 +206,10 @@ class Dispatcher:
             log.exception("draining the outbox failed; the rows stay for the restart")
 
     async def claim_and_send(self) -> int:
-        rows = await self.claim(self.clock.now())
+        return await self._send_due(self.clock.now())
+
+    async def _send_due(self, now: datetime) -> int:
+        rows = await self.claim(now)
         if rows:
             await self.send_all(rows)
         return len(rows)
@@ -259,27 +225,12 @@ class Dispatcher:
             self._planned_at = moment
             if planned:  # more may be due at once: plan again next pass (a wake during the
                 self._plan_now = True  # planners, for a later time, has set it already)
-        rows = await self.claim(now)
-        if rows:
-            await self.send_all(rows)
-        return len(rows) + planned
+        return await self._send_due(now) + planned
 
     async def claim(self, now: datetime, limit: int = BATCH) -> list[Outbox]:
         async with self.db.transaction() as session:
-            query = (
-                select(Outbox)
-                .where(Outbox.status == "pending", Outbox.due_at <= now,
-                       or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now))
-                .order_by(Outbox.due_at, Outbox.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-            rows = list((await session.scalars(query)).all())
-            if rows:
-                await session.execute(
-                    update(Outbox).where(Outbox.id.in_([r.id for r in rows]))
-                    .values(claimed_by=self.instance, claimed_until=now + self.lease))
-            return rows
+            return await outbox_rows.claim_due(session, now, limit, self.instance,
+                                               now + self.lease)
 
     async def send_all(self, rows: list[Outbox]) -> None:
         by_chat: dict[int, list[Outbox]] = {}
@@ -299,13 +250,12 @@ class Dispatcher:
         if not rows:
             return
 
-        async def step(session: AsyncSession) -> None:
-            await session.execute(update(Outbox).where(Outbox.id.in_([r.id for r in rows]))
-                                  .values(claimed_by=None, claimed_until=None))
+        async def step(session: Session) -> None:
+            await outbox_rows.release_claims(session, [r.id for r in rows])
 
         await self._persist(step, "unclaim")
 
-    async def _persist(self, step: Callable[[AsyncSession], Awaitable[None]], what: str) -> None:
+    async def _persist(self, step: Callable[[Session], Awaitable[None]], what: str) -> None:
         """Run `step` in a transaction; while the database is away, try again (in real time)
         for as long as the claim holds. A send that went out is then recorded when the
         database is back, instead of being sent a second time after the lease."""
@@ -317,7 +267,7 @@ class Dispatcher:
                     await step(session)
                 return
             except Exception as error:
-                if not transient(error) or time.monotonic() + pause > deadline:
+                if not outbox_rows.error_may_pass(error) or time.monotonic() + pause > deadline:
                     raise
                 log.warning("recording a send (%s) failed: %s; trying again", what,
                             type(error).__name__)
@@ -334,9 +284,7 @@ class Dispatcher:
         try:
             result = await self._call(method, row.chat_id, params)
         except RetryAfter as error:
-            seconds = retry_seconds(error)
-            self.limiter.pause(seconds)  # every send waits; this row goes first after the pause
-            await self._retry(row, timedelta(0), f"429 retry after {seconds:g}s", count=False)
+            await self._obey_429(row, error)
             return False
         except Forbidden:
             await self._give_up(row, "forbidden", blocked=True)
@@ -347,8 +295,7 @@ class Dispatcher:
                 try:
                     result = await self._call(fallback["m"], row.chat_id, fallback["p"])
                 except RetryAfter as second:
-                    self.limiter.pause(retry_seconds(second))
-                    await self._retry(row, timedelta(0), "429 on the fallback", count=False)
+                    await self._obey_429(row, second, on_fallback=True)
                     return False
                 except NetworkError as second:
                     await self._retry_with_backoff(row, f"fallback: {type(second).__name__}")
@@ -373,6 +320,12 @@ class Dispatcher:
         await self._record(row, result)
         return True
 
+    async def _obey_429(self, row: Outbox, error: RetryAfter, on_fallback: bool = False) -> None:
+        seconds = retry_seconds(error)
+        self.limiter.pause(seconds)  # every send waits; this row goes first after the pause
+        reason = "429 on the fallback" if on_fallback else f"429 retry after {seconds:g}s"
+        await self._retry(row, timedelta(0), reason, count=False)
+
     async def _call(self, method: str, chat_id: int, params: dict[str, Any]) -> Any:
         kwargs = _params(params)
         if method not in CHATLESS:
@@ -383,21 +336,15 @@ class Dispatcher:
         now = self.clock.now()
         message_id = result.get("message_id") if isinstance(result, dict) else None
 
-        async def step(session: AsyncSession) -> None:
+        async def step(session: Session) -> None:
             if row.purpose == "farewell":
                 # The last word to someone who left: not even their chat id stays behind.
-                await session.execute(delete(Outbox).where(Outbox.id == row.id))
+                await outbox_rows.delete_row(session, row.id)
                 return
             # Contents leave the outbox once delivered: minimal data.
-            await session.execute(
-                update(Outbox).where(Outbox.id == row.id)
-                .values(status="sent", sent_at=now, sent_message_id=message_id, payload=None,
-                        claimed_by=None, claimed_until=None, attempts=row.attempts + 1))
+            await outbox_rows.mark_sent(session, row.id, now, message_id, row.attempts + 1)
             if message_id is not None and row.link_family_id is not None:
-                session.add(RelayLink(chat_id=row.chat_id, message_id=message_id,
-                                      family_id=row.link_family_id,
-                                      member_id=row.link_member_id,
-                                      family_message_id=row.link_message_id, created_at=now))
+                outbox_rows.link_sent_message(session, row, message_id, now)
 
         await self._persist(step, "sent")
         self.sent += 1
@@ -406,11 +353,9 @@ class Dispatcher:
         now = self.clock.now()
         log.warning("send of outbox row %s postponed: %s", row.id, reason)
 
-        async def step(session: AsyncSession) -> None:
-            await session.execute(
-                update(Outbox).where(Outbox.id == row.id)
-                .values(due_at=now + delay, claimed_by=None, claimed_until=None,
-                        attempts=row.attempts + (1 if count else 0), last_error=reason[:200]))
+        async def step(session: Session) -> None:
+            await outbox_rows.postpone(session, row.id, now + delay,
+                                       row.attempts + (1 if count else 0), reason)
 
         await self._persist(step, "retry")
 
@@ -422,11 +367,8 @@ class Dispatcher:
         log.warning("outbox row %s (%s, %s) not delivered: %s", row.id, row.method, row.purpose,
                     reason)
 
-        async def step(session: AsyncSession) -> None:
-            await session.execute(
-                update(Outbox).where(Outbox.id == row.id)
-                .values(status="failed", claimed_by=None, claimed_until=None, payload=None,
-                        attempts=row.attempts + 1, last_error=reason[:200]))
+        async def step(session: Session) -> None:
+            await outbox_rows.mark_failed(session, row.id, row.attempts + 1, reason)
             if blocked and self.on_blocked is not None:
                 await self.on_blocked(session, row.chat_id, now)
 
@@ -436,9 +378,3 @@ class Dispatcher:
 async def planner_step(db: Database, planner: Planner, now: datetime) -> int:
     async with db.transaction() as session:
         return await planner(session, now)
-
-
-async def next_due(session: AsyncSession) -> datetime | None:
-    result: datetime | None = await session.scalar(
-        select(func.min(Outbox.due_at)).where(Outbox.status == "pending"))
-    return result

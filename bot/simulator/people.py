@@ -1,25 +1,61 @@
-"""Simulated Telegram users: what they send the bot, and what they have seen from it."""
+"""Simulated Telegram users: what they send the bot, and what they have seen from it.
+
+A person reaches the simulated Telegram through `Chats`, what they need of it; the server
+(server.py) is the one that fits, and imports this module, not the other way round."""
 
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from bot.local_api.model import ChatMessage
-
-if TYPE_CHECKING:
-    from bot.local_api.server import LocalBotApi
+from bot.simulator.model import ChatMessage
+from bot.simulator.pulse import Pulse
 
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
+
+
+class Chats(Protocol):
+    """What a person needs of the simulated Telegram: chats to write in, updates to the bot,
+    and what the bot put in their chat."""
+
+    now: Callable[[], float]
+    messages: list[ChatMessage]
+    reply_keyboards: dict[int, ChatMessage]
+    changed: Pulse
+
+    @property
+    def bot_user_json(self) -> dict[str, Any]: ...
+
+    def store_message(
+        self, chat_id: int, payload: dict[str, Any], sender: LocalUser | None = None
+    ) -> ChatMessage: ...
+
+    def message_json(self, message: ChatMessage, nested: bool = False) -> dict[str, Any]: ...
+
+    def push_update(self, body: dict[str, Any]) -> int: ...
+
+    def new_file(
+        self,
+        kind: str,
+        content: bytes | None = None,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+    ) -> Any: ...
+
+    def new_poll(self, question: str, options: tuple[str, ...] | list[str]) -> dict[str, Any]: ...
+
+    def new_group(self, title: str) -> dict[str, Any]: ...
+
+    def new_callback_query(self) -> str: ...
 
 
 class LocalUser:
     """A Telegram user in a private chat with the bot (chat id == user id)."""
 
     def __init__(
-        self, server: LocalBotApi, user_id: int, first_name: str, language_code: str = "nl"
+        self, server: Chats, user_id: int, first_name: str, language_code: str = "nl"
     ) -> None:
         self.server = server
         self.user_id = user_id

@@ -36,8 +36,8 @@ from telegram.error import (
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
-from bot.local_api import LocalBotApi, load_facts
-from bot.local_api.formatting import EntityParseError, plain_text
+from bot.simulator import LocalBotApi, load_facts
+from bot.simulator.formatting import EntityParseError, plain_text
 
 FACTS = load_facts(Path(__file__).parent / "bot_api_facts.json")
 

@@ -1,0 +1,77 @@
+"""A family member's message on the line: stored first, then copied to whoever reads it now
+(or held for the coach's next opening), the on-call team and the coordinators told where the
+agreement says so, and the family answered."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot import wording
+from bot.delivery.copies import copy_to_coach
+from bot.delivery.family_answers import Reader, answer_family, forwarded
+from bot.delivery.recipients import route_message
+from bot.domain.relay import receipt_due, silent_copy
+from bot.domain.urgency import urgent_topics
+from bot.unit import Unit
+from storage.models import Family, FamilyMessage, Member, Staff
+from storage.repos import families, messages
+
+
+async def receive(unit: Unit, member: Member, family: Family, *, chat_id: int,
+                  message_id: int, kind: str, body: str | None) -> None:
+    """`kind` as bot/domain/relay.message_kind names it; `body` its text or caption (an edit
+    already marked as one)."""
+    tr = unit.tr_for(member, family)
+    topics = urgent_topics(body, member.language) if body else frozenset()
+    stored = FamilyMessage(
+        family_id=family.id, member_id=member.id, chat_id=chat_id,
+        telegram_message_id=message_id, kind=kind, body=body, urgent=bool(topics),
+        received_at=unit.now, status="delivered")
+    await messages.add(unit.session, stored)
+    coaches = await families.coaches_of(unit.session, family.id)
+    routed = await route_message(unit.session, family, coaches, stored, topics, unit.now)
+    delivery = routed.delivery
+    silent = silent_copy(member.last_relay_at, unit.now)
+    member.last_relay_at = unit.now
+    member.blocked_at = None  # writing again means the bot is no longer blocked
+    family.last_contact_at = unit.now
+    if delivery.recipients:
+        stored.delivered_at = unit.now
+        flag = "🆘 " if stored.urgent else ""
+        for recipient in delivery.recipients:
+            copy_to_coach(unit.out, recipient, family, member, stored,
+                          silent=silent and not stored.urgent, flag=flag)
+    else:
+        stored.status = "held"
+        stored.hold_until = delivery.hold_until
+        if stored.urgent:
+            _alert_coordinators(unit, family, coaches, stored, routed.staffing.coordinators)
+    if delivery.decision.to_oncall:
+        # Policy oncall, and the family agreed: the on-duty team reads it now as well.
+        for team in routed.staffing.oncall:
+            copy_to_coach(unit.out, team, family, member, stored, silent=False, flag="🚨 ")
+    told = answer_family(unit, Reader(member, family, tr, chat_id, message_id), routed, coaches)
+    if delivery.recipients and not told:
+        if receipt_due(member.last_receipt_at, unit.now):
+            member.last_receipt_at = unit.now
+            unit.out.text(chat_id, forwarded(tr, delivery.recipients))
+        else:
+            unit.out.react(chat_id, message_id)
+
+
+def _alert_coordinators(unit: Unit, family: Family, coaches: Sequence[Staff],
+                       stored: FamilyMessage, coordinators: Sequence[Staff]) -> None:
+    """An urgent message held out of hours: coordinators who asked for it hear of it, with the
+    family's alias and the time only, never the content (PRODUCT.md §1 principle 2)."""
+    assert stored.hold_until is not None
+    for coordinator in coordinators:
+        if not coordinator.urgent_alerts or coordinator.chat_id is None:
+            continue
+        ctr = unit.tr_for(staff=coordinator)
+        unit.out.text(coordinator.chat_id, "\n".join([
+            ctr.gettext("🆘 {alias} stuurde om {time} een bericht met een teken van nood.").format(
+                alias=family.alias, time=ctr.time(stored.received_at)),
+            ctr.gettext("Het wacht op {coach} tot {when}. De inhoud zie je niet.").format(
+                coach=wording.coach_names(ctr, coaches),
+                when=ctr.when(stored.hold_until, unit.now)),
+        ]), purpose="notice")

@@ -1,0 +1,80 @@
+"""Held messages reach the coach at the next opening: one digest per family, in order, every
+copy still answerable with *reply* (PRODUCT.md §2.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from itertools import groupby
+
+from bot import outbox, wording
+from bot.delivery.copies import copy_to_coach
+from bot.delivery.recipients import Delivery, decide_at
+from bot.domain.routing import Incoming
+from bot.i18n import translator
+from bot.outbox import Outgoing
+from storage.db import Session
+from storage.models import Family, FamilyMessage, Member
+from storage.repos import families, messages, people
+
+BATCH = 200
+
+
+async def release_held(session: Session, now: datetime) -> int:
+    """Claim held messages whose time has come (SKIP LOCKED: one instance each), decide again
+    who gets them (a coach on leave by now → the substitute), and queue the digests."""
+    rows = await messages.claim_held_due(session, now, BATCH)
+    if not rows:
+        return 0
+    out = Outgoing()
+    # Urgent first (PRODUCT.md §2.3): the families with an urgent message, and within a
+    # family its urgent messages, marked 🆘, then the rest in the order they were written.
+    groups = [sorted(group, key=lambda m: not m.urgent)
+              for _, group in groupby(rows, key=lambda r: r.family_id)]
+    groups.sort(key=lambda held: not held[0].urgent)
+    for held in groups:
+        family = await families.family_by_id(session, held[0].family_id)
+        if family is None:
+            continue
+        coaches = await families.coaches_of(session, family.id)
+        incoming = Incoming(held[0].received_at, any(m.urgent for m in held))
+        # The same decision as when the family wrote, taken again now (routing.release_target's
+        # rule): a coach who went on leave meanwhile is replaced by the substitute.
+        delivery = await decide_at(session, family, coaches, incoming, now)
+        if delivery.decision.held:  # the agreement changed meanwhile: wait for the new opening
+            for message in held:
+                message.hold_until = delivery.decision.hold_until
+            continue
+        members = {m.id: m for m in await people.members_of(session, family.id)}
+        _digest(out, family, members, held, delivery)
+        for message in held:
+            message.status = "delivered"
+            message.delivered_at = now
+            message.hold_until = None
+    outbox.write(session, out.sends, now)
+    return len(rows)
+
+
+def _digest(out: Outgoing, family: Family, members: dict[int, Member],
+            held: Sequence[FamilyMessage], delivery: Delivery) -> None:
+    """To each recipient: a title (how many, urgent first, whom they stand in for), then the
+    copies, silent."""
+    urgent = sum(1 for m in held if m.urgent)
+    for recipient in delivery.recipients:
+        tr = translator(recipient.language, family.region, family.timezone)
+        if recipient.chat_id is None:
+            continue
+        title = tr.ngettext("📬 Bewaard buiten je bereikbaarheid: {n} bericht van {alias}.",
+                            "📬 Bewaard buiten je bereikbaarheid: {n} berichten van {alias}.",
+                            len(held)).format(n=len(held), alias=family.alias)
+        title = wording.sentence(title)
+        if urgent:
+            title += "\n" + tr.gettext("🆘 Met een teken van nood. Kijk er eerst naar.")
+        if delivery.substitutes:
+            title += "\n" + tr.gettext("Je vervangt nu {names}.").format(
+                names=", ".join(a.display_name for a, _ in delivery.substitutes))
+        out.text(recipient.chat_id, title, purpose="digest")
+        for message in held:
+            member = members.get(message.member_id or -1)
+            copy_to_coach(out, recipient, family, member, message, silent=True,
+                          flag="🆘 " if message.urgent else "", purpose="digest")

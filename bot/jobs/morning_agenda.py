@@ -1,0 +1,82 @@
+"""The morning agenda (PRODUCT.md §2.5): at the start of each coach's first window on a working
+day (their own availability, their absences and public holidays respected), the agenda. Nothing
+at all on days off. Each day's agenda is claimed in the database, so several instances send it
+once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from bot import agenda_text, outbox
+from bot.callbacks import CallbackSigner
+from bot.delivery.recipients import absences_of
+from bot.domain.agenda import build_agenda, morning_agenda_due
+from bot.domain.availability import (
+    DEFAULT_TIMEZONES,
+    DEFAULT_WINDOWS,
+    Agreement,
+    Policy,
+    WindowSyntaxError,
+    first_opening_on,
+    parse_windows,
+)
+from bot.i18n import translator
+from bot.jobs.pace import Pace
+from bot.outbox import Outgoing
+from bot.settings import Settings
+from storage.db import Session
+from storage.models import Staff
+from storage.repos import agenda, people
+
+EVERY = timedelta(seconds=30)
+
+
+def staff_agreement(staff: Staff, region: str) -> Agreement:
+    """A coach's own standard agreement (their windows in the region's zone)."""
+    try:
+        windows = parse_windows(staff.windows)
+    except WindowSyntaxError:  # validated on input; never skip a coach's agenda
+        windows = DEFAULT_WINDOWS
+    return Agreement(windows, DEFAULT_TIMEZONES[region], region, False, Policy.CRISIS)
+
+
+class MorningAgenda:
+    def __init__(self, settings: Settings, signer: CallbackSigner) -> None:
+        self.region = settings.region
+        self.signer = signer
+        self.pace = Pace(EVERY)
+
+    async def __call__(self, session: Session, now: datetime) -> int:
+        if not self.pace.due(now):
+            return 0
+        coaches = await people.coaches_in_chat(session)
+        spans = await absences_of(session, [c.id for c in coaches], now)
+        out = Outgoing()
+        sent = 0
+        for coach in coaches:
+            agreement = staff_agreement(coach, self.region)
+            today = morning_agenda_due(agreement, spans, coach.id, coach.agenda_sent_on, now)
+            if today is None:
+                continue  # a day off, on leave, not yet time, sent, or the morning has passed
+            if not await people.claim_agenda_day(session, coach.id, today):
+                continue  # another instance sent it
+            tr = translator(coach.language, self.region, agreement.timezone)
+            snap = await agenda.snapshot(session, coach, now, agreement.timezone,
+                                         weekly=_first_working_day_of_week(agreement, today))
+            found = build_agenda(snap)
+            assert coach.chat_id is not None
+            out.text(coach.chat_id, agenda_text.render(tr, found, now), purpose="agenda",
+                     keyboard=agenda_text.keyboard(self.signer, coach.chat_id, tr, found))
+            sent += 1
+        outbox.write(session, out.sends, now)
+        return sent
+
+
+def _first_working_day_of_week(agreement: Agreement, today: date) -> bool:
+    """No opening on an earlier day this week: the agenda adds the week's good news."""
+    day = today - timedelta(days=today.weekday())
+    while day < today:
+        if first_opening_on(agreement, day) is not None:
+            return False
+        day += timedelta(days=1)
+    return True

@@ -1,0 +1,67 @@
+"""Family messages and their relay links: storing what a member wrote, holding and
+releasing, the answers and nudges, and the copy a coach's reply answers. Never commits: the
+caller's unit of work does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import FamilyMessage, RelayLink
+
+
+async def add(session: AsyncSession, message: FamilyMessage) -> None:
+    """Store a new family message; flushed, so its id can link the copies to it."""
+    session.add(message)
+    await session.flush()
+
+
+async def claim_held_due(session: AsyncSession, now: datetime, limit: int
+                         ) -> Sequence[FamilyMessage]:
+    """Held messages whose release time has come, per family in the order written, claimed
+    under SKIP LOCKED (each goes to one instance)."""
+    return (await session.scalars(
+        select(FamilyMessage)
+        .where(FamilyMessage.status == "held", FamilyMessage.hold_until <= now)
+        .order_by(FamilyMessage.family_id, FamilyMessage.received_at, FamilyMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True))).all()
+
+
+async def hold_until(session: AsyncSession, family_id: int, until: datetime) -> None:
+    """The family's held messages now wait until `until`."""
+    await session.execute(
+        update(FamilyMessage).where(FamilyMessage.family_id == family_id,
+                                    FamilyMessage.status == "held")
+        .values(hold_until=until))
+
+
+async def claim_unanswered(session: AsyncSession, delivered_before: datetime
+                           ) -> Sequence[FamilyMessage]:
+    """Delivered family messages (not signals) without an answer since before
+    `delivered_before` and not escalated yet, per family oldest first; claimed under SKIP
+    LOCKED (each goes to one instance)."""
+    return (await session.scalars(
+        select(FamilyMessage).where(
+            FamilyMessage.status == "delivered", FamilyMessage.answered_at.is_(None),
+            FamilyMessage.kind != "signal", FamilyMessage.escalated_at.is_(None),
+            FamilyMessage.delivered_at.is_not(None),
+            FamilyMessage.delivered_at <= delivered_before)
+        .order_by(FamilyMessage.family_id, FamilyMessage.delivered_at)
+        .with_for_update(skip_locked=True))).all()
+
+
+async def mark_answered(session: AsyncSession, family_id: int, now: datetime) -> None:
+    await session.execute(
+        update(FamilyMessage).where(FamilyMessage.family_id == family_id,
+                                    FamilyMessage.answered_at.is_(None))
+        .values(answered_at=now))
+
+
+async def relay_link(session: AsyncSession, chat_id: int, message_id: int) -> RelayLink | None:
+    result: RelayLink | None = await session.scalar(
+        select(RelayLink).where(RelayLink.chat_id == chat_id, RelayLink.message_id == message_id))
+    return result

@@ -1,0 +1,109 @@
+"""Family members and staff: who a chat is, who coaches, who coordinates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.text import compare_key
+from storage.models import Member, Staff
+
+
+# Family members ----------------------------------------------------------------------------
+async def member_by_chat(session: AsyncSession, chat_id: int) -> Member | None:
+    result: Member | None = await session.scalar(select(Member).where(Member.chat_id == chat_id))
+    return result
+
+
+async def member_by_id(session: AsyncSession, member_id: int) -> Member | None:
+    return await session.get(Member, member_id)
+
+
+async def members_of(session: AsyncSession, family_id: int) -> Sequence[Member]:
+    return (await session.scalars(
+        select(Member).where(Member.family_id == family_id).order_by(Member.id))).all()
+
+
+async def member_counts(session: AsyncSession, family_ids: Sequence[int]) -> dict[int, int]:
+    """How many members take part, per family (families without any are left out)."""
+    rows = (await session.execute(
+        select(Member.family_id, func.count()).where(Member.family_id.in_(list(family_ids)))
+        .group_by(Member.family_id))).all()
+    return {family_id: int(n) for family_id, n in rows}
+
+
+async def add_member(session: AsyncSession, member: Member) -> None:
+    """A person who consented joins their family (flushed: the id is known after)."""
+    session.add(member)
+    await session.flush()
+
+
+# Staff -----------------------------------------------------------------------------------------
+async def staff_by_chat(session: AsyncSession, chat_id: int) -> Staff | None:
+    result: Staff | None = await session.scalar(
+        select(Staff).where(Staff.chat_id == chat_id, Staff.active.is_(True)))
+    return result
+
+
+async def staff_by_id(session: AsyncSession, staff_id: int) -> Staff | None:
+    return await session.get(Staff, staff_id)
+
+
+async def add_staff(session: AsyncSession, staff: Staff) -> None:
+    """A person who consented joins the staff (flushed: the id is known after)."""
+    session.add(staff)
+    await session.flush()
+
+
+async def coordinators(session: AsyncSession) -> Sequence[Staff]:
+    return (await session.scalars(
+        select(Staff).where(Staff.is_coordinator.is_(True), Staff.active.is_(True),
+                            Staff.chat_id.is_not(None)).order_by(Staff.id))).all()
+
+
+async def active_coaches(session: AsyncSession) -> Sequence[Staff]:
+    """Every active coach, by name (with or without a chat)."""
+    return (await session.scalars(select(Staff).where(
+        Staff.is_coach.is_(True), Staff.active.is_(True)).order_by(Staff.display_name))).all()
+
+
+async def coaches_in_chat(session: AsyncSession) -> Sequence[Staff]:
+    """The active coaches the bot can write to."""
+    return (await session.scalars(select(Staff).where(
+        Staff.is_coach.is_(True), Staff.active.is_(True), Staff.chat_id.is_not(None)))).all()
+
+
+async def coaches_named(session: AsyncSession, prefix: str) -> Sequence[Staff]:
+    """Active coaches by name: an exact name wins, else every name that starts with it."""
+    key = compare_key(prefix)
+    rows = (await session.scalars(
+        select(Staff).where(Staff.active.is_(True), Staff.is_coach.is_(True)))).all()
+    exact = [s for s in rows if compare_key(s.display_name) == key]
+    return exact or [s for s in rows if compare_key(s.display_name).startswith(key)]
+
+
+async def claim_agenda_day(session: AsyncSession, staff_id: int, today: date) -> bool:
+    """Mark today's morning agenda as this instance's to send; False when another instance
+    (or an earlier run) already did."""
+    claimed = await session.execute(
+        update(Staff).where(Staff.id == staff_id,
+                            (Staff.agenda_sent_on.is_(None)) | (Staff.agenda_sent_on < today))
+        .values(agenda_sent_on=today))
+    return bool(getattr(claimed, "rowcount", 0) == 1)
+
+
+async def oncall_staff(session: AsyncSession) -> Sequence[Staff]:
+    """The on-duty crisis team's chats (policy oncall)."""
+    return (await session.scalars(select(Staff).where(
+        Staff.is_oncall.is_(True), Staff.active.is_(True), Staff.chat_id.is_not(None)))).all()
+
+
+async def clear_blocked(session: AsyncSession, chat_id: int) -> None:
+    """The person behind this chat let the bot in again: sends to it may go."""
+    await session.execute(update(Member).where(Member.chat_id == chat_id)
+                          .values(blocked_at=None))
+    await session.execute(update(Staff).where(Staff.chat_id == chat_id)
+                          .values(blocked_at=None))

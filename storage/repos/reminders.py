@@ -1,0 +1,36 @@
+"""Family reminders: the one place a reminder row is made, claiming the due ones, and what a
+reminder is about. Never commits: the caller's unit of work does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ActionItem, Appointment, Reminder
+
+
+def add_planned(session: AsyncSession, family_id: int, kind: str, due_at: datetime, *,
+                appointment_id: int | None = None, action_id: int | None = None) -> None:
+    """A planned reminder of an appointment or of an agreement (action item)."""
+    session.add(Reminder(family_id=family_id, appointment_id=appointment_id,
+                         action_id=action_id, kind=kind, due_at=due_at, status="planned"))
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> Sequence[Reminder]:
+    """Planned reminders whose time has come, claimed under SKIP LOCKED (one instance each)."""
+    return (await session.scalars(
+        select(Reminder).where(Reminder.status == "planned", Reminder.due_at <= now)
+        .order_by(Reminder.due_at, Reminder.id).limit(limit)
+        .with_for_update(skip_locked=True))).all()
+
+
+async def subject_of(session: AsyncSession, reminder: Reminder
+                     ) -> tuple[Appointment | None, ActionItem | None]:
+    """The appointment or the agreement a reminder is about (None when it is gone)."""
+    appointment = await session.get(Appointment, reminder.appointment_id) \
+        if reminder.appointment_id else None
+    item = await session.get(ActionItem, reminder.action_id) if reminder.action_id else None
+    return appointment, item
