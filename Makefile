@@ -17,15 +17,19 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/gezinslijn demo
 
+# ruff, and the layers as import-linter contracts (.importlinter).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected no tests: that must fail, and it does (non-zero).
+# Two pytest-xdist workers, each with databases of its own; a worker that is free takes
+# tests from the other (worksteal), so the long SIGKILL tests do not end the run alone.
 test: lint typecheck
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist worksteal
 
 # The performance benchmark (minutes; not part of `make test`): see bench/README.md.
 bench: $(STAMP)
