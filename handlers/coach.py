@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from telegram import Message
@@ -33,6 +33,15 @@ def fields(text: str) -> list[str]:
 def args_text(message: Message) -> str:
     text = message.text or ""
     return text.split(maxsplit=1)[1] if " " in text.strip() else ""
+
+
+async def with_family(w: Work, who: Who, text: str, button: str,
+                      act: Callable[[Work, Who, int], Awaitable[None]]) -> None:
+    """A command that only needs the family: `act` on the one named in `text`, or on the one
+    the coach taps (button `button`) when the name matched none or several."""
+    family = await resolve_family(w, who, w.tr(who), text.strip(), button)
+    if family is not None:
+        await act(w, who, family.id)
 
 
 async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: str = "",
@@ -165,10 +174,7 @@ async def _invite_member(w: Work, who: Who, tr: Translator, family: Family,
 
 # /schrijf --------------------------------------------------------------------------------------
 async def write(w: Work, who: Who, text: str) -> None:
-    tr = w.tr(who)
-    family = await resolve_family(w, who, tr, text.strip(), "wr")
-    if family is not None:
-        await write_to(w, who, family.id)
+    await with_family(w, who, text, "wr", write_to)
 
 
 async def write_to(w: Work, who: Who, family_id: int) -> None:

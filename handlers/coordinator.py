@@ -10,7 +10,7 @@ from bot import outbox
 from bot.invites import create_invite
 from bot.tokens import invite_link
 from handlers import menus
-from handlers.coach import authorized_family, fields, resolve_family
+from handlers.coach import authorized_family, fields, with_family
 from handlers.common import Who, Work
 from storage.repos import absences, agenda, audit, families, people
 
@@ -72,12 +72,7 @@ async def set_urgent_alerts(w: Work, who: Who, on: bool) -> None:
 # /coordinator: a coach asks for help -------------------------------------------------------------
 async def ask_coordinator(w: Work, who: Who, text: str) -> None:
     """One tap for help: the coordinator hears which family and who asks, never content."""
-    staff = who.staff
-    assert staff is not None
-    tr = w.tr(who)
-    family = await resolve_family(w, who, tr, text.strip(), "askc")
-    if family is not None:
-        await ask_for(w, who, family.id)
+    await with_family(w, who, text, "askc", ask_for)
 
 
 async def ask_for(w: Work, who: Who, family_id: int) -> None:
