@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.simulator import LocalUser
-from storage.models import FamilyMessage
+from storage.models import FamilyMessage, Staff
 from tests.e2e.conftest import (
     AMS,
     Harness,
@@ -393,3 +393,16 @@ async def test_a_coordinator_who_asked_hears_of_urgent_held_messages(harness: Ha
     texts = _texts(carla, c_start)
     assert len([t for t in texts if "Gezin J." in t]) == 1
     assert not any("leven" in t or "afspraak" in t for t in texts)
+
+
+async def test_only_a_coordinator_can_switch_urgent_alerts(harness: Harness) -> None:
+    """A coach or a family member pressing a (validly signed) urgent-alerts button: nothing."""
+    _carla, sanne, marieke = await harness.onboard()
+    sign = harness.runtime.services.signer.sign
+    starts = {person: len(person.inbox()) for person in (sanne, marieke)}
+    for person in (sanne, marieke):
+        person.press_data(sign(person.chat_id, "urgalert", "on"), on=person.inbox()[-1])
+    await harness.settle()
+    assert await count_rows(harness, Staff, Staff.urgent_alerts.is_(True)) == 0
+    for person, start in starts.items():
+        assert not [t for t in _texts(person, start) if "melding" in t]

@@ -3,7 +3,6 @@ the family agreed, and it can answer; before that, nothing goes to the team."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 from tests.e2e.conftest import AMS, Harness
@@ -22,7 +21,7 @@ async def test_oncall_only_after_the_family_agreed(harness: Harness) -> None:
     harness.clock.set(datetime(2026, 11, 25, 22, 0, tzinfo=AMS))
     marieke.send_text("eerste bericht in de nacht")
     await marieke.wait_for(lambda m: "112" in m.text, after=seen_family)
-    await asyncio.sleep(0.3)
+    await harness.settle()
     assert not [m for m in team.inbox() if "eerste bericht" in m.text]
 
     marieke.press("✅ Ja, dat mag", on=question)

@@ -3,17 +3,13 @@ and unanswered messages nudging the coach and later the coordinator — without 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime, timedelta
 
-from tests.e2e.conftest import AMS, Harness
+from tests.e2e.conftest import AMS, Harness, move_clock
 
 
 async def _tick(harness: Harness, moment: datetime) -> None:
-    harness.clock.set(moment)
-    harness.runtime.dispatcher.wake()
-    await asyncio.sleep(0.15)
-    await harness.api.idle(quiet=0.15)
+    await move_clock(harness, moment)
 
 
 def _agendas(person: object, since: int) -> list[str]:

@@ -4,9 +4,7 @@ their buttons reaching the coach, tampered buttons, and `/agenda ics`."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,7 +13,7 @@ from sqlalchemy import select
 
 from bot.simulator import ChatMessage, LocalUser
 from storage.models import ActionItem, Appointment, FamilyMessage, Outbox, Reminder
-from tests.e2e.conftest import AMS, Harness, count_rows, since
+from tests.e2e.conftest import AMS, Harness, count_rows, move_clock, since
 
 REMINDER = "⏰ Herinnering"
 TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=AMS)
@@ -28,26 +26,17 @@ def _at(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
 
 
 async def _step(harness: Harness, moment: datetime) -> None:
-    """Move the ManualClock to `moment` and wait until everything due by then is done: every
-    reminder due handled, every outbox row due sent (the database says so), and the bot
-    quiet. Deterministic where a fixed pause is not on a busy machine."""
-    harness.clock.set(moment)
-    harness.runtime.dispatcher.wake()
-    deadline = time.monotonic() + 15
-    while True:
-        due = await count_rows(harness, Reminder, Reminder.status == "planned",
-                               Reminder.due_at <= moment)
-        due += await count_rows(harness, FamilyMessage, FamilyMessage.status == "held",
-                                FamilyMessage.hold_until <= moment)
-        waiting = await count_rows(harness, Outbox, Outbox.status == "pending",
-                                   Outbox.due_at <= moment)
-        if not due and not waiting:
-            break
-        assert time.monotonic() < deadline, f"still due at {moment}: {due} reminders/held, " \
-                                            f"{waiting} sends"
-        harness.runtime.dispatcher.wake()
-        await asyncio.sleep(0.02)
-    await harness.api.idle()
+    """Move the ManualClock to `moment` and settle; then everything due by then is done: every
+    reminder due handled, every outbox row due sent (the database says so)."""
+    await move_clock(harness, moment)
+    due = await count_rows(harness, Reminder, Reminder.status == "planned",
+                           Reminder.due_at <= moment)
+    due += await count_rows(harness, FamilyMessage, FamilyMessage.status == "held",
+                            FamilyMessage.hold_until <= moment)
+    waiting = await count_rows(harness, Outbox, Outbox.status == "pending",
+                               Outbox.due_at <= moment)
+    assert not due and not waiting, f"still due at {moment}: {due} reminders/held, " \
+                                    f"{waiting} sends"
 
 
 def _reminders(person: LocalUser, start: int = 0, what: str = "") -> list[ChatMessage]:
