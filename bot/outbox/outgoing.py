@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.domain.relay import TEXT_LIMIT, split_text, utf16_len
 from storage.db import Session
 from storage.models import Outbox
 from storage.repos import outbox as outbox_rows
@@ -54,17 +55,24 @@ class Outgoing:
         due_at: datetime | None = None,
         reply_to: int | None = None,
     ) -> None:
-        params: dict[str, Any] = {"text": text}
-        if keyboard is not None:
-            params["reply_markup"] = keyboard
-        if silent:
-            params["disable_notification"] = True
-        if bold_units:
-            params["entities"] = [{"type": "bold", "offset": 0, "length": bold_units}]
-        if reply_to is not None:
-            params["reply_parameters"] = {"message_id": reply_to,
-                                          "allow_sending_without_reply": True}
-        self.sends.append(Send(chat_id, "sendMessage", params, purpose, due_at, link))
+        # Every text fits Telegram: a composed one (an agenda, a long list) over the limit goes
+        # out as several messages, cut at a paragraph, line or word; the buttons come with the
+        # last piece, the bold header and the quoted reply with the first.
+        pieces = split_text(text, TEXT_LIMIT)
+        for index, piece in enumerate(pieces):
+            first, last = index == 0, index == len(pieces) - 1
+            params: dict[str, Any] = {"text": piece if last else piece.rstrip() or piece}
+            if keyboard is not None and last:
+                params["reply_markup"] = keyboard
+            if silent or not first:
+                params["disable_notification"] = True
+            if bold_units and first:
+                params["entities"] = [{"type": "bold", "offset": 0,
+                                       "length": min(bold_units, utf16_len(piece))}]
+            if reply_to is not None and first:
+                params["reply_parameters"] = {"message_id": reply_to,
+                                              "allow_sending_without_reply": True}
+            self.sends.append(Send(chat_id, "sendMessage", params, purpose, due_at, link))
 
     def copy(
         self,
