@@ -158,7 +158,7 @@ class Runtime:
         install_jobs(self.dispatcher, self.services)
         await self.app.start()
         await self._default_menus()
-        self.scheduler.add_job(self.dispatcher.wake, "interval", seconds=1, id="wake",
+        self.scheduler.add_job(self._tick, "interval", seconds=1, id="wake",
                                coalesce=True, max_instances=1)
         self.scheduler.start()
         self.tasks = [asyncio.create_task(self.dispatcher.run(self.stop_event)),
@@ -177,7 +177,15 @@ class Runtime:
                     [(c["command"], c["description"]) for c in commands],
                     language_code=None if language == "nl" else language)
 
+    async def _tick(self) -> None:
+        """The scheduler's wake-up, as a coroutine: APScheduler runs a plain function in a
+        worker thread, and the dispatcher's asyncio.Event must be set on the loop's thread."""
+        self.dispatcher.wake()
+
     async def stop(self) -> None:
+        # No wake-up may start while stopping (one cut off at the end is logged as an error).
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         self.stop_event.set()
         self.dispatcher.wake()
         if self.tasks:
@@ -186,8 +194,6 @@ class Runtime:
             with contextlib.suppress(TimeoutError, Exception):
                 await asyncio.wait_for(asyncio.shield(self.tasks[0]), 5)
             await self.dispatcher.drain()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
