@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import outbox
-from bot.delivery import crisis_lines as crisis_text
+from bot.delivery import crisis_lines
 from bot.i18n import Translator
 from bot.wording import coach_names
 from handlers.common import Who, Work
@@ -42,7 +42,7 @@ def refused_invite(w: Work, who: Who, tr: Translator) -> None:
 
 def _with_crisis_lines(w: Work, who: Who, tr: Translator, lines: list[str]) -> None:
     """Someone the bot cannot help further still gets whom to call right now."""
-    w.answer(who, "\n".join([*lines, "", crisis_text.lines(tr, w.svc.settings.region,
+    w.answer(who, "\n".join([*lines, "", crisis_lines.lines(tr, w.svc.settings.region,
                                                             w.now)]))
 
 

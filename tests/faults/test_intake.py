@@ -1,5 +1,5 @@
 """A stored update leaves the store in the same transaction as what handling it wrote
-(bot/intake.py, storage.db.joining_first_transaction): never handled twice after a crash in
+(bot/outbox/intake.py, storage.db.joining_first_transaction): never handled twice after a crash in
 between, never lost when handling fails, and an instance that finds it handled by another rolls
 its own handling back."""
 

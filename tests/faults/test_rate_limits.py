@@ -1,6 +1,7 @@
 """Telegram's limits, read from the server's call log with the rate limiter on (as `gezinslijn
 run` has it): at most 30 sends in any second overall, and per chat one a second sustained after
-the short burst bot/ratelimit.py deliberately allows (a header and its copy, a split text)."""
+the short burst bot/outbox/ratelimit.py deliberately allows (a header and its copy, a split
+text)."""
 
 from __future__ import annotations
 
