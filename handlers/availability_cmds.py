@@ -160,14 +160,12 @@ async def hours(w: Work, who: Who, text: str) -> None:
     if not parts:
         await _show_hours(w, who, tr, staff)
         return
-    if _urgent_choice(parts[0]) is not None:
-        # `/bereikbaarheid spoed altijd`: the coach's own standard choice.
-        staff.urgent_anytime = bool(_urgent_choice(parts[0]))
-        w.answer(who, "\n".join([tr.gettext("Je standaard is nu:"),
-                                 tr.gettext(URGENT_NAMES[staff.urgent_anytime])]))
-        return
     parts, urgent_choice = _take_urgent_choice(parts)
     if not parts:
+        # `/bereikbaarheid spoed altijd`: the coach's own standard choice.
+        staff.urgent_anytime = bool(urgent_choice)
+        w.answer(who, "\n".join([tr.gettext("Je standaard is nu:"),
+                                 tr.gettext(URGENT_NAMES[staff.urgent_anytime])]))
         return
     windows = _read_windows(tr, parts[0])
     if not isinstance(windows, str):

@@ -16,7 +16,7 @@ from bot.i18n import Translator
 from bot.invites import create_invite
 from bot.tokens import invite_link
 from handlers.common import RetryLater, Who, Work
-from storage.models import Family, Member, Staff
+from storage.models import Family, Member, RelayLink, Staff
 from storage.repos import absences, families, messages, pending, people
 from storage.repos import outbox as outbox_rows
 
@@ -193,6 +193,19 @@ async def write_to(w: Work, who: Who, family_id: int) -> None:
         alias=family.alias, names=wording.names(tr, [m.first_name for m in members])))
 
 
+async def _replied_copy(w: Work, chat_id: int, message_id: int) -> RelayLink | None:
+    """The family copy a coach's reply answers. One read when the copy's send is recorded (the
+    usual case). Otherwise: a send still in flight may be that copy (a very quick reply), so
+    wait for its record rather than ask "which family?"; and a send recorded between the two
+    reads (the dispatcher writes the send and its link together) is found by reading again."""
+    link = await messages.relay_link(w.session, chat_id, message_id)
+    if link is not None:
+        return link
+    if await outbox_rows.send_in_flight(w.session, chat_id):
+        raise RetryLater("a reply to a copy whose send is not recorded yet")
+    return await messages.relay_link(w.session, chat_id, message_id)
+
+
 # Messages from a coach ---------------------------------------------------------------------------
 async def from_coach(w: Work, who: Who, message: Message) -> None:
     staff = who.staff
@@ -205,10 +218,7 @@ async def from_coach(w: Work, who: Who, message: Message) -> None:
     body = message.text if kind == "text" else message.caption
     reply = message.reply_to_message
     if reply is not None:
-        # Asked before the link: the dispatcher records a send and its link together, so a
-        # send seen in flight here may have its link by the next read, never the other way.
-        in_flight = await outbox_rows.send_in_flight(w.session, who.chat_id)
-        link = await messages.relay_link(w.session, who.chat_id, reply.message_id)
+        link = await _replied_copy(w, who.chat_id, reply.message_id)
         if link is not None:
             family = await authorized_family(w, who, link.family_id)
             if family is None:
@@ -223,10 +233,6 @@ async def from_coach(w: Work, who: Who, message: Message) -> None:
                 return
             await _deliver(w, who, staff, family, [member], message, kind, body)
             return
-        if in_flight:
-            # The copy being answered may be one whose send is not recorded yet (a very quick
-            # reply): wait for that record rather than ask "which family?".
-            raise RetryLater("a reply to a copy whose send is not recorded yet")
     step = await pending.pending(w.session, who.chat_id, w.now)
     if step is not None and step.action == "write":
         await pending.clear_pending(w.session, who.chat_id)

@@ -63,15 +63,11 @@ def _alert_coordinators(unit: Unit, family: Family, coaches: Sequence[Staff],
                        stored: FamilyMessage, coordinators: Sequence[Staff]) -> None:
     """An urgent message held out of hours: coordinators who asked for it hear of it, with the
     family's alias and the time only, never the content (PRODUCT.md §1 principle 2)."""
-    assert stored.hold_until is not None
-    for coordinator in coordinators:
-        if not coordinator.urgent_alerts or coordinator.chat_id is None:
-            continue
-        ctr = unit.tr_for(staff=coordinator)
-        unit.out.text(coordinator.chat_id, "\n".join([
-            ctr.gettext("🆘 {alias} stuurde om {time} een bericht met een teken van nood.").format(
-                alias=family.alias, time=ctr.time(stored.received_at)),
-            ctr.gettext("Het wacht op {coach} tot {when}. De inhoud zie je niet.").format(
-                coach=wording.coach_names(ctr, coaches),
-                when=ctr.when(stored.hold_until, unit.now)),
-        ]), purpose="notice")
+    until = stored.hold_until
+    assert until is not None
+    unit.tell_staff([c for c in coordinators if c.urgent_alerts], lambda ctr: "\n".join([
+        ctr.gettext("🆘 {alias} stuurde om {time} een bericht met een teken van nood.").format(
+            alias=family.alias, time=ctr.time(stored.received_at)),
+        ctr.gettext("Het wacht op {coach} tot {when}. De inhoud zie je niet.").format(
+            coach=wording.coach_names(ctr, coaches), when=ctr.when(until, unit.now)),
+    ]), purpose="notice")
