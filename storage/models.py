@@ -17,7 +17,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.types import Sealed, SealedJSON, UTCDateTime
 
@@ -193,6 +193,8 @@ class Outbox(Base):
     purpose: Mapped[str] = mapped_column(String(20))
     due_at: Mapped[datetime]
     created_at: Mapped[datetime]
+    # pending | sent | failed (given up) | parked (the person blocked the bot: sent after
+    # unblocking) | expired | cancelled (a receipt whose copy did not arrive)
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(40))
@@ -204,8 +206,16 @@ class Outbox(Base):
     link_family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"))
     link_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     link_message_id: Mapped[int | None] = mapped_column(ForeignKey("family_message.id"))
+    # A retry waits until then (the row stays first in its chat's lane meanwhile).
+    not_before: Mapped[datetime | None]
+    # Past this it is no use any more (a reminder after its appointment): expired, not sent.
+    expires_at: Mapped[datetime | None]
+    # Sent only once that row was (a family's receipt waits for the copy to reach the coach).
+    waits_for: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
+    awaited: Mapped[Outbox | None] = relationship(remote_side=[id], lazy="raise")
 
-    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),
+                      Index("ix_outbox_lane", "chat_id", "status", "id"))
 
 
 class PendingInput(Base):
@@ -228,6 +238,11 @@ class InboundUpdate(Base):
     payload: Mapped[Any] = mapped_column(SealedJSON)
     received_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The chat it came from: a failing update holds up only its own chat.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Failed every attempt: kept for the operator (`gezinslijn admin outbox`), not retried.
+    kept_aside_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(80))  # the error's kind, no content
 
 
 class Setting(Base):
