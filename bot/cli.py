@@ -62,6 +62,31 @@ async def _invite_coordinator(settings: Settings) -> str:
     return invite_link(username, token)
 
 
+def _admin_outbox(args: argparse.Namespace, settings: Settings) -> int:
+    """The outbox report, or `--requeue`; ages against the real time, whatever clock the bot
+    runs on (a simulated clock would start anew in this process)."""
+    from bot.admin_outbox import report, requeue
+    from bot.clock import SystemClock
+    from storage.db import DatabaseUrlError, async_url
+    from storage.repos.outbox_admin import DatabaseUnreachable
+
+    try:  # as bot.app.check_database_url, without loading the whole bot
+        async_url(settings.database_url)
+    except DatabaseUrlError as error:
+        raise SettingsError(f"The setting GEZINSLIJN_DATABASE_URL is not valid: {error}.") from None
+    try:
+        if args.requeue:
+            text = asyncio.run(requeue(settings.database_url, SystemClock(), args.status,
+                                       args.purpose))
+        else:
+            text = asyncio.run(report(settings.database_url, SystemClock()))
+    except DatabaseUnreachable as error:
+        print(f"gezinslijn: {error}", file=sys.stderr)
+        return 1
+    print(text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gezinslijn", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,7 +99,18 @@ def main(argv: list[str] | None = None) -> int:
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
     admin_sub.add_parser("invite-coordinator", help="print a one-time invite link")
     admin_sub.add_parser("new-key", help="print a new encryption key")
+    outbox = admin_sub.add_parser(
+        "outbox", help="what the bot still has to send and what it gave up on (counts only)")
+    outbox.add_argument("--requeue", action="store_true",
+                        help="send failed, parked and expired messages after all, and handle "
+                             "kept-aside updates again")
+    outbox.add_argument("--purpose", help="with --requeue: only messages of this purpose")
+    outbox.add_argument("--status", choices=["failed", "parked", "expired"],
+                        help="with --requeue: only messages with this status")
     args = parser.parse_args(argv)
+    if getattr(args, "admin_command", None) == "outbox" and not args.requeue \
+            and (args.purpose or args.status):
+        parser.error("--purpose and --status go with --requeue")
 
     if args.command == "demo":
         _logging(None)
@@ -87,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
 
         print(new_key())
         return 0
+    outbox_command = args.command == "admin" and args.admin_command == "outbox"
     try:
-        settings = load_settings(require_token=True)
+        settings = load_settings(require_token=not outbox_command)
         if args.command == "webhook" and not settings.webhook_url:
             raise SettingsError("The setting GEZINSLIJN_WEBHOOK_URL is missing: webhook mode "
                                 "needs the public https address Telegram should call.")
@@ -96,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SettingsError("The setting GEZINSLIJN_WEBHOOK_SECRET is missing or too short "
                                 "(at least 16 characters of A-Z, a-z, 0-9, _ and -).")
         _logging(settings)
+        if outbox_command:
+            return _admin_outbox(args, settings)
         if args.command == "admin":
             print(asyncio.run(_invite_coordinator(settings)))
             return 0
