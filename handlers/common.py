@@ -16,6 +16,7 @@ from bot.outbox import Outgoing
 from bot.services import Services
 from bot.unit import Unit
 from storage.models import Family, Member, Staff
+from storage.repos import outbox as outbox_rows
 from storage.repos import people
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -67,6 +68,14 @@ class Work(Unit):
         member = await people.member_by_chat(self.session, chat_id)
         family = await self.session.get(Family, member.family_id) if member else None
         staff = None if member else await people.staff_by_chat(self.session, chat_id)
+        if (member is not None and member.blocked_at is not None) or (
+                staff is not None and staff.blocked_at is not None):
+            # Writing to the bot again: they can be reached, what waited for them may go.
+            await people.clear_blocked(self.session, chat_id)
+            await outbox_rows.unpark(self.session, chat_id)
+            self.session.expire_all()
+            member = await people.member_by_chat(self.session, chat_id)
+            staff = None if member else await people.staff_by_chat(self.session, chat_id)
         return Who(chat_id, member, family, staff, user.language_code if user else None)
 
     def tr(self, who: Who) -> Translator:

@@ -153,7 +153,9 @@ class FamilyMessage(Base):
     body: Mapped[str | None] = mapped_column(Sealed)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(10), default="delivered")  # delivered | held
+    # delivered | held (for the coach's next opening) | waiting (the coach cannot be reached:
+    # blocked the bot; delivered when they can)
+    status: Mapped[str] = mapped_column(String(10), default="delivered")
     hold_until: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]

@@ -28,12 +28,14 @@ class Reader:
     message_id: int
 
 
-def answer_family(unit: Unit, reader: Reader, routed: Routed, coaches: Sequence[Staff]) -> bool:
-    """Answer the family; True when it was told (then no separate receipt follows)."""
+def answer_family(unit: Unit, reader: Reader, routed: Routed, coaches: Sequence[Staff],
+                  copied: int | None) -> bool:
+    """Answer the family; True when it was told (then no separate receipt follows). `copied`:
+    the copy a receipt waits for (None: no copy can reach anyone now)."""
     member, tr = reader.member, reader.tr
     decision = routed.delivery.decision
     if decision.urgent:
-        _answer_urgent(unit, reader, routed, coaches)
+        _answer_urgent(unit, reader, routed, coaches, copied)
         return True
     crisis = crisis_lines.lines(tr, reader.family.region, unit.now, routed.local)
     if decision.held:
@@ -46,8 +48,8 @@ def answer_family(unit: Unit, reader: Reader, routed: Routed, coaches: Sequence[
         lines += ["", tr.gettext("Kan het niet wachten?"), crisis]
         unit.out.text(reader.chat_id, "\n".join(lines))
         return True
-    if routed.delivery.substitutes:
-        unit.out.text(reader.chat_id, _standin_receipt(tr, routed.delivery))
+    if routed.delivery.substitutes and copied is not None:
+        unit.out.text(reader.chat_id, _standin_receipt(tr, routed.delivery), after=copied)
         return True
     return False
 
@@ -93,25 +95,26 @@ def forwarded(tr: Translator, recipients: Sequence[Staff]) -> str:
         names=wording.names(tr, [c.display_name for c in recipients]))
 
 
-def _answer_urgent(unit: Unit, reader: Reader, routed: Routed, coaches: Sequence[Staff]
-                   ) -> None:
+def _answer_urgent(unit: Unit, reader: Reader, routed: Routed, coaches: Sequence[Staff],
+                   copied: int | None) -> None:
     """Safety first: a warm word, 112 (and 101 in Belgium), the lines open now that fit what
     was said, and only then when the coach reads it. Every urgent message gets it, also the
-    second one of a night: a family in danger is never answered with a 👍."""
+    second one of a night: a family in danger is never answered with a 👍. Where it went is
+    said once the copy reached the coach: the crisis lines never wait for that."""
     tr, delivery = reader.tr, routed.delivery
     decision = delivery.decision
     lines = [
         tr.gettext("Wat je schrijft klinkt ernstig. Goed dat je het laat weten."),
         "",
         crisis_lines.lines(tr, reader.family.region, unit.now, routed.local, routed.topics),
-        "",
     ]
     if decision.held:
         reader.member.notice_until = decision.hold_until
-        lines.append(_not_there(tr, decision.reason, coaches))
+        lines += ["", _not_there(tr, decision.reason, coaches)]
         lines += _when_read(unit, tr, routed, coaches)
-    elif delivery.substitutes:
-        lines.append(_standin_receipt(tr, delivery))
-    else:
-        lines.append(forwarded(tr, delivery.recipients))
     unit.out.text(reader.chat_id, "\n".join(lines))
+    if decision.held or copied is None:
+        return
+    receipt = _standin_receipt(tr, delivery) if delivery.substitutes \
+        else forwarded(tr, delivery.recipients)
+    unit.out.text(reader.chat_id, receipt, after=copied)

@@ -10,11 +10,13 @@ from bot import wording
 from bot.delivery.copies import copy_to_coach
 from bot.delivery.family_answers import Reader, answer_family, forwarded
 from bot.delivery.recipients import route_message
+from bot.delivery.undelivered import hold_for_coach, reachable
 from bot.domain.relay import receipt_due, silent_copy
 from bot.domain.urgency import urgent_topics
 from bot.unit import Unit
 from storage.models import Family, FamilyMessage, Member, Staff
 from storage.repos import families, messages
+from storage.repos import outbox as outbox_rows
 
 
 async def receive(unit: Unit, member: Member, family: Family, *, chat_id: int,
@@ -35,12 +37,16 @@ async def receive(unit: Unit, member: Member, family: Family, *, chat_id: int,
     member.last_relay_at = unit.now
     member.blocked_at = None  # writing again means the bot is no longer blocked
     family.last_contact_at = unit.now
+    receipt_after: int | None = None
     if delivery.recipients:
         stored.delivered_at = unit.now
         flag = "🆘 " if stored.urgent else ""
+        readers = reachable(delivery.recipients)
         for recipient in delivery.recipients:
             copy_to_coach(unit.out, recipient, family, member, stored,
                           silent=silent and not stored.urgent, flag=flag)
+            if readers and recipient is readers[0]:
+                receipt_after = unit.out.last  # the receipt waits for this copy
     else:
         stored.status = "held"
         stored.hold_until = delivery.hold_until
@@ -50,13 +56,21 @@ async def receive(unit: Unit, member: Member, family: Family, *, chat_id: int,
         # Policy oncall, and the family agreed: the on-duty team reads it now as well.
         for team in routed.staffing.oncall:
             copy_to_coach(unit.out, team, family, member, stored, silent=False, flag="🚨 ")
-    told = answer_family(unit, Reader(member, family, tr, chat_id, message_id), routed, coaches)
-    if delivery.recipients and not told:
+    reader = Reader(member, family, tr, chat_id, message_id)
+    told = answer_family(unit, reader, routed, coaches, receipt_after)
+    if delivery.recipients and receipt_after is None:
+        # Nobody it went to can be reached (they blocked the bot): it waits for them.
+        first = not any([await outbox_rows.waiting_for(unit.session, r.chat_id, family.id)
+                         for r in delivery.recipients if r.chat_id is not None])
+        await hold_for_coach(unit.session, unit.out, stored, family, member,
+                             delivery.recipients, unit.now, first)
+    elif delivery.recipients and not told:
+        # Only once the copy reached the coach: never a ✓ for a message still on its way.
         if receipt_due(member.last_receipt_at, unit.now):
             member.last_receipt_at = unit.now
-            unit.out.text(chat_id, forwarded(tr, delivery.recipients))
+            unit.out.text(chat_id, forwarded(tr, delivery.recipients), after=receipt_after)
         else:
-            unit.out.react(chat_id, message_id)
+            unit.out.react(chat_id, message_id, after=receipt_after)
 
 
 def _alert_coordinators(unit: Unit, family: Family, coaches: Sequence[Staff],

@@ -1,21 +1,29 @@
 """The dispatcher: claims due outbox rows, sends them within Telegram's limits, records results.
 
-The database is the truth. A row is claimed with a lease (on PostgreSQL under
-`FOR UPDATE SKIP LOCKED`, so several instances never take the same row), sent, and marked sent
-in its own short transaction. A crash between sending and recording can repeat that one message
-after the lease ends: the only window where a duplicate is possible. (A time-out is that window
-too: Telegram may have delivered a send whose answer never came.)
+The database is the truth. Each chat is a *lane*: its rows go first in, first out, whatever
+happens (storage/repos/outbox.py claims only the first row of a lane; the next is claimed
+once this one is recorded), and each lane is worked on by a task of its own, so a chat paced at
+one message a second never holds up another chat. A row is claimed with a lease (on
+PostgreSQL under `FOR UPDATE SKIP LOCKED` and timed by the database's clock), renewed while the
+instance works on it; a result is recorded only by the instance that still holds the claim. A
+crash between sending and recording can repeat that one message after the lease ends: the
+only window where a duplicate is possible. (A time-out is that window too: Telegram may have
+delivered a send whose answer never came.)
 
 Claims of an instance that died need not wait for their lease: on SQLite there is one instance
 by construction, so a starting bot releases every earlier claim; on PostgreSQL each dispatcher
 holds a session-level advisory lock named after itself while it lives, and the claims of an
-instance whose lock is free (its connection closed when the process died) are released.
+instance whose lock is free (its connection closed when the process died) are released. An
+instance that cannot renew its claims (the database away, its liveness lost) stops sending.
 
 Faults are paced in *real* seconds (the Bot API server lives in real time, also when the bot
-runs on a fast simulated clock): 429 waits exactly `retry_after`; 5xx, time-outs and refused
-connections retry with a growing backoff and never give up (a family message must arrive);
-403 gives up at once, marks the recipient and tells whoever should know. If the database is
-away when a result is to be recorded, recording is retried for as long as the claim holds.
+runs on a fast simulated clock): 429 waits exactly `retry_after` and the same row goes again;
+5xx, time-outs and refused connections are counted and retried with a growing backoff, the row
+staying first in its lane (a family message must arrive; a reminder expires at its
+appointment). 403 (blocked) and 400 "chat not found" park the row until the person can be
+reached again, mark them and tell whoever should know; other refusals (400, 413) give up at
+once. A row that does not reach its reader is handed to `on_undelivered` (the family is told,
+the message goes to whoever else can read it).
 
 Before sending, registered *planners* run: they turn due work (held messages at a window's
 opening, reminders) into outbox rows, each in one transaction.
@@ -30,6 +38,7 @@ import logging
 import time
 import uuid
 import warnings
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,14 +68,24 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUser
 
 Planner = Callable[[Session, datetime], Awaitable[int]]
 BlockedHook = Callable[[Session, int, datetime], Awaitable[None]]
+RowHook = Callable[[Session, Outbox, datetime], Awaitable[None]]
 
 LEASE_REAL_SECONDS = 60.0
+# Claims are renewed this often (real seconds) while held; sending stops when they could not
+# be renewed for RENEW_GRACE of the lease.
+RENEW_SECONDS = LEASE_REAL_SECONDS / 4
+RENEW_GRACE = 0.75
+# A refusal that is neither the network nor the person (an unknown Telegram error, a bad
+# token) is tried this often before the row is given up.
+MAX_ODD_ATTEMPTS = 10
+# 429s in a row for one row before it goes back to the queue (each waits retry_after).
+MAX_429_IN_A_ROW = 20
+LANES = 32  # chats worked on at once
 # Planners (held messages, reminders, agendas, purge) run when woken to plan, else at most
 # this often: a handler's fresh outbox row is claimed without them.
 PLAN_EVERY_REAL_SECONDS = 0.5
 # Methods that take no chat_id: the row's chat only orders and paces them.
 CHATLESS = frozenset({"setMyCommands", "deleteMyCommands"})
-BATCH = 100
 # PostgreSQL: how often (real seconds) a dispatcher renews its own liveness lock and releases
 # the claims of instances that died.
 LIVENESS_SECONDS = 5.0
@@ -95,7 +114,7 @@ def _params(payload: dict[str, Any]) -> dict[str, Any]:
 
 class Dispatcher:
     def __init__(self, db: Database, bot: Bot, clock: Clock, limiter: RateLimiter | None = None,
-                 poll_seconds: float = 0.5, concurrency: int = 16) -> None:
+                 poll_seconds: float = 0.5, concurrency: int = LANES) -> None:
         self.db = db
         self.bot = bot
         self.clock = clock
@@ -104,12 +123,24 @@ class Dispatcher:
         self.instance = uuid.uuid4().hex[:12]
         self.planners: list[Planner] = []
         self.on_blocked: BlockedHook | None = None
+        # A row that will not reach its reader (parked or given up), in the transaction that
+        # records it; and a row that did, in the one that records that.
+        self.on_undelivered: RowHook | None = None
+        self.on_sent: RowHook | None = None
+        self.capacity = concurrency
         self._wake = asyncio.Event()
-        self._concurrency = asyncio.Semaphore(concurrency)
         self._alive: outbox_rows.LivenessLock | None = None
         self._liveness_due = 0.0
         self._plan_now = True
         self._planned_at = 0.0  # time.monotonic() of the last planner pass
+        self._lanes: dict[int, deque[Outbox]] = {}
+        self._lane_tasks: dict[int, asyncio.Task[None]] = {}
+        self._held: set[int] = set()  # ids of the rows this instance has claimed
+        # One claim at a time in this process: the main loop and the lanes all claim.
+        self._claiming = asyncio.Lock()
+        self._renew_due = 0.0
+        self._valid_until = float("inf")  # claims may be trusted until then (monotonic)
+        self._deadline: float | None = None  # stopping: no new claims after this
         self.sent = 0
 
     def wake(self, plan: bool = True) -> None:
@@ -127,6 +158,9 @@ class Dispatcher:
     @property
     def lease(self) -> timedelta:
         return self.clock_delta(LEASE_REAL_SECONDS)
+
+    def _until(self, now: datetime) -> Any:
+        return outbox_rows.lease_until(self.db.dialect, now, LEASE_REAL_SECONDS, self.lease)
 
     async def release_own_claims(self) -> None:
         """At start-up on SQLite (one instance by construction) earlier claims are stale."""
@@ -168,9 +202,37 @@ class Dispatcher:
     async def liveness(self) -> None:
         if self.db.dialect != "postgresql" or time.monotonic() < self._liveness_due:
             return
-        self._liveness_due = time.monotonic() + LIVENESS_SECONDS
         await self.hold_liveness()
+        # Due again only once the lock is held: a failure is tried again at the next pass.
+        self._liveness_due = time.monotonic() + LIVENESS_SECONDS
         await self.release_dead_claims()
+
+    async def renew(self, force: bool = False) -> None:
+        """Extend the lease of every row this instance holds. Rows whose claim was lost (their
+        lease ran out, another instance took them) leave their lanes unsent."""
+        moment = time.monotonic()
+        if not force and moment < self._renew_due:
+            return
+        self._renew_due = moment + RENEW_SECONDS
+        if not self._held:
+            self._valid_until = float("inf")
+            return
+        await self.hold_liveness()  # a lost liveness lock means our claims may be released
+        held = list(self._held)
+        async with self.db.transaction() as session:
+            kept = set(await outbox_rows.renew_claims(session, self.instance, held,
+                                                      self._until(self.clock.now())))
+        lost = set(held) - kept
+        if lost:
+            log.warning("%s outbox rows were claimed by another instance meanwhile", len(lost))
+            self._held -= lost
+            for queue in self._lanes.values():
+                for row in [r for r in queue if r.id in lost]:
+                    queue.remove(row)
+        self._valid_until = moment + LEASE_REAL_SECONDS * RENEW_GRACE
+
+    def claims_hold(self) -> bool:
+        return time.monotonic() < self._valid_until
 
     async def close(self) -> None:
         if self._alive is not None:
@@ -182,7 +244,8 @@ class Dispatcher:
         while not stop.is_set():
             try:
                 await self.liveness()
-                busy = await self.run_once()
+                await self.renew()
+                busy = await self.step()
             except Exception:  # the database may be away for a moment: keep going
                 log.exception("dispatcher step failed; retrying")
                 busy = 0
@@ -193,9 +256,44 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
+    async def step(self) -> int:
+        """Plan when due, then claim the first row of as many lanes as there is room for and
+        start them; returns at once (the lanes send on their own)."""
+        now = self.clock.now()
+        planned = await self.plan(now)
+        return await self.claim_into_lanes(now) + planned
+
+    async def plan(self, now: datetime) -> int:
+        planned = 0
+        moment = time.monotonic()
+        if self._plan_now or moment - self._planned_at >= PLAN_EVERY_REAL_SECONDS:
+            self._plan_now = False
+            async with self.db.transaction() as session:
+                await outbox_rows.expire_and_cancel(session, self.db.dialect, now)
+            for planner in self.planners:
+                planned += await planner_step(self.db, planner, now)
+            self._planned_at = moment
+            if planned:  # more may be due at once: plan again next pass (a wake during the
+                self._plan_now = True  # planners, for a later time, has set it already)
+        return planned
+
+    async def run_once(self) -> int:
+        """One whole pass, waiting until the lanes it started are done (benchmarks, tests)."""
+        now = self.clock.now()
+        planned = await self.plan(now)
+        claimed = await self.claim_into_lanes(now)
+        await self.lanes_done()
+        return claimed + planned
+
+    async def claim_and_send(self) -> int:
+        claimed = await self.claim_into_lanes(self.clock.now())
+        await self.lanes_done()
+        return claimed
+
     async def drain(self, timeout: float = 5.0) -> None:
         """On a graceful stop: send what is due now, for at most `timeout` real seconds, so a
         restart does not deliver an answer the person was waiting for minutes late."""
+        self._deadline = time.monotonic() + timeout
         try:
             async with asyncio.timeout(timeout):
                 while await self.claim_and_send():
@@ -204,56 +302,84 @@ class Dispatcher:
             log.warning("stopping with due messages still queued; they go after the restart")
         except Exception:
             log.exception("draining the outbox failed; the rows stay for the restart")
+        await self.stop_lanes()
 
-    async def claim_and_send(self) -> int:
-        return await self._send_due(self.clock.now())
+    async def lanes_done(self) -> None:
+        while self._lane_tasks:
+            await asyncio.gather(*list(self._lane_tasks.values()), return_exceptions=True)
 
-    async def _send_due(self, now: datetime) -> int:
-        rows = await self.claim(now)
-        if rows:
-            await self.send_all(rows)
+    async def stop_lanes(self) -> None:
+        """Lanes still at work are cancelled; what they held goes back to the queue."""
+        tasks = list(self._lane_tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._held:
+            with contextlib.suppress(Exception):
+                async with self.db.transaction() as session:
+                    await outbox_rows.release_claims(session, list(self._held), self.instance)
+            self._held.clear()
+
+    def _stopping(self) -> bool:
+        return self._deadline is not None and time.monotonic() >= self._deadline
+
+    # Lanes -------------------------------------------------------------------------------------
+    async def claim_into_lanes(self, now: datetime) -> int:
+        room = self.capacity - len(self._lanes)
+        if room <= 0 or self._stopping():
+            return 0
+        rows = await self.claim(now, room)
+        for row in rows:
+            self._add_to_lane(row)
         return len(rows)
 
-    async def run_once(self) -> int:
-        now = self.clock.now()
-        planned = 0
-        moment = time.monotonic()
-        if self._plan_now or moment - self._planned_at >= PLAN_EVERY_REAL_SECONDS:
-            self._plan_now = False
-            for planner in self.planners:
-                planned += await planner_step(self.db, planner, now)
-            self._planned_at = moment
-            if planned:  # more may be due at once: plan again next pass (a wake during the
-                self._plan_now = True  # planners, for a later time, has set it already)
-        return await self._send_due(now) + planned
+    async def claim(self, now: datetime, limit: int, chat_id: int | None = None
+                    ) -> list[Outbox]:
+        async with self._claiming, self.db.transaction() as session:
+            rows = await outbox_rows.claim_heads(session, self.db.dialect, now, limit,
+                                                 self.instance, self._until(now), chat_id)
+        self._held.update(r.id for r in rows)
+        if rows and len(self._held) == len(rows):
+            self._renew_due = time.monotonic() + RENEW_SECONDS
+            self._valid_until = time.monotonic() + LEASE_REAL_SECONDS * RENEW_GRACE
+        return rows
 
-    async def claim(self, now: datetime, limit: int = BATCH) -> list[Outbox]:
-        async with self.db.transaction() as session:
-            return await outbox_rows.claim_due(session, now, limit, self.instance,
-                                               now + self.lease)
-
-    async def send_all(self, rows: list[Outbox]) -> None:
-        by_chat: dict[int, list[Outbox]] = {}
-        for row in rows:
-            by_chat.setdefault(row.chat_id, []).append(row)
-        await asyncio.gather(*(self._send_chat(chat_rows) for chat_rows in by_chat.values()))
-
-    async def _send_chat(self, rows: list[Outbox]) -> None:
-        async with self._concurrency:
-            for index, row in enumerate(rows):
-                if not await self.send_one(row):
-                    # Keep a chat's messages in order: the rest waits for the failed one.
-                    await self._unclaim(rows[index + 1:])
-                    return
-
-    async def _unclaim(self, rows: list[Outbox]) -> None:
-        if not rows:
+    def _add_to_lane(self, row: Outbox) -> None:
+        queue = self._lanes.get(row.chat_id)
+        if queue is not None:
+            queue.append(row)
             return
+        self._lanes[row.chat_id] = deque([row])
+        self._lane_tasks[row.chat_id] = asyncio.create_task(self._lane(row.chat_id))
 
-        async def step(session: Session) -> None:
-            await outbox_rows.release_claims(session, [r.id for r in rows])
+    async def _lane(self, chat_id: int) -> None:
+        queue = self._lanes[chat_id]
+        try:
+            while queue:
+                row = queue.popleft()
+                if not self.claims_hold():
+                    log.warning("claims could not be renewed; this instance stops sending")
+                    queue.appendleft(row)
+                    return
+                finished = await self._send_safely(row)
+                self._held.discard(row.id)
+                if finished and not queue and not self._stopping():
+                    queue.extend(await self.claim(self.clock.now(), 1, chat_id))
+        except Exception:
+            log.exception("a lane stopped; its rows go back to the queue after their lease")
+        finally:
+            del self._lanes[chat_id]
+            del self._lane_tasks[chat_id]
+            self._wake.set()
 
-        await self._persist(step, "unclaim")
+    async def _send_safely(self, row: Outbox) -> bool:
+        try:
+            return await self.send_one(row)
+        except Exception:
+            # Recording failed past the lease (the database away): the claim runs out and the
+            # row goes again, from this instance or another.
+            log.exception("outbox row %s: the result could not be recorded", row.id)
+            return False
 
     async def _persist(self, step: Callable[[Session], Awaitable[None]], what: str) -> None:
         """Run `step` in a transaction; while the database is away, try again (in real time)
@@ -274,57 +400,53 @@ class Dispatcher:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 2.0)
 
+    # One send ----------------------------------------------------------------------------------
     async def send_one(self, row: Outbox) -> bool:
-        """Send one row; True when it is finished (sent, or given up), False to retry later."""
+        """Send one row; True when it is finished (sent, parked or given up), False when it is
+        to be tried again later (it stays first in its lane)."""
         payload = row.payload or {}
-        method = row.method
-        params = payload.get("p", {})
+        if not payload:  # nothing left to send (contents already purged)
+            await self._give_up(row, "no contents left")
+            return True
+        for _ in range(MAX_429_IN_A_ROW):
+            try:
+                result = await self._attempt(row, row.method, payload.get("p", {}))
+            except RetryAfter as error:
+                # An order, not a hint: every send waits; this row goes first after the pause.
+                seconds = retry_seconds(error)
+                self.limiter.pause(seconds)
+                log.warning("outbox row %s: 429, waiting %gs", row.id, seconds)
+                continue
+            except BadRequest as error:
+                fallback = payload.get("fb")
+                if fallback and "not found" in error.message.lower() \
+                        and "chat not found" not in error.message.lower():
+                    # The message to copy is gone (deleted): its text stands in for it.
+                    payload = {"p": fallback["p"]}
+                    row.method = fallback["m"]
+                    continue
+                return await self._refused(row, error)
+            except (Forbidden, EndPointNotFound, ChatMigrated) as error:
+                return await self._refused(row, error)
+            except NetworkError as error:  # time-outs, 5xx, refused or dropped connections
+                await self._retry(row, f"network: {type(error).__name__}")
+                return False
+            except (InvalidToken, TelegramError) as error:
+                # An answer that was not JSON, an unknown status, a token being replaced.
+                if row.attempts + 1 >= MAX_ODD_ATTEMPTS:
+                    await self._give_up(row, f"telegram: {type(error).__name__}")
+                    return True
+                await self._retry(row, f"telegram: {type(error).__name__}")
+                return False
+            await self._record(row, result)
+            return True
+        await self._retry(row, "429 again and again", count=False)
+        return False
+
+    async def _attempt(self, row: Outbox, method: str, params: dict[str, Any]) -> Any:
         # Menus are not chat messages: only the overall limit applies to them.
         await self.limiter.acquire(None if method in CHATLESS else row.chat_id)
-        try:
-            result = await self._call(method, row.chat_id, params)
-        except RetryAfter as error:
-            await self._obey_429(row, error)
-            return False
-        except Forbidden:
-            await self._give_up(row, "forbidden", blocked=True)
-            return True
-        except BadRequest as error:
-            fallback = payload.get("fb")
-            if fallback and "not found" in error.message.lower():
-                try:
-                    result = await self._call(fallback["m"], row.chat_id, fallback["p"])
-                except RetryAfter as second:
-                    await self._obey_429(row, second, on_fallback=True)
-                    return False
-                except NetworkError as second:
-                    await self._retry_with_backoff(row, f"fallback: {type(second).__name__}")
-                    return False
-                except TelegramError as second:
-                    await self._give_up(row, f"bad request: {second.message[:120]}")
-                    return True
-                await self._record(row, result)
-                return True
-            await self._give_up(row, f"bad request: {error.message[:120]}")
-            return True
-        except (InvalidToken, EndPointNotFound, ChatMigrated) as error:
-            await self._give_up(row, f"{type(error).__name__}")
-            return True
-        except NetworkError as error:  # time-outs, 5xx, refused or dropped connections
-            # Never given up: the fault is on the way, not in the message.
-            await self._retry_with_backoff(row, f"network: {type(error).__name__}")
-            return False
-        except TelegramError as error:  # an answer that was not JSON, an unknown status
-            await self._retry_with_backoff(row, f"telegram: {type(error).__name__}")
-            return False
-        await self._record(row, result)
-        return True
-
-    async def _obey_429(self, row: Outbox, error: RetryAfter, on_fallback: bool = False) -> None:
-        seconds = retry_seconds(error)
-        self.limiter.pause(seconds)  # every send waits; this row goes first after the pause
-        reason = "429 on the fallback" if on_fallback else f"429 retry after {seconds:g}s"
-        await self._retry(row, timedelta(0), reason, count=False)
+        return await self._call(method, row.chat_id, params)
 
     async def _call(self, method: str, chat_id: int, params: dict[str, Any]) -> Any:
         kwargs = _params(params)
@@ -332,45 +454,72 @@ class Dispatcher:
             kwargs["chat_id"] = chat_id
         return await self.bot.do_api_request(method, api_kwargs=kwargs)
 
+    async def _refused(self, row: Outbox, error: TelegramError) -> bool:
+        """Telegram will not take this send as it is: no retry."""
+        text = error.message.lower()
+        if isinstance(error, Forbidden) or "chat not found" in text:
+            await self._give_up(row, "forbidden" if isinstance(error, Forbidden)
+                                else "bad request: chat not found", parked=True)
+        elif isinstance(error, BadRequest):
+            await self._give_up(row, f"bad request: {error.message[:120]}")
+        else:
+            await self._give_up(row, type(error).__name__)
+        return True
+
     async def _record(self, row: Outbox, result: Any) -> None:
         now = self.clock.now()
         message_id = result.get("message_id") if isinstance(result, dict) else None
+        ours = True
 
         async def step(session: Session) -> None:
+            nonlocal ours
             if row.purpose == "farewell":
                 # The last word to someone who left: not even their chat id stays behind.
-                await outbox_rows.delete_row(session, row.id)
+                ours = await outbox_rows.delete_row(session, row.id, self.instance)
                 return
             # Contents leave the outbox once delivered: minimal data.
-            await outbox_rows.mark_sent(session, row.id, now, message_id, row.attempts + 1)
+            ours = await outbox_rows.mark_sent(session, row.id, self.instance, now, message_id,
+                                               row.attempts + 1)
+            if not ours:
+                return
             if message_id is not None and row.link_family_id is not None:
                 outbox_rows.link_sent_message(session, row, message_id, now)
+            if self.on_sent is not None and row.link_message_id is not None:
+                await self.on_sent(session, row, now)
 
         await self._persist(step, "sent")
-        self.sent += 1
+        if ours:
+            self.sent += 1
+        else:
+            log.warning("outbox row %s was sent after its claim was lost", row.id)
 
-    async def _retry(self, row: Outbox, delay: timedelta, reason: str, count: bool = True) -> None:
+    async def _retry(self, row: Outbox, reason: str, count: bool = True) -> None:
         now = self.clock.now()
+        attempts = row.attempts + (1 if count else 0)
+        delay = self.clock_delta(backoff(attempts)) if count else timedelta(0)
         log.warning("send of outbox row %s postponed: %s", row.id, reason)
 
         async def step(session: Session) -> None:
-            await outbox_rows.postpone(session, row.id, now + delay,
-                                       row.attempts + (1 if count else 0), reason)
+            await outbox_rows.postpone(session, row.id, self.instance, now + delay, attempts,
+                                       reason)
 
         await self._persist(step, "retry")
 
-    async def _retry_with_backoff(self, row: Outbox, reason: str) -> None:
-        await self._retry(row, self.clock_delta(backoff(row.attempts + 1)), reason)
-
-    async def _give_up(self, row: Outbox, reason: str, blocked: bool = False) -> None:
+    async def _give_up(self, row: Outbox, reason: str, parked: bool = False) -> None:
         now = self.clock.now()
-        log.warning("outbox row %s (%s, %s) not delivered: %s", row.id, row.method, row.purpose,
-                    reason)
+        log.warning("outbox row %s (%s, %s) %s: %s", row.id, row.method, row.purpose,
+                    "parked" if parked else "not delivered", reason)
 
         async def step(session: Session) -> None:
-            await outbox_rows.mark_failed(session, row.id, row.attempts + 1, reason)
-            if blocked and self.on_blocked is not None:
+            if not await outbox_rows.mark_failed(session, row.id, self.instance,
+                                                 row.attempts + 1, reason,
+                                                 "parked" if parked else "failed"):
+                return
+            if parked and self.on_blocked is not None:
                 await self.on_blocked(session, row.chat_id, now)
+            if self.on_undelivered is not None and row.link_message_id is not None:
+                await self.on_undelivered(session, row, now)
+            await outbox_rows.expire_and_cancel(session, self.db.dialect, now)
 
         await self._persist(step, "failed")
 

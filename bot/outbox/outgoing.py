@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,11 @@ class Send:
     due_at: datetime | None = None
     link: Link | None = None
     fallback: tuple[str, dict[str, Any]] | None = None
+    # Past this the send is of no use (a reminder after its appointment): it expires.
+    expires_at: datetime | None = None
+    # Sent only after the send at this index in the same Outgoing was (a receipt after its
+    # copy reached the coach).
+    after: int | None = None
 
 
 @dataclass
@@ -54,6 +59,8 @@ class Outgoing:
         link: Link | None = None,
         due_at: datetime | None = None,
         reply_to: int | None = None,
+        expires_at: datetime | None = None,
+        after: int | None = None,
     ) -> None:
         # Every text fits Telegram: a composed one (an agenda, a long list) over the limit goes
         # out as several messages, cut at a paragraph, line or word; the buttons come with the
@@ -72,7 +79,8 @@ class Outgoing:
             if reply_to is not None and first:
                 params["reply_parameters"] = {"message_id": reply_to,
                                               "allow_sending_without_reply": True}
-            self.sends.append(Send(chat_id, "sendMessage", params, purpose, due_at, link))
+            self.sends.append(Send(chat_id, "sendMessage", params, purpose, due_at, link,
+                                   expires_at=expires_at, after=after))
 
     def copy(
         self,
@@ -122,23 +130,32 @@ class Outgoing:
         self.sends.append(Send(chat_id, "editMessageReplyMarkup", {"message_id": message_id},
                                purpose))
 
-    def react(self, chat_id: int, message_id: int, emoji: str = "👍") -> None:
+    def react(self, chat_id: int, message_id: int, emoji: str = "👍",
+              after: int | None = None) -> None:
         params = {"message_id": message_id,
                   "reaction": [{"type": "emoji", "emoji": emoji}]}
-        self.sends.append(Send(chat_id, "setMessageReaction", params, "receipt"))
+        self.sends.append(Send(chat_id, "setMessageReaction", params, "receipt", after=after))
+
+    @property
+    def last(self) -> int | None:
+        """The index of the latest send (for `after=`), None when there is none."""
+        return len(self.sends) - 1 if self.sends else None
 
     def call(self, chat_id: int, method: str, params: dict[str, Any], purpose: str) -> None:
         self.sends.append(Send(chat_id, method, params, purpose))
 
     def extend(self, other: Outgoing) -> None:
-        self.sends.extend(other.sends)
+        offset = len(self.sends)
+        self.sends.extend(
+            send if send.after is None else replace(send, after=send.after + offset)
+            for send in other.sends)
 
     def __bool__(self) -> bool:
         return bool(self.sends)
 
 
 def write(session: Session, sends: Iterable[Send], now: datetime) -> Sequence[Outbox]:
-    rows = []
+    rows: list[Outbox] = []
     for send in sends:
         payload: dict[str, Any] = {"p": send.params}
         if send.fallback is not None:
@@ -154,5 +171,7 @@ def write(session: Session, sends: Iterable[Send], now: datetime) -> Sequence[Ou
             link_family_id=send.link.family_id if send.link else None,
             link_member_id=send.link.member_id if send.link else None,
             link_message_id=send.link.family_message_id if send.link else None,
+            expires_at=send.expires_at,
+            awaited=rows[send.after] if send.after is not None else None,
         ))
     return rows

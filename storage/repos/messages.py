@@ -31,6 +31,18 @@ async def claim_held_due(session: AsyncSession, now: datetime, limit: int
         .with_for_update(skip_locked=True))).all()
 
 
+async def by_id(session: AsyncSession, message_id: int) -> FamilyMessage | None:
+    return await session.get(FamilyMessage, message_id)
+
+
+async def mark_arrived(session: AsyncSession, message_id: int, now: datetime) -> None:
+    """A message that waited for an unreachable coach reached them now."""
+    await session.execute(
+        update(FamilyMessage).where(FamilyMessage.id == message_id,
+                                    FamilyMessage.status == "waiting")
+        .values(status="delivered", delivered_at=now))
+
+
 async def hold_until(session: AsyncSession, family_id: int, until: datetime) -> None:
     """The family's held messages now wait until `until`."""
     await session.execute(

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.db import Database
 from storage.models import Outbox, RelayLink
@@ -36,8 +37,10 @@ def error_may_pass(error: Exception) -> bool:
 def add_pending(session: AsyncSession, *, chat_id: int, method: str, payload: dict[str, Any],
                 purpose: str, due_at: datetime, created_at: datetime,
                 link_family_id: int | None, link_member_id: int | None,
-                link_message_id: int | None) -> Outbox:
-    """A new row for the dispatcher, in the caller's transaction."""
+                link_message_id: int | None, expires_at: datetime | None = None,
+                awaited: Outbox | None = None) -> Outbox:
+    """A new row for the dispatcher, in the caller's transaction; sent only once `awaited`
+    was (written in the same transaction: the flush orders and links them)."""
     row = Outbox(
         chat_id=chat_id,
         method=method,
@@ -50,35 +53,106 @@ def add_pending(session: AsyncSession, *, chat_id: int, method: str, payload: di
         link_family_id=link_family_id,
         link_member_id=link_member_id,
         link_message_id=link_message_id,
+        expires_at=expires_at,
     )
+    if awaited is not None:
+        row.awaited = awaited
     session.add(row)
     return row
 
 
-# Claims ------------------------------------------------------------------------------------------
-async def claim_due(session: AsyncSession, now: datetime, limit: int, instance: str,
-                    until: datetime) -> list[Outbox]:
-    """Claim up to `limit` due rows that nobody holds (first due first) for `instance`."""
-    query = (
-        select(Outbox)
-        .where(Outbox.status == "pending", Outbox.due_at <= now,
-               or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now))
-        .order_by(Outbox.due_at, Outbox.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+# Lanes and claims --------------------------------------------------------------------------------
+# Each chat is a lane: its rows go out first in, first out. A row may be claimed only when no
+# earlier row of its chat still stands in the way: one that is pending and due (also one
+# waiting for a retry, or claimed by any instance), or one parked because the person blocked
+# the bot. A receipt waiting for its copy stands in nobody's way: the family's lane goes on.
+# The claim takes each lane's first row only; the next is claimed once this one is recorded,
+# so the order holds across retries, 429s, restarts and instances.
+WAITING = ("pending", "parked")
+UNDELIVERED = ("failed", "expired", "cancelled")
+
+
+def _ready(row: type[Outbox] | Any) -> Any:
+    """The row waits for nothing, or what it waits for was sent."""
+    awaited = aliased(Outbox)
+    return or_(row.waits_for.is_(None), exists().where(awaited.id == row.waits_for,
+                                                       awaited.status == "sent"))
+
+
+def _first_in_lane(now: datetime) -> Any:
+    earlier = aliased(Outbox)
+    return ~exists().where(
+        earlier.chat_id == Outbox.chat_id, earlier.id < Outbox.id,
+        or_(earlier.status == "parked",
+            and_(earlier.status == "pending", earlier.due_at <= now, _ready(earlier))))
+
+
+def lease_now(dialect: str, now: datetime) -> Any:
+    """The clock leases are read by: the database's own on PostgreSQL (instances on several
+    machines never compare their wall clocks); the bot's on SQLite (one instance)."""
+    if dialect == "postgresql":
+        return func.timezone("UTC", func.now())
+    return now
+
+
+def lease_until(dialect: str, now: datetime, seconds: float, clock_lease: Any) -> Any:
+    if dialect == "postgresql":
+        return func.timezone("UTC", func.now()) + func.make_interval(0, 0, 0, 0, 0, 0,
+                                                                        seconds)
+    return now + clock_lease
+
+
+def claimable(now: datetime, dialect: str) -> Any:
+    return and_(
+        Outbox.status == "pending", Outbox.due_at <= now,
+        or_(Outbox.not_before.is_(None), Outbox.not_before <= now),
+        or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < lease_now(dialect, now)),
+        _ready(Outbox), _first_in_lane(now))
+
+
+async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit: int,
+                      instance: str, until: Any, chat_id: int | None = None) -> list[Outbox]:
+    """Claim the first row of up to `limit` lanes (of one chat's lane, when given), most
+    overdue first, for `instance`."""
+    query = select(Outbox).where(claimable(now, dialect))
+    if chat_id is not None:
+        query = query.where(Outbox.chat_id == chat_id)
+    query = (query.order_by(Outbox.due_at, Outbox.id).limit(limit)
+             .with_for_update(skip_locked=True, of=Outbox))
     rows = list((await session.scalars(query)).all())
-    if rows:
-        await session.execute(
-            update(Outbox).where(Outbox.id.in_([r.id for r in rows]))
-            .values(claimed_by=instance, claimed_until=until))
-    return rows
+    if not rows:
+        return rows
+    # Taken only where still free: without FOR UPDATE (SQLite) two claims that read the same
+    # row cannot both have it.
+    taken = set((await session.scalars(
+        update(Outbox).where(Outbox.id.in_([r.id for r in rows]),
+                             or_(Outbox.claimed_until.is_(None),
+                                 Outbox.claimed_until < lease_now(dialect, now)))
+        .values(claimed_by=instance, claimed_until=until).returning(Outbox.id)
+        .execution_options(synchronize_session=False))).all())
+    return [r for r in rows if r.id in taken]
 
 
-async def release_claims(session: AsyncSession, row_ids: Sequence[int]) -> None:
+async def renew_claims(session: AsyncSession, instance: str, row_ids: Sequence[int],
+                       until: Any) -> Sequence[int]:
+    """Extend the lease of the rows this instance still holds; their ids."""
+    if not row_ids:
+        return []
+    return (await session.scalars(
+        update(Outbox).where(Outbox.id.in_(row_ids), Outbox.claimed_by == instance,
+                             Outbox.status == "pending")
+        .values(claimed_until=until).returning(Outbox.id)
+        .execution_options(synchronize_session=False))).all()
+
+
+async def release_claims(session: AsyncSession, row_ids: Sequence[int],
+                         instance: str | None = None) -> None:
     """These rows go back to the queue as they are (not tried, nothing counted)."""
-    await session.execute(update(Outbox).where(Outbox.id.in_(row_ids))
-                          .values(claimed_by=None, claimed_until=None))
+    query = update(Outbox).where(Outbox.id.in_(row_ids))
+    if instance is not None:
+        query = query.where(Outbox.claimed_by == instance)
+    await session.execute(query.values(claimed_by=None, claimed_until=None)
+                          .execution_options(synchronize_session=False))
 
 
 async def release_every_claim(session: AsyncSession) -> None:
@@ -105,18 +179,69 @@ async def release_claims_of(session: AsyncSession, instance: str | None) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def expire_and_cancel(session: AsyncSession, dialect: str, now: datetime) -> int:
+    """Rows past their use expire (unless someone holds them); receipts whose copy will not
+    arrive are cancelled. How many rows changed."""
+    expired = await session.execute(
+        update(Outbox).where(
+            Outbox.status == "pending", Outbox.expires_at.is_not(None),
+            Outbox.expires_at <= now,
+            or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < lease_now(dialect, now)))
+        .values(status="expired", claimed_by=None, claimed_until=None,
+                last_error="expired before it could be sent")
+        .execution_options(synchronize_session=False))
+    awaited = aliased(Outbox)
+    cancelled = await session.execute(
+        update(Outbox).where(
+            Outbox.status == "pending", Outbox.waits_for.is_not(None),
+            exists().where(awaited.id == Outbox.waits_for, awaited.status.in_(UNDELIVERED)))
+        .values(status="cancelled", payload=None, claimed_by=None, claimed_until=None,
+                last_error="what it confirms was not delivered")
+        .execution_options(synchronize_session=False))
+    return int(getattr(expired, "rowcount", 0) or 0) + int(
+        getattr(cancelled, "rowcount", 0) or 0)
+
+
+async def unpark(session: AsyncSession, chat_id: int) -> int:
+    """The person can be reached again: what waited for them goes, in its order."""
+    result = await session.execute(
+        update(Outbox).where(Outbox.chat_id == chat_id, Outbox.status == "parked")
+        .values(status="pending", not_before=None, claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def waiting_for(session: AsyncSession, chat_id: int, family_id: int) -> int:
+    """A family's copies that wait for this chat (parked, or queued behind a parked one)."""
+    return int(await session.scalar(select(func.count()).select_from(Outbox).where(
+        Outbox.chat_id == chat_id, Outbox.link_family_id == family_id,
+        Outbox.status.in_(WAITING), Outbox.purpose.in_(("relay", "digest")))) or 0)
+
+
 # Results -----------------------------------------------------------------------------------------
-async def delete_row(session: AsyncSession, row_id: int) -> None:
-    await session.execute(delete(Outbox).where(Outbox.id == row_id))
+# Each is recorded only by the instance that holds the claim: False when it had lost it (its
+# lease ran out and another instance took the row), and then nothing else is written.
+def _held(row_id: int, instance: str) -> Any:
+    return and_(Outbox.id == row_id, Outbox.claimed_by == instance, Outbox.status == "pending")
 
 
-async def mark_sent(session: AsyncSession, row_id: int, now: datetime, message_id: int | None,
-                    attempts: int) -> None:
+def _changed(result: Any) -> bool:
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def delete_row(session: AsyncSession, row_id: int, instance: str) -> bool:
+    return _changed(await session.execute(delete(Outbox).where(_held(row_id, instance))
+                                          .execution_options(synchronize_session=False)))
+
+
+async def mark_sent(session: AsyncSession, row_id: int, instance: str, now: datetime,
+                    message_id: int | None, attempts: int) -> bool:
     """Sent: the contents leave the outbox (minimal data), the claim ends."""
-    await session.execute(
-        update(Outbox).where(Outbox.id == row_id)
+    return _changed(await session.execute(
+        update(Outbox).where(_held(row_id, instance))
         .values(status="sent", sent_at=now, sent_message_id=message_id, payload=None,
-                claimed_by=None, claimed_until=None, attempts=attempts))
+                claimed_by=None, claimed_until=None, attempts=attempts)
+        .execution_options(synchronize_session=False)))
 
 
 def link_sent_message(session: AsyncSession, row: Outbox, message_id: int,
@@ -127,21 +252,25 @@ def link_sent_message(session: AsyncSession, row: Outbox, message_id: int,
                           family_message_id=row.link_message_id, created_at=now))
 
 
-async def postpone(session: AsyncSession, row_id: int, due_at: datetime, attempts: int,
-                   reason: str) -> None:
-    """Not sent this time: due again at `due_at`, the claim ends."""
-    await session.execute(
-        update(Outbox).where(Outbox.id == row_id)
-        .values(due_at=due_at, claimed_by=None, claimed_until=None, attempts=attempts,
-                last_error=reason[:LAST_ERROR_LENGTH]))
+async def postpone(session: AsyncSession, row_id: int, instance: str, not_before: datetime,
+                   attempts: int, reason: str) -> bool:
+    """Not sent this time: tried again from `not_before`, still first in its lane."""
+    return _changed(await session.execute(
+        update(Outbox).where(_held(row_id, instance))
+        .values(not_before=not_before, claimed_by=None, claimed_until=None,
+                attempts=attempts, last_error=reason[:LAST_ERROR_LENGTH])
+        .execution_options(synchronize_session=False)))
 
 
-async def mark_failed(session: AsyncSession, row_id: int, attempts: int, reason: str) -> None:
-    """Given up: the contents leave the outbox, the claim ends."""
-    await session.execute(
-        update(Outbox).where(Outbox.id == row_id)
-        .values(status="failed", claimed_by=None, claimed_until=None, payload=None,
-                attempts=attempts, last_error=reason[:LAST_ERROR_LENGTH]))
+async def mark_failed(session: AsyncSession, row_id: int, instance: str, attempts: int,
+                      reason: str, status: str = "failed") -> bool:
+    """Given up (`failed`), or `parked` until the person can be reached again. The sealed
+    contents stay until retention, so an operator can send them again."""
+    return _changed(await session.execute(
+        update(Outbox).where(_held(row_id, instance))
+        .values(status=status, claimed_by=None, claimed_until=None, attempts=attempts,
+                last_error=reason[:LAST_ERROR_LENGTH])
+        .execution_options(synchronize_session=False)))
 
 
 # Liveness (PostgreSQL) ---------------------------------------------------------------------------

@@ -58,14 +58,16 @@ async def purge_before(session: AsyncSession, cutoff: datetime, now: datetime) -
     from which family) stays. Returns how many messages lost their contents."""
     result = await session.execute(
         update(FamilyMessage).where(FamilyMessage.received_at < cutoff,
-                                    FamilyMessage.status == "delivered",
+                                    FamilyMessage.status.in_(("delivered", "waiting")),
                                     or_(FamilyMessage.body.is_not(None),
                                         FamilyMessage.chat_id.is_not(None)))
         .values(body=None, chat_id=None, telegram_message_id=None))
     await session.execute(delete(RelayLink).where(RelayLink.created_at < cutoff))
-    # Sent rows carry no content (emptied on delivery); old ones are not needed at all.
+    # Sent rows carry no content (emptied on delivery); old ones are not needed at all. Rows
+    # that never arrived keep their sealed contents until now, for an operator to re-send.
     await session.execute(delete(Outbox).where(
-        Outbox.status.in_(("sent", "failed")), Outbox.created_at < cutoff))
+        Outbox.status.in_(("sent", "failed", "parked", "expired", "cancelled")),
+        Outbox.created_at < cutoff))
     await session.execute(delete(InboundUpdate).where(InboundUpdate.received_at < cutoff))
     # Half-finished steps (they may hold typed words) and the names on invites that were
     # used or ran out: neither is needed any more.

@@ -310,7 +310,11 @@ async def test_urgent_words_in_hours_reach_the_coach_flagged(harness: Harness) -
     copy = await sanne.wait_for(lambda m: "slaat me" in m.text, after=s_start)
     assert copy.text == "🆘 Gezin J. · Marieke (moeder) · 10:00\nHelp, hij slaat me"
     answer = await marieke.wait_for(lambda m: "112" in m.text, after=m_start)
-    assert "Doorgestuurd naar Sanne ✓" in answer.text and "0800-2000" in answer.text
+    assert "0800-2000" in answer.text
+    # Where it went is said once the copy reached Sanne, after the crisis lines.
+    receipt = await marieke.wait_for(lambda m: "Doorgestuurd" in m.text, after=m_start)
+    assert receipt.text == "Doorgestuurd naar Sanne ✓"
+    assert receipt.message_id > answer.message_id
     await harness.api.idle()
     assert sum("Doorgestuurd" in t for t in _texts(marieke, m_start)) == 1
 
@@ -368,9 +372,10 @@ async def test_urgent_at_any_hour_reaches_the_coach_at_once(harness: Harness) ->
     marieke.send_text("Hij heeft een mes, help")
     copy = await sanne.wait_for(lambda m: "mes" in m.text, after=s_start)
     assert copy.text == "🆘 Gezin J. · Marieke (moeder) · 22:30\nHij heeft een mes, help"
-    answer = await marieke.wait_for(lambda m: "Doorgestuurd naar Sanne ✓" in m.text,
-                                    after=m_start)
-    assert answer.text.index("112") < answer.text.index("Doorgestuurd")
+    answer = await marieke.wait_for(lambda m: "112" in m.text, after=m_start)
+    receipt = await marieke.wait_for(lambda m: "Doorgestuurd naar Sanne ✓" in m.text,
+                                     after=m_start)
+    assert answer.message_id < receipt.message_id
     await harness.api.idle()
     assert not any("brief" in t for t in _texts(sanne, s_start))
 

@@ -1,0 +1,104 @@
+"""A family message that cannot reach its coach: the coach blocked the bot, or their chat is
+gone. Nobody is told "delivered" when it was not (PRODUCT.md §2.2): the family hears it in plain
+words, with the crisis lines and who reads it when; a co-coach who can be reached reads it now;
+the coordinator hears of it (the family's alias, never the content); and the coach gets it, in
+its place among the others, as soon as they can be reached again (bot/outbox: parked rows)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot import outbox, wording
+from bot.delivery import crisis_lines
+from bot.delivery.copies import copy_to_coach
+from bot.delivery.family_answers import forwarded
+from bot.domain.crisis import CrisisService
+from bot.i18n import Translator, translator
+from bot.outbox import Outgoing
+from storage.db import Session
+from storage.models import Family, FamilyMessage, Member, Outbox, Staff
+from storage.repos import families, messages, people
+
+
+def reachable(staff: Sequence[Staff]) -> list[Staff]:
+    return [s for s in staff if s.chat_id is not None and s.blocked_at is None]
+
+
+def tell_family_waiting(out: Outgoing, tr: Translator, chat_id: int, family: Family,
+                        absent: Sequence[Staff], now: datetime, first: bool,
+                        local: Sequence[CrisisService] = ()) -> None:
+    """The family learns their message has not reached the coach yet, and when it will."""
+    coach = wording.coach_names(tr, absent)
+    if not first:
+        out.text(chat_id, tr.gettext("Ook dit bericht is bewaard voor {coach}.").format(
+            coach=coach))
+        return
+    out.text(chat_id, "\n".join([
+        tr.gettext("Je bericht is nog niet bij {coach} aangekomen. Het is bewaard: {coach} "
+                   "krijgt het zodra dat weer kan. De coördinator weet het.").format(
+            coach=coach),
+        "",
+        tr.gettext("Kan het niet wachten?"),
+        crisis_lines.lines(tr, family.region, now, local),
+    ]))
+
+
+def tell_coordinators(out: Outgoing, coordinators: Sequence[Staff], family: Family,
+                      absent: Sequence[Staff]) -> None:
+    """The alias and who cannot be reached: enough to act, nothing of what was written."""
+    for coordinator in coordinators:
+        if coordinator.chat_id is None:
+            continue
+        ctr = translator(coordinator.language)
+        coach = wording.coach_names(ctr, absent)
+        out.text(coordinator.chat_id, ctr.gettext(
+            "⚠️ Een bericht van {alias} kan {coach} niet bereiken: de bot is geblokkeerd of het "
+            "gesprek is weg. Het wacht tot {coach} weer bereikbaar is. Neem zo nodig contact "
+            "op met {coach} of met het gezin.").format(alias=family.alias, coach=coach),
+            purpose="notice")
+
+
+async def copy_not_delivered(session: Session, row: Outbox, now: datetime) -> None:
+    """Dispatcher hook: the copy in `row` will not reach its coach for now."""
+    assert row.link_message_id is not None
+    message = await messages.by_id(session, row.link_message_id)
+    if message is None or message.status == "waiting":
+        return  # the family has heard already
+    family = await families.family_by_id(session, message.family_id)
+    member = await session.get(Member, message.member_id) if message.member_id else None
+    absent = await people.staff_by_chat(session, row.chat_id)
+    if family is None or member is None or absent is None:
+        return
+    out = Outgoing()
+    coaches = await families.coaches_of(session, family.id)
+    others = [c for c in reachable(coaches) if c.id != absent.id]
+    tr = translator(member.language, family.region, family.timezone)
+    if others:
+        # A co-coach reads it now; the family hears so once it reached them.
+        for other in others:
+            copy_to_coach(out, other, family, member, message, silent=False)
+        out.text(member.chat_id, forwarded(tr, others), after=out.last)
+    else:
+        await hold_for_coach(session, out, message, family, member, [absent], now, first=True)
+    outbox.write(session, out.sends, now)
+
+
+async def hold_for_coach(session: Session, out: Outgoing, message: FamilyMessage,
+                         family: Family, member: Member, absent: Sequence[Staff],
+                         now: datetime, first: bool) -> None:
+    """Nobody who can read it now: it waits for the coach, the family and (the first time)
+    the coordinators are told."""
+    message.status = "waiting"
+    message.delivered_at = None
+    tr = translator(member.language, family.region, family.timezone)
+    local = await crisis_lines.family_services(session, family)
+    tell_family_waiting(out, tr, member.chat_id, family, absent, now, first, local)
+    if first:
+        tell_coordinators(out, await people.coordinators(session), family, absent)
+
+
+async def copy_arrived(session: Session, row: Outbox, now: datetime) -> None:
+    """Dispatcher hook: a copy reached its coach (a waiting message is delivered now)."""
+    if row.link_message_id is not None and row.purpose in ("relay", "digest"):
+        await messages.mark_arrived(session, row.link_message_id, now)
