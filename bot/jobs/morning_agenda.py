@@ -5,7 +5,8 @@ once."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot import agenda_text, outbox
 from bot.callbacks import CallbackSigner
@@ -65,11 +66,17 @@ class MorningAgenda:
                                          weekly=_first_working_day_of_week(agreement, today))
             found = build_agenda(snap)
             assert coach.chat_id is not None
+            # Today's agenda is of no use tomorrow: the next one replaces it.
             out.text(coach.chat_id, agenda_text.render(tr, found, now), purpose="agenda",
-                     keyboard=agenda_text.keyboard(self.signer, coach.chat_id, tr, found))
+                     keyboard=agenda_text.keyboard(self.signer, coach.chat_id, tr, found),
+                     expires_at=_next_day_starts(today, agreement.timezone))
             sent += 1
         outbox.write(session, out.sends, now)
         return sent
+
+
+def _next_day_starts(today: date, timezone: str) -> datetime:
+    return datetime.combine(today + timedelta(days=1), time(0), ZoneInfo(timezone))
 
 
 def _first_working_day_of_week(agreement: Agreement, today: date) -> bool:

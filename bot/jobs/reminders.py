@@ -123,10 +123,22 @@ class ReminderSender:
                     continue
                 tr = translator(member.language, family.region, family.timezone)
                 text, keyboard = render(tr, self.signer, member.chat_id, appt, item, now)
-                out.text(member.chat_id, text, keyboard=keyboard, purpose="reminder")
+                # Of no use once the appointment began or the agreed day ended: an outage
+                # longer than that expires it rather than send it late.
+                out.text(member.chat_id, text, keyboard=keyboard, purpose="reminder",
+                         expires_at=_useful_until(family, appt, item))
         reminder.status, reminder.handled_at = STATUS[step.action], now
         if step.moves_on and family is not None:
             _roll_recurring(session, family, item, now)
+
+
+def _useful_until(family: Family, appt: Appointment | None, item: ActionItem | None
+                  ) -> datetime | None:
+    if appt is not None:
+        return appt.starts_at
+    if item is not None:
+        return due_day_end(item.due_date, family.timezone)
+    return None
 
 
 def _facts(reminder: Reminder, family: Family | None, appt: Appointment | None,
