@@ -370,7 +370,18 @@ class Dispatcher:
         finally:
             del self._lanes[chat_id]
             del self._lane_tasks[chat_id]
+            await self._let_go(list(queue))
             self._wake.set()
+
+    async def _let_go(self, rows: list[Outbox]) -> None:
+        """Rows a lane will not send after all: no longer renewed, back to the queue (or, if
+        the database is away, back once their lease ran out)."""
+        if not rows:
+            return
+        self._held.difference_update(r.id for r in rows)
+        with contextlib.suppress(Exception):
+            async with self.db.transaction() as session:
+                await outbox_rows.release_claims(session, [r.id for r in rows], self.instance)
 
     async def _send_safely(self, row: Outbox) -> bool:
         try:
