@@ -10,9 +10,12 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from filelock import FileLock, Timeout
+from sqlalchemy.engine import make_url
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
@@ -20,6 +23,7 @@ from telegram.request import HTTPXRequest
 from bot.callbacks import CallbackSigner
 from bot.clock import Clock, SimulatedClock, SystemClock
 from bot.delivery import crisis_lines
+from bot.delivery.undelivered import copy_arrived, copy_not_delivered
 from bot.domain.crisis import CrisisConfigError
 from bot.i18n import FAMILY_LANGUAGES, translator
 from bot.jobs.blocked_recipients import mark_blocked
@@ -87,10 +91,39 @@ def configure_crisis_services(settings: Settings) -> None:
                             f"services that cannot be trusted: {error}.") from None
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL (None: in memory, or not SQLite)."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database or ""
+    if not database or ":memory:" in database or "mode=memory" in url:
+        return None
+    return Path(database.removeprefix("file:").split("?")[0]).resolve()
+
+
+def hold_database_file(url: str) -> FileLock | None:
+    """One instance per SQLite file: a second would poll Telegram too (each ends the other's
+    getUpdates) and take the first one's claims for stale. Held until stop(); the system frees
+    it when the process ends, however it ends."""
+    path = sqlite_file(url)
+    if path is None:
+        return None
+    lock = FileLock(f"{path}.lock", timeout=0, thread_local=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise SettingsError(f"Another Gezinslijn is already running on this database ({path}): "
+                            "stop it first, or give this one its own "
+                            "GEZINSLIJN_DATABASE_URL.") from None
+    return lock
+
+
 def install_jobs(dispatcher: Dispatcher, services: Services) -> None:
     """The work the dispatcher does besides sending: the planned and periodic jobs that turn
     what is due into outbox rows, and the hook for a recipient who blocked the bot."""
     dispatcher.on_blocked = mark_blocked
+    dispatcher.on_undelivered = copy_not_delivered
+    dispatcher.on_sent = copy_arrived
     dispatcher.planners = [release_held, ReminderSender(services.signer),
                            MorningAgenda(services.settings, services.signer),
                            UnansweredNudges(services.settings),
@@ -145,8 +178,11 @@ class Runtime:
         self.stop_event = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
         self._migrate = migrate
+        self._file_lock: FileLock | None = None
 
     async def start(self, polling: bool = True) -> None:
+        # Before migrating, and before the SQLite start-up below takes every claim for stale.
+        self._file_lock = hold_database_file(self.settings.database_url)
         if self._migrate:
             await upgrade_async(self.settings.database_url)
         await self.app.initialize()
@@ -206,6 +242,9 @@ class Runtime:
             await self.app.shutdown()
         await self.dispatcher.close()
         await self.db.dispose()
+        if self._file_lock is not None:
+            self._file_lock.release()
+            self._file_lock = None
 
     async def run_until_stopped(self, polling: bool = True) -> None:
         await self.start(polling=polling)

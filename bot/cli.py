@@ -17,9 +17,10 @@ def _logging(settings: Settings | None) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Whatever the level, libraries stay at WARNING: httpx logs every request URL (the URL
     # carries the bot token), python-telegram-bot and aiosqlite log at DEBUG every request's
-    # and statement's parameters (message contents, names, aliases). PRODUCT.md §5.
+    # and statement's parameters (message contents, names, aliases). PRODUCT.md §5. Alembic's
+    # set-up lines would bury a refusal sentence at start-up.
     for name in ("httpx", "httpcore", "telegram", "aiosqlite", "asyncpg", "sqlalchemy",
-                 "apscheduler"):
+                 "apscheduler", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 

@@ -22,6 +22,7 @@ from telegram.ext import (
 )
 
 from bot.i18n import Translator
+from bot.outbox.intake import UpdateAlreadyHandled
 from handlers import coach, family, menus, onboarding, registry, texts
 from handlers.blocking import blocked_changed
 from handlers.common import Context, RetryLater, Who, Work, services, work
@@ -169,17 +170,23 @@ async def on_button(update: Update, context: Context) -> None:
 async def on_error(update: object, context: Context) -> None:
     """Logged without contents; the intake keeps the update for another attempt."""
     error = context.error
+    if isinstance(error, UpdateAlreadyHandled):  # another instance was first: nothing lost
+        log.debug("update handled by another instance")
+        return
+    away = database_away(error)
     if isinstance(error, RetryLater):
         log.info("an update waits a moment: %s", error)
+    elif away:
+        log.warning("an update waits for the database: %s", type(error).__name__)
     else:
         log.error("handling an update failed: %s", type(error).__name__,
                   exc_info=(type(error), error, error.__traceback__) if error else None)
     intake = context.bot_data.get("intake")
     if intake is not None and isinstance(update, Update):
-        if database_away(error) or isinstance(error, RetryLater):
-            intake.transient.add(update.update_id)
-        else:
-            intake.failed.add(update.update_id)
+        # The database away or busy, or a moment to wait: tried again without counting. A bug
+        # counts (its kind is kept, without content), and after a few the update is kept aside.
+        intake.note_failure(update.update_id, error,
+                            transient=away or isinstance(error, RetryLater))
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,16 +18,17 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from storage import errors
+
 # The session type that repositories take; callers outside storage/ name it from here, so they
 # need not import SQLAlchemy.
 Session = AsyncSession
 
 
 def database_away(error: BaseException | None) -> bool:
-    """The database could not be reached (or was locked): nothing wrong with the update."""
-    if isinstance(error, OperationalError | InterfaceError | ConnectionError | TimeoutError):
-        return True
-    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+    """The database could not be reached, or was busy: nothing wrong with the work
+    (storage/errors.py tells this from a bug)."""
+    return errors.transient(error)
 
 
 class DatabaseUrlError(ValueError):

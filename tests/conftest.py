@@ -68,7 +68,8 @@ async def backlog(session: Session, due_by: datetime | None = None) -> tuple[int
     """What the bot still has to do in its database: stored updates not handled yet, and outbox
     rows to send (those due by `due_by`, or all). Counted in this order, so rows a handler
     writes as it lets its update go are seen."""
-    stored = await session.scalar(select(func.count()).select_from(InboundUpdate))
+    stored = await session.scalar(select(func.count()).select_from(InboundUpdate).where(
+        InboundUpdate.kept_aside_at.is_(None)))
     pending = select(func.count()).select_from(Outbox).where(Outbox.status == "pending")
     if due_by is not None:
         pending = pending.where(Outbox.due_at <= due_by)

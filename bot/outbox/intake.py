@@ -1,4 +1,4 @@
-"""Receiving updates without losing one.
+"""Receiving updates without losing one, and without going deaf.
 
 python-telegram-bot's own polling confirms an update to Telegram as soon as it is queued, before
 any handler ran. Here every update is first written to the database together with the next
@@ -7,6 +7,15 @@ Handling happens from the stored copy, which is deleted in the same transaction 
 handler wrote (storage.db.joining_first_transaction): a crash in between cannot handle it twice,
 and an instance that finds it already deleted rolls its own handling back. The webhook server
 uses the same store and answers 200 only after the write.
+
+Updates are handled in Telegram's order within each chat. One that fails holds up only the later
+updates of its own chat, until its next try (after 1, 2, 4, 8 seconds); other chats go on. A
+database that is away or busy is retried without counting an attempt; a bug counts, and after
+MAX_ATTEMPTS the update is kept aside for the operator (`gezinslijn admin outbox`) and the
+sender is asked to send it again.
+
+On PostgreSQL several instances may run; one at a time polls Telegram (Telegram ends a
+getUpdates call with 409 Conflict when another starts): the one that holds the poller lock.
 """
 
 from __future__ import annotations
@@ -14,17 +23,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError, RetryAfter
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot.clock import Clock
+from bot.i18n import FAMILY_LANGUAGES, pick_language, translator
+from bot.outbox.outgoing import Outgoing, write
 from bot.outbox.ratelimit import retry_seconds
+from storage import errors
 from storage.db import Database, Session, joining_first_transaction
-from storage.repos import inbound, state
+from storage.repos import inbound, people, state
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +47,52 @@ MAX_ATTEMPTS = 5
 BATCH = 100
 # Pauses between tries when the database is away: short, so work resumes soon after it is back.
 DATABASE_PAUSE_MAX = 4.0
+# Real seconds before a failed update is tried again (and its chat goes on): 1, 2, 4, 8, 8, …
+RETRY_PAUSE_MAX = 8.0
+# PostgreSQL: how often an instance that does not poll tries to take the poller lock.
+STANDBY_SECONDS = 2.0
+# After Telegram's 409 Conflict (another getUpdates call ended this one).
+CONFLICT_PAUSE = 2.0
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member",
                    "channel_post"]
 
 
 class UpdateAlreadyHandled(Exception):
     """Another instance (or an earlier run) committed the handling of this update."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    error: str  # the error's class name: no content
+    transient: bool  # the database was away or busy, or the handler asked to wait: not counted
+    database: bool  # the database was away or busy: the rest of the pass would meet it too
+
+
+@dataclass(frozen=True)
+class Waiting:
+    chat_id: int | None
+    until: float  # monotonic seconds
+    tries: int
+
+
+def chat_of(body: dict[str, Any]) -> int | None:
+    """The chat an update belongs to: its updates are handled in order, and a failing one holds
+    up only them."""
+    for kind in ("message", "edited_message", "channel_post", "my_chat_member"):
+        part = body.get(kind)
+        if isinstance(part, dict):
+            return _id(part.get("chat"))
+    query = body.get("callback_query")
+    if isinstance(query, dict):
+        message = query.get("message")
+        chat = _id(message.get("chat")) if isinstance(message, dict) else None
+        return chat if chat is not None else _id(query.get("from"))
+    return None
+
+
+def _id(part: Any) -> int | None:
+    value = part.get("id") if isinstance(part, dict) else None
+    return int(value) if isinstance(value, int) else None
 
 
 class Intake:
@@ -48,11 +102,15 @@ class Intake:
         self.app = app
         self.clock = clock
         self.poll_timeout = poll_timeout
-        self.failed: set[int] = set()
-        # Failed because the database was away: tried again without counting an attempt, so
-        # a flapping database never makes a family message run out of attempts.
-        self.transient: set[int] = set()
+        self.monotonic: Callable[[], float] = time.monotonic  # real time, for the retry pauses
+        # What failed in the update being handled (router.on_error tells).
+        self._failures: dict[int, Failure] = {}
+        # Updates that failed and wait for their next try (in memory: a restart tries at once).
+        self._waiting: dict[int, Waiting] = {}
         self._stored = asyncio.Event()
+        self.polling = False  # this instance polls Telegram now
+        self.polls = 0  # getUpdates calls made
+        self._webhook_deleted = False
 
     # Storing -------------------------------------------------------------------------------
     async def store(self, updates: Sequence[dict[str, Any]], advance_offset: bool) -> None:
@@ -62,54 +120,146 @@ class Intake:
         async with self.db.transaction() as session:
             for body in updates:
                 await inbound.store_update(session, self.db.dialect, int(body["update_id"]),
-                                           body, now)
+                                           body, now, chat_of(body))
             if advance_offset:
-                offset = max(int(b["update_id"]) for b in updates) + 1
-                await state.put_state(session, OFFSET_KEY, str(offset))
+                await self._advance_offset(session, max(int(b["update_id"]) for b in updates) + 1)
         self._stored.set()
+
+    async def _advance_offset(self, session: Session, offset: int) -> None:
+        """Never back: an instance whose late answer arrives after another instance polled on
+        would fetch (and handle) updates again."""
+        current = await state.get_state(session, OFFSET_KEY)
+        if current is None or offset > int(current):
+            await state.put_state(session, OFFSET_KEY, str(offset))
 
     async def offset(self) -> int | None:
         async with self.db.transaction() as session:
             value = await state.get_state(session, OFFSET_KEY)
         return int(value) if value else None
 
+    # Failures (router.on_error) ---------------------------------------------------------------
+    def note_failure(self, update_id: int, error: BaseException | None, *,
+                     transient: bool) -> None:
+        """Handling `update_id` failed: `transient` when it may succeed in a moment (the
+        database away or busy, a handler that asked to wait), and is then not counted."""
+        self._failures[update_id] = Failure(type(error).__name__ if error else "unknown",
+                                            transient, transient and errors.transient(error))
+
     # Handling --------------------------------------------------------------------------------
     async def process_pending(self) -> int:
+        """One pass over the stored updates; returns how many left the store's queue (handled,
+        or kept aside)."""
+        now = self.monotonic()
+        waiting_chats = {w.chat_id for w in self._waiting.values()
+                         if w.until > now and w.chat_id is not None}
         async with self.db.transaction() as session:
-            rows = await inbound.oldest_updates(session, BATCH)
-        handled = 0
+            rows = await inbound.updates_to_handle(session, BATCH, waiting_chats)
+        if len(rows) < BATCH:  # forget the waits of updates handled or kept aside elsewhere
+            present = {row.update_id for row in rows}
+            self._waiting = {u: w for u, w in self._waiting.items()
+                             if u in present or w.until > now}
+        held = set(waiting_chats)  # chats whose earlier update waits: their later ones wait too
+        done = 0
         for row in rows:
-            update_obj = Update.de_json(row.payload, self.app.bot)
-            self.failed.discard(row.update_id)
-            self.transient.discard(row.update_id)
-            gone = False
-
-            async def consume(session: Session, update_id: int = row.update_id) -> None:
-                nonlocal gone
-                if not await inbound.delete_update(session, update_id):
-                    gone = True
-                    raise UpdateAlreadyHandled(update_id)
-
-            with joining_first_transaction(consume) as joined:
-                await self.app.process_update(update_obj)
-            if gone or joined.committed:
-                # Handled (here, with the delete in its transaction, or elsewhere before).
-                self.failed.discard(row.update_id)
-                handled += 1
+            chat = row.chat_id if row.chat_id is not None else chat_of(row.payload)
+            wait = self._waiting.get(row.update_id)
+            if (chat is not None and chat in held) or (wait and wait.until > self.monotonic()):
+                if chat is not None:
+                    held.add(chat)
                 continue
-            if row.update_id in self.transient:
-                return handled  # the database was away: the same update again, uncounted
+            failure = await self._handle(row.update_id, row.payload)
+            if failure is None:
+                self._waiting.pop(row.update_id, None)
+                done += 1
+                continue
+            if not failure.transient and await self._count_failure(row.update_id, chat,
+                                                                   row.payload, failure):
+                self._waiting.pop(row.update_id, None)
+                done += 1  # kept aside: it no longer holds up its chat
+                continue
+            self._wait(row.update_id, chat)
+            if chat is not None:
+                held.add(chat)
+            if failure.database:
+                return done  # the next pass comes soon, and goes on with other chats
+        return done
+
+    async def _handle(self, update_id: int, payload: dict[str, Any]) -> Failure | None:
+        """Handle one stored update: None when it is done with (handled here or elsewhere, or
+        there was nothing to do), else what failed."""
+        update_obj = Update.de_json(payload, self.app.bot)
+        self._failures.pop(update_id, None)
+        gone = False
+
+        async def consume(session: Session) -> None:
+            nonlocal gone
+            if not await inbound.delete_update(session, update_id):
+                gone = True
+                raise UpdateAlreadyHandled(update_id)
+
+        with joining_first_transaction(consume) as joined:
+            await self.app.process_update(update_obj)
+        failure = self._failures.pop(update_id, None)
+        if gone or joined.committed:
+            return None  # handled, here with the delete in its transaction, or elsewhere before
+        if failure is None:  # nothing written and nothing failed: nothing to do for it
             async with self.db.transaction() as session:
-                if row.update_id in self.failed and row.attempts + 1 < MAX_ATTEMPTS:
-                    await inbound.set_attempts(session, row.update_id, row.attempts + 1)
-                    # Keep order: later updates wait for this one's next attempt.
-                    return handled
-                if row.update_id in self.failed:
-                    log.error("update %s dropped after %s failed attempts", row.update_id,
-                              MAX_ATTEMPTS)
-                await inbound.delete_update(session, row.update_id)
-            handled += 1
-        return handled
+                await inbound.delete_update(session, update_id)
+        return failure
+
+    def _wait(self, update_id: int, chat_id: int | None) -> None:
+        tries = self._waiting[update_id].tries + 1 if update_id in self._waiting else 1
+        pause = min(RETRY_PAUSE_MAX, 2.0 ** (tries - 1))
+        self._waiting[update_id] = Waiting(chat_id, self.monotonic() + pause, tries)
+
+    async def _count_failure(self, update_id: int, chat_id: int | None,
+                             payload: dict[str, Any], failure: Failure) -> bool:
+        """Count a failed attempt; True when it was the last and the update is kept aside (and
+        the sender asked, in the same transaction, to send it again)."""
+        now = self.clock.now()
+        told = False
+        async with self.db.transaction() as session:
+            kept = await inbound.count_failure(session, update_id, failure.error, now,
+                                               MAX_ATTEMPTS)
+            if kept:
+                told = await self._ask_to_resend(session, chat_id, payload)
+        if kept:
+            log.error("update %s kept aside after %s failed attempts (%s)", update_id,
+                      MAX_ATTEMPTS, failure.error)
+        if told:
+            services = getattr(self.app, "bot_data", {}).get("services")
+            if services is not None:
+                services.wake(plan=False)
+        return kept
+
+    async def _ask_to_resend(self, session: Session, chat_id: int | None,
+                             payload: dict[str, Any]) -> bool:
+        """A message to the person whose update was kept aside, in their language. Not for
+        groups and channels (negative ids; the bot leaves those) nor for a change of the bot's
+        membership (nothing was sent)."""
+        if chat_id is None or chat_id <= 0 or "my_chat_member" in payload:
+            return False
+        services = getattr(self.app, "bot_data", {}).get("services")
+        region = services.settings.region if services is not None else "NL"
+        tr = translator(await self._language(session, chat_id, payload), region)
+        out = Outgoing()
+        out.text(chat_id, tr.gettext("Sorry, je laatste bericht kwam niet goed bij mij aan. "
+                                     "Wil je het nog een keer sturen?"), purpose="notice")
+        write(session, out.sends, self.clock.now())
+        return True
+
+    @staticmethod
+    async def _language(session: Session, chat_id: int, payload: dict[str, Any]) -> str:
+        member = await people.member_by_chat(session, chat_id)
+        if member is not None:
+            return member.language
+        staff = await people.staff_by_chat(session, chat_id)
+        if staff is not None:
+            return staff.language
+        part = next((v for v in payload.values() if isinstance(v, dict)), {})
+        sender = part.get("from")
+        code = sender.get("language_code") if isinstance(sender, dict) else None
+        return pick_language(code if isinstance(code, str) else None, FAMILY_LANGUAGES)
 
     async def process_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -125,38 +275,106 @@ class Intake:
             if handled:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stored.wait(),
-                                       1.0 if self.failed or self.transient else 5.0)
+                await asyncio.wait_for(self._stored.wait(), self._next_try_in())
+
+    def _next_try_in(self) -> float:
+        """Seconds until a waiting update may be tried again (5 when none waits)."""
+        if not self._waiting:
+            return 5.0
+        soonest = min(w.until for w in self._waiting.values()) - self.monotonic()
+        return min(max(soonest, 0.05), 5.0)
 
     # Polling ---------------------------------------------------------------------------------
     async def poll_forever(self, stop: asyncio.Event) -> None:
-        await self.app.bot.delete_webhook()
+        """Poll Telegram and store what comes. On PostgreSQL only while this instance holds the
+        poller lock (checked before every call); on SQLite one instance runs per file."""
+        elected = self.db.dialect == "postgresql"
+        lock: inbound.PollerLock | None = None
         pause = 1.0
-        # The first call returns at once: it fetches what waited while the bot was down and
-        # shows the Bot API server that the bot is receiving.
+        # The first call returns at once: it fetches what waited while the bot was down (or
+        # while another instance polled) and shows the Bot API server that the bot receives.
         timeout = 0
-        while not stop.is_set():
+        first = True
+        try:
+            while not stop.is_set():
+                if elected:
+                    lock = await self._hold_poller_lock(lock)
+                    if lock is None:
+                        if self.polling or first:
+                            log.info("another instance polls Telegram; this one stands by")
+                        self.polling = first = False
+                        timeout = 0
+                        await _pause(stop, STANDBY_SECONDS)
+                        continue
+                self.polling, first = True, False
+                try:
+                    await self._poll_once(timeout)
+                    pause = 1.0
+                    timeout = self.poll_timeout
+                except InvalidToken:
+                    log.error("Telegram refused the bot token; stopping")
+                    stop.set()
+                except RetryAfter as error:
+                    await asyncio.sleep(retry_seconds(error))
+                except Conflict:
+                    log.warning("another instance polls this bot (Telegram answered 409 "
+                                "Conflict); trying again in %.0fs", CONFLICT_PAUSE)
+                    await _pause(stop, CONFLICT_PAUSE)
+                    timeout = 0
+                except NetworkError as error:
+                    log.warning("getUpdates failed (%s); retrying in %.0fs",
+                                type(error).__name__, pause)
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, 30.0)
+                except Exception:  # the database may be away: keep the loop alive
+                    log.exception("storing updates failed; retrying in %.0fs", pause)
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, DATABASE_PAUSE_MAX)
+        finally:
+            self.polling = False
+            if lock is not None:
+                await lock.release()
+
+    async def _poll_once(self, timeout: int) -> None:
+        if not self._webhook_deleted:
+            await self.app.bot.delete_webhook()
+            self._webhook_deleted = True
+        offset = await self.offset()
+        kwargs: dict[str, Any] = {"timeout": timeout, "allowed_updates": ALLOWED_UPDATES}
+        if offset is not None:
+            kwargs["offset"] = offset
+        self.polls += 1
+        raw = await self.app.bot.do_api_request(
+            "getUpdates", api_kwargs=kwargs, read_timeout=self.poll_timeout + 10)
+        await self.store(list(raw or []), advance_offset=True)
+
+    async def _hold_poller_lock(self, lock: inbound.PollerLock | None
+                                ) -> inbound.PollerLock | None:
+        """The poller lock, still held or newly taken; None while another instance holds it
+        (or the database is away)."""
+        if lock is not None:
             try:
-                offset = await self.offset()
-                kwargs: dict[str, Any] = {"timeout": timeout, "allowed_updates": ALLOWED_UPDATES}
-                if offset is not None:
-                    kwargs["offset"] = offset
-                raw = await self.app.bot.do_api_request(
-                    "getUpdates", api_kwargs=kwargs, read_timeout=self.poll_timeout + 10)
-                await self.store(list(raw or []), advance_offset=True)
-                pause = 1.0
-                timeout = self.poll_timeout
-            except InvalidToken:
-                log.error("Telegram refused the bot token; stopping")
-                stop.set()
-            except RetryAfter as error:
-                await asyncio.sleep(retry_seconds(error))
-            except NetworkError as error:
-                log.warning("getUpdates failed (%s); retrying in %.0fs", type(error).__name__,
-                            pause)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 30.0)
-            except Exception:  # the database may be away: keep the loop alive
-                log.exception("storing updates failed; retrying in %.0fs", pause)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, DATABASE_PAUSE_MAX)
+                await lock.check()
+                return lock
+            except Exception as error:
+                # Stop polling: another instance may take over. Not at once again here, so
+                # that a healthy instance gets the lock first.
+                log.warning("the poller lock's database connection was lost (%s); this "
+                            "instance stops polling", type(error).__name__)
+                await lock.release()
+                return None
+        try:
+            taken = await inbound.PollerLock.try_take(self.db)
+        except Exception as error:
+            log.warning("the poller lock could not be taken (%s); trying again",
+                        type(error).__name__)
+            return None
+        if taken is not None:
+            log.info("this instance polls Telegram now")
+        return taken
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep, but wake when the bot stops."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

@@ -1,0 +1,172 @@
+"""One bot, several instances. On PostgreSQL one instance at a time polls Telegram (the one
+holding the poller lock; Telegram ends a getUpdates call with 409 Conflict when another starts),
+and another takes over within seconds when it stops or loses its database connection. On SQLite
+a second instance on the same file refuses to start, with one sentence."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.app import Runtime
+from bot.outbox.ratelimit import RateLimiter
+from bot.settings import SettingsError
+from bot.simulator import LocalBotApi, LocalUser
+from storage.db import Database
+from storage.repos.inbound import POLLER_KEY, POLLER_NAMESPACE
+from tests.conftest import POSTGRES_URL, TEST_KEY, _create_pg_database, _drop_pg_database
+from tests.e2e.conftest import WEDNESDAY_MORNING
+from tests.faults.common import (
+    RunningClock,
+    containing,
+    running_bot,
+    seed_line,
+    settings_for,
+    wait_until,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+TAKE_OVER = 8.0  # seconds: the standby tries every 2 s
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests skipped: set GEZINSLIJN_TEST_POSTGRES_URL (CI does)")
+    url = await _create_pg_database()
+    try:
+        yield url
+    finally:
+        await _drop_pg_database(url)
+
+
+def _runtime(api: LocalBotApi, url: str, tmp_path: Path, clock: RunningClock) -> Runtime:
+    """As tests/faults/common.py `running_bot` builds it, started and stopped by the test."""
+    return Runtime(settings_for(api, url, tmp_path), clock, limiter=RateLimiter(enabled=False),
+                   poll_timeout=1, dispatcher_poll=0.05)
+
+
+def _polling(bots: list[Runtime]) -> list[Runtime]:
+    return [bot for bot in bots if bot.intake.polling]
+
+
+def _conflicts(api: LocalBotApi, since: int = 0) -> int:
+    return sum(1 for c in api.calls[since:] if c.method == "getUpdates" and c.error_code == 409)
+
+
+async def _relayed_once(member: LocalUser, coach: LocalUser, texts: list[str]) -> None:
+    for message in texts:
+        member.send_text(message)
+    for message in texts:
+        await coach.wait_for(lambda m, t=message: t in m.text, timeout=15)  # type: ignore[misc]
+    for message in texts:
+        assert len(containing(coach, message)) == 1, message
+
+
+async def _end_lock_session(url: str) -> None:
+    """The server ends the session holding the poller lock (as a network cut would)."""
+    db = Database(url)
+    try:
+        async with db.transaction() as session:
+            pids = (await session.scalars(text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = :ns "
+                "AND objid = :key AND granted AND database = (SELECT oid FROM pg_database "
+                "WHERE datname = current_database())"),
+                {"ns": POLLER_NAMESPACE, "key": POLLER_KEY}
+            )).all()
+            assert len(pids) == 1, pids
+            await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pids[0]})
+    finally:
+        await db.dispose()
+
+
+async def test_one_instance_polls_and_another_takes_over(
+        api: LocalBotApi, pg_url: str, tmp_path: Path) -> None:
+    line = await seed_line(pg_url, api, [("Gezin J.", "Sanne", ["Marieke"])], WEDNESDAY_MORNING)
+    marieke, sanne = line.member("Marieke"), line.coaches["Sanne"]
+    clock = RunningClock(WEDNESDAY_MORNING, 60)
+    bots = [_runtime(api, pg_url, tmp_path, clock), _runtime(api, pg_url, tmp_path, clock)]
+    started: list[Runtime] = []
+    try:
+        for bot in bots:
+            await bot.start()
+            started.append(bot)
+        await wait_until(lambda: len(_polling(bots)) == 1, TAKE_OVER, "one instance polls")
+        [poller] = _polling(bots)
+        [standby] = [bot for bot in bots if bot is not poller]
+
+        # Both run a while, side by side: the standby never calls getUpdates, so Telegram
+        # never ends a call with 409; each message is handled once.
+        mark, standby_polls = len(api.calls), standby.intake.polls
+        await _relayed_once(marieke, sanne, [f"eerst {n}" for n in range(4)])
+        await asyncio.sleep(3)  # several poll cycles (1 s each) and standby tries (2 s)
+        assert standby.intake.polls == standby_polls and not standby.intake.polling
+        assert _conflicts(api, mark) == 0
+        assert poller.intake.polls > 2
+
+        # The poller's lock connection ends: it stops polling, the standby takes over.
+        await api.wait_for_call(lambda c: c.method == "getUpdates", after=len(api.calls))
+        await _end_lock_session(pg_url)
+        await wait_until(lambda: _polling(bots) == [standby], TAKE_OVER,
+                         "the standby polls, and only it")
+        before = poller.intake.polls
+        await _relayed_once(marieke, sanne, [f"daarna {n}" for n in range(3)])
+        assert poller.intake.polls == before and not poller.intake.polling
+
+        # The one polling now stops: the first takes over again.
+        await standby.stop()
+        started.remove(standby)
+        began = time.monotonic()
+        await wait_until(lambda: poller.intake.polling, TAKE_OVER, "the other polls again")
+        print(f"\ntaken over {time.monotonic() - began:.1f}s after the poller stopped")
+        await _relayed_once(marieke, sanne, [f"tot slot {n}" for n in range(3)])
+    finally:
+        for bot in started:
+            await bot.stop()
+
+
+# SQLite: one instance per file ----------------------------------------------------------------
+REFUSAL = "Another Gezinslijn is already running on this database"
+
+
+async def test_a_second_instance_on_one_sqlite_file_refuses(
+        api: LocalBotApi, sqlite_url: str, tmp_path: Path) -> None:
+    clock = RunningClock(WEDNESDAY_MORNING)
+    async with running_bot(api, sqlite_url, tmp_path, clock) as first:
+        await wait_until(lambda: first.intake.polls > 0, 10, "the first polls")
+        second = _runtime(api, sqlite_url, tmp_path, clock)
+        with pytest.raises(SettingsError, match=REFUSAL) as refused:
+            await second.start()
+        assert str(tmp_path / "test.db") in str(refused.value)
+        assert "GEZINSLIJN_DATABASE_URL" in str(refused.value)
+        await second.db.dispose()
+    # Once the first has stopped, a new one starts.
+    async with running_bot(api, sqlite_url, tmp_path, clock) as third:
+        await wait_until(lambda: third.intake.polls > 0, 10, "the new one polls")
+
+
+async def test_gezinslijn_run_on_a_sqlite_file_in_use_says_one_line(
+        api: LocalBotApi, sqlite_url: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GEZINSLIJN_")}
+    env.update({"GEZINSLIJN_TELEGRAM_TOKEN": api.token,
+                "GEZINSLIJN_TELEGRAM_API_URL": api.base_url,
+                "GEZINSLIJN_DATABASE_URL": sqlite_url,
+                "GEZINSLIJN_ENCRYPTION_KEY": TEST_KEY,
+                "GEZINSLIJN_KEY_FILE": str(tmp_path / "unused.key"),
+                "GEZINSLIJN_LOG_LEVEL": "WARNING"})
+    async with running_bot(api, sqlite_url, tmp_path, RunningClock(WEDNESDAY_MORNING)):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    lines = [line for line in (out + err).decode().splitlines() if line.strip()]
+    assert process.returncode not in (0, None)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"gezinslijn: {REFUSAL}"), lines
