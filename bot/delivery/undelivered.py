@@ -53,9 +53,9 @@ def tell_coordinators(out: Outgoing, coordinators: Sequence[Staff], family: Fami
         ctr = translator(coordinator.language)
         coach = wording.coach_names(ctr, absent)
         out.text(coordinator.chat_id, ctr.gettext(
-            "⚠️ Een bericht van {alias} kan {coach} niet bereiken: de bot is geblokkeerd of het "
-            "gesprek is weg. Het wacht tot {coach} weer bereikbaar is. Neem zo nodig contact "
-            "op met {coach} of met het gezin.").format(alias=family.alias, coach=coach),
+            "⚠️ Een bericht van {alias} kan {coach} niet bereiken. {coach} heeft de bot "
+            "geblokkeerd of het gesprek verwijderd. Het wacht tot {coach} weer bereikbaar is. "
+            "Neem zo nodig contact op met {coach} of met het gezin.").format(alias=family.alias, coach=coach),
             purpose="notice")
 
 
