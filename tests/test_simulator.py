@@ -296,6 +296,31 @@ async def test_server_errors_timeouts_and_dropped_connections(server: LocalBotAp
     assert [c.error_code for c in server.calls_to("sendMessage")] == [502, 0, None, None]
 
 
+async def test_an_outage_of_one_chat(bot: Bot, server: LocalBotApi) -> None:
+    """Every send to that chat gets the 5xx until the time has passed; other chats, and calls
+    that send nothing, go on as usual."""
+    ann, bob = server.user("Ann"), server.user("Bob")
+    ann.send_text("hoi")
+    photo = bob.send_photo()
+    server.faults.fail_chat(ann.chat_id, 0.6, code=503)
+    until, _code = server.faults.chat_outages[ann.chat_id]
+    for text in ("een", "twee"):
+        with pytest.raises(NetworkError, match=r"(?i)Service Unavailable"):
+            await bot.send_message(ann.chat_id, text)
+    with pytest.raises(NetworkError, match=r"(?i)Service Unavailable"):
+        await bot.copy_message(ann.chat_id, bob.chat_id, photo.message_id)
+    await bot.send_message(bob.chat_id, "voor Bob")
+    await bot.send_chat_action(ann.chat_id, "typing")  # not a send: no outage
+    assert server.faults.outage_refusals == 3
+    await asyncio.sleep(max(until - time.time(), 0) + 0.05)  # the outage is over
+    await bot.send_message(ann.chat_id, "drie")
+    assert [m.text for m in ann.inbox()] == ["drie"]
+    assert [m.text for m in bob.inbox()] == ["voor Bob"]
+    assert [c.error_code for c in server.calls_to("sendMessage")] == [503, 503, None, None]
+    assert server.calls_to("copyMessage")[0].error_code == 503
+    assert server.faults.outage_refusals == 3
+
+
 async def test_many_concurrent_requests(bot: Bot, server: LocalBotApi) -> None:
     people = [server.user(f"P{i}") for i in range(5)]
     for person in people:

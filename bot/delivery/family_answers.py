@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot import wording
 from bot.delivery import crisis_lines
-from bot.delivery.recipients import Delivery, Routed
+from bot.delivery.recipients import Delivery, Routed, reachable
 from bot.domain.routing import Reason
 from bot.i18n import Translator
 from bot.unit import Unit
@@ -116,5 +116,5 @@ def _answer_urgent(unit: Unit, reader: Reader, routed: Routed, coaches: Sequence
     if decision.held or copied is None:
         return
     receipt = _standin_receipt(tr, delivery) if delivery.substitutes \
-        else forwarded(tr, delivery.recipients)
+        else forwarded(tr, reachable(delivery.recipients))
     unit.out.text(reader.chat_id, receipt, after=copied)

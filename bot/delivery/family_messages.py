@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from bot import wording
 from bot.delivery.copies import copy_to_coach
 from bot.delivery.family_answers import Reader, answer_family, forwarded
-from bot.delivery.recipients import route_message
-from bot.delivery.undelivered import hold_for_coach, reachable
+from bot.delivery.recipients import reachable, route_message
+from bot.delivery.undelivered import hold_for_coach
 from bot.domain.relay import receipt_due, silent_copy
 from bot.domain.urgency import urgent_topics
 from bot.unit import Unit
@@ -68,7 +68,8 @@ async def receive(unit: Unit, member: Member, family: Family, *, chat_id: int,
         # Only once the copy reached the coach: never a ✓ for a message still on its way.
         if receipt_due(member.last_receipt_at, unit.now):
             member.last_receipt_at = unit.now
-            unit.out.text(chat_id, forwarded(tr, delivery.recipients), after=receipt_after)
+            unit.out.text(chat_id, forwarded(tr, reachable(delivery.recipients)),
+                          after=receipt_after)
         else:
             unit.out.react(chat_id, message_id, after=receipt_after)
 

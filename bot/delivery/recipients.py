@@ -75,6 +75,11 @@ async def staffing(session: Session, family: Family, coaches: Sequence[Staff], n
                     coordinators, oncall)
 
 
+def reachable(staff: Sequence[Staff]) -> list[Staff]:
+    """Those who can be reached in Telegram now (a chat, and the bot not blocked)."""
+    return [s for s in staff if s.chat_id is not None and s.blocked_at is None]
+
+
 @dataclass(frozen=True)
 class Delivery:
     """A decision with the people in it."""

@@ -13,16 +13,14 @@ from bot import outbox, wording
 from bot.delivery import crisis_lines
 from bot.delivery.copies import copy_to_coach
 from bot.delivery.family_answers import forwarded
+from bot.delivery.recipients import reachable
 from bot.domain.crisis import CrisisService
 from bot.i18n import Translator, translator
 from bot.outbox import Outgoing
 from storage.db import Session
 from storage.models import Family, FamilyMessage, Member, Outbox, Staff
 from storage.repos import families, messages, people
-
-
-def reachable(staff: Sequence[Staff]) -> list[Staff]:
-    return [s for s in staff if s.chat_id is not None and s.blocked_at is None]
+from storage.repos import outbox as outbox_rows
 
 
 def tell_family_waiting(out: Outgoing, tr: Translator, chat_id: int, family: Family,
@@ -55,7 +53,8 @@ def tell_coordinators(out: Outgoing, coordinators: Sequence[Staff], family: Fami
         out.text(coordinator.chat_id, ctr.gettext(
             "⚠️ Een bericht van {alias} kan {coach} niet bereiken. {coach} heeft de bot "
             "geblokkeerd of het gesprek verwijderd. Het wacht tot {coach} weer bereikbaar is. "
-            "Neem zo nodig contact op met {coach} of met het gezin.").format(alias=family.alias, coach=coach),
+            "Neem zo nodig contact op met {coach} of met het gezin.").format(
+                alias=family.alias, coach=coach),
             purpose="notice")
 
 
@@ -74,13 +73,20 @@ async def copy_not_delivered(session: Session, row: Outbox, now: datetime) -> No
     coaches = await families.coaches_of(session, family.id)
     others = [c for c in reachable(coaches) if c.id != absent.id]
     tr = translator(member.language, family.region, family.timezone)
+    copies = await outbox_rows.copies_of_message(session, message.id)
     if others:
-        # A co-coach reads it now; the family hears so once it reached them.
-        for other in others:
+        # A co-coach reads it (the copy they have, or one now); the family hears so once it
+        # reached them.
+        other = others[0]
+        already = copies.get(other.chat_id) if other.chat_id is not None else None
+        if already is not None and already.status != "parked":
+            out.text(member.chat_id, forwarded(tr, [other]), after_row=already.id)
+        else:
             copy_to_coach(out, other, family, member, message, silent=False)
-        out.text(member.chat_id, forwarded(tr, others), after=out.last)
+            out.text(member.chat_id, forwarded(tr, [other]), after=out.last)
     else:
-        await hold_for_coach(session, out, message, family, member, [absent], now, first=True)
+        first = not await messages.waiting_in_family(session, family.id)
+        await hold_for_coach(session, out, message, family, member, [absent], now, first)
     outbox.write(session, out.sends, now)
 
 

@@ -526,10 +526,14 @@ class Dispatcher:
                                                  row.attempts + 1, reason,
                                                  "parked" if parked else "failed"):
                 return
-            if parked and self.on_blocked is not None:
-                await self.on_blocked(session, row.chat_id, now)
-            if self.on_undelivered is not None and row.link_message_id is not None:
-                await self.on_undelivered(session, row, now)
+            undelivered = [row]
+            if parked:
+                undelivered += await outbox_rows.park_chat(session, row.chat_id, self.instance)
+                if self.on_blocked is not None:
+                    await self.on_blocked(session, row.chat_id, now)
+            for each in undelivered:
+                if self.on_undelivered is not None and each.link_message_id is not None:
+                    await self.on_undelivered(session, each, now)
             await outbox_rows.expire_and_cancel(session, self.db.dialect, now)
 
         await self._persist(step, "failed")

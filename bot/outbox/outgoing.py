@@ -37,8 +37,9 @@ class Send:
     # Past this the send is of no use (a reminder after its appointment): it expires.
     expires_at: datetime | None = None
     # Sent only after the send at this index in the same Outgoing was (a receipt after its
-    # copy reached the coach).
+    # copy reached the coach), or after this outbox row written earlier was.
     after: int | None = None
+    after_row: int | None = None
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Outgoing:
         reply_to: int | None = None,
         expires_at: datetime | None = None,
         after: int | None = None,
+        after_row: int | None = None,
     ) -> None:
         # Every text fits Telegram: a composed one (an agenda, a long list) over the limit goes
         # out as several messages, cut at a paragraph, line or word; the buttons come with the
@@ -80,7 +82,7 @@ class Outgoing:
                 params["reply_parameters"] = {"message_id": reply_to,
                                               "allow_sending_without_reply": True}
             self.sends.append(Send(chat_id, "sendMessage", params, purpose, due_at, link,
-                                   expires_at=expires_at, after=after))
+                                   expires_at=expires_at, after=after, after_row=after_row))
 
     def copy(
         self,
@@ -174,4 +176,6 @@ def write(session: Session, sends: Iterable[Send], now: datetime) -> Sequence[Ou
             expires_at=send.expires_at,
             awaited=rows[send.after] if send.after is not None else None,
         ))
+        if send.after_row is not None:
+            rows[-1].waits_for = send.after_row
     return rows

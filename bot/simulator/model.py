@@ -3,6 +3,7 @@ injects."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,3 +179,20 @@ class Faults:
     early_retries: int = 0  # sends that came back while a retry_after window was still open
     blocked_until: float = field(default=0.0, repr=False)
     traps: list[Trap] = field(default_factory=list)  # see Trap; each fires once
+    # Per-chat outages (fail_chat): chat id → (until, in real Unix time; the 5xx answered).
+    chat_outages: dict[int, tuple[float, int]] = field(default_factory=dict)
+    outage_refusals: int = 0  # sends refused by a chat's outage
+
+    def fail_chat(self, chat_id: int, seconds: float, code: int = 502) -> None:
+        """For `seconds` of real time, answer every send to this chat (its `chat_id`) with
+        `code`, while other chats go on as usual: the way to one chat fails, not Telegram."""
+        self.chat_outages[int(chat_id)] = (time.time() + seconds, code)
+
+    def outage_code(self, chat_id: Any) -> int | None:
+        """The 5xx a send to this chat gets now, None when its chat has no outage."""
+        try:
+            chat = int(str(chat_id))
+        except ValueError:
+            return None
+        until, code = self.chat_outages.get(chat, (0.0, 0))
+        return code if time.time() < until else None

@@ -3,8 +3,9 @@
 It speaks enough of the Bot API over HTTP that python-telegram-bot runs against it unchanged
 (`base_url=server.base_url`), and behaves like Telegram where bots usually get it wrong: whom a
 bot may write to, blocked users, message and caption limits, formatting that does not parse,
-replies to missing messages, 429s with retry_after, 5xx, lost answers and dropped connections;
-traps act (say, SIGKILL the bot) at a chosen call, before or after handling it.
+replies to missing messages, 429s with retry_after, 5xx (the next sends, or every send to one
+chat for a while), lost answers and dropped connections; traps act (say, SIGKILL the bot) at
+a chosen call, before or after handling it.
 Simulated people (`LocalUser`) talk to the bot; every call and every message is recorded.
 With `facts` (tests/bot_api_facts.json) each call is also checked against the published Bot API.
 """
@@ -502,7 +503,7 @@ class LocalBotApi:
                 if required.required and params.get(required.name) is None:
                     raise BotApiError(400, f"Bad Request: parameter {required.name} is required")
         if send_type:
-            self._apply_faults()
+            self._apply_faults(params)
         if entry is None:  # a real method this server does not model
             return await methods.unmodelled(self, canonical, params)
         return await entry.handler(self, params)
@@ -514,9 +515,14 @@ class LocalBotApi:
                 return trap
         return None
 
-    def _apply_faults(self) -> None:
+    def _apply_faults(self, params: dict[str, Any]) -> None:
         faults = self.faults
         now = time.time()
+        # A chat's outage answers first, as a gateway in front of Telegram would.
+        outage = faults.outage_code(params.get("chat_id"))
+        if outage is not None:
+            faults.outage_refusals += 1
+            raise BotApiError(outage, _STATUS_TEXT.get(outage, "Internal Server Error"))
         if now < faults.blocked_until:
             faults.early_retries += 1
             faults.seen_429 += 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import FamilyMessage, RelayLink
@@ -41,6 +41,12 @@ async def mark_arrived(session: AsyncSession, message_id: int, now: datetime) ->
         update(FamilyMessage).where(FamilyMessage.id == message_id,
                                     FamilyMessage.status == "waiting")
         .values(status="delivered", delivered_at=now))
+
+
+async def waiting_in_family(session: AsyncSession, family_id: int) -> int:
+    """This family's messages that wait for a coach who cannot be reached."""
+    return int(await session.scalar(select(func.count()).select_from(FamilyMessage).where(
+        FamilyMessage.family_id == family_id, FamilyMessage.status == "waiting")) or 0)
 
 
 async def hold_until(session: AsyncSession, family_id: int, until: datetime) -> None:

@@ -202,6 +202,20 @@ async def expire_and_cancel(session: AsyncSession, dialect: str, now: datetime) 
         getattr(cancelled, "rowcount", 0) or 0)
 
 
+async def park_chat(session: AsyncSession, chat_id: int, instance: str) -> Sequence[Outbox]:
+    """The person cannot be reached: what else waits for them is parked with the refused row
+    (each row a person would read; not a receipt still waiting for its copy). The rows."""
+    awaited = aliased(Outbox)
+    return (await session.scalars(
+        update(Outbox).where(
+            Outbox.chat_id == chat_id, Outbox.status == "pending",
+            or_(Outbox.claimed_by.is_(None), Outbox.claimed_by == instance),
+            or_(Outbox.waits_for.is_(None),
+                exists().where(awaited.id == Outbox.waits_for, awaited.status == "sent")))
+        .values(status="parked", claimed_by=None, claimed_until=None)
+        .returning(Outbox).execution_options(synchronize_session=False))).all()
+
+
 async def unpark(session: AsyncSession, chat_id: int) -> int:
     """The person can be reached again: what waited for them goes, in its order."""
     result = await session.execute(
@@ -216,6 +230,14 @@ async def waiting_for(session: AsyncSession, chat_id: int, family_id: int) -> in
     return int(await session.scalar(select(func.count()).select_from(Outbox).where(
         Outbox.chat_id == chat_id, Outbox.link_family_id == family_id,
         Outbox.status.in_(WAITING), Outbox.purpose.in_(("relay", "digest")))) or 0)
+
+
+async def copies_of_message(session: AsyncSession, message_id: int) -> dict[int, Outbox]:
+    """The latest row of each chat that got (or will get) a copy of this family message."""
+    found = (await session.scalars(select(Outbox).where(
+        Outbox.link_message_id == message_id, Outbox.status.in_(("pending", "sent", "parked")),
+        Outbox.purpose.in_(("relay", "digest"))).order_by(Outbox.id))).all()
+    return {row.chat_id: row for row in found}
 
 
 # Results -----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot import outbox
 from bot.app import Runtime
 from bot.clock import utc
 from bot.outbox.ratelimit import RateLimiter
@@ -134,6 +135,23 @@ async def query(url: str, statement: Any) -> list[Any]:
 async def member_row(url: str, chat_id: int) -> Member:
     [(member,)] = await query(url, select(Member).where(Member.chat_id == chat_id))
     return member  # type: ignore[no-any-return]
+
+
+async def queue_texts(url: str, chat_id: int, texts: Sequence[str], now: datetime,
+                      purpose: str = "notice") -> list[int]:
+    """Outbox rows for one chat, written straight into the database in one transaction (as a
+    handler writes them), in this order; returns their ids. Wake the dispatcher after."""
+    out = outbox.Outgoing()
+    for text in texts:
+        out.text(chat_id, text, purpose=purpose)
+    db = Database(url)
+    try:
+        async with db.transaction() as session:
+            rows = outbox.write(session, out.sends, now)
+            await session.flush()
+            return [row.id for row in rows]
+    finally:
+        await db.dispose()
 
 
 # The bot in this process ----------------------------------------------------------------------

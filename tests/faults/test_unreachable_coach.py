@@ -1,0 +1,109 @@
+"""A coach who blocked the bot, learned only from Telegram's 403 (no my_chat_member update
+reached the bot): the family is never told "delivered" for a copy still on its way; a duo
+partner reads it now; otherwise the family hears plainly that it waits, with the crisis lines,
+the coordinator hears of it (alias only), and the coach gets every message, in order, once
+they unblock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.simulator import LocalBotApi
+from storage.db import Database
+from storage.models import FamilyCoach, FamilyMessage, Staff
+from tests.e2e.conftest import WEDNESDAY_MORNING
+from tests.faults.common import (
+    RunningClock,
+    containing,
+    query,
+    running_bot,
+    seed_line,
+    sends,
+    settled,
+    unrecorded,
+    wait_until,
+)
+
+SPEED = 60.0
+
+
+async def _add_duo(url: str, family_id: int, coach_chat: int, now: datetime) -> None:
+    db = Database(url)
+    try:
+        async with db.transaction() as session:
+            staff = (await session.scalars(select(Staff).where(
+                Staff.chat_id == coach_chat))).one()
+            session.add(FamilyCoach(family_id=family_id, staff_id=staff.id, since=now))
+    finally:
+        await db.dispose()
+
+
+def _receipt_calls(api: LocalBotApi, chat_id: int, since: int) -> list[float]:
+    return [c.at for c in sends(api, chat_id, since) if c.ok and (
+        c.method == "setMessageReaction" or "✓" in str(c.params.get("text", "")))]
+
+
+async def test_a_duo_partner_reads_what_the_blocked_coach_cannot(
+        api: LocalBotApi, db_url: str, tmp_path: Path) -> None:
+    line = await seed_line(db_url, api, [("Gezin J.", "Sanne", ["Marieke"]),
+                                         ("Gezin K.", "Pieter", ["Kees"])], WEDNESDAY_MORNING)
+    await _add_duo(db_url, line.family_ids["Gezin J."], line.coaches["Pieter"].chat_id,
+                   WEDNESDAY_MORNING)
+    marieke, sanne, pieter = line.member("Marieke"), line.coaches["Sanne"], line.coaches["Pieter"]
+    async with running_bot(api, db_url, tmp_path, RunningClock(WEDNESDAY_MORNING, SPEED)):
+        await api.idle()
+        sanne.block_bot()
+        api.drop_pending_updates()  # the bot learns it only from the 403
+        mark = len(api.calls)
+        marieke.send_text("vraag 1")
+        receipt = await marieke.wait_for(lambda m: "✓" in m.text, timeout=15)
+        assert receipt.text == "Doorgestuurd naar Pieter ✓"
+        copy_at = [c.at for c in sends(api, pieter.chat_id, mark)
+                   if c.ok and "vraag 1" in str(c.params.get("text", ""))]
+        assert copy_at and min(_receipt_calls(api, marieke.chat_id, mark)) > copy_at[0]
+        assert len(containing(pieter, "vraag 1")) == 1  # not a second copy for the duo
+        assert not containing(sanne, "vraag 1")
+
+        sanne.unblock_bot()
+        await sanne.wait_for(lambda m: "vraag 1" in m.text, timeout=15)
+        await settled(api, db_url)
+    assert len(containing(sanne, "vraag 1")) == 1
+    assert len(containing(pieter, "vraag 1")) == 1
+    assert not await unrecorded(api, db_url)
+
+
+async def test_a_blocked_coach_gets_every_message_in_order_after_unblocking(
+        api: LocalBotApi, db_url: str, tmp_path: Path) -> None:
+    line = await seed_line(db_url, api, [("Gezin J.", "Sanne", ["Marieke"])],
+                           WEDNESDAY_MORNING)
+    marieke, sanne, carla = line.member("Marieke"), line.coaches["Sanne"], line.coordinator
+    async with running_bot(api, db_url, tmp_path, RunningClock(WEDNESDAY_MORNING, SPEED)):
+        await api.idle()
+        sanne.block_bot()
+        api.drop_pending_updates()  # the bot learns it only from the 403
+        mark = len(api.calls)
+        marieke.send_text("eerste")
+        told = await marieke.wait_for(lambda m: "nog niet bij Sanne" in m.text, timeout=15)
+        assert "112" in told.text  # the crisis lines come with it
+        alert = await carla.wait_for(lambda m: "Gezin J." in m.text and "geblokkeerd" in m.text)
+        assert "eerste" not in alert.text  # the coordinator never sees what was written
+        marieke.send_text("tweede")
+        await marieke.wait_for(lambda m: "Ook dit bericht is bewaard voor Sanne" in m.text)
+        await api.idle()
+        assert not _receipt_calls(api, marieke.chat_id, mark)  # no ✓, no 👍: nothing arrived
+        assert [c.error_code for c in sends(api, sanne.chat_id, mark)] == [403]  # no storm
+        waiting = await query(db_url, select(FamilyMessage.status).order_by(FamilyMessage.id))
+        assert [w[0] for w in waiting] == ["waiting", "waiting"]
+
+        sanne.unblock_bot()
+        await wait_until(lambda: len(containing(sanne, "tweede")) == 1, 15, "both arrived")
+        await settled(api, db_url)
+    got = [m.text.rsplit("\n", 1)[-1] for m in sanne.inbox()
+           if m.text.endswith(("eerste", "tweede"))]
+    assert got == ["eerste", "tweede"]
+    arrived = await query(db_url, select(FamilyMessage.status, FamilyMessage.delivered_at))
+    assert all(status == "delivered" and at is not None for status, at in arrived)
+    assert not await unrecorded(api, db_url)
