@@ -102,11 +102,15 @@ def lease_until(dialect: str, now: datetime, seconds: float, clock_lease: Any) -
     return now + clock_lease
 
 
-def claimable(now: datetime, dialect: str) -> Any:
+def claimable(now: datetime, dialect: str, instance: str) -> Any:
+    """Free to claim for `instance`. Never a row it holds itself, whatever its lease says: a
+    clock jump must not make a send in flight look abandoned."""
     return and_(
         Outbox.status == "pending", Outbox.due_at <= now,
         or_(Outbox.not_before.is_(None), Outbox.not_before <= now),
-        or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < lease_now(dialect, now)),
+        or_(Outbox.claimed_by.is_(None),
+            and_(Outbox.claimed_by != instance,
+                 Outbox.claimed_until < lease_now(dialect, now))),
         _ready(Outbox), _first_in_lane(now))
 
 
@@ -114,7 +118,7 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
                       instance: str, until: Any, chat_id: int | None = None) -> list[Outbox]:
     """Claim the first row of up to `limit` lanes (of one chat's lane, when given), most
     overdue first, for `instance`."""
-    query = select(Outbox).where(claimable(now, dialect))
+    query = select(Outbox).where(claimable(now, dialect, instance))
     if chat_id is not None:
         query = query.where(Outbox.chat_id == chat_id)
     query = (query.order_by(Outbox.due_at, Outbox.id).limit(limit)
@@ -126,8 +130,9 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
     # row cannot both have it.
     taken = set((await session.scalars(
         update(Outbox).where(Outbox.id.in_([r.id for r in rows]),
-                             or_(Outbox.claimed_until.is_(None),
-                                 Outbox.claimed_until < lease_now(dialect, now)))
+                             or_(Outbox.claimed_by.is_(None),
+                                 and_(Outbox.claimed_by != instance,
+                                      Outbox.claimed_until < lease_now(dialect, now))))
         .values(claimed_by=instance, claimed_until=until).returning(Outbox.id)
         .execution_options(synchronize_session=False))).all())
     return [r for r in rows if r.id in taken]

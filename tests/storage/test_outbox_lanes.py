@@ -155,3 +155,12 @@ async def test_concurrent_claims_never_share_a_lane(db: Database) -> None:
         chats = (await session.scalars(select(Outbox.chat_id).where(
             Outbox.id.in_(flat)))).all()
     assert len(set(chats)) == 10
+
+
+async def test_a_clock_jump_never_makes_an_own_claim_look_abandoned(db: Database) -> None:
+    a1 = await add(db, A, "a1")
+    assert await claim(db, "me") == [a1]
+    hours_later = NOW + timedelta(hours=3)  # the bot's clock jumped (SQLite reads leases by it)
+    assert await claim(db, "me", now=hours_later) == []  # still being sent by this instance
+    if db.dialect == "sqlite":  # another instance (PostgreSQL reads leases by its own clock)
+        assert await claim(db, "other", now=hours_later) == [a1]
