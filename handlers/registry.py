@@ -26,6 +26,7 @@ from handlers import (
     contact,
     coordinator,
     family,
+    flow,
     language,
     local_services,
     menus,
@@ -145,6 +146,20 @@ async def run_again(w: Work, who: Who, family_id: int, command_name: str) -> Non
     await command.call(w, who, chosen.alias + rest)
 
 
+async def answer_pressed(w: Work, who: Who, value: str, message_id: int) -> None:
+    """A quick choice under a question (handlers/flow.py): its value answers the step under
+    way as if typed. A choice under a question that is no longer asked does nothing."""
+    step = await pending.pending(w.session, who.chat_id, w.now)
+    steps = STEPS.get(step.action) if step is not None else None
+    w.out.remove_buttons(who.chat_id, message_id)
+    if step is None or steps is None:
+        w.answer(who, w.tr(who).gettext("Die vraag is al voorbij. Begin opnieuw vanuit het "
+                                        "menu."))
+        return
+    await pending.clear_pending(w.session, who.chat_id)
+    await steps.answer(w, who, step.action, dict(step.data), value)
+
+
 # Buttons that belong to no one command -----------------------------------------------------------
 # /start <token> (onboarding.start) comes before anyone has a role; the router registers it as
 # it is. Its buttons:
@@ -162,6 +177,11 @@ SEND_TO = Button("send", "family for a message", args=2, run=lambda w, who, p: (
 # A family tapped after a command whose alias matched none or several (coach.resolve_family).
 AGAIN = Button("again", "family for a command again", args=2, remove_first=True,
                run=lambda w, who, p: run_again(w, who, p.number(0), p.args[1]))
+# A quick choice under a question, and ✖ Annuleren under every question (handlers/flow.py).
+ANSWER = Button(flow.ANSWER, "quick choice answering a question", args=1,
+                run=lambda w, who, p: answer_pressed(w, who, p.args[0], p.message_id))
+CANCEL = Button(flow.CANCEL, "stop what is under way", run=lambda w, who, p: (
+    flow.cancel(w, who, p.message_id)))
 # 👍 Ik ben er / ✋ Lukt niet, ✓ Gedaan / Hulp nodig under a reminder.
 REMINDER_ANSWER = Button("rsp", "answer to a reminder", args=3, run=lambda w, who, p: (
     appointments.respond(w, who, p.args[0], p.number(1), p.args[2], p.message_id)))
@@ -184,6 +204,8 @@ COMMANDS: tuple[Command, ...] = (
             N_("Hulp en wie je nu kunt bellen"), run_alone=show_help),
     Command("pauze", "pause", MEMBER | COACH, N_("Even geen herinneringen"),
             run=appointments.pause, usage=N_("gezin dagen")),
+    Command("annuleren", "cancel", MEMBER | COACH | COORDINATOR,
+            N_("Stoppen met wat nu loopt"), run_alone=flow.cancel_command),
     Command("taal", "language", MEMBER | COACH | COORDINATOR, N_("Taal kiezen"),
             run_alone=language.choose, buttons=(
                 Button("setlang", "language chosen", args=1, run=lambda w, who, p: (
@@ -292,5 +314,6 @@ def _by_step(commands: Iterable[Command]) -> dict[str, Steps]:
 
 BY_NAME: dict[str, Command] = {c.dutch: c for c in COMMANDS}
 BUTTONS: dict[str, Button] = _by_code(
-    [*JOINING, SEND_TO, AGAIN, REMINDER_ANSWER, *(b for c in COMMANDS for b in c.buttons)])
+    [*JOINING, SEND_TO, AGAIN, ANSWER, CANCEL, REMINDER_ANSWER,
+     *(b for c in COMMANDS for b in c.buttons)])
 STEPS: dict[str, Steps] = _by_step(COMMANDS)

@@ -23,7 +23,7 @@ from telegram.ext import (
 
 from bot.i18n import Translator
 from bot.outbox.intake import UpdateAlreadyHandled
-from handlers import coach, family, menus, onboarding, registry, texts
+from handlers import coach, family, flow, menus, onboarding, registry, texts
 from handlers.blocking import blocked_changed
 from handlers.common import Context, RetryLater, Who, Work, services, work
 from handlers.menus import roles_of
@@ -66,7 +66,8 @@ def command(declared: Command) -> Callable[[Update, Context], Coroutine[Any, Any
                 _refuse(w, who, tr, tr.gettext("Deze opdracht is niet voor jou. Kijk in het "
                                                "menu welke opdrachten je kunt gebruiken."))
                 return
-            await pending.clear_pending(w.session, who.chat_id)
+            if declared.run_alone is not flow.cancel_command:
+                await flow.stop_earlier(w, who)
             await declared.call(w, who, coach.args_text(message))
 
     return handle

@@ -57,11 +57,16 @@ def texts_to(person: LocalUser, start: int) -> list[str]:
     return [m.text for m in since(person, start)]
 
 
+EARLIER_STOPPED = "De vorige opdracht is gestopt; er is niets van opgeslagen."
+
+
 async def ask_each(person: LocalUser, commands: Sequence[str]) -> list[list[str]]:
     """Each command's answers, in order; /taal after each marks the end (its answer is unlike
     any other, and it changes nothing until a language is tapped)."""
-    return await answers_per_command(person, commands, "/taal",
-                                     lambda m: m.text == CHOOSE_LANGUAGE)
+    answers = await answers_per_command(person, commands, "/taal",
+                                        lambda m: m.text == CHOOSE_LANGUAGE)
+    # A question left open is stopped by the marker command, which says so (handlers/flow.py).
+    return [[t for t in got if t != EARLIER_STOPPED] for got in answers]
 
 
 def body_of(pieces: Sequence[ChatMessage]) -> str:
