@@ -82,6 +82,10 @@ def copy_to_members(out: Outgoing, coach: Staff, family: Family, members: Sequen
                     out.text(member.chat_id, piece.text, bold_units=piece.bold_units,
                              link=link, purpose="answer")
         else:
-            out.text(member.chat_id, header, bold_units=utf16_len(header), link=link,
+            # A sticker or a location carries no caption: a line that says who sends it comes
+            # first (a bare name on its own reads like a message cut off).
+            tr = translator(member.language, family.region, family.timezone)
+            intro = tr.gettext("{name} stuurt:").format(name=header)
+            out.text(member.chat_id, intro, link=link,
                      purpose="answer")
             out.copy(member.chat_id, chat_id, message_id, link=link, purpose="answer")

@@ -101,6 +101,12 @@ async def test_coach_replies_of_every_kind_reach_the_member_who_wrote(harness: H
         assert copy.kind == original.kind
         assert copy.text.split("\n")[0] == "Sanne"
     assert any(m.text == "Sanne\nzo vul je hem in" for m in since(marieke, begin))
+    # A sticker carries no caption: the line before it says who sends it, never a bare name.
+    sticker = reply_with(sanne, "sticker", question)
+    copy = await marieke.wait_for(lambda m: m.copied_from == (sticker.chat_id,
+                                                              sticker.message_id), after=begin)
+    inbox = marieke.inbox()
+    assert inbox[inbox.index(copy) - 1].text == "Sanne stuurt:"
 
     await harness.api.idle()
     assert harness.api.calls_to("forwardMessage") == []
