@@ -102,6 +102,7 @@ def babel_locale(language: str, region: str = "NL") -> str:
 
 # Day patterns where a language puts the weekday elsewhere ("26 Kasım Perşembe").
 _DAY_PATTERNS = {"tr": "d MMMM EEEE"}
+_DAY_YEAR_PATTERNS = {"tr": "d MMMM y EEEE"}
 
 
 @dataclass(frozen=True)
@@ -178,13 +179,17 @@ class Translator:
         return None
 
     def when(self, moment: datetime, now: datetime) -> str:
-        """'morgen (donderdag 27 november) om 14:00' — the way PRODUCT.md §2.4 writes times."""
+        """'morgen (donderdag 27 november) om 14:00' — the way PRODUCT.md §2.4 writes times;
+        with the year when it is not this year ('vrijdag 8 januari 2027 om 10:00')."""
+        day = self.day(moment)
+        if self.local(moment).year != self.local(now).year:
+            pattern = _DAY_YEAR_PATTERNS.get(self.language, "EEEE d MMMM y")
+            day = format_date(self.local(moment).date(), pattern, locale=self.locale)
         relative = self.relative_day(moment, now)
         if relative is None:
-            return self.gettext("{day} om {time}").format(day=self.day(moment),
-                                                          time=self.time(moment))
+            return self.gettext("{day} om {time}").format(day=day, time=self.time(moment))
         return self.gettext("{relative} ({day}) om {time}").format(
-            relative=relative, day=self.day(moment), time=self.time(moment))
+            relative=relative, day=day, time=self.time(moment))
 
 
 def translator(language: str | None, region: str = "NL", zone: str | None = None) -> Translator:
