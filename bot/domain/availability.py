@@ -4,7 +4,12 @@ Pure functions over frozen dataclasses; every instant is passed in (aware dateti
 instant returned is UTC.
 
 Windows are wall-clock times in the agreement's zone, so "09:00-17:00" means 09:00 on the
-family's clock in winter and in summer. Two nights a year the wall clock is not a plain line:
+family's clock in winter and in summer. A *night window* ends at or before its start and so
+runs past midnight: "vr 20:00-02:00" is open from Friday 20:00 until Saturday 02:00. It belongs
+to the day it starts: a public holiday on the Friday closes it all, one on the Saturday does not
+touch it, and it makes the Friday (not the Saturday) a working day for the morning agenda.
+
+Two nights a year the wall clock is not a plain line:
 
 * Spring (last Sunday of March, 02:00 -> 03:00 in Europe/Amsterdam and Europe/Brussels): a
   window that starts or ends at a wall time that does not exist (02:30) does so at the first
@@ -15,9 +20,9 @@ family's clock in winter and in summer. Two nights a year the wall clock is not 
   a window is longer rather than shorter, and it is one unbroken stretch of time (it never closes
   and re-opens when the clock jumps back).
 
-Every window therefore occupies one interval [open, close) of real time on its local date, and
-all questions below (is it open, when does it open next, when does it close) are answered
-from those intervals.
+Every window therefore occupies one interval [open, close) of real time that starts on its local
+date (and, for a night window, ends on the next), and all questions below (is it open, when does
+it open next, when does it close) are answered from those intervals.
 
 Public holidays of the agreement's country (NL, BE) are closed unless `open_on_holidays`; the
 calendar is the `holidays` package's public category (the Dutch list follows the Algemene
@@ -29,7 +34,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -70,18 +75,21 @@ def _offset(moment: time) -> timedelta:
     )
 
 
-def _end_offset(moment: time) -> timedelta:
-    # An end of 00:00 is read as 24:00: a window can end at midnight but never cross it.
-    return DAY if moment == MIDNIGHT else _offset(moment)
+def _fits_one_window(start_offset: timedelta, end_offset: timedelta) -> bool:
+    """Whether [start, end) after the start day's midnight can be written as one Window."""
+    if start_offset == timedelta(0):
+        return timedelta(0) < end_offset <= DAY
+    return start_offset < end_offset < start_offset + DAY
 
 
 @dataclass(frozen=True)
 class Window:
     """One weekly window: `weekday` 0=Monday..6=Sunday, wall times in the agreement's zone.
 
-    `end` is exclusive. An `end` of time(0, 0) means 24:00, the midnight that ends the day, so
-    Window(4, time(22), time(0)) is Friday 22:00-24:00 and Window(5, time(0), time(0)) the whole
-    Saturday. A window never crosses midnight: write two (Fri 22-24, Sat 0-2).
+    `end` is exclusive. An `end` at or before `start` is on the next day: Window(4, time(20),
+    time(2)) is Friday 20:00 until Saturday 02:00 (a night window), Window(4, time(22),
+    time(0)) is Friday 22:00-24:00 and Window(5, time(0), time(0)) the whole Saturday. A window
+    is shorter than a day, except that whole day from 00:00 to 24:00.
     """
 
     weekday: int
@@ -93,8 +101,8 @@ class Window:
             raise ValueError(f"weekday must be 0..6, not {self.weekday}")
         if self.start.tzinfo is not None or self.end.tzinfo is not None:
             raise ValueError("window times are wall-clock times, without a zone")
-        if self.end_offset <= self.start_offset:
-            raise ValueError("a window must end after it starts")
+        if not _fits_one_window(self.start_offset, self.end_offset):
+            raise ValueError("a window must end after it starts, within a day")
 
     @property
     def start_offset(self) -> timedelta:
@@ -102,18 +110,30 @@ class Window:
 
     @property
     def end_offset(self) -> timedelta:
-        return _end_offset(self.end)
+        """The end after the start day's midnight: more than a day for a night window."""
+        end = _offset(self.end)
+        return end + DAY if end <= self.start_offset else end
 
     @property
     def ends_at_midnight(self) -> bool:
         return self.end == MIDNIGHT
+
+    @property
+    def crosses_midnight(self) -> bool:
+        """A night window: it is still open after the midnight that ends its day."""
+        return self.end_offset > DAY
 
 
 DEFAULT_WINDOWS: tuple[Window, ...] = tuple(Window(day, time(9), time(17)) for day in range(5))
 
 
 def merge_windows(windows: Iterable[Window]) -> tuple[Window, ...]:
-    """Sorted by day and start; overlapping or touching windows of one day joined into one."""
+    """Sorted by day and start; overlapping or touching windows of one day joined into one.
+
+    Windows of different days are never joined, even when a night window runs into the next
+    day's first one: each keeps its own day for holidays. Two of one day that together would
+    last more than a day (00:00-24:00 and 20:00-02:00) stay apart.
+    """
     by_day: dict[int, list[Window]] = {}
     for window in windows:
         by_day.setdefault(window.weekday, []).append(window)
@@ -122,9 +142,10 @@ def merge_windows(windows: Iterable[Window]) -> tuple[Window, ...]:
         current: Window | None = None
         for window in sorted(by_day[day], key=lambda w: (w.start_offset, w.end_offset)):
             if current is not None and window.start_offset <= current.end_offset:
-                if window.end_offset > current.end_offset:
-                    current = Window(day, current.start, window.end)
-                continue
+                longer = window if window.end_offset > current.end_offset else current
+                if _fits_one_window(current.start_offset, longer.end_offset):
+                    current = Window(day, current.start, longer.end)
+                    continue
             if current is not None:
                 merged.append(current)
             current = window
@@ -177,29 +198,65 @@ def default_agreement(country: str) -> Agreement:
 # --------------------------------------------------------------------------------------------
 # Parsing and formatting windows
 # --------------------------------------------------------------------------------------------
+#
+# Coaches write times the way they say them: "9-17", "09:00-17:00", "9u30", "9h", "9am-5pm",
+# "van 8 tot half 5", "werkdagen 9-5". Which half of the day a time means:
+#
+# * Explicit times are read as written: with am/pm (or 's ochtends, 's avonds, du soir, ...),
+#   or on a 24-hour clock (0, 13-24, a leading zero "02", "HH:MM" with two digits, "HHMM").
+# * An end hour 1-11 without any of that which is at or before the start is read 12 hours later
+#   when that still lies after the start on the same day: "9-5" is 09:00-17:00, "9 tot 4"
+#   09:00-16:00, "20 tot half 11" 20:00-22:30, "9-9" 09:00-21:00, and also "17-9" 17:00-21:00
+#   (the shorter reading; the reply shows it, and a night from 17:00 is "17:00-09:00").
+# * A night window is read when the end is still at or before the start after that: "20-2",
+#   "22u-6u", "vr 20:00-02:00", "8 uur 's avonds tot 2 uur 's nachts", and "10-2am" (a plain
+#   start before an am end is the evening: 22:00-02:00). Written in 24-hour times it is always
+#   a night window, so the stored form always reads back.
+# * A span of two plain hours starting at 1-5 is the afternoon ("za 1-5" is 13:00-17:00, "9-12,
+#   1-5" 09:00-12:00 13:00-17:00), unless it follows on from an earlier span ("0-2 2-3").
+#   "7-9pm" is 19:00-21:00 (the pm carries to the start when that stays a short evening).
+# * Refused as unclear: a plain morning hour with a 24-hour end before it ("9-02:00": 09:00 or
+#   21:00?), and a window that starts and ends at the same time ("20:00-20:00").
 
 # Reason codes of WindowSyntaxError; the caller turns them into the user's language.
 REASON_CODES = frozenset(
     {
         "empty",  # nothing to read
         "unknown_day",  # a word that is not a day
-        "bad_time",  # not a time, or out of range (25:00, 9:75, a start of 24:00)
-        "end_before_start",  # 17-09, or a window across midnight (22-02)
-        "missing_days",  # times without days before them
+        "bad_time",  # not a time, or out of range (25:00, 9:75, a start of 24:00, 13pm)
+        # The end does not come after the start and it is unclear whether the window runs past
+        # midnight ("9-02:00"), or it starts and ends at the same time ("20:00-20:00").
+        "end_before_start",
+        "missing_days",  # times without days
         "missing_time",  # days without times after them
         "syntax",  # anything else that does not fit
+    }
+)
+# How to write it instead: a canonical window text the caller can show with the refusal.
+NIGHT_EXAMPLE = "vr 20:00-02:00"
+_EXAMPLES: Mapping[str, str] = MappingProxyType(
+    {
+        "empty": "ma-vr 09:00-17:00",
+        "unknown_day": "ma,wo,vr 09:00-17:00",
+        "bad_time": "ma-vr 09:00-17:00",
+        "end_before_start": NIGHT_EXAMPLE,
+        "missing_days": "ma-vr 09:00-17:00",
+        "missing_time": "ma-vr 09:00-17:00",
+        "syntax": "ma-vr 09:00-12:00 13:00-17:00",
     }
 )
 
 
 class WindowSyntaxError(ValueError):
-    """Unreadable window text. Carries a reason code and the offending fragment, no prose."""
+    """Unreadable window text. Carries a reason code, the offending fragment and `example`, a
+    window text showing how to write it (in the stored Dutch form); no prose."""
 
     def __init__(self, reason_code: str, fragment: str) -> None:
         assert reason_code in REASON_CODES, reason_code
         super().__init__(f"{reason_code}: {fragment!r}")
         self.reason_code = reason_code
         self.fragment = fragment
+        self.example = _EXAMPLES[reason_code]
 
 
 _NL_DAYS = {
@@ -233,53 +290,243 @@ _FR_DAYS = {
 # the text is otherwise French (lu, me, je, ve, ...) or the caller says it is French.
 _DUTCH_ONLY = frozenset(_NL_DAYS) - frozenset(_FR_DAYS) - frozenset(_EN_DAYS)
 _FRENCH_ONLY = frozenset(_FR_DAYS) - frozenset(_NL_DAYS) - frozenset(_EN_DAYS)
+_WORKDAYS = (0, 1, 2, 3, 4)
+_EVERY_DAY = (0, 1, 2, 3, 4, 5, 6)
 _DAY_GROUPS: Mapping[str, tuple[int, ...]] = MappingProxyType(
     {
-        "werkdagen": (0, 1, 2, 3, 4),
-        "weekdagen": (0, 1, 2, 3, 4),
-        "weekdays": (0, 1, 2, 3, 4),
+        "werkdagen": _WORKDAYS,
+        "werkdag": _WORKDAYS,
+        "weekdagen": _WORKDAYS,
+        "weekdag": _WORKDAYS,
+        "weekdays": _WORKDAYS,
+        "weekday": _WORKDAYS,
         "weekend": (5, 6),
-        "dagelijks": (0, 1, 2, 3, 4, 5, 6),
-        "daily": (0, 1, 2, 3, 4, 5, 6),
-        "everyday": (0, 1, 2, 3, 4, 5, 6),
+        "weekends": (5, 6),
+        "dagelijks": _EVERY_DAY,
+        "daily": _EVERY_DAY,
+        "everyday": _EVERY_DAY,
     }
 )
-_PHRASES = (
-    (re.compile(r"\b(?:elke dag|alle dagen|every day|tous les jours)\b"), " dagelijks "),
-    (re.compile(r"\bweek-end\b"), " weekend "),
-    (re.compile(r"\b(?:t/m|tot en met|tot|to|till|until|through|thru|au|a|jusqu a)\b"), "-"),
-    (re.compile(r"[\u2010-\u2015\u2212~]"), "-"),
+_NUMBER_WORDS: Mapping[str, int] = MappingProxyType(
+    {
+        **dict.fromkeys(("een", "one", "un", "une"), 1),
+        **dict.fromkeys(("twee", "two", "deux"), 2),
+        **dict.fromkeys(("drie", "three", "trois"), 3),
+        **dict.fromkeys(("vier", "four", "quatre"), 4),
+        **dict.fromkeys(("vijf", "five", "cinq"), 5),
+        **dict.fromkeys(("zes", "six"), 6),
+        **dict.fromkeys(("zeven", "seven", "sept"), 7),
+        **dict.fromkeys(("acht", "eight", "huit"), 8),
+        **dict.fromkeys(("negen", "nine", "neuf"), 9),
+        **dict.fromkeys(("tien", "ten", "dix"), 10),
+        **dict.fromkeys(("elf", "eleven", "onze"), 11),
+        **dict.fromkeys(("twaalf", "twelve", "douze"), 12),
+    }
 )
-_NOISE_WORDS = frozenset({"van", "vanaf", "from", "de", "du", "uur", "u", "h", "hr", "hrs"})
+
+
+# Written with "u" ("4u30") so that the result stays a plain time that may mean the afternoon.
+def _hour_before(minutes: str) -> Callable[[re.Match[str]], str]:
+    """Dutch "half 5" is 4:30, "kwart voor 5" 4:45."""
+
+    def rewrite(match: re.Match[str]) -> str:
+        hour = int(match["hour"])
+        return f"{hour - 1 if hour > 1 else 12}u{minutes}"
+
+    return rewrite
+
+
+def _hour_after(minutes: str) -> Callable[[re.Match[str]], str]:
+    """English "half past 4" is 4:30, Dutch "kwart over 4" 4:15."""
+    return lambda match: f"{match['hour']}u{minutes}"
+
+
+_HOUR = r"(?P<hour>\d{1,2})"
+# Rewrites applied in order to the folded text, before it is cut into tokens.
+_REWRITES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(r"(?<![a-z])([ap])\.\s?m\.?(?![a-z])"), r"\1m"),
+    # Parts of the day that say am or pm ("'s" has become "s" with the apostrophe gone).
+    (
+        re.compile(r"\bs\s*(?:ochtends|morgens|voormiddags)\b|\bin the morning\b|\bdu matin\b"),
+        " am ",
+    ),
+    (
+        re.compile(
+            r"\bs\s*(?:middags|namiddags|avonds)\b|\bin the (?:afternoon|evening)\b"
+            r"|\bde l apres[ -]?midi\b|\bdu soir\b|\bde l aprem\b"
+        ),
+        " pm ",
+    ),
+    (re.compile(r"\bs\s*nachts\b|\bat night\b|\bde la nuit\b"), " night "),
+    (re.compile(r"\b(?:middernacht|midnight|minuit)\b"), " 00:00 "),
+    (re.compile(r"\b(?:noon|midday|midi)\b"), " 12:00 "),
+    (
+        re.compile(r"\b(?:" + "|".join(_NUMBER_WORDS) + r")\b"),
+        lambda match: str(_NUMBER_WORDS[match.group()]),
+    ),
+    # Quarters and halves: "half 5" (Dutch: 4:30), "half past 4", "kwart voor 5", "9h et demie".
+    (re.compile(rf"\bhalf past {_HOUR}\b"), _hour_after("30")),
+    (re.compile(rf"\b(?:a )?quarter past {_HOUR}\b"), _hour_after("15")),
+    (re.compile(rf"\bkwart over {_HOUR}\b"), _hour_after("15")),
+    (re.compile(rf"\b(?:a )?quarter to {_HOUR}\b"), _hour_before("45")),
+    (re.compile(rf"\bkwart voor {_HOUR}\b"), _hour_before("45")),
+    (re.compile(rf"\bhalf {_HOUR}\b"), _hour_before("30")),
+    (re.compile(rf"\b{_HOUR}\s*(?:h|heures?)?\s+et demie\b"), _hour_after("30")),
+    (re.compile(rf"\b{_HOUR}\s*(?:h|heures?)?\s+et quart\b"), _hour_after("15")),
+    (re.compile(rf"\b{_HOUR}\s*(?:h|heures?)?\s+moins (?:le )?quart\b"), _hour_before("45")),
+    # "tussen 9 en 17": the "en" is a range here, not a list.
+    (
+        re.compile(
+            r"\b(?:tussen|between|entre)\s+([\dhu:.]+(?:\s*(?:uur|am|pm|night))?)"
+            r"\s+(?:en|and|et)\s+"
+        ),
+        r"\1 - ",
+    ),
+    # Day phrases.
+    (
+        re.compile(
+            r"\b(?:elke|iedere|alle) dag(?:en)?\b|\b(?:every|each) day\b"
+            r"|\b(?:tous les|chaque) jours?\b|\btoute la semaine\b"
+        ),
+        " dagelijks ",
+    ),
+    (
+        re.compile(
+            r"\b(?:elke|iedere|alle) (?:werk|week)dag(?:en)?\b|\bevery weekday\b"
+            r"|\b(?:en|la) semaine\b|\bjours (?:ouvrables|ouvres|de (?:la )?semaine)\b"
+        ),
+        " werkdagen ",
+    ),
+    (re.compile(r"\bweek-ends?\b"), " weekend "),
+    (
+        re.compile(
+            r"\b(?:de )?hele dag\b|\ball day\b|\btoute la journee\b|\bjour et nuit\b"
+            r"|\bdag en nacht\b|\bday and night\b"
+        ),
+        " 00:00-24:00 ",
+    ),
+    # Ranges.
+    (
+        re.compile(
+            r"\b(?:t/m|tm|tot en met|tot|to|till|til|until|through|thru|au|aux|a"
+            r"|jusqu a)\b"
+        ),
+        "-",
+    ),
+    (re.compile(r"[\u2010-\u2015\u2212~]"), "-"),
+    (re.compile(r"(?<=[a-z])\s*:(?!\d)"), " "),  # "ma-vr: 9-17"
+    # "24 uur" (but not the end of "0 tot 24 uur").
+    (re.compile(r"(?<![-\d])(?<![-\d] )\b24\s*(?:uur|u|h|heures|hours)\b"), " 00:00-24:00 "),
+)
+_NOISE_WORDS = frozenset(
+    {
+        "van", "vanaf", "from", "de", "du", "des", "uur", "u", "h", "hr", "hrs", "heure",
+        "heures", "hour", "hours", "op", "on", "le", "les", "la", "l", "elke", "iedere", "ieder",
+        "every", "each", "chaque", "tous", "om", "at", "open", "ouvert", "bereikbaar",
+        "reachable", "available", "joignable", "disponible",
+    }
+)  # fmt: skip
 _AND_WORDS = frozenset({"en", "and", "et"})
+_SKIPPED = _NOISE_WORDS | _AND_WORDS
+_EXCEPT_WORDS = frozenset({"behalve", "uitgezonderd", "except", "excluding", "sauf", "excepte"})
+_MARKERS = frozenset({"am", "pm", "night"})
 _TOKEN = re.compile(
-    r"(?P<time>(?:\d{1,2}(?:[:.hu]\d{2})?|\d{4})[hu]?)(?![\d])"
+    r"(?P<time>(?P<clock>\d{1,2}(?:[:.hu]\d{2})?|\d{3,4})(?!\d)(?:[hu](?![a-z]))?"
+    r"(?:\s*(?:uur|hrs?|heures?|hours?)(?![a-z]))?(?:\s*(?P<marker>am|pm|night)(?![a-z]))?)"
     r"|(?P<word>[a-z]+)\.?"
     r"|(?P<dash>-)"
     r"|(?P<sep>[,&+/]|\s+)"
     r"|(?P<other>.)"
 )
-_TIME_PARTS = re.compile(
-    r"(?:(?P<hours>\d{1,2})(?:[:.hu](?P<minutes>\d{2}))?|(?P<hh>\d{2})(?P<mm>\d{2}))[hu]?"
+_CLOCK_PARTS = re.compile(
+    r"(?P<hours>\d{1,2})(?:[:.hu](?P<minutes>\d{2}))?|(?P<hh>\d{1,2})(?P<mm>\d{2})"
 )
+HALF_DAY = 12 * 60
 
 
-def _tokens(group: str) -> list[tuple[str, str]]:
-    for pattern, replacement in _PHRASES:
+@dataclass(frozen=True)
+class _Clock:
+    """A time as typed, and how sure we are which half of the day it means."""
+
+    text: str
+    hour: int  # 0..24 as typed
+    minute: int
+    marker: str | None  # "am", "pm" or "night", typed after it (or before the span)
+    clock24: bool  # written on a 24-hour clock: 0, 13-24, "02", "HH:MM", "HHMM"
+
+    @property
+    def plain(self) -> bool:
+        """1-11 without am/pm or a 24-hour form: it may mean the afternoon."""
+        return self.marker is None and not self.clock24 and 1 <= self.hour <= 11
+
+    @property
+    def explicit(self) -> bool:
+        return self.marker is not None or self.clock24
+
+    def minutes(self) -> int:
+        """Minutes after midnight, with the marker applied."""
+        hour = self.hour
+        if self.marker == "am" or (self.marker == "night" and hour in (12, 1, 2, 3, 4, 5, 6)):
+            hour = 0 if hour == 12 else hour
+        elif self.marker in ("pm", "night") and hour < 12:
+            hour += 12
+        return hour * 60 + self.minute
+
+    def with_marker(self, marker: str | None) -> _Clock:
+        """This time under a marker written before the span ("'s ochtends 9-12"): hours 1-11
+        only, so the 12 there stays noon."""
+        if marker is None or not self.plain:
+            return self
+        return _Clock(self.text, self.hour, self.minute, marker, self.clock24)
+
+
+def _read_clock(text: str, clock: str, marker: str | None) -> _Clock:
+    match = _CLOCK_PARTS.fullmatch(clock)
+    if match is None:
+        raise WindowSyntaxError("bad_time", text)
+    hour_text = match["hours"] or match["hh"]
+    hour = int(hour_text)
+    minute = int(match["minutes"] or match["mm"] or 0)
+    if minute > 59 or hour > 24 or (hour == 24 and minute):
+        raise WindowSyntaxError("bad_time", text)
+    if marker in ("am", "pm") and not 1 <= hour <= 12:
+        raise WindowSyntaxError("bad_time", text)  # "13pm", "0am"
+    clock24 = (
+        hour == 0
+        or hour >= 13
+        or (len(hour_text) == 2 and hour_text.startswith("0"))
+        or re.fullmatch(r"\d{2}:\d{2}|\d{4}", clock) is not None
+    )
+    return _Clock(text, hour, minute, marker, clock24)
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # "time", "word", "dash"
+    text: str
+    clock: _Clock | None = None
+
+
+def _rewrite(group: str) -> str:
+    for pattern, replacement in _REWRITES:
         group = pattern.sub(replacement, group)
-    tokens: list[tuple[str, str]] = []
-    for match in _TOKEN.finditer(group):
+    return group
+
+
+def _tokens(group: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    for match in _TOKEN.finditer(_rewrite(group)):
         kind = match.lastgroup or "other"
+        if match["time"] is not None:
+            text = match["time"].strip()
+            tokens.append(_Token("time", text, _read_clock(text, match["clock"], match["marker"])))
+            continue
         value = match.group(kind)
-        if kind == "sep":
-            continue
-        if kind == "word" and value in _NOISE_WORDS:
-            continue
-        if kind == "word" and value in _AND_WORDS:
+        if kind == "sep" or (kind == "word" and value in _SKIPPED):
             continue  # "ma en do" is a list, like "ma,do"
         if kind == "other":
             raise WindowSyntaxError("syntax", value)
-        tokens.append((kind, value))
+        tokens.append(_Token(kind, value))
     return tokens
 
 
@@ -296,15 +543,12 @@ def _day_table(words: Iterable[str], language: str | None) -> Mapping[str, int]:
     return {word: day for table in tables for word, day in table.items()}
 
 
-def _read_time(text: str, *, as_end: bool) -> time:
-    match = _TIME_PARTS.fullmatch(text)
-    if match is None:
-        raise WindowSyntaxError("bad_time", text)
-    hours = int(match["hours"] or match["hh"])
-    minutes = int(match["minutes"] or match["mm"] or 0)
-    if minutes > 59 or hours > 24 or (hours == 24 and (minutes or not as_end)):
-        raise WindowSyntaxError("bad_time", text)
-    return MIDNIGHT if hours == 24 else time(hours, minutes)
+def _day_of(word: str, table: Mapping[str, int]) -> int:
+    if word in table:
+        return table[word]
+    if len(word) > 5 and word.endswith("s") and word[:-1] in table:
+        return table[word[:-1]]  # "maandags", "mondays", "lundis"
+    raise WindowSyntaxError("unknown_day", word)
 
 
 def _day_range(first: int, last: int) -> tuple[int, ...]:
@@ -313,18 +557,21 @@ def _day_range(first: int, last: int) -> tuple[int, ...]:
 
 
 def parse_windows(text: str, language: str | None = None) -> tuple[Window, ...]:
-    """Read weekly windows as a coach types them, in Dutch, English or French.
+    """Read weekly windows as a coach types them, in Dutch, Flemish, English or French.
 
-    Examples: "ma-vr 09:00-17:00", "ma,di,do 08:30-16:30", "ma-do 9-12, 13-17",
-    "ma-vr 09:00-12:00 13:00-17:00", "za 10u-12u", "mon-fri 9:00-17:00", "lu-ve 9h-17h",
-    "ma,wo 09:00-17:00; vr 09:00-12:00" (groups separated by ";", a newline, or simply by the
-    next day name), "werkdagen 9-17", "24/7". An end of 24:00 (or 00:00) is midnight.
-    `language` ("fr") only settles "ma"/"di" when nothing else in the text does.
+    Examples: "ma-vr 09:00-17:00", "ma t/m vr 9-17", "elke werkdag van 8 tot half 5",
+    "werkdagen 9-5", "ma,di,do 08:30-16:30", "ma-do 9-12, 13-17", "ma-vr 9-12 en 1-5",
+    "za 10u-12u", "weekdays 9 to 4pm", "mon-fri 9am-5pm", "9am-5pm Mon-Fri", "lu-ve 9h-17h",
+    "du lundi au vendredi de 9h à 17h", "ma,wo 09:00-17:00; vr 09:00-12:00" (groups separated
+    by ";", a newline, or simply by the next day name), "ma-vr 9-17 behalve wo",
+    "vr 20:00-02:00" (a night window, until Saturday 02:00), "za hele dag", "24/7".
+    An end of 24:00 (or 00:00) is midnight. See the notes above for which half of the day a
+    time means. `language` ("fr") only settles "ma"/"di" when nothing else in the text does.
     Overlapping windows are merged. Raises WindowSyntaxError.
     """
     folded = fold_accents(text).replace("'", " ").replace("\u2019", " ")
-    groups = [group.strip() for group in re.split(r"[;\n]", folded)]
-    groups = [group for group in groups if group.strip(" ,")]
+    groups = [group.strip().rstrip(".") for group in re.split(r"[;\n]", folded)]
+    groups = [group for group in groups if group.strip(" ,.")]
     if not groups:
         raise WindowSyntaxError("empty", text.strip())
     windows: list[Window] = []
@@ -336,71 +583,146 @@ def parse_windows(text: str, language: str | None = None) -> tuple[Window, ...]:
     return merge_windows(windows)
 
 
+@dataclass(frozen=True)
+class _Days:
+    days: tuple[int, ...]
+    excluded: tuple[int, ...]  # "behalve wo": taken out of these days, or the ones before
+
+
 def _parse_group(group: str, language: str | None) -> list[Window]:
     tokens = _tokens(group)
     if not tokens:
         raise WindowSyntaxError("empty", group)
-    table = _day_table((value for kind, value in tokens if kind == "word"), language)
+    table = _day_table((token.text for token in tokens if token.kind == "word"), language)
+    if tokens[0].kind == "time" or tokens[0].text in _MARKERS:
+        return _parse_times_first(tokens, table)
     windows: list[Window] = []
     position = 0
     while position < len(tokens):
         days, position = _read_days(tokens, position, table)
         spans, position = _read_spans(tokens, position)
+        if days.excluded and not days.days:
+            # "ma-vr 9-17 behalve wo [9-12]": out of the windows before, with its own times.
+            if not windows:
+                raise WindowSyntaxError("missing_days", group)
+            windows = [w for w in windows if w.weekday not in days.excluded]
+            windows.extend(_windows(days.excluded, spans))
+            continue
         if not spans:
             raise WindowSyntaxError("missing_time", group)
-        windows.extend(Window(day, start, end) for day in days for start, end in spans)
+        windows.extend(_windows(days.days, spans))
     return windows
 
 
-def _read_days(
-    tokens: list[tuple[str, str]], position: int, table: Mapping[str, int]
-) -> tuple[list[int], int]:
+def _parse_times_first(tokens: list[_Token], table: Mapping[str, int]) -> list[Window]:
+    """Times before days ("9am-5pm Mon-Fri"): each run of times belongs to the days after it."""
+    windows: list[Window] = []
+    position = 0
+    while position < len(tokens):
+        spans, position = _read_spans(tokens, position)
+        if not spans:
+            raise WindowSyntaxError("syntax", tokens[position].text)
+        if position == len(tokens):
+            raise WindowSyntaxError("missing_days", tokens[0].text)
+        days, position = _read_days(tokens, position, table)
+        windows.extend(_windows(days.days, spans))
+    return windows
+
+
+def _windows(days: Iterable[int], spans: list[tuple[time, time]]) -> list[Window]:
+    return [Window(day, start, end) for day in days for start, end in spans]
+
+
+def _read_days(tokens: list[_Token], position: int, table: Mapping[str, int]) -> tuple[_Days, int]:
     days: list[int] = []
-    while position < len(tokens) and tokens[position][0] != "time":
-        kind, value = tokens[position]
-        if kind != "word":
-            raise WindowSyntaxError("syntax", value)
-        if value in _DAY_GROUPS:
-            days.extend(_DAY_GROUPS[value])
-            position += 1
-            continue
-        if value not in table:
-            raise WindowSyntaxError("unknown_day", value)
-        first = table[value]
+    excluded: list[int] = []
+    target = days
+    while position < len(tokens) and tokens[position].kind != "time":
+        token = tokens[position]
+        if token.kind == "word" and token.text in _MARKERS:
+            break  # "'s avonds van 7 tot 9": the times follow
+        if token.kind != "word":
+            raise WindowSyntaxError("syntax", token.text)
         position += 1
-        if position + 1 < len(tokens) and tokens[position][0] == "dash":
-            kind, last_word = tokens[position + 1]
-            if kind != "word":
-                raise WindowSyntaxError("syntax", last_word)
-            if last_word not in table:
-                raise WindowSyntaxError("unknown_day", last_word)
-            days.extend(_day_range(first, table[last_word]))
+        if token.text in _EXCEPT_WORDS:
+            target = excluded
+            continue
+        if token.text in _DAY_GROUPS:
+            target.extend(_DAY_GROUPS[token.text])
+            continue
+        first = _day_of(token.text, table)
+        if position + 1 < len(tokens) and tokens[position].kind == "dash":
+            last = tokens[position + 1]
+            if last.kind != "word":
+                raise WindowSyntaxError("syntax", last.text)
+            target.extend(_day_range(first, _day_of(last.text, table)))
             position += 2
         else:
-            days.append(first)
-    if not days:
-        fragment = tokens[position][1] if position < len(tokens) else ""
+            target.append(first)
+    if target is excluded and not excluded:
+        raise WindowSyntaxError("syntax", tokens[position - 1].text)  # "... behalve" and no day
+    if not days and not excluded:
+        fragment = tokens[position].text if position < len(tokens) else ""
         raise WindowSyntaxError("missing_days", fragment)
-    return days, position
+    kept = tuple(dict.fromkeys(day for day in days if day not in excluded))
+    if days and not kept:
+        raise WindowSyntaxError("missing_days", " ".join(t.text for t in tokens[:position]))
+    return _Days(kept, tuple(excluded) if not days else ()), position
 
 
-def _read_spans(
-    tokens: list[tuple[str, str]], position: int
-) -> tuple[list[tuple[time, time]], int]:
+def _read_spans(tokens: list[_Token], position: int) -> tuple[list[tuple[time, time]], int]:
     spans: list[tuple[time, time]] = []
-    while position < len(tokens) and tokens[position][0] == "time":
-        start_text = tokens[position][1]
+    while position < len(tokens):
+        marker = None
+        if tokens[position].kind == "word" and tokens[position].text in _MARKERS:
+            marker = tokens[position].text  # "'s avonds van 7 tot 9"
+            position += 1
+            if position >= len(tokens) or tokens[position].kind != "time":
+                raise WindowSyntaxError("syntax", marker)
+        if tokens[position].kind != "time":
+            break
+        start = tokens[position]
         rest = tokens[position + 1 : position + 3]
-        if [kind for kind, _ in rest] != ["dash", "time"]:
-            raise WindowSyntaxError("bad_time", start_text)
-        end_text = rest[1][1]
-        start = _read_time(start_text, as_end=False)
-        end = _read_time(end_text, as_end=True)
-        if _end_offset(end) <= _offset(start):
-            raise WindowSyntaxError("end_before_start", f"{start_text}-{end_text}")
-        spans.append((start, end))
+        if [token.kind for token in rest] != ["dash", "time"]:
+            raise WindowSyntaxError("bad_time", start.text)
+        end = rest[1]
+        assert start.clock is not None and end.clock is not None
+        before = _offset(spans[-1][1]) if spans else None
+        span = _resolve(start.clock.with_marker(marker), end.clock.with_marker(marker), before)
+        spans.append(span)
         position += 3
     return spans, position
+
+
+def _resolve(start: _Clock, end: _Clock, before: timedelta | None) -> tuple[time, time]:
+    """The wall times of one typed span; see the notes above the reason codes.
+
+    `before`: where the previous span of the same days ended (its wall time), if any.
+    """
+    if start.hour == 24:
+        raise WindowSyntaxError("bad_time", start.text)
+    begin, until = start.minutes(), end.minutes()
+    if end.hour == 24 or until == 0:
+        return _wall_time(begin), MIDNIGHT  # ends at midnight: never a night window
+    if until > begin:
+        afternoon = before is None or before > timedelta(minutes=begin)  # not "0-2 2-3"
+        if start.plain and end.plain and start.hour <= 5 and afternoon:
+            begin, until = begin + HALF_DAY, until + HALF_DAY  # "1-5", "9-12, 1-5"
+        elif start.plain and end.marker in ("pm", "night") and begin + HALF_DAY < until:
+            begin += HALF_DAY  # "7-9pm", "van 9 tot 11 uur 's avonds"
+    elif end.plain and until + HALF_DAY > begin:
+        until += HALF_DAY  # "9-5", "8 tot half 5": the afternoon
+    elif start.plain and end.marker in ("am", "night"):
+        begin += HALF_DAY  # "10-2am", "10 tot 2 uur 's nachts": 22:00-02:00
+    elif start.plain:
+        raise WindowSyntaxError("end_before_start", f"{start.text}-{end.text}")  # "9-02:00"
+    if until == begin:
+        raise WindowSyntaxError("end_before_start", f"{start.text}-{end.text}")
+    return _wall_time(begin), _wall_time(until % (24 * 60))
+
+
+def _wall_time(minutes: int) -> time:
+    return time(*divmod(minutes % (24 * 60), 60))
 
 
 @dataclass(frozen=True)
@@ -408,7 +730,7 @@ class DayGroup:
     """Days that share the same spans, for rendering ("ma-vr 09:00-17:00") in any language."""
 
     days: tuple[int, ...]
-    spans: tuple[tuple[time, time], ...]  # an end of time(0, 0) is 24:00
+    spans: tuple[tuple[time, time], ...]  # end 00:00 is 24:00; end < start: next day
 
     @property
     def runs(self) -> tuple[tuple[int, int], ...]:
@@ -530,15 +852,18 @@ def _latest_for(naive: datetime, zone: ZoneInfo) -> datetime:
 def _span(day: date, start: time, end: time, zone_key: str) -> tuple[datetime, datetime]:
     zone = _zone(zone_key)
     opens = _earliest_at_or_after(datetime.combine(day, start), zone)
-    if end == MIDNIGHT:
-        closes = _latest_for(datetime.combine(day + DAY, MIDNIGHT), zone)
-    else:
-        closes = _latest_for(datetime.combine(day, end), zone)
+    # An end at or before the start (24:00 included) is on the next day.
+    end_day = day + DAY if _offset(end) <= _offset(start) else day
+    closes = _latest_for(datetime.combine(end_day, end), zone)
     return opens, closes
 
 
 def _day_spans(agreement: Agreement, day: date) -> list[tuple[datetime, datetime]]:
-    """The real-time intervals [open, close) of the windows on local date `day`, in order."""
+    """The real-time intervals [open, close) of the windows that start on local date `day`.
+
+    In order of opening. A night window's interval runs on into the next day, and a public
+    holiday on `day` closes the windows that start on it, whole night windows included.
+    """
     if not agreement.open_on_holidays and public_holiday(agreement.country, day) is not None:
         return []
     spans = (
@@ -549,21 +874,31 @@ def _day_spans(agreement: Agreement, day: date) -> list[tuple[datetime, datetime
     return [(opens, closes) for opens, closes in spans if opens < closes]
 
 
+def _spans_from(
+    agreement: Agreement, first_day: date, days: int
+) -> Iterator[tuple[datetime, datetime]]:
+    """The intervals of the windows starting on `first_day` and the `days - 1` days after it,
+    in order of opening. Start a day early to see a night window still open from yesterday:
+    none lasts longer than a day (an hour more on the autumn night), so one day is enough."""
+    for step in range(days):
+        yield from _day_spans(agreement, first_day + step * DAY)
+
+
 def open_time_between(agreement: Agreement, start: datetime, end: datetime) -> timedelta:
     """How much of [start, end) falls inside the agreement's windows ("working hours")."""
     _require_aware(start, "start")
     _require_aware(end, "end")
     if end <= start:
         return timedelta(0)
+    first = _local_date(agreement, start) - DAY
+    days = (_local_date(agreement, end) - first).days + 1
     total = timedelta(0)
-    day = _local_date(agreement, start) - DAY
-    last = _local_date(agreement, end)
-    while day <= last:
-        for opens, closes in _day_spans(agreement, day):
-            overlap = min(closes, end) - max(opens, start)
-            if overlap > timedelta(0):
-                total += overlap
-        day += DAY
+    reached = start  # counted up to here; a night window may overlap the next day's first
+    for opens, closes in _spans_from(agreement, first, days):
+        overlap = min(closes, end) - max(opens, reached)
+        if overlap > timedelta(0):
+            total += overlap
+            reached = min(closes, end)
     return total
 
 
@@ -577,11 +912,13 @@ def _local_date(agreement: Agreement, moment: datetime) -> date:
 
 
 def is_open(agreement: Agreement, at: datetime) -> bool:
-    """Whether `at` lies inside one of the agreement's windows (and not on a closed holiday)."""
+    """Whether `at` lies inside one of the agreement's windows (and not on a closed holiday).
+
+    A night window that started yesterday counts: "vr 20:00-02:00" is open on Saturday 01:00.
+    """
     _require_aware(at, "at")
-    # A window's interval never leaves its local date, so only that date's windows matter.
-    spans = _day_spans(agreement, _local_date(agreement, at))
-    return any(opens <= at < closes for opens, closes in spans)
+    yesterday = _local_date(agreement, at) - DAY
+    return any(opens <= at < closes for opens, closes in _spans_from(agreement, yesterday, 2))
 
 
 def next_opening(agreement: Agreement, after: datetime) -> datetime | None:
@@ -592,25 +929,27 @@ def next_opening(agreement: Agreement, after: datetime) -> datetime | None:
     _require_aware(after, "after")
     if not agreement.windows:
         return None
-    first_day = _local_date(agreement, after)
-    for step in range(SEARCH_DAYS + 1):
-        for opens, closes in _day_spans(agreement, first_day + step * DAY):
-            if closes > after:
-                return max(opens, after.astimezone(UTC))
+    yesterday = _local_date(agreement, after) - DAY
+    for opens, closes in _spans_from(agreement, yesterday, SEARCH_DAYS + 2):
+        # In order of opening, so the first one still open after `after` opens first.
+        if closes > after:
+            return max(opens, after.astimezone(UTC))
     return None
 
 
 def current_window_end(agreement: Agreement, at: datetime) -> datetime | None:
     """When the agreement stops being open, if it is open at `at`.
 
-    Windows that follow on without a gap (Mon 22-24 and Tue 0-2) count as one. None when closed
-    at `at`, or when it stays open for the whole search horizon (an always-open agreement).
+    Windows that follow on without a gap (Mon 22-24 and Tue 0-2, or a night window and the next
+    morning's) count as one. None when closed at `at`, or when it stays open for the whole
+    search horizon (an always-open agreement).
     """
     _require_aware(at, "at")
-    first_day = _local_date(agreement, at)
+    today = _local_date(agreement, at)
     end: datetime | None = None
-    for step in range(SEARCH_DAYS + 1):
-        for opens, closes in _day_spans(agreement, first_day + step * DAY):
+    for step in range(SEARCH_DAYS + 2):
+        day = today + (step - 1) * DAY
+        for opens, closes in _day_spans(agreement, day):
             if closes <= at:
                 continue
             if end is None:
@@ -621,33 +960,36 @@ def current_window_end(agreement: Agreement, at: datetime) -> datetime | None:
                 end = max(end, closes)
             else:
                 return end
-        if end is None and step == 0:
-            return None
+        if end is None and day >= today:
+            return None  # nothing from yesterday or today is open at `at`
     return None
 
 
 def openings_between(agreement: Agreement, start: datetime, end: datetime) -> list[datetime]:
     """The instants in [start, end) at which the agreement goes from closed to open.
 
-    A window that continues one ending at the same instant (Mon 22-24, Tue 0-2) is no opening.
+    A window that continues or overlaps one still open (Mon 22-24 then Tue 0-2, or a night
+    window then the next morning's) is no opening.
     """
     _require_aware(start, "start")
     _require_aware(end, "end")
     openings: list[datetime] = []
-    previous_close: datetime | None = None
-    day = _local_date(agreement, start) - DAY
-    last_day = _local_date(agreement, end)
-    while day <= last_day:
-        for opens, closes in _day_spans(agreement, day):
-            if opens != previous_close and start <= opens < end:
-                openings.append(opens)
-            previous_close = closes
-        day += DAY
+    reach: datetime | None = None  # the latest close so far
+    first = _local_date(agreement, start) - DAY
+    days = (_local_date(agreement, end) - first).days + 1
+    for opens, closes in _spans_from(agreement, first, days):
+        if (reach is None or opens > reach) and start <= opens < end:
+            openings.append(opens)
+        reach = closes if reach is None else max(reach, closes)
     return openings
 
 
 def first_opening_on(agreement: Agreement, day: date) -> datetime | None:
-    """When the first window on local date `day` opens (the morning agenda's moment), or None."""
+    """When the first window starting on local date `day` opens (the morning agenda's moment).
+
+    None on a day without windows of its own: the early hours of yesterday's night window do
+    not make `day` a working day ("vr 20:00-02:00" gives Friday 20:00 and nothing on Saturday).
+    """
     spans = _day_spans(agreement, day)
     return spans[0][0] if spans else None
 
