@@ -26,6 +26,14 @@ def render(tr: Translator, agenda: Agenda, now: datetime) -> str:
     if agenda.empty:
         return tr.gettext("📋 Je agenda voor vandaag is leeg. Niets dat op je wacht.")
     lines = [tr.gettext("📋 Je agenda voor {day}").format(day=tr.day(now))]
+    if agenda.waiting:  # first: a family waits for the coach, the longest waiting first
+        lines += ["", tr.gettext("Wachten op je antwoord:")]
+        for w in agenda.waiting:
+            flag = " 🆘" if w.urgent else ""
+            lines.append("• " + tr.ngettext(
+                "{alias}: {n} bericht, wacht sinds {when}",
+                "{alias}: {n} berichten, wacht sinds {when}",
+                w.count).format(alias=w.alias, n=w.count, when=tr.when(w.since, now)) + flag)
     if agenda.appointments:
         lines += ["", tr.gettext("Afspraken vandaag:")]
         for a in agenda.appointments:

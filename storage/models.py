@@ -267,6 +267,20 @@ class Absence(Base):
     created_at: Mapped[datetime]
 
 
+class HelpRequest(Base):
+    """A coach asked the coordinator for help with a family (/coordinator): who, for which
+    family and when, never what about. Open until a coordinator acts on it (`handled_at`) or
+    two weeks pass (storage/repos/help_requests.py)."""
+
+    __tablename__ = "help_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    asked_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
+
+
 class FamilyService(Base):
     """A local crisis service a family's agreement adds (a huisartsenpost, a youth-care line)."""
 

@@ -88,6 +88,18 @@ class Held:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """A family's messages that wait for an answer: delivered and unanswered, or held and
+    released at this opening. `since`: when the oldest of them was written."""
+
+    family_id: int
+    alias: str
+    count: int
+    urgent: int
+    since: datetime
+
+
+@dataclass(frozen=True)
 class GoodNews:
     """What went well in a family this past week: agreements done, appointments kept."""
 
@@ -106,7 +118,8 @@ class Snapshot:
     appointments: tuple[AppointmentEntry, ...] = ()  # today's, and the next days' for context
     items: tuple[DueItem, ...] = ()  # open agreements
     signals: tuple[Signal, ...] = ()  # lukt niet / hulp nodig not yet followed up
-    held: tuple[Held, ...] = ()
+    held: tuple[Held, ...] = ()  # held until a later opening
+    waiting: tuple[Waiting, ...] = ()  # unanswered family messages (not signals)
     absence: tuple[datetime, datetime] | None = None  # the coach's next or current absence
     good_news: tuple[GoodNews, ...] = ()  # the past week; shown on the week's first agenda
     weekly: bool = False  # this is the week's first agenda: include the good news
@@ -123,6 +136,7 @@ class Overdue:
 @dataclass(frozen=True)
 class Agenda:
     appointments: tuple[AppointmentEntry, ...] = ()
+    waiting: tuple[Waiting, ...] = ()
     held: tuple[Held, ...] = ()
     due: tuple[DueItem, ...] = ()
     overdue: tuple[DueItem, ...] = ()
@@ -135,8 +149,9 @@ class Agenda:
 
     @property
     def empty(self) -> bool:
-        return not (self.appointments or self.held or self.due or self.overdue or self.signals
-                    or self.contact_due or self.reviews_due or self.absence or self.good_news)
+        return not (self.appointments or self.waiting or self.held or self.due or self.overdue
+                    or self.signals or self.contact_due or self.reviews_due or self.absence
+                    or self.good_news)
 
 
 ABSENCE_LOOKAHEAD = timedelta(days=14)
@@ -155,7 +170,9 @@ def _overdue(last: datetime | None, since: datetime | None, frequency: Frequency
 
 def build_agenda(snapshot: Snapshot) -> Agenda:
     """What the coach should see today. Paused families raise nothing (a *rustpauze* is never
-    escalated); families are listed in alias order within each part."""
+    escalated); families are listed in alias order within each part, except what waits for
+    an answer: the family that waited longest first. A paused family's messages are listed:
+    it wrote, so it waits for an answer."""
     paused = {f.family_id for f in snapshot.families if f.paused}
     zone = ZoneInfo(snapshot.zone)
     today = tuple(sorted(
@@ -186,6 +203,7 @@ def build_agenda(snapshot: Snapshot) -> Agenda:
         absence = None
     return Agenda(
         appointments=today,
+        waiting=tuple(sorted(snapshot.waiting, key=lambda w: (w.since, w.alias))),
         held=tuple(sorted(snapshot.held, key=lambda h: h.alias)),
         due=due,
         overdue=overdue,

@@ -1,20 +1,27 @@
 """Unanswered family messages (PRODUCT.md §2.6): after N working hours without a coach's
 answer the coach gets a nudge, after M the coordinator is told — alias and hours only, never
-content. The messages are claimed in the database, so several instances tell each once."""
+content. The messages are claimed in the database, so several instances tell each once.
+
+A nudge goes to whoever reads the family's messages at that moment: the same routing decision
+as a new message from the family (a coach on leave → their substitute, a duo → the coach who is
+there). When that decision holds a message (out of hours after downtime, nobody there) the nudge
+waits for the next moment someone is there: the coach's boundaries hold for nudges too."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot import outbox, wording
-from bot.delivery.recipients import agreement_of
+from bot.delivery.recipients import Delivery, staffing, with_people
 from bot.domain.availability import open_time_between
-from bot.i18n import translator
+from bot.domain.routing import Incoming
+from bot.i18n import Translator, translator
 from bot.jobs.pace import Pace
 from bot.outbox import Outgoing
 from bot.settings import Settings
 from storage.db import Session
-from storage.models import FamilyMessage
+from storage.models import Family, FamilyMessage, Staff
 from storage.repos import families, messages, people
 
 EVERY = timedelta(seconds=30)
@@ -34,43 +41,81 @@ class UnansweredNudges:
         if not rows:
             return 0
         out = Outgoing()
-        oldest: dict[int, FamilyMessage] = {}
-        for row in rows:
-            oldest.setdefault(row.family_id, row)
+        pending: dict[int, list[FamilyMessage]] = {}
+        for row in rows:  # per family, oldest first
+            pending.setdefault(row.family_id, []).append(row)
         coordinators = await people.coordinators(session)
-        for family_id, first in oldest.items():
+        for family_id, waiting in pending.items():
             family = await families.family_by_id(session, family_id)
             if family is None or (family.paused_until is not None and family.paused_until > now):
                 continue
-            coaches = await families.coaches_of(session, family_id)
-            agreement = agreement_of(family, coaches)
-            assert first.delivered_at is not None
-            waited = open_time_between(agreement, first.delivered_at, now)
-            hours = int(waited.total_seconds() // 3600)
-            pending = [r for r in rows if r.family_id == family_id]
-            if waited >= self.escalate:
-                for coordinator in coordinators:
-                    if coordinator.chat_id is None:
-                        continue
-                    ctr = translator(coordinator.language, self.region)
-                    out.text(coordinator.chat_id, ctr.gettext(
-                        "⏳ {alias} wacht al {hours} werkuren op antwoord (coach: {coach})."
-                    ).format(alias=family.alias, hours=hours,
-                             coach=wording.coach_names(ctr, coaches)), purpose="nudge")
-                for row in pending:
-                    row.escalated_at = now
-                    row.nudged_at = row.nudged_at or now
-            elif waited >= self.nudge and any(r.nudged_at is None for r in pending):
-                for coach in coaches:
-                    if coach.chat_id is None:
-                        continue
-                    ctr = translator(coach.language, family.region, family.timezone)
-                    out.text(coach.chat_id, ctr.ngettext(
-                        "⏳ {alias} wacht op je antwoord ({n} bericht, {hours} werkuren).",
-                        "⏳ {alias} wacht op je antwoord ({n} berichten, {hours} werkuren).",
-                        len(pending)).format(alias=family.alias, n=len(pending), hours=hours),
-                        purpose="nudge")
-                for row in pending:
-                    row.nudged_at = now
+            await self._family(session, out, family, waiting, coordinators, now)
         outbox.write(session, out.sends, now)
         return 0
+
+    async def _family(self, session: Session, out: Outgoing, family: Family,
+                      pending: Sequence[FamilyMessage], coordinators: Sequence[Staff],
+                      now: datetime) -> None:
+        """Nudge whoever reads this family's messages now, or tell the coordinators."""
+        first = pending[0]
+        coaches = await families.coaches_of(session, family.id)
+        try:
+            found = await staffing(session, family, coaches, now)
+        except LookupError:  # nobody at all to read it: nobody to nudge either
+            return
+        assert first.delivered_at is not None
+        waited = open_time_between(found.agreement, first.delivered_at, now)
+        escalate = waited >= self.escalate
+        if not escalate and not (waited >= self.nudge
+                                 and any(r.nudged_at is None for r in pending)):
+            return
+        delivery = await with_people(session, coaches,
+                                     found.decide(Incoming(first.received_at, False), now))
+        if delivery.decision.held:
+            return  # nobody reads the family's messages now: claimed again later
+        hours = int(waited.total_seconds() // 3600)
+        if escalate:
+            for coordinator in coordinators:
+                if coordinator.chat_id is None:
+                    continue
+                ctr = translator(coordinator.language, self.region)
+                out.text(coordinator.chat_id, _escalation(ctr, family, delivery, hours),
+                         purpose="nudge")
+            for row in pending:
+                row.escalated_at = now
+                row.nudged_at = row.nudged_at or now
+            return
+        for reader in delivery.recipients:
+            assert reader.chat_id is not None  # with_people keeps those with a chat
+            tr = translator(reader.language, family.region, family.timezone)
+            out.text(reader.chat_id, _nudge(tr, family, delivery, reader, len(pending), hours),
+                     purpose="nudge")
+        for row in pending:
+            row.nudged_at = now
+
+
+def _nudge(tr: Translator, family: Family, delivery: Delivery, reader: Staff, n: int,
+           hours: int) -> str:
+    text = tr.ngettext(
+        "⏳ {alias} wacht op je antwoord ({n} bericht, {hours} werkuren).",
+        "⏳ {alias} wacht op je antwoord ({n} berichten, {hours} werkuren).",
+        n).format(alias=family.alias, n=n, hours=hours)
+    away = [absent.display_name for absent, standin in delivery.substitutes
+            if standin.id == reader.id]
+    if away:  # a substitute: say for whom, as the digest of held messages does
+        text += "\n" + tr.gettext("Je vervangt nu {names}.").format(
+            names=wording.names(tr, away))
+    return text
+
+
+def _escalation(tr: Translator, family: Family, delivery: Delivery, hours: int) -> str:
+    """Names who reads the family's messages now (a substitute, and for whom)."""
+    readers = wording.coach_names(tr, delivery.recipients)
+    if not delivery.substitutes:
+        return tr.gettext(
+            "⏳ {alias} wacht al {hours} werkuren op antwoord (coach: {coach})."
+        ).format(alias=family.alias, hours=hours, coach=readers)
+    away = wording.names(tr, list(dict.fromkeys(a.display_name for a, _ in delivery.substitutes)))
+    return tr.gettext(
+        "⏳ {alias} wacht al {hours} werkuren op antwoord ({standin} vervangt {absent})."
+    ).format(alias=family.alias, hours=hours, standin=readers, absent=away)

@@ -10,7 +10,7 @@ import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, func, select
+from sqlalchemy import Integer, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.agenda import (
@@ -22,6 +22,7 @@ from bot.domain.agenda import (
     Held,
     Signal,
     Snapshot,
+    Waiting,
 )
 from storage.models import (
     Absence,
@@ -32,6 +33,7 @@ from storage.models import (
     FamilyMessage,
     Staff,
 )
+from storage.repos.absences import covered_families
 
 SIGNAL_WINDOW = timedelta(days=14)  # a family's "lukt niet" / "hulp nodig" stays this long
 GOOD_NEWS_WINDOW = timedelta(days=7)
@@ -39,7 +41,8 @@ GOOD_NEWS_WINDOW = timedelta(days=7)
 
 async def snapshot(session: AsyncSession, staff: Staff, now: datetime, zone: str,
                    weekly: bool = False) -> Snapshot:
-    """Everything the agenda needs, in eight queries whatever the caseload."""
+    """Everything the agenda needs, in nine queries whatever the caseload. The messages of the
+    families `staff` stands in for now (a colleague's leave) are theirs to answer too."""
     local = now.astimezone(ZoneInfo(zone))
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     families = (await session.execute(
@@ -47,6 +50,9 @@ async def snapshot(session: AsyncSession, staff: Staff, now: datetime, zone: str
         .where(FamilyCoach.staff_id == staff.id, Family.active.is_(True)))).all()
     ids = [f.id for f, _ in families]
     alias = {f.id: f.alias for f, _ in families}
+    covered = [f for f in await covered_families(session, staff, now) if f.id not in alias]
+    alias.update((f.id, f.alias) for f in covered)
+    readers = ids + [f.id for f in covered]  # whose messages this person reads now
     appts = (await session.scalars(select(Appointment).where(
         Appointment.family_id.in_(ids), Appointment.status == "planned",
         Appointment.starts_at >= day_start, Appointment.starts_at < day_start
@@ -61,8 +67,10 @@ async def snapshot(session: AsyncSession, staff: Staff, now: datetime, zone: str
     held_rows = (await session.execute(
         select(FamilyMessage.family_id, func.count(),
                func.sum(func.cast(FamilyMessage.urgent, Integer)))
-        .where(FamilyMessage.family_id.in_(ids), FamilyMessage.status == "held")
-        .group_by(FamilyMessage.family_id))).all() if ids else []
+        .where(FamilyMessage.family_id.in_(readers), FamilyMessage.status == "held",
+               FamilyMessage.hold_until > now)
+        .group_by(FamilyMessage.family_id))).all() if readers else []
+    waiting_rows = await _waiting(session, readers, now) if readers else []
     absence = (await session.execute(select(Absence.starts_at, Absence.ends_at).where(
         Absence.staff_id == staff.id, Absence.ends_at > now).order_by(Absence.starts_at)
         .limit(1))).first()
@@ -104,11 +112,30 @@ async def snapshot(session: AsyncSession, staff: Staff, now: datetime, zone: str
         signals=tuple(signals),
         held=tuple(Held(fid, alias[fid], int(count), int(urgent or 0))
                    for fid, count, urgent in held_rows),
+        waiting=tuple(Waiting(fid, alias[fid], count, urgent, since)
+                      for fid, count, urgent, since in waiting_rows),
         absence=(absence[0], absence[1]) if absence else None,
         good_news=tuple(GoodNews(fid, alias[fid], done.get(fid, 0), kept.get(fid, 0))
                         for fid in sorted(set(done) | set(kept))),
         weekly=weekly,
     )
+
+
+async def _waiting(session: AsyncSession, family_ids: list[int], now: datetime
+                   ) -> list[tuple[int, int, int, datetime]]:
+    """Per family: its unanswered messages that reached the coach, and those held until now
+    (released at this opening, whether or not the release ran before the agenda) — how many,
+    how many urgent, and when the oldest was written. Signals have their own part."""
+    rows = (await session.execute(
+        select(FamilyMessage.family_id, func.count(),
+               func.sum(func.cast(FamilyMessage.urgent, Integer)),
+               func.min(FamilyMessage.received_at))
+        .where(FamilyMessage.family_id.in_(family_ids), FamilyMessage.kind != "signal",
+               FamilyMessage.answered_at.is_(None),
+               or_(FamilyMessage.status == "delivered",
+                   and_(FamilyMessage.status == "held", FamilyMessage.hold_until <= now)))
+        .group_by(FamilyMessage.family_id))).all()
+    return [(fid, int(count), int(urgent or 0), since) for fid, count, urgent, since in rows]
 
 
 def _signal_kind(body: str | None) -> str | None:

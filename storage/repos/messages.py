@@ -73,9 +73,15 @@ async def claim_unanswered(session: AsyncSession, delivered_before: datetime
 
 
 async def mark_answered(session: AsyncSession, family_id: int, now: datetime) -> None:
+    """A coach answered the family: what they have seen is answered — the messages delivered
+    to them by `now`. A message still held (not seen yet) or waiting for a coach who cannot be
+    reached stays open, so it is still nudged and listed in the agenda."""
     await session.execute(
         update(FamilyMessage).where(FamilyMessage.family_id == family_id,
-                                    FamilyMessage.answered_at.is_(None))
+                                    FamilyMessage.answered_at.is_(None),
+                                    FamilyMessage.status == "delivered",
+                                    FamilyMessage.delivered_at.is_not(None),
+                                    FamilyMessage.delivered_at <= now)
         .values(answered_at=now))
 
 

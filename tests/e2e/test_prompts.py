@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from tests.e2e.conftest import AMS, Harness, move_clock
+from storage.models import Absence
+from tests.e2e.conftest import AMS, Harness, add_coach, count_rows, move_clock
 
 
 async def _tick(harness: Harness, moment: datetime) -> None:
@@ -88,6 +89,8 @@ async def test_coordinator_overview_and_move(harness: Harness) -> None:
     assert "Gezin J." in overview.text and "Pieter" in overview.text
     seen_family = len(marieke.inbox())
     carla.send_text("/verplaats Gezin J. | Pieter")
+    check = await carla.wait_for(lambda m: "Klopt dit?" in m.text, after=seen)
+    carla.press("✅ Klopt, opslaan", on=check)  # one look before it moves (issue 14)
     await marieke.wait_for(lambda m: "Pieter" in m.text, after=seen_family)
     seen_pieter = len(pieter.inbox())
     marieke.send_text("hallo nieuwe coach")
@@ -123,12 +126,136 @@ async def test_coordinator_deactivates_a_coach_only_without_families(harness: Ha
     carla.send_text("/coachstop Sanne")
     refused = await carla.wait_for(lambda m: "Gezin J." in m.text, after=seen)
     assert "/verplaats" in refused.text
+    # Asked where Gezin J. goes (issue 14); here it is moved on its own first. Each step is
+    # looked at once ("Klopt dit?") before it is done.
+    seen = len(carla.inbox())
     carla.send_text("/verplaats Gezin J. | Pieter")
+    check = await carla.wait_for(lambda m: "Klopt dit?" in m.text, after=seen)
+    carla.press("✅ Klopt, opslaan", on=check)
     await marieke.wait_for(lambda m: "Pieter" in m.text)
-    seen_sanne = len(sanne.inbox())
+    seen, seen_sanne = len(carla.inbox()), len(sanne.inbox())
     carla.send_text("/coachstop Sanne")
+    check = await carla.wait_for(lambda m: "Klopt dit?" in m.text, after=seen)
+    assert "Gezin J." not in check.text  # no family left to hand over
+    carla.press("✅ Klopt, opslaan", on=check)
     await sanne.wait_for(lambda m: "geen coach meer" in m.text, after=seen_sanne)
     seen_sanne = len(sanne.inbox())
     sanne.send_text("/gezinnen")
     answer = await sanne.wait_for(lambda m: True, after=seen_sanne)
     assert "alleen voor gezinnen" in answer.text  # no longer staff: the stranger's answer
+
+
+# The person who is there (issue 14) -----------------------------------------------------------
+def _nudges(person: object, since: int) -> list[str]:
+    inbox = person.inbox()  # type: ignore[attr-defined]
+    return [m.text for m in inbox[since:] if m.text.startswith("⏳")]
+
+
+async def test_during_leave_the_substitute_is_nudged_and_named(harness: Harness) -> None:
+    carla, sanne, marieke = await harness.onboard()  # Wednesday 25 November, 10:00
+    pieter = await add_coach(harness, carla, "Pieter")
+    seen = len(sanne.inbox())
+    sanne.send_text("/afwezig 25-11 04-12 | Pieter")
+    said = await sanne.wait_for(lambda m: "Pieter vervangt" in m.text or "Klopt" in m.text,
+                                after=seen)
+    if said.buttons:  # asked to confirm first
+        sanne.press(next(b for b in said.button_texts if b.startswith("✅")), on=said)
+    await harness.api.idle()
+    assert await count_rows(harness, Absence, Absence.substitute_id.is_not(None)) == 1
+    p_start = len(pieter.inbox())
+    marieke.send_text("Wie kan mij terugbellen?")
+    await pieter.wait_for(lambda m: "terugbellen" in m.text, after=p_start)
+    s_start, p_start, c_start = len(sanne.inbox()), len(pieter.inbox()), len(carla.inbox())
+    # Wednesday 10-17 (7) + Thursday 09-10 (1) = 8 working hours.
+    await _tick(harness, datetime(2026, 11, 26, 10, 5, tzinfo=AMS))
+    nudge = await pieter.wait_for(lambda m: m.text.startswith("⏳"), after=p_start, timeout=5)
+    assert "Gezin J." in nudge.text and "Je vervangt nu Sanne" in nudge.text
+    assert "terugbellen" not in nudge.text
+    # His morning agenda lists it too: he reads Gezin J.'s messages now.
+    agenda = await pieter.wait_for(lambda m: m.text.startswith("📋"), after=p_start)
+    assert "• Gezin J.: 1 bericht, wacht sinds woensdag 25 november om 10:00" in agenda.text
+    # + Thursday (8) + Friday (8) = 24 working hours: the coordinator hears who reads it.
+    await _tick(harness, datetime(2026, 11, 30, 10, 5, tzinfo=AMS))
+    told = await carla.wait_for(lambda m: m.text.startswith("⏳"), after=c_start, timeout=5)
+    assert "Gezin J." in told.text and "Pieter" in told.text and "Sanne" in told.text
+    assert "terugbellen" not in told.text and "Marieke" not in told.text
+    assert _nudges(sanne, s_start) == []
+    assert len(_nudges(pieter, p_start)) == 1
+
+
+async def test_an_answer_leaves_a_held_message_waiting(harness: Harness) -> None:
+    _carla, sanne, marieke = await harness.onboard()
+    await _tick(harness, datetime(2026, 11, 25, 16, 50, tzinfo=AMS))
+    marieke.send_text("Eerste vraag over de huur")
+    first = await sanne.wait_for(lambda m: "Eerste vraag" in m.text)
+    await _tick(harness, datetime(2026, 11, 25, 17, 30, tzinfo=AMS))
+    m_start = len(marieke.inbox())
+    marieke.send_text("Tweede vraag over school")
+    await marieke.wait_for(lambda m: "112" in m.text, after=m_start)  # held until 09:00
+    sanne.send_text("Ik kijk morgen naar de huur", reply_to=first)
+    await marieke.wait_for(lambda m: "Ik kijk morgen" in m.text, after=m_start)
+    s_start = len(sanne.inbox())
+    await _tick(harness, datetime(2026, 11, 26, 9, 0, tzinfo=AMS))
+    await sanne.wait_for(lambda m: "Tweede vraag" in m.text, after=s_start)
+    # Released Thursday 09:00; its 8 working hours end at 17:00, so Friday's opening nudges.
+    await _tick(harness, datetime(2026, 11, 27, 9, 5, tzinfo=AMS))
+    nudge = await sanne.wait_for(lambda m: m.text.startswith("⏳"), after=s_start, timeout=5)
+    assert "(1 bericht," in nudge.text
+
+
+async def test_the_morning_agenda_lists_what_waits_for_an_answer(harness: Harness) -> None:
+    _carla, sanne, marieke = await harness.onboard()  # Wednesday 25 November, 10:00
+    marieke.send_text("Kun je naar de brief kijken?")
+    await sanne.wait_for(lambda m: "naar de brief" in m.text)
+    await _tick(harness, datetime(2026, 11, 25, 20, 0, tzinfo=AMS))
+    m_start = len(marieke.inbox())
+    marieke.send_text("En nog iets voor morgen")
+    await marieke.wait_for(lambda m: "112" in m.text, after=m_start)  # held until 09:00
+    seen = len(sanne.inbox())
+    await _tick(harness, datetime(2026, 11, 26, 9, 0, tzinfo=AMS))
+    agenda = await sanne.wait_for(lambda m: m.text.startswith("📋"), after=seen)
+    assert "Niets dat op je wacht" not in agenda.text
+    assert "Wachten op je antwoord:" in agenda.text
+    assert "• Gezin J.: 2 berichten, wacht sinds woensdag 25 november om 10:00" in agenda.text
+    assert "naar de brief" not in agenda.text
+    # Answered: the next day's agenda has nothing waiting.
+    copy = await sanne.wait_for(lambda m: "nog iets voor morgen" in m.text, after=seen)
+    sanne.send_text("Ik bel je vanmiddag", reply_to=copy)
+    await marieke.wait_for(lambda m: "vanmiddag" in m.text, after=m_start)
+    seen = len(sanne.inbox())
+    await _tick(harness, datetime(2026, 11, 27, 9, 0, tzinfo=AMS))
+    agenda = await sanne.wait_for(lambda m: m.text.startswith("📋"), after=seen)
+    assert "Wachten op je antwoord" not in agenda.text
+
+
+async def _overview(carla: object) -> str:
+    seen = len(carla.inbox())  # type: ignore[attr-defined]
+    carla.send_text("/overzicht")  # type: ignore[attr-defined]
+    found = await carla.wait_for(  # type: ignore[attr-defined]
+        lambda m: m.text.startswith("📊"), after=seen)
+    return str(found.text)
+
+
+async def test_overview_counts_open_requests_for_help(harness: Harness) -> None:
+    carla, sanne, marieke = await harness.onboard()  # Wednesday 25 November, 10:00
+    assert "hulpvragen 0" in await _overview(carla)
+    for _ in range(2):  # asked twice for the same family: one open request
+        seen = len(carla.inbox())
+        sanne.send_text("/coordinator Gezin J.")
+        await carla.wait_for(lambda m: "vraagt je hulp bij Gezin J." in m.text, after=seen)
+    assert "hulpvragen 1" in await _overview(carla)
+    # The family's "Hulp nodig" on an agreement counts too.
+    start, m_start = len(sanne.inbox()), len(marieke.inbox())
+    sanne.send_text("/actie Gezin J. | morgen | woonbonnen invullen")
+    check = await sanne.wait_for(lambda m: "Klopt dit?" in m.text, after=start)
+    sanne.press("✅ Klopt, opslaan", on=check)
+    await harness.api.idle()
+    await _tick(harness, datetime(2026, 11, 26, 9, 0, tzinfo=AMS))
+    reminder = await marieke.wait_for(lambda m: "woonbonnen" in m.text and bool(m.buttons),
+                                      after=m_start)
+    marieke.press("Hulp nodig", on=reminder)
+    await sanne.wait_for(lambda m: "Hulp nodig" in m.text, after=start)
+    assert "hulpvragen 2" in await _overview(carla)
+    # Two weeks on, neither is counted as open any more.
+    await _tick(harness, datetime(2026, 12, 11, 10, 0, tzinfo=AMS))
+    assert "hulpvragen 0" in await _overview(carla)

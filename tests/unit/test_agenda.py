@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.agenda_text import render
 from bot.domain.agenda import (
     AppointmentEntry,
     DueItem,
@@ -16,11 +17,13 @@ from bot.domain.agenda import (
     Held,
     Signal,
     Snapshot,
+    Waiting,
     build_agenda,
     morning_agenda_due,
 )
 from bot.domain.availability import Absence as AbsenceSpan
 from bot.domain.availability import Agreement, parse_windows
+from bot.i18n import translator
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # Monday 09:00 in Amsterdam
 TODAY = date(2026, 11, 30)
@@ -108,6 +111,32 @@ def test_signals_and_held() -> None:
         held=(Held(2, "Gezin K.", 3, 1),)))
     assert agenda.signals[0].kind == "cannot" and agenda.held[0].count == 3
     assert not agenda.empty
+
+
+def test_what_waits_for_an_answer_longest_first() -> None:
+    waiting = (Waiting(1, "Gezin J.", 1, 0, NOW - timedelta(hours=2)),
+               Waiting(2, "Gezin K.", 2, 1, NOW - timedelta(hours=20)))
+    agenda = build_agenda(snap(waiting=waiting))
+    assert not agenda.empty
+    assert [w.alias for w in agenda.waiting] == ["Gezin K.", "Gezin J."]
+
+
+def test_a_paused_family_that_wrote_still_waits() -> None:
+    paused = FamilyState(1, "Gezin J.", paused=True)
+    agenda = build_agenda(snap(families=(paused,),
+                               waiting=(Waiting(1, "Gezin J.", 1, 0, NOW),)))
+    assert [w.alias for w in agenda.waiting] == ["Gezin J."]
+
+
+def test_the_agenda_says_since_when_a_family_waits() -> None:
+    waiting = (Waiting(2, "Gezin K.", 2, 1, datetime(2026, 11, 27, 15, 30, tzinfo=UTC)),
+               Waiting(1, "Gezin J.", 1, 0, datetime(2026, 11, 30, 7, 45, tzinfo=UTC)))
+    text = render(translator("nl"), build_agenda(snap(waiting=waiting)), NOW)
+    assert "Niets dat op je wacht" not in text
+    assert ("Wachten op je antwoord:\n"
+            "• Gezin K.: 2 berichten, wacht sinds vrijdag 27 november om 16:30 🆘\n"
+            "• Gezin J.: 1 bericht, wacht sinds vandaag (maandag 30 november) om 08:45"
+            ) in text
 
 
 @pytest.mark.parametrize(("start_in", "shown"), [
