@@ -24,6 +24,7 @@ from bot.domain.reminder_plan import (
 from bot.domain.when import WhenError, parse_day, parse_when
 from bot.i18n import N_, Translator
 from bot.jobs.reminders import describe_appointment, plan_agreement, plan_appointment
+from handlers import flow
 from handlers.coach import authorized_family, fields, resolve_family
 from handlers.common import Who, Work
 from storage.models import ActionItem, Appointment, Family
@@ -43,6 +44,11 @@ WHEN_PROBLEMS = {
     "invalid_time": N_("Die tijd bestaat niet."),
     "no_time": N_("Er staat geen tijd bij."),
     "weekday_mismatch": N_("De dag en de datum passen niet bij elkaar."),
+    "past_needs_year": N_("Die datum is dit jaar al voorbij. Zet het jaar erbij, "
+                          "bijvoorbeeld 3/11/2027."),
+    "part_mismatch": N_("Het uur past niet bij het dagdeel. Welk uur bedoel je?"),
+    "morning_or_evening": N_("Bedoel je 's ochtends of 's avonds?"),
+    "ambiguous": N_("Dat kan ik op twee manieren lezen. Schrijf de dag en het uur."),
 }
 RECURRENCE_NAMES = {
     Recurrence.WEEKLY: N_("elke week"),
@@ -62,7 +68,9 @@ def when_help(tr: Translator, error: WhenError) -> str:
 async def appointment(w: Work, who: Who, text: str) -> None:
     tr = w.tr(who)
     parts = fields(text) if text.strip() else []
-    family = await resolve_family(w, who, tr, parts[0] if parts else "", "apf")
+    rest = "".join(f" | {part}" for part in parts[1:])  # kept while the family is asked
+    family = await resolve_family(w, who, tr, parts[0] if parts else "", "apf",
+                                  retry=("afspraak", rest) if rest else None)
     if family is None:
         return
     if len(parts) == 1:
@@ -200,7 +208,7 @@ async def _save_appointment(w: Work, who: Who, tr: Translator, family: Family,
         await appointments.add_appointment(w.session, appt)
         notice = N_("Nieuwe afspraak: {what}")
     plan_appointment(w.session, family, appt, w.now)
-    w.answer(who, tr.gettext("Opgeslagen ✓ De familie krijgt een herinnering."))
+    w.answer(who, tr.gettext("Opgeslagen ✓ Het gezin krijgt een herinnering."))
     for member in await people.members_of(w.session, family.id):
         mtr = w.tr_for(member=member, family=family)
         w.out.text(member.chat_id, mtr.gettext(notice).format(
@@ -269,7 +277,9 @@ async def cancel(w: Work, who: Who, appointment_id: int, message_id: int) -> Non
 async def agreement(w: Work, who: Who, text: str) -> None:
     tr = w.tr(who)
     parts = fields(text) if text.strip() else []
-    family = await resolve_family(w, who, tr, parts[0] if parts else "", "acf")
+    rest = "".join(f" | {part}" for part in parts[1:])  # kept while the family is asked
+    family = await resolve_family(w, who, tr, parts[0] if parts else "", "acf",
+                                  retry=("actie", rest) if rest else None)
     if family is not None:
         await _agreement_steps(w, who, tr, family, parts[1:])
 
@@ -349,7 +359,7 @@ async def _save_agreement(w: Work, who: Who, tr: Translator, family: Family,
                       status="open", created_at=w.now)
     await appointments.add_agreement(w.session, item)
     plan_agreement(w.session, family, item, w.now)
-    w.answer(who, tr.gettext("Opgeslagen ✓ De familie ziet het actiepunt."))
+    w.answer(who, tr.gettext("Opgeslagen ✓ Het gezin ziet het actiepunt."))
     for member in await people.members_of(w.session, family.id):
         mtr = w.tr_for(member=member, family=family)
         w.out.text(member.chat_id, "\n".join([
@@ -420,46 +430,111 @@ async def respond(w: Work, who: Who, kind: str, item_id: int, answer: str,
 
 
 # /pauze ----------------------------------------------------------------------------------------
+# A family member taps how long (or ▶️ Pauze stoppen); a coach first picks the family. The
+# one-line forms stay: `/pauze 7`, `/pauze uit`, `/pauze Gezin J. 7`, `/pauze Gezin J. | uit`.
+PAUSE_STEPS = ("pause_days",)
+PAUSE_CHOICES = (1, 3, 7, 14)
+PAUSE_MAX_DAYS = 90
+PAUSE_OFF = "uit"  # the value of ▶️ Pauze stoppen
+PAUSE_OFF_WORDS = frozenset({"uit", "off", "stop", "stoppen", "fin", "arret"})
+
+
+def _pause_arg(word: str) -> bool:
+    """Whether the last word of a coach's line is a number of days or 'uit' (not the alias)."""
+    return word.lstrip("-+").isdigit() or word.casefold() in PAUSE_OFF_WORDS
+
+
 async def pause(w: Work, who: Who, text: str) -> None:
     """*Rustpauze*: no reminders for a while. Nothing is escalated anywhere."""
     tr = w.tr(who)
-    words = text.split()
     if who.is_member:
         family = who.family
         assert family is not None
-        await _pause_family(w, who, tr, family, words[0] if words else "", by_coach=False)
+        await _read_pause(w, who, tr, family, text.strip(), by_coach=False)
         return
-    parts = text.rsplit(maxsplit=1)
-    if len(parts) < 2:
-        w.answer(who, tr.gettext("Gebruik: /pauze Gezin J. 7 (dagen), of /pauze Gezin J. uit"))
-        return
-    family = await resolve_family(w, who, tr, parts[0], retry=("pauze", " " + parts[1]))
+    if "|" in text:
+        alias, arg = [*fields(text), ""][:2]
+    else:
+        words = text.rsplit(maxsplit=1)
+        alias, arg = ((words[0], words[1]) if len(words) == 2 and _pause_arg(words[1])
+                      else (text.strip(), ""))
+    family = await resolve_family(w, who, tr, alias,
+                                  retry=("pauze", f" | {arg}" if arg else ""))
     if family is not None:
-        await _pause_family(w, who, tr, family, parts[1], by_coach=True)
+        await _read_pause(w, who, tr, family, arg, by_coach=True)
 
 
-async def _pause_family(w: Work, who: Who, tr: Translator, family: Family, arg: str,
-                        by_coach: bool) -> None:
-    if arg.casefold() in ("uit", "off", "stop", "fin"):
-        family.paused_until = None
-        w.answer(who, tr.gettext("De pauze is voorbij. Herinneringen komen weer."))
+async def continue_pause(w: Work, who: Who, action: str, data: dict[str, object],
+                         text: str) -> bool:
+    """How many days (or stop), tapped or typed, for the family the question was about."""
+    if action != "pause_days":
+        return False
+    if who.is_member:
+        family = who.family
+        if family is None or data.get("family_id") != family.id:
+            return False
+    else:
+        family = await authorized_family(w, who, int(str(data.get("family_id", 0))))
+        if family is None:
+            return False
+    await _read_pause(w, who, w.tr(who), family, text.strip(), by_coach=not who.is_member)
+    return True
+
+
+async def _read_pause(w: Work, who: Who, tr: Translator, family: Family, arg: str,
+                      by_coach: bool) -> None:
+    if arg.casefold() in PAUSE_OFF_WORDS:
+        await _pause_off(w, who, tr, family)
         return
     try:
-        days = int(arg) if arg else 7
+        days = int(arg) if arg else 0
     except ValueError:
         days = 0
-    if days < 1:  # "-5", "0", "a week": ask again rather than guess
-        w.answer(who, tr.gettext("Hoeveel dagen? Bijvoorbeeld: /pauze 7"))
+    if days < 1:  # nothing, "-5", "0", "a week": ask, rather than guess
+        await _ask_pause(w, who, tr, family, by_coach, wrong=bool(arg))
         return
-    days = min(days, 90)
+    await _pause_on(w, who, tr, family, min(days, PAUSE_MAX_DAYS), by_coach)
+
+
+def _paused(w: Work, family: Family) -> bool:
+    return family.paused_until is not None and family.paused_until > w.now
+
+
+async def _ask_pause(w: Work, who: Who, tr: Translator, family: Family, by_coach: bool,
+                     wrong: bool) -> None:
+    lines = [tr.gettext("Kies een aantal dagen, van 1 tot 90.")] if wrong else []
+    until = family.paused_until if _paused(w, family) else None
+    if by_coach:
+        if until is not None:
+            lines.append(tr.gettext("{alias} heeft een rustpauze tot {day}.").format(
+                alias=family.alias, day=tr.day(until)))
+        lines.append(tr.gettext("Hoeveel dagen krijgt {alias} geen herinneringen?").format(
+            alias=family.alias))
+    else:
+        if until is not None:
+            lines.append(tr.gettext("Je rustpauze loopt tot {day}.").format(day=tr.day(until)))
+        lines.append(tr.gettext("Hoeveel dagen wil je geen herinneringen?"))
+    rows: list[list[flow.Choice]] = [[
+        (tr.ngettext("{n} dag", "{n} dagen", n).format(n=n), str(n)) for n in PAUSE_CHOICES]]
+    if until is not None:
+        rows.append([(tr.gettext("▶️ Pauze stoppen"), PAUSE_OFF)])
+    await flow.ask(w, who, "pause_days", {"family_id": family.id}, "\n".join(lines), rows)
+
+
+async def _pause_off(w: Work, who: Who, tr: Translator, family: Family) -> None:
+    family.paused_until = None
+    w.answer(who, tr.gettext("De pauze is voorbij. Herinneringen komen weer."))
+
+
+async def _pause_on(w: Work, who: Who, tr: Translator, family: Family, days: int,
+                    by_coach: bool) -> None:
     family.paused_until = pause_until(w.now, days, family.timezone)
-    w.answer(who, tr.ngettext("Rustpauze: {n} dag geen herinneringen. Stoppen kan met "
-                              "/pauze uit.",
-                              "Rustpauze: {n} dagen geen herinneringen. Stoppen kan met "
-                              "/pauze uit.", days).format(n=days))
+    w.answer(who, tr.ngettext("Rustpauze: {n} dag geen herinneringen. Eerder stoppen kan met "
+                              "/pauze.",
+                              "Rustpauze: {n} dagen geen herinneringen. Eerder stoppen kan met "
+                              "/pauze.", days).format(n=days))
     if not by_coach:
         until = family.paused_until
         w.tell_staff(await families.coaches_of(w.session, family.id), lambda ctr: ctr.gettext(
             "{alias} neemt een rustpauze tot {day}: geen herinneringen.").format(
                 alias=family.alias, day=ctr.day(until)), silent=True, purpose="notice")
-

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+import re
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
 
 from bot import outbox, wording
 from bot.delivery import crisis_lines
@@ -24,9 +25,10 @@ from bot.domain.availability import (
 from bot.domain.text import compare_key
 from bot.domain.when import WhenError, parse_day
 from bot.i18n import N_, Translator
-from handlers.coach import fields, resolve_family
+from handlers import flow, picks
+from handlers.coach import ALIAS_MAX, fields, resolve_family
 from handlers.common import Who, Work
-from storage.models import Family, Staff
+from storage.models import Absence, Family, Staff
 from storage.repos import absences, families, messages, people
 
 POLICY_WORDS = {
@@ -56,7 +58,8 @@ WINDOW_PROBLEMS = {
     "empty": N_("Ik zie geen tijden."),
     "unknown_day": N_("Ik ken de dag '{fragment}' niet."),
     "bad_time": N_("'{fragment}' is geen tijd die ik kan lezen."),
-    "end_before_start": N_("'{fragment}': het einde ligt voor het begin."),
+    "end_before_start": N_("'{fragment}': loopt dit door na middernacht? Schrijf dan beide "
+                           "tijden met twee cijfers."),
     "missing_days": N_("Zet de dagen voor de tijden, zoals: ma-vr 09:00-17:00"),
     "missing_time": N_("Zet tijden achter de dagen, zoals: ma-vr 09:00-17:00"),
     "syntax": N_("Ik kan '{fragment}' niet lezen."),
@@ -124,6 +127,10 @@ def _read_windows(tr: Translator, text: str) -> tuple[availability.Window, ...] 
         return parse_windows(text, tr.language)
     except WindowSyntaxError as error:
         problem = tr.gettext(WINDOW_PROBLEMS[error.reason_code]).format(fragment=error.fragment)
+        example = getattr(error, "example", None)
+        if example:
+            return problem + "\n" + tr.gettext("Bijvoorbeeld: {example}").format(
+                example=example)
         return problem + "\n" + tr.gettext("Bijvoorbeeld: ma-vr 09:00-17:00 of ma,di,do "
                                            "08:30-16:30")
 
@@ -292,36 +299,240 @@ async def _tell_family(w: Work, family: Family, coaches: Sequence[Staff]) -> Non
 
 
 # /afwezig ---------------------------------------------------------------------------------------
+# Step by step (handlers/flow.py): from when, until when, who stands in, "Klopt dit?". What the
+# coach typed is kept: `/afwezig 24-12 2-1 | Pieter` only asks to confirm.
+AWAY_STEPS = ("away_from", "away_until", "away_sub", "away_ok")
+STOP_WORDS = frozenset({"uit", "geen", "stop", "stoppen", "off", "none", "terug", "back", "fin",
+                        "arret"})
+NO_SUBSTITUTE = "-"  # the value of "geen vervanger: de coördinator leest mee"
+COORDINATOR_WORDS = frozenset({"-", "coordinator", "coordinateur", "coordinatrice", "geen",
+                               "niemand", "none", "nobody", "aucun", "personne"})
+# Between the first and the last day: "24-12 tot 2-1", "van 24 december t/m 2 januari".
+_RANGE_SPLIT = re.compile(
+    r"\s+(?:tot en met|t/m|tot|to|till|until|au|jusqu'au|a|à|-|–|—)\s+", re.IGNORECASE)
+_FROM_WORD = re.compile(r"^(?:vanaf|van|from|du|de)\s+", re.IGNORECASE)
+_UNTIL_OFFSETS = (0, 1, 2, 4, 6, 13)  # the last day: that same day, a few days, one or two weeks
+# Two dates and a few words fit in this; a longer line is not tried every which way (each cut
+# is two parses, and an unknown word reaches the slower fallback parser).
+RANGE_MAX_CHARS = 80
+RANGE_MAX_WORDS = 8
+BACKWARDS = "end_before_start"
+DAY_PROBLEMS = {
+    BACKWARDS: N_("De laatste dag ligt voor de eerste."),
+    "past": N_("Die dag is al voorbij."),
+    "invalid_date": N_("Die datum bestaat niet."),
+    "too_far": N_("Dat is meer dan twee jaar vooruit."),
+    "past_needs_year": N_("Die datum is dit jaar al voorbij. Zet het jaar erbij, "
+                          "bijvoorbeeld 3/11/2027."),
+    "ambiguous": N_("Dat kan ik op twee manieren lezen. Schrijf de datum, bijvoorbeeld 4/12."),
+}
+
+
+def _range_splits(text: str) -> Iterator[tuple[str, str]]:
+    """Ways to cut a typed range in a first and a last day, the likeliest first: at a word
+    such as "tot" or "t/m", at a space ("24-12 2-1"), at a dash ("24/12-2/1")."""
+    parts = _RANGE_SPLIT.split(text, maxsplit=1)
+    if len(parts) == 2:
+        yield parts[0], parts[1]
+    words = text.split()
+    if len(words) > RANGE_MAX_WORDS:
+        return
+    for cut in range(1, len(words)):
+        yield " ".join(words[:cut]), " ".join(words[cut:])
+    if len(words) == 1:
+        for cut, char in enumerate(text):
+            if char == "-":
+                yield text[:cut], text[cut + 1:]
+
+
+def read_days(text: str, now: datetime, zone: str) -> tuple[date, date | None] | WhenError:
+    """An absence as typed: its first day and, when given, its last (inclusive)."""
+    cleaned = _FROM_WORD.sub("", " ".join(text.split()))
+    if len(cleaned) > RANGE_MAX_CHARS:
+        return WhenError("not_understood", "when.day")
+    backwards = False
+    for first_text, last_text in _range_splits(cleaned):
+        first, last = parse_day(first_text, now, zone), parse_day(last_text, now, zone)
+        if isinstance(first, date) and isinstance(last, date):
+            if last >= first:
+                return first, last
+            backwards = True
+    single = parse_day(cleaned, now, zone)
+    if isinstance(single, date):
+        return single, None
+    return WhenError(BACKWARDS, "when.day") if backwards else single
+
+
+def _day_problem(tr: Translator, error: WhenError) -> str:
+    problem = DAY_PROBLEMS.get(error.reason)
+    return tr.gettext(problem) if problem else tr.gettext("Ik kan die datum niet lezen.")
+
+
 async def away(w: Work, who: Who, text: str) -> None:
     staff = who.staff
     assert staff is not None
     tr = w.tr(who)
     parts = fields(text) if text.strip() else []
+    data: dict[str, object] = {}
+    if len(parts) > 1 and parts[1]:
+        data["sub_text"] = parts[1][:ALIAS_MAX]
     if not parts or not parts[0]:
-        await _show_away(w, who, tr, staff)
+        await _ask_first(w, who, tr, staff, data)
         return
-    if parts[0].casefold() in ("uit", "geen", "stop", "off", "none"):
-        await absences.end_absences(w.session, staff.id, w.now)
-        w.answer(who, tr.gettext("Je afwezigheid is gestopt. Berichten komen weer bij jou."))
+    await _read_first(w, who, tr, staff, data, parts[0])
+
+
+async def continue_away(w: Work, who: Who, action: str, data: dict[str, object],
+                        text: str) -> bool:
+    """The answer to one of /afwezig's questions, typed or tapped. True when it was one."""
+    staff = who.staff
+    if staff is None or not staff.is_coach:
+        return False
+    tr = w.tr(who)
+    if action == "away_from":
+        await _read_first(w, who, tr, staff, data, text)
+    elif action == "away_until":
+        await _read_last(w, who, tr, staff, data, text)
+    elif action == "away_sub":
+        await _read_substitute(w, who, tr, staff, data, text)
+    elif action == "away_ok":
+        answer = await picks.confirmed(w, who, action, data, text)
+        if answer is None:
+            return False
+        if answer:
+            await _save_away(w, who, tr, staff, data)
+    else:
+        return False
+    return True
+
+
+async def _away_next(w: Work, who: Who, tr: Translator, staff: Staff,
+                     data: dict[str, object]) -> None:
+    """Ask what is still missing, one thing at a time; with everything known, confirm."""
+    first = date.fromisoformat(str(data["first"]))
+    if "last" not in data:
+        await _ask_last(w, who, tr, data, first)
+        return
+    last = date.fromisoformat(str(data["last"]))
+    if "sub" not in data:
+        typed = str(data.pop("sub_text", "") or "")
+        if typed:
+            await _read_substitute(w, who, tr, staff, data, typed)
+        else:
+            await _ask_substitute(w, who, tr, staff, data, first, last)
+        return
+    sub_id = int(str(data["sub"]))
+    substitute = await people.staff_by_id(w.session, sub_id) if sub_id else None
+    await picks.confirm(w, who, "away_ok", data, [
+        tr.gettext("Afwezig: {first} tot en met {last}").format(first=tr.day(first),
+                                                                last=tr.day(last)),
+        tr.gettext("Vervanger: {standin}").format(
+            standin=substitute.display_name if substitute else tr.gettext(
+                "geen, de coördinator leest mee")),
+    ])
+
+
+async def _ask_first(w: Work, who: Who, tr: Translator, staff: Staff,
+                     data: dict[str, object], problem: str = "") -> None:
+    ahead = await absences.absences_ahead(w.session, staff.id, w.now)
+    lines = await _away_lines(w, tr, ahead)
+    if problem:
+        lines.append(problem)
+    lines.append(tr.gettext("Vanaf wanneer ben je afwezig? Tik op een dag, of typ bijvoorbeeld: "
+                            "24-12, of van 24 december tot 2 januari."))
+    rows = flow.day_choices(tr, w.now)
+    if ahead:
+        rows.append([(tr.gettext("⏹ Afwezigheid stoppen"), "uit")])
+    await flow.ask(w, who, "away_from", data, "\n".join(lines), rows)
+
+
+async def _read_first(w: Work, who: Who, tr: Translator, staff: Staff,
+                      data: dict[str, object], text: str) -> None:
+    if picks.word(text) in STOP_WORDS:
+        await _end_away(w, who, tr, staff)
+        return
+    read = read_days(text, w.now, tr.zone)
+    if isinstance(read, WhenError):
+        await _ask_first(w, who, tr, staff, data, _day_problem(tr, read))
+        return
+    first, last = read
+    data["first"] = first.isoformat()
+    if last is not None:
+        data["last"] = last.isoformat()
+    await _away_next(w, who, tr, staff, data)
+
+
+async def _ask_last(w: Work, who: Who, tr: Translator, data: dict[str, object], first: date,
+                    problem: str = "") -> None:
+    days = [first + timedelta(days=n) for n in _UNTIL_OFFSETS]
+    choices = [(tr.day(day), day.strftime("%d-%m-%Y")) for day in days]
+    question = tr.gettext("Afwezig vanaf {first}. Tot en met welke dag? Tik op een dag, of typ "
+                          "een datum.").format(first=tr.day(first))
+    await flow.ask(w, who, "away_until", data,
+                   f"{problem}\n{question}" if problem else question,
+                   [choices[i:i + 2] for i in range(0, len(choices), 2)])
+
+
+async def _read_last(w: Work, who: Who, tr: Translator, staff: Staff,
+                     data: dict[str, object], text: str) -> None:
+    first = date.fromisoformat(str(data["first"]))
+    last = parse_day(text, w.now, tr.zone)
+    if isinstance(last, WhenError) or last < first:
+        problem = (_day_problem(tr, last) if isinstance(last, WhenError)
+                   else _day_problem(tr, WhenError(BACKWARDS, "when.day")))
+        await _ask_last(w, who, tr, data, first, problem)
+        return
+    data["last"] = last.isoformat()
+    await _away_next(w, who, tr, staff, data)
+
+
+async def _substitutes(w: Work, staff: Staff) -> list[Staff]:
+    return [c for c in await people.active_coaches(w.session) if c.id != staff.id]
+
+
+async def _ask_substitute(w: Work, who: Who, tr: Translator, staff: Staff,
+                          data: dict[str, object], first: date, last: date,
+                          intro: str = "", shown: Sequence[Staff] | None = None) -> None:
+    question = intro or tr.gettext("Wie vervangt je van {first} tot en met {last}? Tik op een "
+                                   "coach, of typ een naam.").format(first=tr.day(first),
+                                                                     last=tr.day(last))
+    rows = picks.coach_rows(shown if shown is not None else await _substitutes(w, staff))
+    rows.append([(tr.gettext("Geen vervanger: de coördinator leest mee"), NO_SUBSTITUTE)])
+    await flow.ask(w, who, "away_sub", data, question, rows)
+
+
+async def _read_substitute(w: Work, who: Who, tr: Translator, staff: Staff,
+                           data: dict[str, object], text: str) -> None:
+    if text == NO_SUBSTITUTE or picks.word(text) in COORDINATOR_WORDS:
+        data["sub"] = 0
+        await _away_next(w, who, tr, staff, data)
+        return
+    candidates = await _substitutes(w, staff)
+    found = picks.pick_coach(text, candidates)
+    if len(found) == 1:
+        data["sub"] = found[0].id
+        await _away_next(w, who, tr, staff, data)
+        return
+    first, last = (date.fromisoformat(str(data[k])) for k in ("first", "last"))
+    await _ask_substitute(w, who, tr, staff, data, first, last,
+                          intro=picks.not_found(tr, text, found), shown=found or candidates)
+
+
+async def _end_away(w: Work, who: Who, tr: Translator, staff: Staff) -> None:
+    await absences.end_absences(w.session, staff.id, w.now)
+    w.answer(who, tr.gettext("Je afwezigheid is gestopt. Berichten komen weer bij jou."))
+
+
+async def _save_away(w: Work, who: Who, tr: Translator, staff: Staff,
+                     data: dict[str, object]) -> None:
+    first, last = (date.fromisoformat(str(data[k])) for k in ("first", "last"))
+    sub_id = int(str(data.get("sub") or 0))
+    substitute = await people.staff_by_id(w.session, sub_id) if sub_id else None
+    if sub_id and (substitute is None or not substitute.active or not substitute.is_coach):
+        data.pop("sub", None)  # stopped in the meantime: choose again
+        await _away_next(w, who, tr, staff, data)
         return
     zone = tr.zone
-    days = parts[0].replace(" t/m ", " ").replace(" tot ", " ").split()
-    first = parse_day(days[0], w.now, zone) if days else WhenError("empty", "")
-    last = parse_day(days[-1], w.now, zone) if days else first
-    if isinstance(first, WhenError) or isinstance(last, WhenError) or last < first:
-        w.answer(who, tr.gettext("Ik kan die data niet lezen. Bijvoorbeeld: /afwezig 24-12 2-1 "
-                                 "| Pieter"))
-        return
-    substitute: Staff | None = None
-    if len(parts) > 1 and parts[1] and parts[1].casefold() not in (
-            "coördinator", "coordinator", "coordinateur"):
-        found = [c for c in await people.coaches_named(w.session, parts[1])
-                 if c.id != staff.id]
-        if len(found) != 1:
-            w.answer(who, tr.gettext("Ik vind niet precies één coach met die naam. Zonder naam "
-                                     "vervangt de coördinator."))
-            return
-        substitute = found[0]
     span = absence_for_days(staff.id, first, last, zone,
                             substitute.id if substitute else None)
     absences.add_absence(w.session, span, w.now)
@@ -340,17 +551,16 @@ async def away(w: Work, who: Who, text: str) -> None:
                  families=", ".join(f.alias for f in caseload) or "-")), purpose="notice")
 
 
-async def _show_away(w: Work, who: Who, tr: Translator, staff: Staff) -> None:
+async def _away_lines(w: Work, tr: Translator, ahead: Sequence[Absence]) -> list[str]:
+    """The coach's absences not over yet, one line each."""
     lines = []
-    for row in await absences.absences_ahead(w.session, staff.id, w.now):
+    for row in ahead:
         sub = (await people.staff_by_id(w.session, row.substitute_id) if row.substitute_id
                else None)
         lines.append(tr.gettext("Afwezig {first} – {last}, vervanger: {standin}").format(
             first=tr.day(row.starts_at), last=tr.day(_last_day(row.ends_at, tr)),
             standin=sub.display_name if sub else tr.gettext("de coördinator")))
-    lines.append(tr.gettext("Nieuwe afwezigheid: /afwezig 24-12 2-1 | Pieter. Stoppen: "
-                            "/afwezig uit"))
-    w.answer(who, "\n".join(lines))
+    return lines
 
 
 def _last_day(end: datetime, tr: Translator) -> datetime:

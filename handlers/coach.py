@@ -12,11 +12,12 @@ from bot.delivery.copies import copy_to_members
 from bot.domain.availability import DEFAULT_TIMEZONES
 from bot.domain.relay import UNCOPYABLE, message_kind
 from bot.domain.text import compare_key
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.invites import create_invite
 from bot.tokens import invite_link
+from handlers import flow, picks
 from handlers.common import RetryLater, Who, Work
-from storage.models import Family, Member, RelayLink, Staff
+from storage.models import Family, Member, PendingInput, RelayLink, Staff
 from storage.repos import absences, families, messages, pending, people
 from storage.repos import outbox as outbox_rows
 
@@ -47,8 +48,10 @@ async def with_family(w: Work, who: Who, text: str, button: str,
 async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: str = "",
                          *extra: str | int, retry: tuple[str, str] | None = None
                          ) -> Family | None:
-    """A family of this coach by alias (case-insensitive, unique prefix). Asks with buttons
-    when nothing or several match. Never says whether another coach has such a family.
+    """A family of this coach as coaches name it (families.match_alias: any word of the
+    alias, case and accents aside, or its unique beginning; the full alias wins). Asks with
+    buttons when nothing matches (all families) or several do (only those). Never says
+    whether another coach has such a family.
 
     A tapped family runs button `action` with the family's id and `extra`; or, with `retry` =
     (command, what followed the alias), that command again with the family's alias and the
@@ -137,7 +140,9 @@ async def new_family(w: Work, who: Who, text: str) -> None:
 async def invite(w: Work, who: Who, text: str) -> None:
     tr = w.tr(who)
     parts = fields(text)
-    family = await resolve_family(w, who, tr, parts[0] if parts else "", "inv")
+    details = "".join(f" | {p}" for p in parts[1:])  # kept when the coach has to choose
+    family = await resolve_family(w, who, tr, parts[0] if parts else "", "inv",
+                                  retry=("uitnodiging", details) if details else None)
     if family is not None:
         await _invite_member(w, who, tr, family, parts[1:], created=False)
 
@@ -245,34 +250,155 @@ async def from_coach(w: Work, who: Who, message: Message) -> None:
         await pending.clear_pending(w.session, who.chat_id)
         await new_family(w, who, body or "")
         return
-    # No reply and no /schrijf: ask which family this is for.
-    caseload = await families.families_of_coach(w.session, staff.id)
+    # No reply and no /schrijf: held, shown back, sent only after 📨 Stuur naar ….
+    await _hold(w, who, tr, step, message.message_id, kind, body)
+
+
+# A coach's message for no family yet -------------------------------------------------------------
+# A plain message is not always for a family (a note meant for the bot, a line typed in the
+# wrong chat), so it is never sent on by one stray tap: the bot shows it back and asks which
+# family, then asks "Stuur naar Gezin J.?"; only 📨 Stuur naar … sends. The message itself waits
+# in the pending step (sealed), the buttons carry only the family and the question's key.
+HOLD = "hold"  # which family is it for?
+HOLD_CHECK = "hold_ok"  # send it to this family?
+HOLD_MAX = 10  # messages one question keeps (a few lines typed one after the other)
+MEDIA_NAMES = {"photo": N_("foto"), "voice": N_("spraakbericht"), "video": N_("video"),
+               "document": N_("bestand")}
+
+Held = list[list[object]]  # [[message id, kind, caption or text], ...]
+
+
+async def _hold(w: Work, who: Who, tr: Translator, step: PendingInput | None, message_id: int,
+                kind: str, body: str | None) -> None:
+    """Keep the message with any still waiting before it, and ask which family (with one
+    family: straight to "Stuur naar …?")."""
+    assert who.staff is not None
+    caseload = await families_of(w, who.staff)
     if not caseload:
         w.answer(who, tr.gettext("Je hebt nog geen gezinnen. Maak er een met /nieuwgezin."))
         return
-    buttons = [[(f.alias, w.sign(who.chat_id, "send", f.id, message.message_id))]
-               for f in caseload[:20]]
-    w.answer(who, tr.gettext("Voor welk gezin is dit bericht? (Tip: antwoord met "
-                             "'Beantwoorden' op een bericht van het gezin.)"),
-             keyboard=outbox.keyboard(buttons), reply_to=message.message_id)
+    earlier = _items(step.data) if step is not None and step.action in (HOLD, HOLD_CHECK) else []
+    newest: list[object] = [message_id, kind, body]
+    items: Held = [*earlier, newest][-HOLD_MAX:]
+    # The newest message is the question's key: a question shown before it came (which did
+    # not show it) can no longer send it.
+    data: dict[str, object] = {"key": message_id, "items": items}
+    if len(caseload) == 1:
+        if await _nobody_in(w, who, tr, caseload[0]):
+            await pending.clear_pending(w.session, who.chat_id)
+        else:
+            await _ask_to_send(w, who, tr, caseload[0], data)
+        return
+    await pending.set_pending(w.session, who.chat_id, HOLD, data, w.now + flow.STEP_WINDOW)
+    rows = [[(f.alias, w.sign(who.chat_id, "send", f.id, message_id))] for f in caseload[:20]]
+    w.answer(who, "\n".join([
+        tr.ngettext("Dit bericht is nog niet verstuurd:",
+                    "Deze {n} berichten zijn nog niet verstuurd:", len(items)).format(
+                        n=len(items)),
+        *_shown_back(tr, items),
+        "",
+        tr.gettext("Voor welk gezin is het? Is het niet voor een gezin, tik dan op "
+                   "✖ Annuleren."),
+        tr.gettext("Antwoord een gezin door te reageren (Beantwoorden) op hun bericht."),
+    ]), keyboard=outbox.keyboard([*rows, flow.cancel_row(w, who)]), reply_to=message_id)
 
 
-async def send_chosen(w: Work, who: Who, family_id: int, message: Message | None,
-                      message_id: int, question_id: int) -> None:
-    """The coach picked a family for a message they wrote without a reply."""
+async def _nobody_in(w: Work, who: Who, tr: Translator, family: Family) -> bool:
+    """No member has joined the family yet: nothing can go there, and the coach hears how."""
+    if await people.members_of(w.session, family.id):
+        return False
+    w.answer(who, tr.gettext("Er doet nog niemand van {alias} mee. Stuur eerst een "
+                             "uitnodiging: /uitnodiging {alias}").format(alias=family.alias))
+    return True
+
+
+async def _ask_to_send(w: Work, who: Who, tr: Translator, family: Family,
+                       data: dict[str, object]) -> None:
+    items = _items(data)
+    await pending.set_pending(w.session, who.chat_id, HOLD_CHECK,
+                              {**data, "family_id": family.id}, w.now + flow.STEP_WINDOW)
+    send = tr.gettext("📨 Stuur naar {alias}").format(alias=family.alias)
+    w.answer(who, "\n".join([
+        tr.gettext("Stuur naar {alias}?").format(alias=family.alias),
+        *_shown_back(tr, items),
+    ]), keyboard=outbox.keyboard([[(send, w.sign(who.chat_id, "sendok", family.id,
+                                                  str(data["key"])))],
+                                  flow.cancel_row(w, who)]),
+             reply_to=int(str(items[-1][0])))
+
+
+def _shown_back(tr: Translator, items: Held) -> list[str]:
+    """The held messages as the coach wrote them: texts quoted, media by kind and caption."""
+    lines = []
+    for _message_id, kind, body in items:
+        quoted = f"“{body}”" if body else ""
+        if kind == "text":
+            lines.append(quoted)
+            continue
+        name = MEDIA_NAMES.get(str(kind))
+        label = tr.gettext(name) if name else tr.gettext("bijlage")
+        lines.append(f"📎 {label}" + (f": {quoted}" if quoted else ""))
+    return lines
+
+
+async def _held(w: Work, who: Who, actions: tuple[str, ...], key: int, question_id: int,
+                family_id: int | None = None) -> PendingInput | None:
+    """The step a button under a held message belongs to; else None, and the coach hears the
+    question is gone (an old button, a question asked again since, another family's)."""
+    step = await pending.pending(w.session, who.chat_id, w.now)
+    if (step is not None and step.action in actions and str(step.data.get("key")) == str(key)
+            and (family_id is None or step.data.get("family_id") == family_id)):
+        return step
     tr = w.tr(who)
-    family = await authorized_family(w, who, family_id)
     w.out.remove_buttons(who.chat_id, question_id)
+    if step is not None and step.action in (HOLD, HOLD_CHECK):
+        w.answer(who, tr.gettext("Die vraag is al voorbij. Kijk bij de nieuwste vraag "
+                                 "hieronder."))
+    else:
+        w.answer(who, tr.gettext("Die vraag is al voorbij. Stuur je bericht opnieuw als het "
+                                 "nog voor een gezin is."))
+    return None
+
+
+def _items(data: dict[str, object]) -> Held:
+    found = data.get("items")
+    return [list(item) for item in found] if isinstance(found, list) else []
+
+
+async def hold_family_chosen(w: Work, who: Who, family_id: int, key: int,
+                             question_id: int) -> None:
+    """A family tapped under "Voor welk gezin is het?": now "Stuur naar …?"."""
+    family = await authorized_family(w, who, family_id)
+    if family is None:
+        return
+    step = await _held(w, who, (HOLD, HOLD_CHECK), key, question_id)
+    tr = w.tr(who)
+    if step is None or await _nobody_in(w, who, tr, family):
+        return  # (nobody there yet: the other families can still be tapped)
+    w.out.remove_buttons(who.chat_id, question_id)
+    await _ask_to_send(w, who, tr, family, dict(step.data))
+
+
+async def send_held(w: Work, who: Who, family_id: int, key: int, question_id: int) -> None:
+    """📨 Stuur naar …: the held messages go to the family's members."""
+    family = await authorized_family(w, who, family_id)
     if family is None or who.staff is None:
         return
+    step = await _held(w, who, (HOLD_CHECK,), key, question_id, family.id)
+    if step is None:
+        return
+    tr = w.tr(who)
+    await pending.clear_pending(w.session, who.chat_id)
     members = await people.members_of(w.session, family.id)
-    if not members:
+    if not members:  # the last one left in the meantime
+        w.out.remove_buttons(who.chat_id, question_id)
         w.answer(who, tr.gettext("Er doet nog niemand van {alias} mee.").format(
             alias=family.alias))
         return
-    for member in members:
-        copy_to_members(w.out, who.staff, family, [member], who.chat_id, message_id, "copy",
-                        None)
+    for message_id, kind, body in _items(step.data):
+        copy_to_members(w.out, who.staff, family, members, who.chat_id, int(str(message_id)),
+                        str(kind), None if body is None else str(body))
+        w.out.react(who.chat_id, int(str(message_id)), "👌")
     await messages.mark_answered(w.session, family.id, w.now)
     family.last_contact_at = w.now
     w.out.edit_text(who.chat_id, question_id, tr.gettext("Verstuurd naar {alias} ✓").format(
@@ -290,23 +416,71 @@ async def _deliver(w: Work, who: Who, staff: Staff, family: Family, members: lis
 
 
 # /duo --------------------------------------------------------------------------------------------
+# Step by step (handlers/flow.py): the family, the second coach (buttons), "Klopt dit?".
+DUO_STEPS = ("duo_partner", "duo_ok")
+
+
 async def duo(w: Work, who: Who, text: str) -> None:
     """A second coach for a family (PRODUCT.md §2.2 duos). The family is told."""
     tr = w.tr(who)
-    parts = fields(text)
-    if len(parts) < 2 or not parts[1]:
-        w.answer(who, tr.gettext("Gebruik: /duo Gezin J. | naam van de andere coach"))
+    parts = fields(text) if text.strip() else []
+    typed = parts[1] if len(parts) > 1 else ""
+    family = await resolve_family(w, who, tr, parts[0] if parts else "",
+                                  retry=("duo", f" | {typed}" if typed else ""))
+    if family is not None:
+        await _duo_partner(w, who, tr, family, typed)
+
+
+async def continue_duo(w: Work, who: Who, action: str, data: dict[str, object],
+                       text: str) -> bool:
+    """The second coach, typed or tapped; then ✅ Klopt, opslaan."""
+    family = await authorized_family(w, who, int(str(data.get("family_id", 0))))
+    if family is None or action not in DUO_STEPS:
+        return False
+    tr = w.tr(who)
+    if action == "duo_partner":
+        await _duo_partner(w, who, tr, family, text)
+        return True
+    answer = await picks.confirmed(w, who, action, data, text)
+    if answer is None:
+        return False
+    partner = await people.staff_by_id(w.session, int(str(data.get("partner", 0))))
+    if answer and partner is not None and partner.active and partner.is_coach:
+        await _add_partner(w, who, tr, family, partner)
+    return True
+
+
+async def _duo_partner(w: Work, who: Who, tr: Translator, family: Family, typed: str) -> None:
+    others = [c for c in await people.active_coaches(w.session)
+              if who.staff is None or c.id != who.staff.id]
+    current = {c.id for c in await families.coaches_of(w.session, family.id)}
+    found = picks.pick_coach(typed, others) if typed else []
+    if len(found) == 1 and found[0].id in current:
+        w.answer(who, wording.sentence(tr.gettext("{name} is al coach van {alias}.").format(
+            name=found[0].display_name, alias=family.alias)))
         return
-    family = await resolve_family(w, who, tr, parts[0],
-                                  retry=("duo", " | " + " | ".join(parts[1:])))
-    if family is None:
+    if len(found) == 1:
+        partner = found[0]
+        await picks.confirm(w, who, "duo_ok", {"family_id": family.id, "partner": partner.id}, [
+            wording.sentence(tr.gettext("{name} wordt ook coach van {alias}.").format(
+                name=partner.display_name, alias=family.alias)),
+            tr.gettext("Het gezin krijgt daarover een bericht; hun berichten gaan dan naar jullie "
+                       "allebei.")])
         return
-    found = [c for c in await people.coaches_named(w.session, parts[1])
-             if who.staff is None or c.id != who.staff.id]
-    if len(found) != 1:
-        w.answer(who, tr.gettext("Ik vind niet precies één coach met die naam."))
+    candidates = [c for c in others if c.id not in current]
+    if not candidates:
+        w.answer(who, wording.sentence(tr.gettext(
+            "Er is geen andere coach die je bij {alias} kunt zetten.").format(alias=family.alias)))
         return
-    partner = found[0]
+    intro = picks.not_found(tr, typed, found) if typed else tr.gettext(
+        "Welke coach komt erbij voor {alias}? Tik op een coach, of typ een naam.").format(
+            alias=family.alias)
+    await flow.ask(w, who, "duo_partner", {"family_id": family.id}, intro,
+                   picks.coach_rows([c for c in found if c.id not in current] or candidates))
+
+
+async def _add_partner(w: Work, who: Who, tr: Translator, family: Family,
+                       partner: Staff) -> None:
     if await families.is_coach_of(w.session, partner.id, family.id):
         w.answer(who, wording.sentence(tr.gettext("{name} is al coach van {alias}.").format(
             name=partner.display_name, alias=family.alias)))

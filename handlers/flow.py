@@ -20,6 +20,8 @@ ANSWER = "ans"  # a quick choice: its value answers the question under way
 VALUE_MAX = 24  # a choice's value travels in signed callback data (64 bytes in all)
 # Steps that are not a command under way: nothing to say when another command comes.
 QUIET_STEPS = frozenset({"again"})
+# A coach's message waiting for its family, then for "📨 Stuur naar …" (handlers/coach.py).
+HELD_MESSAGE = frozenset({"hold", "hold_ok"})
 
 Choice = tuple[str, str]  # (label, value)
 
@@ -66,9 +68,13 @@ async def stop_earlier(w: Work, who: Who) -> None:
     hears so (their next line would otherwise be taken for the new command's)."""
     step = await pending.pending(w.session, who.chat_id, w.now)
     await pending.clear_pending(w.session, who.chat_id)
-    if step is not None and step.action not in QUIET_STEPS:
-        w.answer(who, w.tr(who).gettext("De vorige opdracht is gestopt; er is niets van "
-                                        "opgeslagen."))
+    if step is None or step.action in QUIET_STEPS:
+        return
+    tr = w.tr(who)
+    if step.action in HELD_MESSAGE:
+        w.answer(who, tr.gettext("Je bericht van net is niet verstuurd."))
+    else:
+        w.answer(who, tr.gettext("De vorige opdracht is gestopt; er is niets van opgeslagen."))
 
 
 def day_choices(tr: Translator, now: datetime, days: int = 6) -> list[list[Choice]]:

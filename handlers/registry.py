@@ -118,13 +118,15 @@ class Command:
 
 # Handlers that read the registry itself ----------------------------------------------------------
 async def show_help(w: Work, who: Who) -> None:
-    """/hulp: a family member hears whom to call now; staff get their commands."""
+    """/hulp: a family member hears whom to call now; staff get their commands, one line each
+    in their language (/hulp itself aside: they are reading it)."""
     tr = w.tr(who)
     if who.is_member:
         await family.help_now(w, who, tr)
     elif who.staff is not None:
         roles = menus.staff_roles(who.staff)
-        lines = [c.help_line(tr) for c in COMMANDS if c.roles & roles]
+        lines = [c.help_line(tr) for c in COMMANDS
+                 if c.roles & roles and c.run_alone is not show_help]
         w.answer(who, texts.staff_help(tr, who.staff, lines))
     else:
         w.svc.stranger_answered.pop(who.chat_id, None)
@@ -171,9 +173,13 @@ JOINING = (
     Button("nojoin", "no consent", args=1, run=lambda w, who, p: (
         onboarding.decline(w, who, p.message_id, p.args[0]))),
 )
-# A coach's message without a reply: the family it is for, tapped.
-SEND_TO = Button("send", "family for a message", args=2, run=lambda w, who, p: (
-    coach.send_chosen(w, who, p.number(0), None, p.number(1), p.message_id)))
+# A coach's message without a reply (coach.HOLD): the family it is for, tapped, which asks
+# "Stuur naar …?"; then 📨 Stuur naar …, the only button that sends it.
+SEND_TO = Button("send", "family for a held message", args=2, run=lambda w, who, p: (
+    coach.hold_family_chosen(w, who, p.number(0), p.number(1), p.message_id)))
+SEND_OK = Button("sendok", "held message confirmed for the family", args=2,
+                 run=lambda w, who, p: coach.send_held(w, who, p.number(0), p.number(1),
+                                                       p.message_id))
 # A family tapped after a command whose alias matched none or several (coach.resolve_family).
 AGAIN = Button("again", "family for a command again", args=2, remove_first=True,
                run=lambda w, who, p: run_again(w, who, p.number(0), p.args[1]))
@@ -203,7 +209,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("hulp", "help", MEMBER | STRANGER | COACH | COORDINATOR,
             N_("Hulp en wie je nu kunt bellen"), run_alone=show_help),
     Command("pauze", "pause", MEMBER | COACH, N_("Even geen herinneringen"),
-            run=appointments.pause, usage=N_("gezin dagen")),
+            run=appointments.pause, usage=N_("gezin dagen"),
+            steps=Steps(appointments.PAUSE_STEPS, appointments.continue_pause)),
     Command("annuleren", "cancel", MEMBER | COACH | COORDINATOR,
             N_("Stoppen met wat nu loopt"), run_alone=flow.cancel_command),
     Command("taal", "language", MEMBER | COACH | COORDINATOR, N_("Taal kiezen"),
@@ -234,7 +241,8 @@ COMMANDS: tuple[Command, ...] = (
                        run=lambda w, who, p: coach.write_to(w, who, p.number(0))),
             )),
     Command("duo", "duo", COACH, N_("Tweede coach bij een gezin"),
-            run=coach.duo, usage=N_("gezin | coach")),
+            run=coach.duo, usage=N_("gezin | coach"),
+            steps=Steps(coach.DUO_STEPS, coach.continue_duo)),
     Command("afspraak", "appointment", COACH, N_("Afspraak maken"),
             run=appointments.appointment, usage=N_("gezin | wanneer | wat [| waar]"),
             steps=Steps(("appt_when", "appt_what"), appointments.continue_step), buttons=(
@@ -261,13 +269,16 @@ COMMANDS: tuple[Command, ...] = (
                            w, who, p.message_id, p.args[0] == "yes")),
             )),
     Command("afwezig", "away", COACH, N_("Afwezigheid en vervanger"),
-            run=availability_cmds.away, usage=N_("van tot [| vervanger]")),
+            run=availability_cmds.away, usage=N_("van tot [| vervanger]"),
+            steps=Steps(availability_cmds.AWAY_STEPS, availability_cmds.continue_away)),
     Command("crisisdienst", "crisisline", COACH, N_("Eigen crisisdienst van een gezin"),
             run=local_services.crisis_line, usage=N_("gezin [| naam | nummer | tijden]")),
     Command("contact", "contact", COACH, N_("Afgesproken contact"),
-            run=contact.contact, usage=N_("gezin | hoe vaak")),
+            run=contact.contact, usage=N_("gezin | hoe vaak"),
+            steps=Steps(contact.CONTACT_STEPS, contact.continue_step)),
     Command("afstemgesprek", "review", COACH, N_("Afstemgesprek plannen"),
-            run=contact.review, usage=N_("gezin | hoe vaak")),
+            run=contact.review, usage=N_("gezin | hoe vaak"),
+            steps=Steps(contact.REVIEW_STEPS, contact.continue_step)),
     Command("agenda", "agenda", COACH, N_("Agenda van vandaag"),
             run=agenda.show, usage=N_("[ics]"), buttons=(
                 # 📅 Plan afstemgesprek, also under the morning agenda
@@ -284,9 +295,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("overzicht", "overview", COORDINATOR, N_("Overzicht per coach"),
             run_alone=coordinator.overview),
     Command("verplaats", "move", COORDINATOR, N_("Gezin naar andere coach"),
-            run=coordinator.move_family, usage=N_("gezin | coach")),
+            run=coordinator.move_family, usage=N_("gezin | coach"),
+            steps=Steps(coordinator.MOVE_STEPS, coordinator.continue_move)),
     Command("coachstop", "removecoach", COORDINATOR, N_("Coach stopt"),
-            run=coordinator.deactivate_coach, usage=N_("coach")),
+            run=coordinator.deactivate_coach, usage=N_("coach [| nieuwe coach]"),
+            steps=Steps(coordinator.STOP_STEPS, coordinator.continue_stop)),
     Command("dienstuitnodigen", "inviteoncall", COORDINATOR, N_("Crisisdienst koppelen"),
             run_alone=coordinator.invite_oncall),
     Command("spoedmelding", "urgentalerts", COORDINATOR,
@@ -314,6 +327,6 @@ def _by_step(commands: Iterable[Command]) -> dict[str, Steps]:
 
 BY_NAME: dict[str, Command] = {c.dutch: c for c in COMMANDS}
 BUTTONS: dict[str, Button] = _by_code(
-    [*JOINING, SEND_TO, AGAIN, ANSWER, CANCEL, REMINDER_ANSWER,
+    [*JOINING, SEND_TO, SEND_OK, AGAIN, ANSWER, CANCEL, REMINDER_ANSWER,
      *(b for c in COMMANDS for b in c.buttons)])
 STEPS: dict[str, Steps] = _by_step(COMMANDS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -29,7 +30,8 @@ from handlers.common import Context, RetryLater, Who, Work, services, work
 from handlers.menus import roles_of
 from handlers.registry import Command, Press
 from storage.db import database_away
-from storage.repos import pending, state
+from storage.models import PendingInput
+from storage.repos import families, pending, state
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +65,7 @@ def command(declared: Command) -> Callable[[Update, Context], Coroutine[Any, Any
             who = await w.who(update)
             tr = w.tr(who)
             if not declared.roles & roles_of(who):
-                _refuse(w, who, tr, tr.gettext("Deze opdracht is niet voor jou. Kijk in het "
-                                               "menu welke opdrachten je kunt gebruiken."))
+                _refuse(w, who, tr, _not_yours(tr, who, declared))
                 return
             if declared.run_alone is not flow.cancel_command:
                 await flow.stop_earlier(w, who)
@@ -81,6 +82,51 @@ def _refuse(w: Work, who: Who, tr: Translator, text: str) -> None:
         w.answer(who, text)
 
 
+def _called(tr: Translator, dutch: str) -> str:
+    """A command as the reader types it: `/afspraak`, or `/appointment` in English."""
+    declared = registry.BY_NAME.get(dutch)
+    return f"/{declared.name_in(tr) if declared else dutch}"
+
+
+def _not_yours(tr: Translator, who: Who, declared: Command) -> str:
+    """A command of another role: whose it is, and what this person uses instead. The same
+    words whatever followed the command (nothing is said about a family named in it)."""
+    help_ = _called(tr, "hulp")
+    if who.is_member:
+        return texts.not_yours(tr, "coach", tr.gettext(
+            "Typ gewoon je bericht voor je coach. Hulp nodig? Tik op {help}.").format(
+                help=help_))
+    theirs = next((r for r in ("coach", "member", "coordinator") if r in declared.roles),
+                  "coach")
+    instead = tr.gettext("Tik op {help} voor jouw opdrachten.").format(help=help_)
+    if theirs == "member" and who.is_coach and declared.dutch == "afspraken":
+        instead = tr.gettext("Jij gebruikt {agenda} of {appointment} Gezin J.").format(
+            agenda=_called(tr, "agenda"), appointment=_called(tr, "afspraak"))
+    elif theirs == "member" and who.is_coach and declared.dutch == "bereikbaar":
+        instead = tr.gettext("Jij gebruikt {hours}.").format(hours=_called(tr, "bereikbaarheid"))
+    return texts.not_yours(tr, theirs, instead)
+
+
+def _unknown(w: Work, who: Who, tr: Translator, text: str) -> str:
+    """A command that does not exist: the closest of this person's own (a typo, or the name in
+    the other language), else where the commands are."""
+    typed, _, bot = text.split(maxsplit=1)[0][1:].partition("@")
+    ours = not bot or bot.casefold() == w.svc.bot_username.casefold()
+    close = _closest(typed, roles_of(who)) if ours else None
+    if close is None:
+        return tr.gettext("Die opdracht ken ik niet. Tik op het menu voor de opdrachten.")
+    return tr.gettext("Die opdracht ken ik niet. Bedoel je {command}?").format(
+        command=f"/{close.name_in(tr)}")
+
+
+def _closest(typed: str, roles: frozenset[menus.Role]) -> Command | None:
+    """By typing distance (difflib), over the Dutch and the English names of the commands of
+    these roles."""
+    names = {name: c for c in registry.COMMANDS if c.roles & roles for name in c.names}
+    found = difflib.get_close_matches(typed.casefold(), list(names), n=1, cutoff=0.6)
+    return names[found[0]] if found else None
+
+
 # Messages --------------------------------------------------------------------------------------
 async def on_message(update: Update, context: Context) -> None:
     message = update.effective_message
@@ -90,8 +136,7 @@ async def on_message(update: Update, context: Context) -> None:
         who = await w.who(update)
         tr = w.tr(who)
         if message.text and message.text.startswith("/"):
-            _refuse(w, who, tr, tr.gettext("Die opdracht ken ik niet. Tik op het menu voor de "
-                                           "opdrachten."))
+            _refuse(w, who, tr, _unknown(w, who, tr, message.text))
             return
         if who.is_member:
             await family.from_member(w, who, message)
@@ -106,11 +151,29 @@ async def on_message(update: Update, context: Context) -> None:
 async def _continue_step(w: Work, who: Who, text: str) -> bool:
     """A typed answer to a step-by-step question (when? what?) of a command (registry.STEPS)."""
     step = await pending.pending(w.session, who.chat_id, w.now)
+    if step is not None and step.action == "again":
+        return await _family_typed(w, who, step, text)
     steps = registry.STEPS.get(step.action) if step is not None else None
     if step is None or steps is None:
         return False
     await pending.clear_pending(w.session, who.chat_id)
     return await steps.answer(w, who, step.action, dict(step.data), text)
+
+
+async def _family_typed(w: Work, who: Who, step: PendingInput, text: str) -> bool:
+    """The question which family (coach.resolve_family) answered by typing a name, as coaches
+    name families: as if tapped. Several still: asked again with those, the rest kept. A line
+    that names no family is no answer: it goes on as any message would."""
+    if who.staff is None or len(text) > coach.ALIAS_MAX:
+        return False
+    found = families.match_alias(await coach.families_of(w, who.staff), text)
+    command = str(step.data.get("command", ""))
+    if len(found) == 1:
+        await registry.run_again(w, who, found[0].id, command)
+    elif found:
+        await coach.resolve_family(w, who, w.tr(who), text,
+                                   retry=(command, str(step.data.get("rest", ""))))
+    return bool(found)
 
 
 async def on_edit(update: Update, context: Context) -> None:

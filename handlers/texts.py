@@ -9,7 +9,7 @@ from typing import Any
 
 from bot import outbox
 from bot.delivery import crisis_lines
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.wording import coach_names
 from handlers.common import Who, Work
 from storage.models import Family, Member, Staff
@@ -114,9 +114,29 @@ def staff_welcome(tr: Translator, staff: Staff) -> str:
 
 
 def staff_help(tr: Translator, staff: Staff, commands: Sequence[str]) -> str:
-    """/hulp for a coach or coordinator: the welcome, then one line per command of their
-    roles (handlers/registry.py)."""
-    return "\n".join([staff_welcome(tr, staff), "", tr.gettext("Je opdrachten:"), *commands])
+    """/hulp for a coach or coordinator: one line per command of their roles
+    (handlers/registry.py), then how to answer a family."""
+    lines = [tr.gettext("Je opdrachten:"), *commands] if commands else []
+    tips = []
+    if staff.is_coach:
+        tips.append(tr.gettext("Antwoord een gezin door te reageren (Beantwoorden) op hun "
+                               "bericht."))
+    elif staff.is_oncall:
+        tips.append(tr.gettext("Antwoorden kan met 'Beantwoorden' op een bericht."))
+    return "\n".join([*lines, *([""] if lines and tips else []), *tips]) or tr.gettext(
+        "Je doet al mee. Kijk in het menu voor de opdrachten.")
+
+
+# Whose a command is, said to someone of another role (handlers/router.py).
+COMMAND_IS_FOR = {
+    "member": N_("Deze opdracht is voor gezinnen."),
+    "coach": N_("Deze opdracht is voor coaches."),
+    "coordinator": N_("Deze opdracht is voor coördinatoren."),
+}
+
+
+def not_yours(tr: Translator, theirs: str, instead: str) -> str:
+    return f"{tr.gettext(COMMAND_IS_FOR[theirs])} {instead}"
 
 
 def help_button(tr: Translator) -> str:

@@ -2,23 +2,49 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.text import compare_key
+from bot.domain.text import fold_accents
 from storage.models import Family, FamilyCoach, FamilyService, Staff
+
+_WORD = re.compile(r"[^\W_]+")
 
 
 def match_alias(families: Sequence[Family], text: str) -> list[Family]:
-    """Case-insensitive: an exact alias wins, else every family whose alias starts with it."""
-    key = compare_key(text)
+    """The families a coach means by `text`, named as coaches name them: case and accents
+    do not matter, nor do dots and dashes. The full alias wins ("Gezin J." over
+    "Gezin Jansen"); else every family each typed word begins a word of ("jansen", "amrani"
+    for "Gezin El-Amrani", "j"), or whose whole alias begins with the text. Several found: the
+    caller asks which one (coach.resolve_family)."""
+    key = _alias_key(text)
     if not key:
         return []
-    exact = [f for f in families if compare_key(f.alias) == key]
-    return exact or [f for f in families if compare_key(f.alias).startswith(key)]
+    words = alias_words(text)
+    exact = [f for f in families
+             if _alias_key(f.alias) == key or (words and alias_words(f.alias) == words)]
+    if exact:
+        return exact
+    return [f for f in families if _alias_key(f.alias).startswith(key)
+            or (words and _each_begins_a_word(words, alias_words(f.alias)))]
+
+
+def alias_words(text: str) -> list[str]:
+    """`Gezin El-Amrani` → ["gezin", "el", "amrani"]: folded, split at anything not a letter
+    or digit."""
+    return _WORD.findall(fold_accents(text))
+
+
+def _alias_key(text: str) -> str:
+    return " ".join(fold_accents(text).split())
+
+
+def _each_begins_a_word(typed: Sequence[str], alias: Sequence[str]) -> bool:
+    return all(any(word.startswith(part) for word in alias) for part in typed)
 
 
 # Families ----------------------------------------------------------------------------------

@@ -78,22 +78,23 @@ def body_of(pieces: Sequence[ChatMessage]) -> str:
 async def test_forged_and_replayed_buttons_act_at_most_once(harness: Harness) -> None:
     _carla, sanne, marieke = await harness.onboard()
     sign = harness.runtime.services.signer.sign
-    # A family chosen for a message, the button then replayed (a double tap, a resent update).
+    # A message sent to the family (📨 Stuur naar …), the button then replayed (a double tap,
+    # a resent update).
     start, m_start = len(sanne.inbox()), len(marieke.inbox())
-    sent = sanne.send_text("Tot morgen om tien uur")
-    question = await sanne.wait_for(lambda m: "Voor welk gezin" in m.text, after=start)
+    sanne.send_text("Tot morgen om tien uur")
+    question = await sanne.wait_for(lambda m: m.text.startswith("Stuur naar Gezin J.?"),
+                                    after=start)
     data = str(question.buttons[0]["callback_data"])
     for _ in range(3):
         sanne.press_data(data, on=question)
     # Forged: an unsigned, a re-signed-for-another-chat and a truncated copy of the same data.
     body = data.rsplit("|", 1)[0]
     for forged in (body, f"{body}|{'A' * 12}", sign(marieke.chat_id, *body.split("|")),
-                   data[:-1], data + "=", data.replace("send", "wr", 1), "send|1|1|1|1|1"):
+                   data[:-1], data + "=", data.replace("sendok", "wr", 1), "send|1|1|1|1|1"):
         sanne.press_data(forged, on=question)
     await sanne.wait_for(lambda m: m.text == "Verstuurd naar Gezin J. ✓")
     await harness.api.idle()
-    copies = [m for m in since(marieke, m_start) if m.copied_from is not None]
-    assert [c.copied_from for c in copies] == [(sanne.chat_id, sent.message_id)]
+    assert [m.text for m in since(marieke, m_start)] == ["Sanne\nTot morgen om tien uur"]
 
     # An appointment confirmed twice is stored once; the second tap hears the question is gone.
     start = len(sanne.inbox())
@@ -105,7 +106,7 @@ async def test_forged_and_replayed_buttons_act_at_most_once(harness: Harness) ->
     await sanne.wait_for(lambda m: m.text.startswith("Opgeslagen"), after=start)
     await harness.api.idle()
     assert await count_rows(harness, Appointment) == 1
-    assert texts_to(sanne, start)[1:] == ["Opgeslagen ✓ De familie krijgt een herinnering."]
+    assert texts_to(sanne, start)[1:] == ["Opgeslagen ✓ Het gezin krijgt een herinnering."]
     # A replay of the question's other button, later, changes nothing either.
     sanne.press_data(no, on=check)
     await harness.api.idle()
@@ -129,7 +130,7 @@ MALFORMED = [
     "/afwezig morgen | Niemand",
     "/afwezig ; DROP TABLE family; --",
     "/bereikbaarheid Gezin J. | zo-ma 25:00-26:00",
-    "/bereikbaarheid ma-vr 17:00-09:00",
+    "/bereikbaarheid ma-vr 9-02:00",
     "/contact Gezin J. | soms",
     "/crisisdienst Gezin J. | Dokter | abc | elke nacht",
     "/pauze Gezin J. abc",
@@ -173,10 +174,12 @@ async def test_malformed_dates_unknown_commands_and_oversized_arguments(harness:
     # The family's own commands, and unknown ones: the same kind of clear answer.
     answers = await ask_each(marieke, ["/pauze abc", "/foo", "/schrijf Gezin J.",
                                        "/hulp@gezinslijn_local_bot", "/mijngegevens extra"])
-    assert answers[0] == ["Hoeveel dagen? Bijvoorbeeld: /pauze 7"]
+    # Asked again with the choices (issue 14), not a syntax line.
+    assert answers[0] == ["Kies een aantal dagen, van 1 tot 90.\n"
+                          "Hoeveel dagen wil je geen herinneringen?"]
     assert answers[1] == [UNKNOWN]
-    assert answers[2] == ["Deze opdracht is niet voor jou. Kijk in het menu welke opdrachten je "
-                          "kunt gebruiken."]
+    assert answers[2] == ["Deze opdracht is voor coaches. Typ gewoon je bericht voor je coach. "
+                          "Hulp nodig? Tik op /hulp."]
     assert "112" in answers[3][0]
     assert answers[4] == ["Dit is alles wat Gezinslijn over jou bewaart."]
 

@@ -1,0 +1,86 @@
+"""Families found as coaches name them (storage/repos/families.py match_alias): any word of the
+alias, case and accents aside, a unique beginning of a word; the full alias wins."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage.models import Family
+from storage.repos.families import alias_words, match_alias
+
+CASELOAD = ("Gezin Jansen", "Gezin El-Amrani", "Gezin Özdemir", "Gezin B.", "Gezin Bakker",
+            "Familie de Vries")
+
+
+def _caseload(*aliases: str) -> list[Family]:
+    return [Family(id=number, alias=alias) for number, alias in enumerate(aliases, start=1)]
+
+
+@pytest.mark.parametrize(("typed", "found"), [
+    # A word of the alias, in any case.
+    ("jansen", ["Gezin Jansen"]),
+    ("Jansen", ["Gezin Jansen"]),
+    ("JANSEN", ["Gezin Jansen"]),
+    ("  jansen ", ["Gezin Jansen"]),
+    ("amrani", ["Gezin El-Amrani"]),
+    ("el amrani", ["Gezin El-Amrani"]),
+    ("El-Amrani", ["Gezin El-Amrani"]),
+    ("vries", ["Familie de Vries"]),
+    # Accents do not matter, either way.
+    ("ozdemir", ["Gezin Özdemir"]),
+    ("Özdemir", ["Gezin Özdemir"]),
+    ("Öz", ["Gezin Özdemir"]),
+    # The beginning of a word, when only one family has a word beginning so.
+    ("j", ["Gezin Jansen"]),
+    ("jan", ["Gezin Jansen"]),
+    ("am", ["Gezin El-Amrani"]),
+    ("gezin jan", ["Gezin Jansen"]),
+    ("jansen gezin", ["Gezin Jansen"]),  # the words in any order
+    # Several begin so: all of them (the coach is asked which one).
+    ("b", ["Gezin B.", "Gezin Bakker"]),
+    ("gezin", ["Gezin Jansen", "Gezin El-Amrani", "Gezin Özdemir", "Gezin B.", "Gezin Bakker"]),
+    # The full alias wins over beginnings, with or without its full stop.
+    ("Gezin B.", ["Gezin B."]),
+    ("gezin b", ["Gezin B."]),
+    ("GEZIN  B.", ["Gezin B."]),
+    # The whole alias's beginning (as before).
+    ("gezin ö", ["Gezin Özdemir"]),
+    # Nothing.
+    ("", []),
+    ("   ", []),
+    ("pietersen", []),
+    ("jansens", []),  # longer than the word
+    ("ansen", []),  # a word's middle, not its beginning
+    ("jansen bakker", []),  # every typed word must fit
+])
+def test_match_alias(typed: str, found: list[str]) -> None:
+    assert [f.alias for f in match_alias(_caseload(*CASELOAD), typed)] == found
+
+
+def test_two_families_with_the_same_word_are_both_found() -> None:
+    caseload = _caseload("Gezin Jansen", "Jansen (Utrecht)", "Gezin Janssen")
+    assert [f.alias for f in match_alias(caseload, "jansen")] == ["Gezin Jansen",
+                                                                  "Jansen (Utrecht)"]
+    assert [f.alias for f in match_alias(caseload, "jans")] == [f.alias for f in caseload]
+    assert [f.alias for f in match_alias(caseload, "jansen utrecht")] == ["Jansen (Utrecht)"]
+    assert [f.alias for f in match_alias(caseload, "janss")] == ["Gezin Janssen"]
+
+
+def test_an_exact_alias_wins_even_when_it_begins_another() -> None:
+    caseload = _caseload("Gezin J.", "Gezin Jansen", "Gezin J. (oma)")
+    assert [f.alias for f in match_alias(caseload, "Gezin J.")] == ["Gezin J."]
+    assert [f.alias for f in match_alias(caseload, "gezin j")] == ["Gezin J."]
+    assert [f.alias for f in match_alias(caseload, "j")] == [f.alias for f in caseload]
+
+
+def test_aliases_without_letters_still_match_as_typed() -> None:
+    caseload = _caseload("🌻", "🌻🌻", "Gezin 7")
+    assert [f.alias for f in match_alias(caseload, "🌻")] == ["🌻"]
+    assert [f.alias for f in match_alias(caseload, "7")] == ["Gezin 7"]
+
+
+def test_alias_words() -> None:
+    assert alias_words("Gezin El-Amrani") == ["gezin", "el", "amrani"]
+    assert alias_words("Gezin J.") == ["gezin", "j"]
+    assert alias_words("Família Çelik_Öz") == ["familia", "celik", "oz"]
+    assert alias_words("…") == []
