@@ -95,19 +95,21 @@ async def _appointment_steps(w: Work, who: Who, tr: Translator, family: Family,
         await pending.set_pending(w.session, who.chat_id, "appt_when",
                                   {"family_id": family.id}, w.now + STEP_WINDOW)
         w.answer(who, tr.gettext("Wanneer is de afspraak met {alias}? {example}").format(
-            alias=family.alias, example=tr.gettext(WHEN_EXAMPLES["when.appointment"])))
+            alias=family.alias, example=tr.gettext(WHEN_EXAMPLES["when.appointment"])),
+            keyboard=flow.choices_keyboard(w, who, []))
         return
     parsed = parse_when(when_text, w.now, family.timezone)
     if isinstance(parsed, WhenError):
         await pending.set_pending(w.session, who.chat_id, "appt_when", {
             "family_id": family.id, "what": what, "place": place}, w.now + STEP_WINDOW)
-        w.answer(who, when_help(tr, parsed) + "\n" + tr.gettext("Probeer het nog eens:"))
+        w.answer(who, when_help(tr, parsed) + "\n" + tr.gettext("Probeer het nog eens:"),
+                 keyboard=flow.choices_keyboard(w, who, []))
         return
     if not what:
         await pending.set_pending(w.session, who.chat_id, "appt_what", {
             "family_id": family.id, "at": parsed.at.isoformat()}, w.now + STEP_WINDOW)
         w.answer(who, tr.gettext("Wat is de afspraak? Bijvoorbeeld: huisbezoek, of gesprek "
-                                 "met school."))
+                                 "met school."), keyboard=flow.choices_keyboard(w, who, []))
         return
     await _confirm_appointment(w, who, tr, family, parsed.at, what, place)
 
@@ -139,7 +141,8 @@ async def continue_step(w: Work, who: Who, action: str, data: dict[str, object],
         move = data.get("move")
         parsed = parse_when(text, w.now, family.timezone)
         if isinstance(parsed, WhenError):
-            w.answer(who, when_help(tr, parsed) + "\n" + tr.gettext("Probeer het nog eens:"))
+            w.answer(who, when_help(tr, parsed) + "\n" + tr.gettext("Probeer het nog eens:"),
+                     keyboard=flow.choices_keyboard(w, who, []))
             await pending.set_pending(w.session, who.chat_id, action, data, w.now + STEP_WINDOW)
             return True
         if move is not None or data.get("review"):
@@ -240,7 +243,8 @@ async def plan_review(w: Work, who: Who, family_id: int, message_id: int) -> Non
         "family_id": family.id, "what": tr.gettext("afstemgesprek"), "place": None,
         "review": True}, w.now + STEP_WINDOW)
     w.answer(who, tr.gettext("Wanneer is het afstemgesprek met {alias}? {example}").format(
-        alias=family.alias, example=tr.gettext(WHEN_EXAMPLES["when.appointment"])))
+        alias=family.alias, example=tr.gettext(WHEN_EXAMPLES["when.appointment"])),
+        keyboard=flow.choices_keyboard(w, who, []))
 
 
 async def move(w: Work, who: Who, appointment_id: int, message_id: int) -> None:
@@ -253,7 +257,8 @@ async def move(w: Work, who: Who, appointment_id: int, message_id: int) -> None:
         "family_id": appt.family_id, "what": appt.what, "place": appt.place, "move": appt.id},
         w.now + STEP_WINDOW)
     w.answer(who, tr.gettext("Wat is het nieuwe moment? {example}").format(
-        example=tr.gettext(WHEN_EXAMPLES["when.appointment"])))
+        example=tr.gettext(WHEN_EXAMPLES["when.appointment"])),
+        keyboard=flow.choices_keyboard(w, who, []))
 
 
 async def cancel(w: Work, who: Who, appointment_id: int, message_id: int) -> None:
@@ -316,20 +321,22 @@ async def _agreement_steps(w: Work, who: Who, tr: Translator, family: Family,
         await pending.set_pending(w.session, who.chat_id, "act_due",
                                   {"family_id": family.id, "what": what}, w.now + STEP_WINDOW)
         w.answer(who, tr.gettext("Wanneer moet het gebeuren? {example}").format(
-            example=tr.gettext(WHEN_EXAMPLES["when.day"])))
+            example=tr.gettext(WHEN_EXAMPLES["when.day"])),
+            keyboard=flow.choices_keyboard(w, who, flow.day_choices(tr, w.now)))
         return
     due = _read_due(due_text, w.now, family.timezone)
     if isinstance(due, WhenError):
         await pending.set_pending(w.session, who.chat_id, "act_due",
                                   {"family_id": family.id, "what": what}, w.now + STEP_WINDOW)
         w.answer(who, when_help(tr, WhenError(due.reason, "when.day")) + "\n"
-                 + tr.gettext("Probeer het nog eens:"))
+                 + tr.gettext("Probeer het nog eens:"),
+                 keyboard=flow.choices_keyboard(w, who, flow.day_choices(tr, w.now)))
         return
     if not what:
         await pending.set_pending(w.session, who.chat_id, "act_what", {
             "family_id": family.id, "due": due_text}, w.now + STEP_WINDOW)
         w.answer(who, tr.gettext("Wat is het actiepunt? Bijvoorbeeld: woonbonnen invullen en "
-                                 "posten."))
+                                 "posten."), keyboard=flow.choices_keyboard(w, who, []))
         return
     day, recurrence = due
     await pending.set_pending(w.session, who.chat_id, "act_confirm", {

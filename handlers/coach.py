@@ -76,7 +76,7 @@ async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: s
     else:
         intro = tr.gettext("Welk gezin bedoel je?")
     buttons = [[(f.alias, w.sign(who.chat_id, action, f.id, *extra))] for f in choices[:20]]
-    w.answer(who, intro, keyboard=outbox.keyboard(buttons))
+    w.answer(who, intro, keyboard=outbox.keyboard([*buttons, flow.cancel_row(w, who)]))
     return None
 
 

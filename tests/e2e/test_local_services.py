@@ -83,7 +83,7 @@ async def test_another_coach_cannot_touch_a_family_that_is_not_theirs(harness: H
     pieter.send_text("/crisisdienst Gezin J. | Dokter | 088 0030600")
     asked = await pieter.wait_for(lambda m: bool(m.buttons), after=start)
     # Only his own family is offered; nothing says whether a "Gezin J." exists.
-    assert asked.button_texts == ["Gezin P."]
+    assert asked.button_texts == ["Gezin P.", "✖ Annuleren"]
     assert "Gezin J." in asked.text  # it repeats what he typed, nothing more
     await harness.api.idle()
     assert await count_rows(harness, FamilyService) == 0
@@ -96,7 +96,7 @@ async def test_tapping_a_family_runs_the_command_with_what_was_typed(harness: Ha
     start = len(sanne.inbox())
     sanne.send_text("/contact Gezin | wekelijks")  # a prefix of both aliases
     asked = await sanne.wait_for(lambda m: "Welk gezin bedoel je?" in m.text, after=start)
-    assert sorted(asked.button_texts) == ["Gezin J.", "Gezin K."]
+    assert sorted(asked.button_texts) == ["Gezin J.", "Gezin K.", "✖ Annuleren"]
     sanne.press("Gezin K.", on=asked)
     done = await sanne.wait_for(lambda m: "Afgesproken contact met Gezin K." in m.text,
                                 after=start)
