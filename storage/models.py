@@ -17,9 +17,9 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
-from storage.types import Sealed, SealedJSON, UTCDateTime
+from storage.types import PlainName, Sealed, SealedJSON, UTCDateTime, plain_name
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -42,7 +42,7 @@ class Staff(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    display_name: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(PlainName(64))
     language: Mapped[str] = mapped_column(String(8), default="nl")
     is_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
     is_coach: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -63,12 +63,16 @@ class Staff(Base):
     # The local day the morning agenda last went out: claimed atomically, so once a day.
     agenda_sent_on: Mapped[date | None] = mapped_column(Date)
 
+    @validates("display_name")
+    def _plain(self, _key: str, value: str | None) -> str | None:
+        return None if value is None else plain_name(value)
+
 
 class Family(Base):
     __tablename__ = "family"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    alias: Mapped[str] = mapped_column(String(64))
+    alias: Mapped[str] = mapped_column(PlainName(64))
     region: Mapped[str] = mapped_column(String(2), default="NL")
     timezone: Mapped[str] = mapped_column(String(40), default="Europe/Amsterdam")
     # None: the coach's own agreement applies.
@@ -87,6 +91,10 @@ class Family(Base):
                                                   server_default="never")
     last_review_at: Mapped[datetime | None]
     last_contact_at: Mapped[datetime | None]
+
+    @validates("alias")
+    def _plain(self, _key: str, value: str | None) -> str | None:
+        return None if value is None else plain_name(value)
 
 
 class FamilyCoach(Base):
@@ -107,8 +115,8 @@ class Member(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
-    first_name: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(32), default="")
+    first_name: Mapped[str] = mapped_column(PlainName(64))
+    role: Mapped[str] = mapped_column(PlainName(32), default="")
     language: Mapped[str] = mapped_column(String(8), default="nl")
     consent_at: Mapped[datetime]
     consent_version: Mapped[str] = mapped_column(String(16))
@@ -119,6 +127,10 @@ class Member(Base):
     notice_until: Mapped[datetime | None]
     blocked_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+    @validates("first_name", "role")
+    def _plain(self, _key: str, value: str | None) -> str | None:
+        return None if value is None else plain_name(value)
 
 
 class Invite(Base):
@@ -131,12 +143,16 @@ class Invite(Base):
     kind: Mapped[str] = mapped_column(String(12))  # coordinator | coach | member
     family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    member_name: Mapped[str | None] = mapped_column(String(64))
-    member_role: Mapped[str | None] = mapped_column(String(32))
+    member_name: Mapped[str | None] = mapped_column(PlainName(64))
+    member_role: Mapped[str | None] = mapped_column(PlainName(32))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+    @validates("member_name", "member_role")
+    def _plain(self, _key: str, value: str | None) -> str | None:
+        return None if value is None else plain_name(value)
 
 
 class FamilyMessage(Base):

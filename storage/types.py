@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Text
+from sqlalchemy import DateTime, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -30,6 +31,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def plain_name(text: str) -> str:
+    """A name as it may be shown: no bidi controls (U+202E turns the rest of a header around),
+    no zero-width or other invisible format characters, no line breaks; single spaces."""
+    kept = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+                   for ch in text if unicodedata.category(ch) != "Cf")
+    return " ".join(kept.split())
+
+
+class PlainName(TypeDecorator[str]):
+    """Names and aliases are stored plain (plain_name): whatever a Telegram profile or a typed
+    line carried, what reaches a coach's header reads as it looks."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else plain_name(value)
 
 
 class Sealed(TypeDecorator[str]):
