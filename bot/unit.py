@@ -4,8 +4,8 @@ use this alone, so they need neither Telegram nor SQLAlchemy."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,8 @@ class Unit:
     out: Outgoing
     now: datetime  # aware
     svc: Services
+    # Run once the unit of work committed (the erasure's write-ahead-log checkpoint).
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def tr_for(self, member: Member | None = None, family: Family | None = None,
                staff: Staff | None = None, telegram_language: str | None = None) -> Translator:

@@ -93,7 +93,10 @@ async def work(context: Context) -> AsyncIterator[Work]:
     now = svc.clock.now()
     out = Outgoing()
     async with svc.db.transaction() as session:
-        yield Work(session, out, now, svc)
+        unit = Work(session, out, now, svc)
+        yield unit
         outbox.write(session, out.sends, now)
+    for step in unit.after_commit:
+        await step()
     if out:
         svc.wake(plan=False)  # new rows to send; nothing new to plan

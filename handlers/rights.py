@@ -110,6 +110,7 @@ async def confirm_leave(w: Work, who: Who, message_id: int) -> None:
     name = member.first_name
     chat_id = member.chat_id
     await privacy.erase_member(w.session, member)
+    w.after_commit.append(w.svc.db.erase_traces)
     # Every last send to this chat is a farewell: its outbox row goes once it is sent, so not
     # even the chat id stays behind.
     w.out.remove_buttons(chat_id, message_id, purpose="farewell")

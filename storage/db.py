@@ -58,6 +58,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Deleted content is overwritten, not just unlinked: an erased name leaves no bytes behind
+    # in the file (PRODUCT.md §2.7; the write-ahead log is emptied after an erasure).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -131,6 +134,16 @@ class Database:
                 await joined.step(session)
         if joined is not None:
             joined.committed = True
+
+    async def erase_traces(self) -> None:
+        """After an erasure (committed): on SQLite, move the write-ahead log into the database
+        and empty it, so no earlier version of an erased row stays readable in `*.db-wal`.
+        PostgreSQL's dead rows go with vacuum; what a backup holds is issue 15's per-family
+        keys."""
+        if self.dialect != "sqlite":
+            return
+        async with self.engine.connect() as connection:
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -331,3 +331,34 @@ async def test_the_purge_removes_past_appointments_and_finished_agreements(
     stored = "\n".join(everything_stored(await all_rows(harness)))
     for old in ("schulden", "woonbonnen", "kast opruimen"):
         assert old not in stored, old
+
+
+async def test_after_stoppen_no_byte_of_the_name_stays_in_the_sqlite_files(harness: Harness
+                                                                             ) -> None:
+    """Issue 15, item 2: secure_delete, and the write-ahead log emptied after an erasure: the
+    member's name is in none of `*.db`, `*.db-wal`, `*.db-shm` (her messages are sealed)."""
+    url = harness.runtime.settings.database_url
+    if not url.startswith("sqlite"):
+        return  # PostgreSQL: dead rows and backups are the per-family keys' job (issue 15)
+    _carla, sanne, _marieke = await harness.onboard()
+    zeynep = harness.api.user("Zeynepnaam")
+    await harness.join(zeynep, await harness.link_from(sanne, "/uitnodiging Gezin J."))
+    start = len(sanne.inbox())
+    zeynep.send_text("Een bericht van mij")
+    await sanne.wait_for(lambda m: "Een bericht van mij" in m.text, after=start)
+    await harness.settle()
+    path = Path(url.removeprefix("sqlite:///"))
+    assert b"Zeynepnaam" in _file_bytes(path)  # it was there, readable (the test can fail)
+
+    z_start = len(zeynep.inbox())
+    zeynep.send_text("/stoppen")
+    question = await zeynep.wait_for(lambda m: "Wil je stoppen" in m.text, after=z_start)
+    zeynep.press("✅ Ja, stop en wis alles", on=question)
+    await zeynep.wait_for(lambda m: "Je bent gestopt" in m.text, after=z_start)
+    await harness.settle()
+    assert b"Zeynepnaam" not in _file_bytes(path)
+
+
+def _file_bytes(path: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
+                    if p.exists())
