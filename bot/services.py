@@ -21,6 +21,7 @@ class Services:
     dispatcher: Dispatcher | None = None
     # Strangers are answered at most once in a while; kept in memory only (nothing stored).
     stranger_answered: dict[int, float] = field(default_factory=dict)
+    refusal_answered: dict[int, float] = field(default_factory=dict)  # links that do not work
 
     def wake(self, plan: bool = True) -> None:
         if self.dispatcher is not None:

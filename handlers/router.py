@@ -205,6 +205,10 @@ async def on_button(update: Update, context: Context) -> None:
     if query is None or query.message is None:
         return
     chat_id = query.message.chat.id
+    if query.from_user is None or query.from_user.id != chat_id:
+        # Acted on only for the person the button was sent to (private chats: the chat's own).
+        log.info("a button pressed by someone else than its chat was ignored")
+        return
     parts = services(context).signer.verify(chat_id, query.data)
     with contextlib.suppress(TelegramError):
         await query.answer()

@@ -34,6 +34,16 @@ def stranger(w: Work, who: Who, tr: Translator) -> None:
 
 
 def refused_invite(w: Work, who: Who, tr: Translator) -> None:
+    """A link that does not work. Throttled like the stranger's text: someone trying token
+    after token gets one answer a while, not one per try (no amplifier)."""
+    last = w.svc.refusal_answered.get(who.chat_id)
+    now = time.monotonic()
+    if who.is_stranger and last is not None and now - last < STRANGER_QUIET_SECONDS:
+        return
+    if who.is_stranger:
+        w.svc.refusal_answered[who.chat_id] = now
+        if len(w.svc.refusal_answered) > 10_000:
+            w.svc.refusal_answered.clear()
     _with_crisis_lines(w, who, tr, [
         tr.gettext("Deze link werkt niet (meer). Misschien is hij al gebruikt of verlopen."),
         tr.gettext("Vraag je coach om een nieuwe link."),
@@ -42,8 +52,9 @@ def refused_invite(w: Work, who: Who, tr: Translator) -> None:
 
 def _with_crisis_lines(w: Work, who: Who, tr: Translator, lines: list[str]) -> None:
     """Someone the bot cannot help further still gets whom to call right now."""
+    # Purpose "stranger": the outbox row goes once sent, so nothing names their chat after.
     w.answer(who, "\n".join([*lines, "", crisis_lines.lines(tr, w.svc.settings.region,
-                                                            w.now)]))
+                                                            w.now)]), purpose="stranger")
 
 
 def welcome_back(tr: Translator, who: Who) -> str:

@@ -81,6 +81,8 @@ MAX_ODD_ATTEMPTS = 10
 # 429s in a row for one row before it goes back to the queue (each waits retry_after).
 MAX_429_IN_A_ROW = 20
 LANES = 32  # chats worked on at once
+# Rows deleted once sent: nothing may stay that names the chat (PRODUCT.md §2.1, §2.7).
+EPHEMERAL = frozenset({"farewell", "stranger"})
 # Planners (held messages, reminders, agendas, purge) run when woken to plan, else at most
 # this often: a handler's fresh outbox row is claimed without them.
 PLAN_EVERY_REAL_SECONDS = 0.5
@@ -484,8 +486,9 @@ class Dispatcher:
 
         async def step(session: Session) -> None:
             nonlocal ours
-            if row.purpose == "farewell":
-                # The last word to someone who left: not even their chat id stays behind.
+            if row.purpose in EPHEMERAL:
+                # The last word to someone who left, an answer to a stranger: not even their
+                # chat id stays behind.
                 ours = await outbox_rows.delete_row(session, row.id, self.instance)
                 return
             # Contents leave the outbox once delivered: minimal data.
@@ -522,6 +525,9 @@ class Dispatcher:
                     "parked" if parked else "not delivered", reason)
 
         async def step(session: Session) -> None:
+            if row.purpose in EPHEMERAL:  # not kept for a retry either: it names their chat
+                await outbox_rows.delete_row(session, row.id, self.instance)
+                return
             if not await outbox_rows.mark_failed(session, row.id, self.instance,
                                                  row.attempts + 1, reason,
                                                  "parked" if parked else "failed"):

@@ -21,6 +21,7 @@ from bot.simulator import LocalBotApi
 from storage.models import (
     Base,
     FamilyMessage,
+    InboundUpdate,
     Invite,
     Member,
     Outbox,
@@ -362,3 +363,21 @@ async def test_after_stoppen_no_byte_of_the_name_stays_in_the_sqlite_files(harne
 def _file_bytes(path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
                     if p.exists())
+
+
+async def test_a_stranger_trying_tokens_leaves_no_row_naming_their_chat(harness: Harness
+                                                                         ) -> None:
+    """Issue 15, item 6: 30 made-up tokens get one answer (not 30: no amplifier), and once it
+    is sent no row in the database holds the stranger's chat id."""
+    await harness.onboard()
+    vera = harness.api.user("Vera")
+    for n in range(30):
+        vera.send_text(f"/start bogus{n:02d}token")
+    await vera.wait_for(lambda m: "Deze link werkt niet" in m.text)
+    await harness.settle()
+    assert len(vera.inbox()) == 1, [m.text[:40] for m in vera.inbox()]
+    async with harness.runtime.db.transaction() as session:
+        rows = (await session.scalars(select(Outbox.id).where(
+            Outbox.chat_id == vera.chat_id))).all()
+        updates = (await session.scalars(select(InboundUpdate.update_id))).all()
+    assert rows == [] and updates == []
