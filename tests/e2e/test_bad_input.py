@@ -321,7 +321,9 @@ async def test_a_burst_of_100_messages_rings_the_coach_once(harness: Harness) ->
     calls = len(harness.api.calls)
     start, m_start = len(sanne.inbox()), len(marieke.inbox())
     burst = [marieke.send_text(f"bericht {n:03d}") for n in range(100)]
-    await sanne.wait_for(lambda m: m.text.endswith("bericht 099"), after=start)
+    # Order and sound are checked here, not speed (that is the benchmark's): a loaded machine
+    # may take longer than the usual wait.
+    await sanne.wait_for(lambda m: m.text.endswith("bericht 099"), after=start, timeout=60)
     await harness.api.idle()
 
     # Every message reaches the coach, in order …
