@@ -132,5 +132,18 @@ async def migrated_db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite
 
 
 @pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database of its own (skipped without one): the tests of
+    several instances and of PostgreSQL's own paths."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests skipped: set GEZINSLIJN_TEST_POSTGRES_URL (CI does)")
+    url = await _create_pg_database()
+    try:
+        yield url
+    finally:
+        await _drop_pg_database(url)
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{tmp_path / 'test.db'}"

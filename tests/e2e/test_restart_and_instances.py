@@ -25,7 +25,7 @@ from bot.simulator import ApiCall, LocalBotApi, LocalUser
 from storage.db import Database
 from storage.migrate import upgrade_async
 from storage.models import Appointment, Family, Member, Outbox, Reminder
-from tests.conftest import POSTGRES_URL, TEST_KEY, _create_pg_database, _drop_pg_database
+from tests.conftest import TEST_KEY
 from tests.e2e.conftest import AMS, FACTS, LINK, Harness
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -191,16 +191,6 @@ async def test_a_reminder_after_sigkill_comes_once_and_on_time(
 FAMILIES = 20
 PER_FAMILY = 50  # 1,000 members, each gets one reminder
 
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests skipped: set GEZINSLIJN_TEST_POSTGRES_URL (CI does)")
-    url = await _create_pg_database()
-    try:
-        yield url
-    finally:
-        await _drop_pg_database(url)
 
 
 async def _due_reminders(url: str, people: list[LocalUser], due: datetime) -> None:

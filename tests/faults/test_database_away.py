@@ -18,7 +18,6 @@ from sqlalchemy.engine import make_url
 
 from bot.simulator import LocalBotApi, Trap
 from bot.webhook import SECRET_HEADER, make_app
-from tests.conftest import POSTGRES_URL, _create_pg_database, _drop_pg_database
 from tests.e2e.conftest import WEDNESDAY_MORNING
 from tests.faults.common import (
     WEBHOOK_SECRET,
@@ -49,16 +48,6 @@ async def proxied(pg_url: str) -> AsyncIterator[tuple[str, TcpProxy]]:
     finally:
         await proxy.close()
 
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests skipped: set GEZINSLIJN_TEST_POSTGRES_URL (CI does)")
-    url = await _create_pg_database()
-    try:
-        yield url
-    finally:
-        await _drop_pg_database(url)
 
 
 async def test_postgresql_away_for_ten_seconds_while_a_family_writes(

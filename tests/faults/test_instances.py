@@ -9,7 +9,6 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from bot.settings import SettingsError
 from bot.simulator import LocalBotApi, LocalUser
 from storage.db import Database
 from storage.repos.inbound import POLLER_KEY, POLLER_NAMESPACE
-from tests.conftest import POSTGRES_URL, TEST_KEY, _create_pg_database, _drop_pg_database
+from tests.conftest import TEST_KEY
 from tests.e2e.conftest import WEDNESDAY_MORNING
 from tests.faults.common import (
     RunningClock,
@@ -35,16 +34,6 @@ from tests.faults.common import (
 ROOT = Path(__file__).resolve().parents[2]
 TAKE_OVER = 8.0  # seconds: the standby tries every 2 s
 
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests skipped: set GEZINSLIJN_TEST_POSTGRES_URL (CI does)")
-    url = await _create_pg_database()
-    try:
-        yield url
-    finally:
-        await _drop_pg_database(url)
 
 
 def _runtime(api: LocalBotApi, url: str, tmp_path: Path, clock: RunningClock) -> Runtime:

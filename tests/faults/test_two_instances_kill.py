@@ -21,7 +21,7 @@ import pytest
 from bot.simulator import LocalBotApi, Trap
 from storage.db import Database
 from storage.models import Appointment, Reminder
-from tests.conftest import POSTGRES_URL, _create_pg_database, _drop_pg_database
+from tests.conftest import POSTGRES_URL
 from tests.e2e.conftest import AMS, FACTS
 from tests.e2e.test_restart_and_instances import Bots, _env
 from tests.faults.common import containing, seed_line, settled, unrecorded, wait_until
@@ -36,14 +36,6 @@ WRITERS = ["Ouder00a", "Ouder01a", "Ouder02a", "Ouder03a"]
 MESSAGES = 6
 REMINDER = "⏰ Herinnering"
 
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    url = await _create_pg_database()
-    try:
-        yield url
-    finally:
-        await _drop_pg_database(url)
 
 
 @pytest.fixture
