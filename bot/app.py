@@ -27,6 +27,7 @@ from bot.delivery.undelivered import copy_arrived, copy_not_delivered
 from bot.domain.crisis import CrisisConfigError
 from bot.i18n import FAMILY_LANGUAGES, translator
 from bot.jobs.blocked_recipients import mark_blocked
+from bot.jobs.data_keys import keep_family_keys
 from bot.jobs.held_messages import release_held
 from bot.jobs.morning_agenda import MorningAgenda
 from bot.jobs.nudges import UnansweredNudges
@@ -163,10 +164,10 @@ class Runtime:
         configure_crisis_services(settings)
         self.settings = settings
         self.clock = clock or make_clock(settings)
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, settings.keystore_url or None)
         self.app = build_application(settings, read_timeout=read_timeout)
-        signer = CallbackSigner(hashlib.sha256(keys[-1].encode()).digest()
-                                + settings.telegram_token.encode())
+        signer = CallbackSigner(*(hashlib.sha256(k.encode()).digest()
+                                  + settings.telegram_token.encode() for k in keys))
         self.services = Services(settings, self.db, self.clock, signer)
         self.dispatcher = Dispatcher(self.db, self.app.bot, self.clock, limiter,
                                      poll_seconds=dispatcher_poll)
@@ -185,6 +186,7 @@ class Runtime:
         self._file_lock = hold_database_file(self.settings.database_url)
         if self._migrate:
             await upgrade_async(self.settings.database_url)
+        await keep_family_keys(self.db)
         await self.app.initialize()
         self.services.bot_username = self.app.bot.username
         if is_sqlite(self.settings.database_url):

@@ -16,11 +16,16 @@ SEPARATOR = "|"
 
 
 class CallbackSigner:
-    def __init__(self, key: bytes) -> None:
-        self._key = hashlib.sha256(b"gezinslijn-callback\x00" + key).digest()
+    """Signs with the first key; accepts any of them, so a button sent before a key rotation
+    keeps working while the old key is still configured (README: key rotation)."""
 
-    def _mac(self, chat_id: int, body: str) -> str:
-        digest = hmac.new(self._key, f"{chat_id}:{body}".encode(), hashlib.sha256).digest()
+    def __init__(self, key: bytes, *older: bytes) -> None:
+        self._keys = [hashlib.sha256(b"gezinslijn-callback\x00" + k).digest()
+                      for k in (key, *older)]
+
+    def _mac(self, chat_id: int, body: str, key: bytes | None = None) -> str:
+        digest = hmac.new(key or self._keys[0], f"{chat_id}:{body}".encode(),
+                          hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:9]).decode("ascii")  # 72 bits, 12 characters
 
     def sign(self, chat_id: int, action: str, *args: str | int) -> str:
@@ -35,6 +40,7 @@ class CallbackSigner:
         if not data or SEPARATOR not in data:
             return None
         body, _, mac = data.rpartition(SEPARATOR)
-        if not hmac.compare_digest(mac, self._mac(chat_id, body)):
+        if not any(hmac.compare_digest(mac, self._mac(chat_id, body, key))
+                   for key in self._keys):
             return None
         return body.split(SEPARATOR)

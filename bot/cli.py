@@ -53,7 +53,7 @@ async def _invite_coordinator(settings: Settings) -> str:
     async with Bot(settings.telegram_token, base_url=settings.telegram_api_url) as bot:
         username = bot.username
     clock = make_clock(settings)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.keystore_url or None)
     try:
         async with db.transaction() as session:
             token, _ = create_invite(session, "coordinator", clock.now(),
@@ -88,6 +88,28 @@ def _admin_outbox(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _rotate_key(settings: Settings) -> str:
+    """Re-wrap every family's data key, and re-seal what the master key sealed, with the first
+    key of GEZINSLIJN_ENCRYPTION_KEY; safe while the bot runs (README: key rotation)."""
+    from bot.app import check_database_url, configure_encryption
+    from storage.db import Database
+    from storage.rotation import rotate_master_key
+
+    check_database_url(settings)
+    keys = configure_encryption(settings)
+    db = Database(settings.database_url, settings.keystore_url or None)
+    try:
+        done = await rotate_master_key(db)
+    finally:
+        await db.dispose()
+    lines = [f"Re-wrapped {done.data_keys} family data keys and re-sealed {done.values} values "
+             "with the first key."]
+    if len(keys) > 1:
+        lines.append("Once every instance runs with this key first, the other keys can be "
+                     "removed from GEZINSLIJN_ENCRYPTION_KEY.")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gezinslijn", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -100,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
     admin_sub.add_parser("invite-coordinator", help="print a one-time invite link")
     admin_sub.add_parser("new-key", help="print a new encryption key")
+    admin_sub.add_parser("rotate-key", help="re-seal everything with the first encryption key "
+                                            "(the others can be removed afterwards)")
     outbox = admin_sub.add_parser(
         "outbox", help="what the bot still has to send and what it gave up on (counts only)")
     outbox.add_argument("--requeue", action="store_true",
@@ -125,8 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         print(new_key())
         return 0
     outbox_command = args.command == "admin" and args.admin_command == "outbox"
+    rotate_command = args.command == "admin" and args.admin_command == "rotate-key"
     try:
-        settings = load_settings(require_token=not outbox_command)
+        settings = load_settings(require_token=not (outbox_command or rotate_command))
         if args.command == "webhook" and not settings.webhook_url:
             raise SettingsError("The setting GEZINSLIJN_WEBHOOK_URL is missing: webhook mode "
                                 "needs the public https address Telegram should call.")
@@ -136,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         _logging(settings)
         if outbox_command:
             return _admin_outbox(args, settings)
+        if rotate_command:
+            print(asyncio.run(_rotate_key(settings)))
+            return 0
         if args.command == "admin":
             print(asyncio.run(_invite_coordinator(settings)))
             return 0

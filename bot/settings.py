@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     telegram_token: str = Field(default="", repr=False)
     telegram_api_url: str = DEFAULT_API_URL
     database_url: str = "sqlite:///gezinslijn.db"
+    # Where the families' data keys live (storage/keystore.py); empty: next to a SQLite file,
+    # else in the data database itself (docs/privacy.md: give PostgreSQL its own).
+    keystore_url: str = ""
     region: Literal["NL", "BE"] = "NL"
     crisis_services_file: Path | None = None
     retention_days: int = Field(default=30, ge=1, le=3650)

@@ -4,6 +4,8 @@ job in bot/jobs/retention.py.)"""
 
 from __future__ import annotations
 
+from functools import partial
+
 from bot import outbox, wording
 from bot.delivery.recipients import agreement_of
 from bot.i18n import LANGUAGE_NAMES, N_
@@ -109,8 +111,8 @@ async def confirm_leave(w: Work, who: Who, message_id: int) -> None:
     tr = w.tr(who)
     name = member.first_name
     chat_id = member.chat_id
-    await privacy.erase_member(w.session, member)
-    w.after_commit.append(w.svc.db.erase_traces)
+    old_key = await privacy.erase_member(w.session, member)
+    w.after_commit.append(partial(w.svc.db.erase_traces, (old_key,) if old_key else ()))
     # Every last send to this chat is a farewell: its outbox row goes once it is sent, so not
     # even the chat id stays behind.
     w.out.remove_buttons(chat_id, message_id, purpose="farewell")
@@ -121,4 +123,4 @@ async def confirm_leave(w: Work, who: Who, message_id: int) -> None:
     menus.clear_for(w.out, chat_id, purpose="farewell")
     w.tell_staff(await families.coaches_of(w.session, family.id), lambda ctr: ctr.gettext(
         "{alias}: {name} is gestopt met Gezinslijn. De gegevens en berichten zijn gewist."
-    ).format(alias=family.alias, name=name), purpose="notice")
+    ).format(alias=family.alias, name=name), purpose="farewell")  # it names her: deleted once sent

@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
-from storage import errors
+from storage import errors, sealing
+from storage.keystore import KeyStore
+from storage.keystore import keystore_url as default_keystore_url
 
 # The session type that repositories take; callers outside storage/ name it from here, so they
 # need not import SQLAlchemy.
@@ -116,11 +118,14 @@ def joining_first_transaction(step: JoinedStep) -> Iterator[_Joined]:
 
 
 class Database:
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, keystore_url: str | None = None, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.dialect = self.engine.dialect.name
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # The families' data keys, kept apart from the data (storage/keystore.py).
+        self.keystore = KeyStore(keystore_url or default_keystore_url(url))
+        sealing.register(self.keystore)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -128,18 +133,23 @@ class Database:
         joined = _joined.get()
         if joined is not None and (joined.committed or joined.closed):
             joined = None
-        async with self._sessions() as session, session.begin():
-            yield session
-            if joined is not None:
-                await joined.step(session)
+        using = sealing.use(self.keystore)
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+                if joined is not None:
+                    await joined.step(session)
+        finally:
+            sealing.stop_using(using)
         if joined is not None:
             joined.committed = True
 
-    async def erase_traces(self) -> None:
-        """After an erasure (committed): on SQLite, move the write-ahead log into the database
-        and empty it, so no earlier version of an erased row stays readable in `*.db-wal`.
-        PostgreSQL's dead rows go with vacuum; what a backup holds is issue 15's per-family
-        keys."""
+    async def erase_traces(self, destroyed_keys: tuple[str, ...] = ()) -> None:
+        """After an erasure (committed): the family's old data key is destroyed, so every
+        copy sealed with it (dead rows, PostgreSQL's table files until vacuum, a backup of the
+        data) is unreadable; on SQLite the write-ahead log is moved into the database and
+        emptied, so no earlier version of an erased row stays in `*.db-wal` either."""
+        await self.keystore.destroy(destroyed_keys)
         if self.dialect != "sqlite":
             return
         async with self.engine.connect() as connection:
@@ -147,3 +157,4 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        await self.keystore.dispose()

@@ -19,7 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
-from storage.types import PlainName, Sealed, SealedJSON, UTCDateTime, plain_name
+from storage import sealing
+from storage.types import PlainName, Sealed, SealedJSON, SealedName, UTCDateTime, plain_name
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -70,9 +71,13 @@ class Staff(Base):
 
 class Family(Base):
     __tablename__ = "family"
+    # Sealed with the family's data key (storage/sealing.py).
+    __sealed__ = ("key_id", ("alias",))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    alias: Mapped[str] = mapped_column(PlainName(64))
+    # The family's data key in the key store (storage/keystore.py); a new one on every erasure.
+    key_id: Mapped[str | None] = mapped_column(String(24))
+    alias: Mapped[str] = mapped_column(SealedName)
     region: Mapped[str] = mapped_column(String(2), default="NL")
     timezone: Mapped[str] = mapped_column(String(40), default="Europe/Amsterdam")
     # None: the coach's own agreement applies.
@@ -111,12 +116,13 @@ class Member(Base):
     """A family member linked to the bot: a first name and a role, nothing more."""
 
     __tablename__ = "member"
+    __sealed__ = ("family_id", ("first_name", "role"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
-    first_name: Mapped[str] = mapped_column(PlainName(64))
-    role: Mapped[str] = mapped_column(PlainName(32), default="")
+    first_name: Mapped[str] = mapped_column(SealedName)
+    role: Mapped[str] = mapped_column(SealedName, default="")
     language: Mapped[str] = mapped_column(String(8), default="nl")
     consent_at: Mapped[datetime]
     consent_version: Mapped[str] = mapped_column(String(16))
@@ -137,14 +143,15 @@ class Invite(Base):
     """Single-use, expiring invitations. Only the SHA-256 of the token is kept."""
 
     __tablename__ = "invite"
+    __sealed__ = ("family_id", ("member_name", "member_role"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(12))  # coordinator | coach | member
     family_id: Mapped[int | None] = mapped_column(ForeignKey("family.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    member_name: Mapped[str | None] = mapped_column(PlainName(64))
-    member_role: Mapped[str | None] = mapped_column(PlainName(32))
+    member_name: Mapped[str | None] = mapped_column(SealedName)
+    member_role: Mapped[str | None] = mapped_column(SealedName)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
@@ -159,6 +166,7 @@ class FamilyMessage(Base):
     """A message a family member sent: what is needed to deliver, hold and answer it."""
 
     __tablename__ = "family_message"
+    __sealed__ = ("family_id", ("body",))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
@@ -202,6 +210,7 @@ class Outbox(Base):
     """Everything the bot must send, written in the same transaction as the decision to send."""
 
     __tablename__ = "outbox"
+    __sealed__ = ("link_family_id", ("payload",))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
@@ -328,6 +337,7 @@ class Appointment(Base):
     """An *afspraak*: when, what, where, for which family (PRODUCT.md §2.4)."""
 
     __tablename__ = "appointment"
+    __sealed__ = ("family_id", ("what", "place"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
@@ -347,6 +357,7 @@ class ActionItem(Base):
     """An *actiepunt*: something the family agreed to do, once or recurring."""
 
     __tablename__ = "action_item"
+    __sealed__ = ("family_id", ("what",))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("family.id"), index=True)
@@ -376,3 +387,6 @@ class Reminder(Base):
     handled_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_reminder_due", "status", "due_at"),)
+
+
+sealing.listen(Family, [Member, Invite, FamilyMessage, Outbox, Appointment, ActionItem])

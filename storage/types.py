@@ -1,4 +1,4 @@
-"""Column types: aware UTC instants everywhere, and sealed (encrypted) text for contents."""
+"""Column types: aware UTC instants everywhere, plain names, and sealed (encrypted) text."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import DateTime, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from storage import crypto
+from storage import crypto, sealing
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -52,32 +52,57 @@ class PlainName(TypeDecorator[str]):
         return None if value is None else plain_name(value)
 
 
+def _unseal(value: str) -> str:
+    """A family-sealed value with its family's key, anything else with the master key ring."""
+    plain = sealing.open_token(value)
+    return crypto.unseal(value) if plain is None else plain
+
+
 class Sealed(TypeDecorator[str]):
-    """Text encrypted with the configured key ring before it reaches the database."""
+    """Encrypted text: with the row's family key when it has a family (storage/sealing.py
+    seals it before the row is written), else with the master key ring."""
 
     impl = Text
     cache_ok = True
 
+    def to_text(self, value: str) -> str:
+        return value
+
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else crypto.seal(value)
+        if value is None or isinstance(value, sealing.FamilyToken):
+            return value
+        return crypto.seal(self.to_text(value))
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else crypto.unseal(value)
+        return None if value is None else _unseal(value)
+
+
+class SealedName(Sealed):
+    cache_ok = True
+
+    """A name or alias: plain (plain_name) and sealed. Never compared or sorted in SQL: a
+    caseload is small, it is matched in memory (storage/repos/families.py)."""
+
+    def to_text(self, value: str) -> str:
+        return plain_name(value)
 
 
 class SealedJSON(TypeDecorator[Any]):
-    """A JSON document, encrypted (outbox payloads carry message contents)."""
+    """A JSON document, encrypted like Sealed (outbox payloads carry message contents)."""
 
     impl = Text
     cache_ok = True
 
+    def to_text(self, value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        return crypto.seal(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+        if value is None or isinstance(value, sealing.FamilyToken):
+            return value
+        return crypto.seal(self.to_text(value))
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        plain = crypto.unseal(value)
+        plain = _unseal(value)
         return json.loads(plain) if plain else None

@@ -502,10 +502,17 @@ class Dispatcher:
                 await self.on_sent(session, row, now)
 
         await self._persist(step, "sent")
+        if ours and row.purpose in EPHEMERAL:
+            await self._erase_traces()
         if ours:
             self.sent += 1
         else:
             log.warning("outbox row %s was sent after its claim was lost", row.id)
+
+    async def _erase_traces(self) -> None:
+        """A deleted farewell (it may name who left) leaves no bytes in a SQLite log."""
+        with contextlib.suppress(Exception):
+            await self.db.erase_traces()
 
     async def _retry(self, row: Outbox, reason: str, count: bool = True) -> None:
         now = self.clock.now()
@@ -543,6 +550,8 @@ class Dispatcher:
             await outbox_rows.expire_and_cancel(session, self.db.dialect, now)
 
         await self._persist(step, "failed")
+        if row.purpose in EPHEMERAL:
+            await self._erase_traces()
 
 
 async def planner_step(db: Database, planner: Planner, now: datetime) -> int:

@@ -57,10 +57,11 @@ async def active_families(session: AsyncSession) -> Sequence[Family]:
 
 
 async def families_of_coach(session: AsyncSession, staff_id: int) -> Sequence[Family]:
-    return (await session.scalars(
+    """By alias; sorted here, because aliases are sealed in the database."""
+    found = (await session.scalars(
         select(Family).join(FamilyCoach, FamilyCoach.family_id == Family.id)
-        .where(FamilyCoach.staff_id == staff_id, Family.active.is_(True))
-        .order_by(Family.alias))).all()
+        .where(FamilyCoach.staff_id == staff_id, Family.active.is_(True)))).all()
+    return sorted(found, key=lambda family: (family.alias.casefold(), family.id))
 
 
 async def add_family(session: AsyncSession, alias: str, region: str, timezone: str,

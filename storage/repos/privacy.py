@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     ActionItem,
     Appointment,
+    Family,
     FamilyMessage,
     InboundUpdate,
     Invite,
@@ -22,6 +23,7 @@ from storage.models import (
     RelayLink,
     Reminder,
 )
+from storage.repos import family_keys
 from storage.repos.state import forget_presses
 
 
@@ -31,10 +33,12 @@ async def messages_of(session: AsyncSession, member_id: int) -> Sequence[FamilyM
         FamilyMessage.member_id == member_id).order_by(FamilyMessage.received_at))).all()
 
 
-async def erase_member(session: AsyncSession, member: Member) -> None:
+async def erase_member(session: AsyncSession, member: Member) -> str | None:
     """Everything about one person goes: messages and their copies' links, queued sends,
     pending questions, and the person. Family-level records (appointments) stay with the
-    family; nothing left names or reaches this person."""
+    family; nothing left names or reaches this person. The family gets a new data key; the
+    old one is returned, to destroy once this has committed (Database.erase_traces): then no
+    earlier copy of what was erased can be read, in a dead row or a backup."""
     chat_id = member.chat_id
     message_ids = select(FamilyMessage.id).where(FamilyMessage.member_id == member.id)
     await session.execute(delete(RelayLink).where(or_(
@@ -46,11 +50,17 @@ async def erase_member(session: AsyncSession, member: Member) -> None:
     await session.execute(delete(PendingInput).where(PendingInput.chat_id == chat_id))
     await forget_presses(session, chat_id=chat_id)
     # The invite that named this person (the coach may have typed their name and role).
-    await session.execute(update(Invite).where(
+    # Names are sealed, so they are compared here, not in SQL.
+    used = (await session.scalars(select(Invite).where(
         Invite.family_id == member.family_id, Invite.used_at.is_not(None),
-        Invite.member_name == member.first_name).values(member_name=None, member_role=None))
+        Invite.member_name.is_not(None)))).all()
+    for invite in used:
+        if invite.member_name == member.first_name:
+            invite.member_name = invite.member_role = None
+    family = await session.get(Family, member.family_id)
     await session.delete(member)
     await session.flush()
+    return await family_keys.rekey(session, family) if family is not None else None
 
 
 async def purge_before(session: AsyncSession, cutoff: datetime, now: datetime) -> int:

@@ -238,6 +238,16 @@ async def harness(request: pytest.FixtureRequest, api: LocalBotApi, migrated_db_
 
 
 # Helpers for the journey tests (PRODUCT.md §2.1–2.3) ------------------------------------------
+async def family_named(session: Any, alias: str) -> Any:
+    """The family with this alias. Aliases are sealed with each family's key, so they are
+    compared here, as the bot does, not in SQL."""
+    from storage.models import Family
+
+    found = [f for f in (await session.scalars(select(Family))).all() if f.alias == alias]
+    assert len(found) == 1, f"{len(found)} families named {alias!r}"
+    return found[0]
+
+
 async def count_rows(harness: Harness, model: Any, *where: Any) -> int:
     """How many rows of `model` match `where` (straight from the database)."""
     async with harness.runtime.db.transaction() as session:

@@ -20,13 +20,14 @@ from sqlalchemy import select, true
 
 from bot.simulator import ChatMessage, LocalUser
 from handlers.registry import BY_NAME
-from storage.models import ActionItem, Appointment, Base, Family, Member
+from storage.models import ActionItem, Appointment, Base, Member
 from tests.e2e.conftest import (
     AMS,
     LINK,
     Harness,
     add_coach,
     answers_per_command,
+    family_named,
     move_clock,
     since,
 )
@@ -124,7 +125,7 @@ async def build_world(harness: Harness) -> World:
     token = await harness.link_from(sanne, "/uitnodiging Gezin W.")
     await harness.api.idle()
     async with harness.runtime.db.transaction() as session:
-        family = await session.scalar(select(Family.id).where(Family.alias == W))
+        family = (await family_named(session, W)).id
         appointment = await session.scalar(select(Appointment.id))
         item = await session.scalar(select(ActionItem.id))
     assert family and appointment and item

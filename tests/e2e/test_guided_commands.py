@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.simulator import ChatMessage, LocalUser
 from storage.models import Absence, Family, FamilyCoach, Staff
-from tests.e2e.conftest import Harness, add_coach, count_rows
+from tests.e2e.conftest import Harness, add_coach, count_rows, family_named
 
 CANCEL = "✖ Annuleren"
 YES = "✅ Klopt, opslaan"
@@ -61,17 +61,17 @@ def asks(question: ChatMessage, *labels: str) -> None:
 # What was saved ----------------------------------------------------------------------------------
 async def family_row(harness: Harness, alias: str = "Gezin J.") -> Family:
     async with harness.runtime.db.transaction() as session:
-        found = await session.scalar(select(Family).where(Family.alias == alias))
+        found = await family_named(session, alias)
     assert found is not None
     return found
 
 
 async def coaches_of(harness: Harness, alias: str = "Gezin J.") -> list[str]:
     async with harness.runtime.db.transaction() as session:
+        family = await family_named(session, alias)
         rows = await session.scalars(
             select(Staff.display_name).join(FamilyCoach, FamilyCoach.staff_id == Staff.id)
-            .join(Family, Family.id == FamilyCoach.family_id).where(Family.alias == alias)
-            .order_by(Staff.display_name))
+            .where(FamilyCoach.family_id == family.id).order_by(Staff.display_name))
         return list(rows.all())
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.domain.relay import utf16_len
 from bot.simulator import ChatMessage, LocalUser
-from storage.models import Family, FamilyMessage
+from storage.models import FamilyMessage
 from tests.e2e.conftest import (
     Harness,
     add_coach,
     count_rows,
+    family_named,
     flag,
     relayed,
     reply_with,
@@ -23,7 +22,7 @@ AHMED_INVITE = "/uitnodiging Gezin J. | Ahmed | vader"
 
 async def _family_id(harness: Harness, alias: str = "Gezin J.") -> int:
     async with harness.runtime.db.transaction() as session:
-        found = await session.scalar(select(Family.id).where(Family.alias == alias))
+        found = (await family_named(session, alias)).id
     assert found is not None
     return int(found)
 

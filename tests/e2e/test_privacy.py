@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from bot.app import Runtime
 from bot.clock import ManualClock
@@ -28,6 +29,7 @@ from storage.models import (
     PendingInput,
     RelayLink,
 )
+from tests import forensics
 from tests.conftest import TEST_KEY
 from tests.e2e.conftest import (
     WEDNESDAY_MORNING,
@@ -334,22 +336,36 @@ async def test_the_purge_removes_past_appointments_and_finished_agreements(
         assert old not in stored, old
 
 
-async def test_after_stoppen_no_byte_of_the_name_stays_in_the_sqlite_files(harness: Harness
-                                                                             ) -> None:
-    """Issue 15, item 2: secure_delete, and the write-ahead log emptied after an erasure: the
-    member's name is in none of `*.db`, `*.db-wal`, `*.db-shm` (her messages are sealed)."""
+async def test_after_stoppen_nothing_of_hers_can_be_read_from_the_sqlite_files(
+        harness: Harness) -> None:
+    """Issue 15: read as someone holding the files and the master key would (tests/forensics):
+    before /stoppen her name and her message can be read from the database files; after it,
+    from none of `*.db`, `*.db-wal`, `*.db-shm`, whatever key bytes the key store's files
+    still hold (crypto-shredding, secure_delete, the write-ahead logs emptied)."""
     url = harness.runtime.settings.database_url
     if not url.startswith("sqlite"):
-        return  # PostgreSQL: dead rows and backups are the per-family keys' job (issue 15)
+        return  # PostgreSQL: test_a_backup_taken_before_an_erasure_reveals_nothing_after_it
     _carla, sanne, _marieke = await harness.onboard()
     zeynep = harness.api.user("Zeynepnaam")
     await harness.join(zeynep, await harness.link_from(sanne, "/uitnodiging Gezin J."))
     start = len(sanne.inbox())
-    zeynep.send_text("Een bericht van mij")
-    await sanne.wait_for(lambda m: "Een bericht van mij" in m.text, after=start)
+    zeynep.send_text("Een bericht van Zeynep")
+    await sanne.wait_for(lambda m: "Een bericht van Zeynep" in m.text, after=start)
     await harness.settle()
-    path = Path(url.removeprefix("sqlite:///"))
-    assert b"Zeynepnaam" in _file_bytes(path)  # it was there, readable (the test can fail)
+
+    def readable() -> str:
+        data = Path(url.removeprefix("sqlite:///"))
+        keys = Path(make_url(harness.runtime.db.keystore.url).database or "")
+        assert keys != data and keys.exists()
+        return forensics.readable(forensics.files_bytes(forensics.sqlite_files(data)),
+                                  forensics.files_bytes(forensics.sqlite_files(keys)),
+                                  [TEST_KEY])
+
+    before = readable()
+    assert "Zeynepnaam" in before and "Een bericht van Zeynep" in before  # the test can fail
+    assert "Zeynepnaam" not in forensics.readable(
+        forensics.files_bytes(forensics.sqlite_files(Path(url.removeprefix("sqlite:///")))),
+        b"", [])  # sealed: not in the bytes as they are
 
     z_start = len(zeynep.inbox())
     zeynep.send_text("/stoppen")
@@ -357,12 +373,10 @@ async def test_after_stoppen_no_byte_of_the_name_stays_in_the_sqlite_files(harne
     zeynep.press("✅ Ja, stop en wis alles", on=question)
     await zeynep.wait_for(lambda m: "Je bent gestopt" in m.text, after=z_start)
     await harness.settle()
-    assert b"Zeynepnaam" not in _file_bytes(path)
-
-
-def _file_bytes(path: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
-                    if p.exists())
+    after = readable()
+    assert "Zeynepnaam" not in after
+    assert "Een bericht van Zeynep" not in after
+    assert "Gezin J." in after  # the family stays, readable with its new key
 
 
 async def test_a_stranger_trying_tokens_leaves_no_row_naming_their_chat(harness: Harness

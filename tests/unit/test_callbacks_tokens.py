@@ -42,3 +42,13 @@ def test_tokens() -> None:
     assert len(token) >= 32 and plausible(token)  # 24 bytes → 32 characters, 192 bits
     assert token_hash(token) != token and len(token_hash(token)) == 64
     assert not plausible("short") and not plausible("bad token with spaces!!")
+
+
+def test_a_button_signed_before_a_key_rotation_works_while_the_old_key_is_configured() -> None:
+    old, new = CallbackSigner(b"o" * 32), CallbackSigner(b"n" * 32)
+    rotating = CallbackSigner(b"n" * 32, b"o" * 32)
+    before = old.sign(7, "leave")
+    assert rotating.verify(7, before) == ["leave"]
+    assert new.verify(7, before) is None  # once the old key is gone, so is its signature
+    assert new.verify(7, rotating.sign(7, "stay")) == ["stay"]  # new buttons: the first key
+    assert rotating.verify(8, before) is None
