@@ -4,14 +4,16 @@ job in bot/jobs/retention.py.)"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 
 from bot import outbox, wording
 from bot.delivery.recipients import agreement_of
-from bot.i18n import LANGUAGE_NAMES, N_
+from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from handlers import menus
 from handlers.availability_cmds import render_windows
 from handlers.common import Who, Work
+from storage.models import FamilyMessage
 from storage.repos import appointments, audit, families, privacy
 
 # The access log keeps its reason in Dutch; the family reads it in their own language.
@@ -21,9 +23,11 @@ REASONS = {
     "overzicht gezinnen": N_("het overzicht van de coach"),
     "coördinatoroverzicht": N_("het overzicht van de coördinator"),
 }
-KIND_NAMES = {"photo": "📷", "voice": "🎤", "document": "📄", "video": "🎬", "audio": "🎵",
-              "animation": "🎞", "sticker": "🙂", "video_note": "🎥", "location": "📍",
-              "venue": "📍", "contact": "👤"}
+# What kind of message, in words: the export is read by people, an emoji alone is a riddle.
+KIND_NAMES = {"text": N_("bericht"), "photo": N_("foto"), "voice": N_("spraakbericht"),
+              "document": N_("bestand"), "video": N_("video"), "audio": N_("geluidsbestand"),
+              "animation": N_("GIF"), "sticker": N_("sticker"), "video_note": N_("videobericht"),
+              "location": N_("locatie"), "venue": N_("locatie"), "contact": N_("contactgegevens")}
 
 
 # /mijngegevens -----------------------------------------------------------------------------
@@ -44,7 +48,8 @@ async def my_data(w: Work, who: Who) -> None:
         "",
         tr.gettext("Over jou"),
         tr.gettext("Naam: {name}").format(name=member.first_name),
-        tr.gettext("Rol: {role}").format(role=member.role or "-"),
+        # No role is not a blank to fill in: the line is left out.
+        *([tr.gettext("Rol: {role}").format(role=member.role)] if member.role else []),
         tr.gettext("Taal: {language}").format(language=LANGUAGE_NAMES.get(member.language,
                                                                           member.language)),
         tr.gettext("Gezin: {alias}").format(alias=family.alias),
@@ -63,15 +68,7 @@ async def my_data(w: Work, who: Who) -> None:
         tr.ngettext("Je berichten (we bewaren de inhoud {days} dag)",
                     "Je berichten (we bewaren de inhoud {days} dagen)", days).format(days=days),
     ]
-    for message in messages:
-        when = f"{tr.date_short(message.received_at)} {tr.time(message.received_at)}"
-        if message.kind == "signal":
-            continue
-        body = message.body if message.body is not None else tr.gettext("(inhoud gewist)")
-        mark = KIND_NAMES.get(message.kind, "")
-        lines.append(f"{when} {mark} {body or ''}".rstrip())
-    if not messages:
-        lines.append(tr.gettext("Geen berichten."))
+    lines += _message_lines(tr, [m for m in messages if m.kind != "signal"], days)
     lines += ["", tr.gettext("Afspraken van je gezin")]
     lines += [f"{tr.date_short(a.starts_at)} {tr.time(a.starts_at)}: {a.what}"
               + (f" ({a.place})" if a.place else "") for a in appts] or ["-"]
@@ -85,6 +82,30 @@ async def my_data(w: Work, who: Who) -> None:
     content = ("\n".join(lines) + "\n").encode("utf-8")
     w.out.document(who.chat_id, "gezinslijn-mijn-gegevens.txt", content,
                    tr.gettext("Dit is alles wat Gezinslijn over jou bewaart."))
+
+
+def _message_lines(tr: Translator, messages: Sequence[FamilyMessage], days: int) -> list[str]:
+    """One line per message: when, what kind, and the words kept. Media are not kept by us,
+    only a pointer to them in Telegram; after the retention period only when and what kind
+    stay (storage/repos/privacy.py purge_before), and the line says so plainly."""
+    if not messages:
+        return [tr.gettext("Geen berichten.")]
+    lines = []
+    if any(m.kind != "text" and m.chat_id is not None for m in messages):
+        lines.append(tr.gettext("Foto's, spraakberichten en bestanden bewaren we niet zelf. "
+                                "Die staan in Telegram."))
+    removed = tr.ngettext("inhoud na {days} dag verwijderd", "inhoud na {days} dagen verwijderd",
+                          days).format(days=days)
+    for message in messages:
+        when = f"{tr.date_short(message.received_at)} {tr.time(message.received_at)}"
+        kind = tr.gettext(KIND_NAMES.get(message.kind, KIND_NAMES["text"]))
+        if message.body is None and message.chat_id is None:  # purged
+            lines.append(f"{when} {kind} — {removed}")
+            continue
+        if message.kind != "text":
+            kind = tr.gettext("{kind} (staat in Telegram)").format(kind=kind)
+        lines.append(f"{when} {kind}: {message.body}" if message.body else f"{when} {kind}")
+    return lines
 
 
 # /stoppen ----------------------------------------------------------------------------------

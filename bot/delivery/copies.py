@@ -34,7 +34,8 @@ def copy_to_coach(out: Outgoing, coach: Staff, family: Family, member: Member | 
     link = Link(family.id, member.id if member else None, message.id)
     gone = tr.gettext("(Dit bericht is niet meer beschikbaar.)")
     if message.kind in ("text", signal_text.KIND):
-        body = message.body or ""
+        # A text held past the retention period lost its words: say so, not a bare header.
+        body = message.body if message.body is not None else gone
         if message.kind == signal_text.KIND:
             body = signal_text.render(tr, body)
         for piece in with_header(header, body):

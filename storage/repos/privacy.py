@@ -15,6 +15,7 @@ from storage.models import (
     Appointment,
     Family,
     FamilyMessage,
+    HelpRequest,
     InboundUpdate,
     Invite,
     Member,
@@ -24,6 +25,7 @@ from storage.models import (
     Reminder,
 )
 from storage.repos import family_keys
+from storage.repos.outbox import lease_now
 from storage.repos.state import forget_presses
 
 
@@ -64,20 +66,37 @@ async def erase_member(session: AsyncSession, member: Member) -> str | None:
 
 
 async def purge_before(session: AsyncSession, cutoff: datetime, now: datetime) -> int:
-    """Contents received before `cutoff` go; what the agenda needs (that a message came, when,
-    from which family) stays. Returns how many messages lost their contents."""
+    """Contents received before `cutoff` go, whatever became of them (sent or not, delivered
+    or held); what the agenda needs (that a message came, when, from which family) stays.
+    Returns how many messages lost their contents."""
+    # Whatever became of a message (delivered, held for the coach's next opening, waiting for
+    # a coach who cannot be reached), its contents go. The row stays, so the agenda still
+    # knows a message came, and a held one is still released to the coach, without contents.
     result = await session.execute(
         update(FamilyMessage).where(FamilyMessage.received_at < cutoff,
-                                    FamilyMessage.status.in_(("delivered", "waiting")),
                                     or_(FamilyMessage.body.is_not(None),
-                                        FamilyMessage.chat_id.is_not(None)))
+                                        FamilyMessage.chat_id.is_not(None),
+                                        FamilyMessage.telegram_message_id.is_not(None)))
         .values(body=None, chat_id=None, telegram_message_id=None))
     await session.execute(delete(RelayLink).where(RelayLink.created_at < cutoff))
-    # Sent rows carry no content (emptied on delivery); old ones are not needed at all. Rows
-    # that never arrived keep their sealed contents until now, for an operator to re-send.
+    # A send still waiting after the retention period is no use any more: it expires, its
+    # sealed contents gone — unless an instance is sending it right now (a live claim; the next
+    # pass takes it). Expired, like every other row not sent by now, it is then deleted with
+    # them: sent rows carry no content (emptied on delivery), the others are not needed.
+    dialect = session.get_bind().dialect.name
+    await session.execute(
+        update(Outbox).where(
+            Outbox.status == "pending", Outbox.created_at < cutoff,
+            or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < lease_now(dialect, now)))
+        .values(status="expired", payload=None, claimed_by=None, claimed_until=None,
+                last_error="expired after the retention period")
+        .execution_options(synchronize_session=False))
     await session.execute(delete(Outbox).where(
         Outbox.status.in_(("sent", "failed", "parked", "expired", "cancelled")),
         Outbox.created_at < cutoff))
+    # A coach's request for help (who, for which family, when): open for two weeks at most,
+    # and handled only after it was asked, so one asked before the cutoff is done with.
+    await session.execute(delete(HelpRequest).where(HelpRequest.asked_at < cutoff))
     await session.execute(delete(InboundUpdate).where(InboundUpdate.received_at < cutoff))
     # Half-finished steps (they may hold typed words) and the names on invites that were
     # used or ran out: neither is needed any more.
