@@ -79,14 +79,19 @@ class KeyStore:
     async def create(self) -> str:
         """A new data key, stored (committed) before anything is sealed with it: a key whose
         family never committed is an orphan, collected later (collect_orphans)."""
+        return (await self.create_many(1))[0]
+
+    async def create_many(self, count: int) -> list[str]:
+        """`count` new data keys in one transaction (start-up gives many families theirs)."""
         await self._prepare()
-        key_id = secrets.token_hex(12)
-        key = Fernet.generate_key()
+        made = {secrets.token_hex(12): Fernet.generate_key() for _ in range(count)}
         async with self.engine.begin() as connection:
-            await connection.execute(insert(data_key).values(
-                key_id=key_id, wrapped=crypto.seal(key.decode("ascii"))))
-        _keys[key_id] = Fernet(key)
-        return key_id
+            await connection.execute(insert(data_key), [
+                {"key_id": key_id, "wrapped": crypto.seal(key.decode("ascii"))}
+                for key_id, key in made.items()])
+        for key_id, key in made.items():
+            _keys[key_id] = Fernet(key)
+        return list(made)
 
     async def fetch(self, key_id: str) -> Fernet | None:
         """The data key, or None when it was destroyed (or never existed)."""

@@ -17,8 +17,8 @@ log = logging.getLogger(__name__)
 async def keep_family_keys(db: Database) -> None:
     async with db.transaction() as session:
         unkeyed = await family_keys.families_without_key(session)
-        for family in unkeyed:
-            await family_keys.rekey(session, family)
+        if unkeyed:
+            await family_keys.rekey_many(session, unkeyed)
         live = await family_keys.live_key_ids(session)
     if unkeyed:
         log.info("gave %s families their own data key", len(unkeyed))

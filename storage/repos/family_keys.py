@@ -21,6 +21,7 @@ from storage.models import (
     Outbox,
 )
 
+CHUNK = 500  # families per query when re-keying many
 # Every model sealed with a family key, and the column naming its family.
 SEALED_MODELS: tuple[Any, ...] = (Member, Invite, FamilyMessage, Outbox, Appointment, ActionItem)
 
@@ -30,23 +31,32 @@ async def rekey(session: AsyncSession, family: Family) -> str | None:
     once this transaction has committed (Database.erase_traces). Whatever was erased in this
     transaction is in no row any more, so with the old key gone no older copy of it can be
     read, not in a backup either."""
-    old = family.key_id
-    new = await sealing.current_store().create()
-    # The family row first: on PostgreSQL its lock makes a concurrent writer of this family's
-    # rows wait, then seal with the new key (sealing._family_key reads it FOR SHARE).
-    family.key_id = new
+    return (await rekey_many(session, [family]))[0]
+
+
+async def rekey_many(session: AsyncSession, families: Sequence[Family]) -> list[str | None]:
+    """rekey for several families at once (start-up: families from before data keys)."""
+    old = [family.key_id for family in families]
+    new = await sealing.current_store().create_many(len(families))
+    # The family rows first: on PostgreSQL their locks make a concurrent writer of these
+    # families' rows wait, then seal with the new key (sealing._family_key reads FOR SHARE).
+    for family, key_id in zip(families, new, strict=True):
+        family.key_id = key_id
     await session.flush()
-    sealing.remember(session, family.id, new)
-    flag_modified(family, "alias")
+    for family, key_id in zip(families, new, strict=True):
+        sealing.remember(session, family.id, key_id)
+        flag_modified(family, "alias")
+    ids = [family.id for family in families]
     for model in SEALED_MODELS:
         family_column, columns = model.__sealed__
-        rows: Sequence[Any] = (await session.scalars(select(model).where(
-            getattr(model, family_column) == family.id))).all()
-        for row in rows:
-            for column in columns:
-                if getattr(row, column) is not None:
-                    flag_modified(row, column)
-    await session.flush()
+        for start in range(0, len(ids), CHUNK):
+            rows: Sequence[Any] = (await session.scalars(select(model).where(
+                getattr(model, family_column).in_(ids[start:start + CHUNK])))).all()
+            for row in rows:
+                for column in columns:
+                    if getattr(row, column) is not None:
+                        flag_modified(row, column)
+        await session.flush()
     return old
 
 
