@@ -69,6 +69,7 @@ class KeyStore:
         self.url = url
         self.engine = make_engine(url)
         self._ready = False
+        self._gone: set[str] = set()
 
     async def _prepare(self) -> None:
         if not self._ready:
@@ -97,11 +98,16 @@ class KeyStore:
         """The data key, or None when it was destroyed (or never existed)."""
         if key_id in _keys:
             return _keys[key_id]
+        if key_id in self._gone:
+            return None
         await self._prepare()
         async with self.engine.connect() as connection:
             wrapped = await connection.scalar(
                 select(data_key.c.wrapped).where(data_key.c.key_id == key_id))
         if wrapped is None:
+            # Destroyed (a key is stored before anything is sealed with it, so one that is
+            # missing now never comes back): no second look for each value it sealed.
+            self._gone.add(key_id)
             return None
         plain = crypto.unseal(wrapped)
         if not plain:

@@ -69,10 +69,15 @@ def _key(key_id: str) -> Fernet | None:
     if found is not None:
         return found
     current = _current.get()
-    stores = [current] if current is not None else []
-    stores += [s for s in list(_stores) if s is not current]
-    for store in stores:
-        found = await_only(store.fetch(key_id))
+    if current is not None:
+        return await_only(current.fetch(key_id))
+    # A session not opened by Database.transaction (a test, a tool): the stores this process
+    # knows, skipping any that cannot be reached (a database already gone).
+    for store in list(_stores):
+        try:
+            found = await_only(store.fetch(key_id))
+        except Exception:  # another store may hold it
+            continue
         if found is not None:
             return found
     return None
