@@ -33,6 +33,7 @@ from bot.jobs.morning_agenda import MorningAgenda
 from bot.jobs.nudges import UnansweredNudges
 from bot.jobs.reminders import ReminderSender
 from bot.jobs.retention import RetentionPurge
+from bot.ops_http import Ops
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.intake import Intake
 from bot.outbox.ratelimit import RateLimiter
@@ -41,7 +42,6 @@ from bot.settings import Settings, SettingsError
 from handlers import menus, router
 from storage import crypto
 from storage.db import Database, DatabaseUrlError, async_url, is_sqlite
-from storage.migrate import upgrade_async
 
 log = logging.getLogger(__name__)
 
@@ -180,12 +180,16 @@ class Runtime:
         self.tasks: list[asyncio.Task[None]] = []
         self._migrate = migrate
         self._file_lock: FileLock | None = None
+        self.ops = Ops(self)  # /healthz and /metrics
 
     async def start(self, polling: bool = True) -> None:
+        await self.ops.start(polling)  # first: a port in use stops start-up before anything ran
         # Before migrating, and before the SQLite start-up below takes every claim for stale.
         self._file_lock = hold_database_file(self.settings.database_url)
         if self._migrate:
-            await upgrade_async(self.settings.database_url)
+            from bot.checks import migrate  # bot.checks imports this module
+
+            await migrate(self.settings)  # a refusal is a sentence (SettingsError)
         await keep_family_keys(self.db)
         await self.app.initialize()
         self.services.bot_username = self.app.bot.username
@@ -221,6 +225,7 @@ class Runtime:
         self.dispatcher.wake()
 
     async def stop(self) -> None:
+        await self.ops.stop()
         # No wake-up may start while stopping (one cut off at the end is logged as an error).
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)

@@ -26,7 +26,9 @@ def _logging(settings: Settings | None) -> None:
 
 async def _serve(settings: Settings, polling: bool) -> None:
     from bot.app import Runtime
+    from bot.checks import startup_checks
 
+    await startup_checks(settings, webhook=not polling)  # a sentence, never a traceback
     runtime = Runtime(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -37,6 +39,19 @@ async def _serve(settings: Settings, polling: bool) -> None:
     from bot.webhook import serve_webhook
 
     await serve_webhook(runtime)
+
+
+def _check(settings: Settings) -> int:
+    """`gezinslijn check`: one line per check, a failure as a sentence on stderr (exit 2)."""
+    from bot.checks import FAILED, Line, run_checks
+
+    def show(line: Line) -> None:
+        if line.status == FAILED:
+            print(f"gezinslijn: {line.text}", file=sys.stderr, flush=True)
+        else:
+            print(f"{line.status:<4} {line.name}: {line.text}", flush=True)
+
+    return 0 if asyncio.run(run_checks(settings, show)) else 2
 
 
 async def _invite_coordinator(settings: Settings) -> str:
@@ -110,11 +125,34 @@ async def _rotate_key(settings: Settings) -> str:
     return "\n".join(lines)
 
 
+def _admin_data(args: argparse.Namespace) -> int:
+    """`admin backup` and `admin migrate-to` (bot/admin_data.py): no Telegram token needed."""
+    from bot import admin_data
+
+    try:
+        settings = load_settings(require_token=False)
+        _logging(settings)
+        if args.admin_command == "backup":
+            text = asyncio.run(admin_data.backup(settings, args.path))
+        else:
+            text = asyncio.run(admin_data.migrate_to(settings, args.url, args.keystore_url))
+    except SettingsError as error:
+        print(f"gezinslijn: {error}", file=sys.stderr)
+        return 2
+    except admin_data.Refused as error:
+        print(f"gezinslijn: {error}", file=sys.stderr)
+        return 1
+    print(text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gezinslijn", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot with long polling")
     sub.add_parser("webhook", help="run the bot behind a webhook")
+    sub.add_parser("check", help="check settings, Bot API and token, database, key, crisis "
+                                 "services and clock, one line each; changes nothing")
     demo = sub.add_parser("demo", help="the whole product offline, as a readable transcript")
     demo.add_argument("--speed", type=float, default=60.0,
                       help="simulated seconds per real second")
@@ -132,6 +170,19 @@ def main(argv: list[str] | None = None) -> int:
     outbox.add_argument("--purpose", help="with --requeue: only messages of this purpose")
     outbox.add_argument("--status", choices=["failed", "parked", "expired"],
                         help="with --requeue: only messages with this status")
+    backup = admin_sub.add_parser(
+        "backup", help="a consistent copy of a SQLite database and its key store, while the bot "
+                       "runs (README: Backups)")
+    backup.add_argument("path", help="the new file; the key store goes beside it "
+                                     "(x.db -> x-keys.db); an existing file is never overwritten")
+    migrate = admin_sub.add_parser(
+        "migrate-to", help="move a SQLite database to an empty database (PostgreSQL); stop the "
+                           "bot first")
+    migrate.add_argument("url", help="the target database, e.g. postgresql://user@host/db")
+    migrate.add_argument("--keystore-url",
+                         help="where the key store goes (the GEZINSLIJN_KEYSTORE_URL the bot "
+                              "will run with); default: where the bot looks for it, the "
+                              "target database itself for PostgreSQL")
     args = parser.parse_args(argv)
     if getattr(args, "admin_command", None) == "outbox" and not args.requeue \
             and (args.purpose or args.status):
@@ -148,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(new_key())
         return 0
+    if args.command == "admin" and args.admin_command in ("backup", "migrate-to"):
+        return _admin_data(args)
     outbox_command = args.command == "admin" and args.admin_command == "outbox"
     rotate_command = args.command == "admin" and args.admin_command == "rotate-key"
     try:
@@ -159,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SettingsError("The setting GEZINSLIJN_WEBHOOK_SECRET is missing or too short "
                                 "(at least 16 characters of A-Z, a-z, 0-9, _ and -).")
         _logging(settings)
+        if args.command == "check":
+            return _check(settings)
         if outbox_command:
             return _admin_outbox(args, settings)
         if rotate_command:

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     webhook_secret: str = Field(default="", repr=False)
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # The operators' endpoint, /healthz and /metrics (bot/ops_http.py); off when unset.
+    http_port: int | None = Field(default=None, ge=1, le=65535)
+    http_listen: str = "127.0.0.1"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("telegram_api_url")

@@ -10,6 +10,7 @@ import logging
 from aiohttp import web
 
 from bot.app import Runtime
+from bot.ops_http import add_routes as add_ops_routes
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -37,6 +38,7 @@ def make_app(runtime: Runtime, path: str = "/telegram") -> web.Application:
 
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app.router.add_post(path, receive)
+    add_ops_routes(app, runtime)  # /healthz and /metrics
     return app
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import outbox
+from bot import metrics, outbox
 from bot.i18n import Translator
 from bot.outbox import Outgoing
 from bot.services import Services
@@ -92,7 +92,7 @@ async def work(context: Context) -> AsyncIterator[Work]:
     svc = services(context)
     now = svc.clock.now()
     out = Outgoing()
-    async with svc.db.transaction() as session:
+    async with metrics.timed(svc), svc.db.transaction() as session:
         unit = Work(session, out, now, svc)
         yield unit
         outbox.write(session, out.sends, now)

@@ -57,6 +57,7 @@ from telegram.error import (
 from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock
+from bot.metrics import Metrics
 from bot.outbox.ratelimit import RateLimiter, retry_seconds
 from storage.db import Database, Session
 from storage.models import Outbox
@@ -144,6 +145,7 @@ class Dispatcher:
         self._valid_until = float("inf")  # claims may be trusted until then (monotonic)
         self._deadline: float | None = None  # stopping: no new claims after this
         self.sent = 0
+        self.metrics = Metrics()  # bot/metrics.py
 
     def wake(self, plan: bool = True) -> None:
         """Run a pass now. `plan=False` (a handler just wrote outbox rows): only claim and send;
@@ -428,6 +430,7 @@ class Dispatcher:
                 # An order, not a hint: every send waits; this row goes first after the pause.
                 seconds = retry_seconds(error)
                 self.limiter.pause(seconds)
+                self.metrics.throttled(row.method, seconds)
                 log.warning("outbox row %s: 429, waiting %gs", row.id, seconds)
                 continue
             except BadRequest as error:
@@ -506,6 +509,7 @@ class Dispatcher:
             await self._erase_traces()
         if ours:
             self.sent += 1
+            self.metrics.sent(row, now)
         else:
             log.warning("outbox row %s was sent after its claim was lost", row.id)
 
@@ -519,6 +523,7 @@ class Dispatcher:
         attempts = row.attempts + (1 if count else 0)
         delay = self.clock_delta(backoff(attempts)) if count else timedelta(0)
         log.warning("send of outbox row %s postponed: %s", row.id, reason)
+        self.metrics.failed(row.method, reason)
 
         async def step(session: Session) -> None:
             await outbox_rows.postpone(session, row.id, self.instance, now + delay, attempts,
@@ -530,6 +535,7 @@ class Dispatcher:
         now = self.clock.now()
         log.warning("outbox row %s (%s, %s) %s: %s", row.id, row.method, row.purpose,
                     "parked" if parked else "not delivered", reason)
+        self.metrics.failed(row.method, reason)
 
         async def step(session: Session) -> None:
             if row.purpose in EPHEMERAL:  # not kept for a retry either: it names their chat
