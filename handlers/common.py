@@ -16,8 +16,8 @@ from bot.outbox import Outgoing
 from bot.services import Services
 from bot.unit import Unit
 from storage.models import Family, Member, Staff
+from storage.repos import families, people
 from storage.repos import outbox as outbox_rows
-from storage.repos import people
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -66,7 +66,8 @@ class Work(Unit):
         user = update.effective_user
         chat_id = chat.id if chat else (user.id if user else 0)
         member = await people.member_by_chat(self.session, chat_id)
-        family = await self.session.get(Family, member.family_id) if member else None
+        family = await families.family_for_writing(self.session, member.family_id) \
+            if member else None
         staff = None if member else await people.staff_by_chat(self.session, chat_id)
         if (member is not None and member.blocked_at is not None) or (
                 staff is not None and staff.blocked_at is not None):

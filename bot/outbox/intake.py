@@ -109,6 +109,7 @@ class Intake:
         self._waiting: dict[int, Waiting] = {}
         self._stored = asyncio.Event()
         self.polling = False  # this instance polls Telegram now
+        self._offset: int | None = None  # the offset stored last, while this instance polls
         self.polls = 0  # getUpdates calls made
         self._webhook_deleted = False
 
@@ -303,6 +304,7 @@ class Intake:
                         if self.polling or first:
                             log.info("another instance polls Telegram; this one stands by")
                         self.polling = first = False
+                        self._offset = None  # another instance moves it on meanwhile
                         timeout = 0
                         await _pause(stop, STANDBY_SECONDS)
                         continue
@@ -339,14 +341,19 @@ class Intake:
         if not self._webhook_deleted:
             await self.app.bot.delete_webhook()
             self._webhook_deleted = True
-        offset = await self.offset()
+        # The offset this instance stored last is the current one while it keeps polling:
+        # read from the database only when it starts (or starts again) to poll.
+        offset = self._offset if self._offset is not None else await self.offset()
         kwargs: dict[str, Any] = {"timeout": timeout, "allowed_updates": ALLOWED_UPDATES}
         if offset is not None:
             kwargs["offset"] = offset
         self.polls += 1
-        raw = await self.app.bot.do_api_request(
-            "getUpdates", api_kwargs=kwargs, read_timeout=self.poll_timeout + 10)
-        await self.store(list(raw or []), advance_offset=True)
+        self._offset = None  # until what comes is stored
+        raw = list(await self.app.bot.do_api_request(
+            "getUpdates", api_kwargs=kwargs, read_timeout=self.poll_timeout + 10) or [])
+        await self.store(raw, advance_offset=True)
+        self._offset = max([offset or 0, *(int(u["update_id"]) + 1 for u in raw)]) \
+            if raw or offset is not None else None
 
     async def _hold_poller_lock(self, lock: inbound.PollerLock | None
                                 ) -> inbound.PollerLock | None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.text import fold_accents
+from storage import sealing
 from storage.models import Family, FamilyCoach, FamilyService, Staff
 
 _WORD = re.compile(r"[^\W_]+")
@@ -50,6 +51,16 @@ def _each_begins_a_word(typed: Sequence[str], alias: Sequence[str]) -> bool:
 # Families ----------------------------------------------------------------------------------
 async def family_by_id(session: AsyncSession, family_id: int) -> Family | None:
     return await session.get(Family, family_id)
+
+
+async def family_for_writing(session: AsyncSession, family_id: int) -> Family | None:
+    """The family, read FOR SHARE (PostgreSQL) like storage/sealing.py reads a family's key:
+    what this transaction seals for it then uses the key it read, without asking again, and
+    an erasure re-keying the family waits for this transaction (or this one for it)."""
+    family = await session.get(Family, family_id, with_for_update={"read": True})
+    if family is not None and family.key_id is not None:
+        sealing.remember(session, family.id, family.key_id)
+    return family
 
 
 async def active_families(session: AsyncSession) -> Sequence[Family]:

@@ -1,0 +1,48 @@
+"""What one relayed family message costs the database, counted (not timed): a regression guard
+for the hot path (bench/README.md has the measured figures; issue 16's target is 8 statements
+and 2 commits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.e2e.conftest import Harness
+
+BURST = 40
+MAX_STATEMENTS = 24  # 20–22 measured after the family key came with the family row
+MAX_COMMITS = 5.0  # 4.1 measured since a send's record also claims its chat's next row
+
+
+async def test_a_burst_of_family_messages_stays_within_the_statement_budget(
+        harness: Harness) -> None:
+    _carla, sanne, marieke = await harness.onboard()
+    start = len(sanne.inbox())
+    marieke.send_text("warm up")
+    await sanne.wait_for(lambda m: "warm up" in m.text, after=start)
+    await harness.settle()
+    counted = {"statements": 0, "commits": 0}
+
+    def statement(*_args: Any) -> None:
+        counted["statements"] += 1
+
+    def commit(*_args: Any) -> None:
+        counted["commits"] += 1
+
+    engine = harness.runtime.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        start = len(sanne.inbox())
+        for n in range(BURST):
+            marieke.send_text(f"bericht {n:03d}")
+        await sanne.wait_for(lambda m: f"bericht {BURST - 1:03d}" in m.text, after=start)
+        await harness.api.idle()
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+    assert len([m for m in sanne.inbox()[start:] if "bericht" in m.text]) == BURST
+    per_message = {k: v / BURST for k, v in counted.items()}
+    assert per_message["statements"] <= MAX_STATEMENTS, per_message
+    assert per_message["commits"] <= MAX_COMMITS, per_message
