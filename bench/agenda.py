@@ -1,21 +1,99 @@
-"""Part 3: the morning agenda of every coach — `handlers.agenda.snapshot` and `build_agenda`
-for each of the 1,000 coaches (10 families each), one transaction per coach, as a morning job
-would. Rendering the text is timed apart."""
+"""Part 3: the morning agenda of every coach (1,000 coaches, 10 families each), when all their
+windows open at once.
+
+- *morning job* (the headline, `seconds`): `MorningAgenda` itself at the opening: it claims
+  every coach's day, loads all snapshots with one set of queries (`storage.repos.agenda.
+  snapshots`), builds and writes each agenda and its outbox row (flushed, as at commit), in one
+  transaction, rolled back afterwards so the burst that follows sends no agendas;
+- *snapshots*: `snapshots` for all coaches and `build_agenda` for each, in one transaction;
+- *per coach* (the way it was, for comparison): `snapshot` and `build_agenda` in one
+  transaction per coach.
+
+Every family has its own data key. The headline and the per-coach run start with none of them
+cached, as a bot that has just started (each key is fetched from the key store once);
+`warm_seconds` is the morning job again with the keys cached, as in a bot that has been running.
+Rendering the texts alone is timed apart.
+"""
 
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bench.common import AGENDA_AT, summary_ms
 from bench.dataset import Caseload
-from bot.domain.agenda import build_agenda
+from bot.agenda_text import render
+from bot.callbacks import CallbackSigner
+from bot.domain.agenda import Agenda, build_agenda
 from bot.i18n import translator
-from handlers.agenda import render, snapshot
+from bot.jobs.morning_agenda import MorningAgenda
+from bot.settings import Settings
+from storage import keystore
 from storage.db import Database
 from storage.models import Staff
+from storage.repos.agenda import snapshot, snapshots
+
+ZONE = "Europe/Amsterdam"
+OPENING = AGENDA_AT.replace(hour=9, minute=0)  # the coaches' windows open (ma-vr 09:00)
+
+
+class _Undo(Exception):
+    """Rolls the morning job's transaction back: the burst after it must not send agendas."""
+
+
+def _entries(agenda: Agenda) -> int:
+    return (len(agenda.appointments) + len(agenda.due) + len(agenda.overdue) + len(agenda.held)
+            + len(agenda.signals) + len(agenda.contact_due) + len(agenda.reviews_due))
+
+
+async def _per_coach(db: Database, coaches: list[Staff], now: datetime
+                     ) -> tuple[float, float, list[float]]:
+    """One transaction per coach: total seconds, of which snapshots, and each coach's time."""
+    per_coach: list[float] = []
+    snapshot_s = 0.0
+    started = time.perf_counter()
+    for staff in coaches:
+        began = time.perf_counter()
+        async with db.transaction() as session:
+            snap = await snapshot(session, staff, now, ZONE)
+        taken = time.perf_counter()
+        build_agenda(snap)
+        per_coach.append(time.perf_counter() - began)
+        snapshot_s += taken - began
+    return time.perf_counter() - started, snapshot_s, per_coach
+
+
+async def _together(db: Database, coaches: list[Staff], now: datetime
+                    ) -> tuple[float, float, list[Agenda]]:
+    """All coaches in one transaction: total seconds, of which snapshots, and the agendas."""
+    started = time.perf_counter()
+    async with db.transaction() as session:
+        found = await snapshots(session, coaches, now, {c.id: ZONE for c in coaches})
+    taken = time.perf_counter()
+    agendas = [build_agenda(found[c.id]) for c in coaches]
+    finished = time.perf_counter()
+    return finished - started, taken - started, agendas
+
+
+async def _morning_job(db: Database) -> dict[str, Any]:
+    """MorningAgenda at the opening, every coach due (their day not yet claimed), rolled back."""
+    job = MorningAgenda(Settings(region="NL"), CallbackSigner(b"bench-agenda" * 3))
+    found: dict[str, Any] = {}
+    try:
+        async with db.transaction() as session:
+            await session.execute(update(Staff).values(agenda_sent_on=None))
+            await session.flush()
+            began = time.perf_counter()
+            found["sent"] = await job(session, OPENING)
+            await session.flush()  # the outbox rows, sealed and inserted as at commit
+            found["seconds"] = time.perf_counter() - began
+            raise _Undo
+    except _Undo:
+        pass
+    return found
 
 
 async def run_agenda(database_url: str, load: Caseload) -> dict[str, Any]:
@@ -25,25 +103,13 @@ async def run_agenda(database_url: str, load: Caseload) -> dict[str, Any]:
         async with db.transaction() as session:
             coaches = list((await session.scalars(
                 select(Staff).where(Staff.is_coach.is_(True)).order_by(Staff.id))).all())
-        per_coach: list[float] = []
-        snapshots = 0.0
-        entries = 0
-        agendas = []
-        started = time.perf_counter()
-        for staff in coaches:
-            began = time.perf_counter()
-            async with db.transaction() as session:
-                snap = await snapshot(session, staff, now, "Europe/Amsterdam")
-            taken = time.perf_counter()
-            agenda = build_agenda(snap)
-            per_coach.append(time.perf_counter() - began)
-            snapshots += taken - began
-            agendas.append(agenda)
-            entries += (len(agenda.appointments) + len(agenda.due) + len(agenda.overdue)
-                        + len(agenda.held) + len(agenda.signals) + len(agenda.contact_due)
-                        + len(agenda.reviews_due))
-        total = time.perf_counter() - started
-        tr = translator("nl", "NL", "Europe/Amsterdam")
+        keystore.forget_cached()
+        cold = await _morning_job(db)
+        warm = await _morning_job(db)
+        together, together_snapshots, agendas = await _together(db, coaches, now)
+        keystore.forget_cached()
+        old_total, old_snapshot_s, per_coach = await _per_coach(db, coaches, now)
+        tr = translator("nl", "NL", ZONE)
         rendered = time.perf_counter()
         for agenda in agendas:
             render(tr, agenda, now)
@@ -53,9 +119,14 @@ async def run_agenda(database_url: str, load: Caseload) -> dict[str, Any]:
     return {
         "coaches": len(coaches),
         "families": load.families,
-        "seconds": round(total, 3),
-        "snapshot_share": round(snapshots / total, 3) if total else None,
+        "agendas_sent": cold["sent"],
+        "seconds": round(cold["seconds"], 3),
+        "warm_seconds": round(warm["seconds"], 3),
+        "snapshots_seconds": round(together, 3),
+        "snapshots_share": round(together_snapshots / together, 3) if together else None,
+        "per_coach_seconds": round(old_total, 3),
+        "per_coach_snapshot_share": round(old_snapshot_s / old_total, 3) if old_total else None,
         "per_coach": summary_ms(per_coach),
-        "entries_per_agenda": round(entries / max(1, len(coaches)), 1),
+        "entries_per_agenda": round(sum(map(_entries, agendas)) / max(1, len(coaches)), 1),
         "render_all_s": round(render_s, 3),
     }

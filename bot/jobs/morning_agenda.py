@@ -52,27 +52,34 @@ class MorningAgenda:
             return 0
         coaches = await people.coaches_in_chat(session)
         spans = await absences_of(session, [c.id for c in coaches], now)
-        out = Outgoing()
-        sent = 0
+        due: dict[int, tuple[Agreement, date]] = {}
         for coach in coaches:
             agreement = staff_agreement(coach, self.region)
             today = morning_agenda_due(agreement, spans, coach.id, coach.agenda_sent_on, now)
-            if today is None:
-                continue  # a day off, on leave, not yet time, sent, or the morning has passed
-            if not await people.claim_agenda_day(session, coach.id, today):
-                continue  # another instance sent it
+            if today is not None:  # else a day off, on leave, not yet time, sent, or too late
+                due[coach.id] = (agreement, today)
+        if not due:
+            return 0
+        # Claimed in the database: another instance sends the ones it claimed first.
+        claimed = await people.claim_agenda_days(
+            session, {cid: today for cid, (_, today) in due.items()})
+        mine = [c for c in coaches if c.id in claimed]
+        # Every claimed coach's snapshot in one set of queries, not a set per coach.
+        snaps = await agenda.snapshots(
+            session, mine, now, {c.id: due[c.id][0].timezone for c in mine},
+            weekly={c.id for c in mine if _first_working_day_of_week(*due[c.id])})
+        out = Outgoing()
+        for coach in mine:
+            agreement, today = due[coach.id]
             tr = translator(coach.language, self.region, agreement.timezone)
-            snap = await agenda.snapshot(session, coach, now, agreement.timezone,
-                                         weekly=_first_working_day_of_week(agreement, today))
-            found = build_agenda(snap)
+            found = build_agenda(snaps[coach.id])
             assert coach.chat_id is not None
             # Today's agenda is of no use tomorrow: the next one replaces it.
             out.text(coach.chat_id, agenda_text.render(tr, found, now), purpose="agenda",
                      keyboard=agenda_text.keyboard(self.signer, coach.chat_id, tr, found),
                      expires_at=_next_day_starts(today, agreement.timezone))
-            sent += 1
         outbox.write(session, out.sends, now)
-        return sent
+        return len(mine)
 
 
 def _next_day_starts(today: date, timezone: str) -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from sqlalchemy import func, select, update
@@ -88,11 +88,29 @@ async def coaches_named(session: AsyncSession, prefix: str) -> Sequence[Staff]:
 async def claim_agenda_day(session: AsyncSession, staff_id: int, today: date) -> bool:
     """Mark today's morning agenda as this instance's to send; False when another instance
     (or an earlier run) already did."""
-    claimed = await session.execute(
-        update(Staff).where(Staff.id == staff_id,
-                            (Staff.agenda_sent_on.is_(None)) | (Staff.agenda_sent_on < today))
-        .values(agenda_sent_on=today))
-    return bool(getattr(claimed, "rowcount", 0) == 1)
+    return staff_id in await claim_agenda_days(session, {staff_id: today})
+
+
+CLAIM_CHUNK = 5_000  # staff ids per UPDATE: well below the databases' parameter limits
+
+
+async def claim_agenda_days(session: AsyncSession, days: Mapping[int, date]) -> set[int]:
+    """claim_agenda_day for many coaches (staff id -> their local day): the ids this instance
+    may send the agenda to. One UPDATE … RETURNING per distinct day (coaches of one region
+    share it); a row another instance claimed first is left out, so each agenda goes once."""
+    by_day: dict[date, list[int]] = {}
+    for staff_id, today in days.items():
+        by_day.setdefault(today, []).append(staff_id)
+    claimed: set[int] = set()
+    for today, ids in sorted(by_day.items()):
+        ids.sort()
+        for start in range(0, len(ids), CLAIM_CHUNK):
+            claimed.update((await session.scalars(
+                update(Staff).where(Staff.id.in_(ids[start:start + CLAIM_CHUNK]),
+                                    (Staff.agenda_sent_on.is_(None))
+                                    | (Staff.agenda_sent_on < today))
+                .values(agenda_sent_on=today).returning(Staff.id))).all())
+    return claimed
 
 
 async def oncall_staff(session: AsyncSession) -> Sequence[Staff]:
