@@ -29,17 +29,22 @@ async def receive(unit: Unit, member: Member, family: Family, *, chat_id: int,
         family_id=family.id, member_id=member.id, chat_id=chat_id,
         telegram_message_id=message_id, kind=kind, body=body, urgent=bool(topics),
         received_at=unit.now, status="delivered")
-    await messages.add(unit.session, stored)
     coaches = await families.coaches_of(unit.session, family.id)
     routed = await route_message(unit.session, family, coaches, stored, topics, unit.now)
     delivery = routed.delivery
+    # Decided before it is stored: one INSERT, not an INSERT and an UPDATE (issue 16).
+    if delivery.recipients:
+        stored.delivered_at = unit.now
+    else:
+        stored.status = "held"
+        stored.hold_until = delivery.hold_until
+    await messages.add(unit.session, stored)
     silent = silent_copy(member.last_relay_at, unit.now)
     member.last_relay_at = unit.now
     member.blocked_at = None  # writing again means the bot is no longer blocked
     family.last_contact_at = unit.now
     receipt_after: int | None = None
     if delivery.recipients:
-        stored.delivered_at = unit.now
         flag = "🆘 " if stored.urgent else ""
         readers = reachable(delivery.recipients)
         for recipient in delivery.recipients:
@@ -48,8 +53,6 @@ async def receive(unit: Unit, member: Member, family: Family, *, chat_id: int,
             if readers and recipient is readers[0]:
                 receipt_after = unit.out.last  # the receipt waits for this copy
     else:
-        stored.status = "held"
-        stored.hold_until = delivery.hold_until
         if stored.urgent:
             _alert_coordinators(unit, family, coaches, stored, routed.staffing.coordinators)
     if delivery.decision.to_oncall:
