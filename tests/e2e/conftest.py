@@ -53,15 +53,21 @@ class PlannerPasses:
     def __init__(self, planners: list[Callable[[Session, datetime], Awaitable[int]]]) -> None:
         self.begun = 0
         self.last_ended = 0  # the number of the last pass that ran every planner
+        # The clock a pass planned with: one may begin just after the test moved the clock
+        # and still carry the time read before (the dispatcher reads it first).
+        self.last_ended_at: datetime | None = None
+        self._begun_at: datetime | None = None
         planners.insert(0, self._begin)
         planners.append(self._end)
 
-    async def _begin(self, _session: Session, _now: datetime) -> int:
+    async def _begin(self, _session: Session, now: datetime) -> int:
         self.begun += 1
+        self._begun_at = now
         return 0
 
     async def _end(self, _session: Session, _now: datetime) -> int:
         self.last_ended = self.begun  # passes run one after the other
+        self.last_ended_at = self._begun_at
         return 0
 
 
@@ -86,10 +92,13 @@ class Harness:
         while True:
             await self._until_idle(self._busy, timeout, deadline)
             begun = self.passes.begun
+            clock_now = self.clock.now()
             self.runtime.dispatcher.wake()  # plan now
 
-            async def planned(begun: int = begun) -> str:
-                return "" if self.passes.last_ended > begun else "a planner pass"
+            async def planned(begun: int = begun, clock_now: datetime = clock_now) -> str:
+                done = self.passes.last_ended > begun and (
+                    self.passes.last_ended_at is None or self.passes.last_ended_at >= clock_now)
+                return "" if done else "a planner pass"
 
             await self._until_idle(planned, timeout, deadline)
             if not await self._busy():
