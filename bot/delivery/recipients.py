@@ -62,15 +62,18 @@ class Staffing:
                      oncall_chat=bool(self.oncall), now=at)
 
 
-async def staffing(session: Session, family: Family, coaches: Sequence[Staff], now: datetime
-                   ) -> Staffing:
-    coordinators = await people.coordinators(session)
+async def staffing(session: Session, family: Family, coaches: Sequence[Staff], now: datetime,
+                   known: tuple[Sequence[Staff], Sequence[Staff]] | None = None) -> Staffing:
+    """`known`: the coordinators and the on-call team, when already read with the coaches
+    (families.staff_around)."""
+    coordinators = known[0] if known else await people.coordinators(session)
     ids = tuple(c.id for c in coaches)
     if not ids and coordinators:  # a family without an active coach: the coordinator takes it
         ids = (coordinators[0].id,)
     if not ids:
         raise LookupError("a family message with nobody to receive it")
-    oncall = await people.oncall_staff(session) if family.oncall_agreed else ()
+    oncall = (known[1] if known else await people.oncall_staff(session)) \
+        if family.oncall_agreed else ()
     return Staffing(agreement_of(family, coaches), ids, await absences_of(session, ids, now),
                     coordinators, oncall)
 
@@ -130,12 +133,13 @@ class Routed:
 
 
 async def route_message(session: Session, family: Family, coaches: Sequence[Staff],
-                        message: FamilyMessage, topics: frozenset[Topic], now: datetime
+                        message: FamilyMessage, topics: frozenset[Topic], now: datetime,
+                        known: tuple[Sequence[Staff], Sequence[Staff]] | None = None
                         ) -> Routed:
     """Where a family member's message goes now; when held, also who reads it at the release
     (the held-messages job takes that same decision again then), from one reading of the
     staffing."""
-    found = await staffing(session, family, coaches, now)
+    found = await staffing(session, family, coaches, now, known)
     incoming = Incoming(message.received_at, message.urgent)
     delivery = await with_people(session, coaches, found.decide(incoming, now))
     local = await crisis_lines.family_services(session, family) \

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.text import fold_accents
@@ -91,6 +91,28 @@ async def coaches_of(session: AsyncSession, family_id: int) -> Sequence[Staff]:
         select(Staff).join(FamilyCoach, FamilyCoach.staff_id == Staff.id)
         .where(FamilyCoach.family_id == family_id, Staff.active.is_(True))
         .order_by(FamilyCoach.since, Staff.id))).all()
+
+
+async def staff_around(session: AsyncSession, family_id: int, with_oncall: bool
+                       ) -> tuple[list[Staff], list[Staff], list[Staff]]:
+    """The family's coaches (as coaches_of), the coordinators (people.coordinators) and, when
+    asked, the on-call team (people.oncall_staff), in one query: a family message needs all
+    three (bot/delivery/recipients.py)."""
+    reachable = Staff.chat_id.is_not(None)
+    rows = (await session.execute(
+        select(Staff, FamilyCoach.since)
+        .outerjoin(FamilyCoach, and_(FamilyCoach.staff_id == Staff.id,
+                                     FamilyCoach.family_id == family_id))
+        .where(Staff.active.is_(True), or_(
+            FamilyCoach.family_id.is_not(None),
+            and_(Staff.is_coordinator.is_(True), reachable),
+            and_(Staff.is_oncall.is_(True), reachable) if with_oncall else false())))).all()
+    coaches = [s for s, since in sorted(((s, since) for s, since in rows if since is not None),
+                                        key=lambda pair: (pair[1], pair[0].id))]
+    by_id = sorted((s for s, _ in rows), key=lambda s: s.id)
+    coordinators = [s for s in by_id if s.is_coordinator and s.chat_id is not None]
+    oncall = [s for s in by_id if with_oncall and s.is_oncall and s.chat_id is not None]
+    return coaches, coordinators, oncall
 
 
 async def is_coach_of(session: AsyncSession, staff_id: int, family_id: int) -> bool:

@@ -117,25 +117,24 @@ def claimable(now: datetime, dialect: str, instance: str) -> Any:
 async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit: int,
                       instance: str, until: Any, chat_id: int | None = None) -> list[Outbox]:
     """Claim the first row of up to `limit` lanes (of one chat's lane, when given), most
-    overdue first, for `instance`."""
-    query = select(Outbox).where(claimable(now, dialect, instance))
+    overdue first, for `instance`: one UPDATE … RETURNING over the rows a SELECT … FOR UPDATE
+    SKIP LOCKED picks (one statement per claim, not two: issue 16)."""
+    heads = select(Outbox.id).where(claimable(now, dialect, instance))
     if chat_id is not None:
-        query = query.where(Outbox.chat_id == chat_id)
-    query = (query.order_by(Outbox.due_at, Outbox.id).limit(limit)
-             .with_for_update(skip_locked=True, of=Outbox))
-    rows = list((await session.scalars(query)).all())
-    if not rows:
-        return rows
+        heads = heads.where(Outbox.chat_id == chat_id)
+    heads = heads.order_by(Outbox.due_at, Outbox.id).limit(limit) \
+        .with_for_update(skip_locked=True)
     # Taken only where still free: without FOR UPDATE (SQLite) two claims that read the same
     # row cannot both have it.
-    taken = set((await session.scalars(
-        update(Outbox).where(Outbox.id.in_([r.id for r in rows]),
+    rows = list((await session.scalars(
+        update(Outbox).where(Outbox.id.in_(heads),
                              or_(Outbox.claimed_by.is_(None),
                                  and_(Outbox.claimed_by != instance,
                                       Outbox.claimed_until < lease_now(dialect, now))))
-        .values(claimed_by=instance, claimed_until=until).returning(Outbox.id)
-        .execution_options(synchronize_session=False))).all())
-    return [r for r in rows if r.id in taken]
+        .values(claimed_by=instance, claimed_until=until).returning(Outbox)
+        .execution_options(synchronize_session=False, populate_existing=True))).all())
+    rows.sort(key=lambda row: (row.due_at, row.id))
+    return rows
 
 
 async def renew_claims(session: AsyncSession, instance: str, row_ids: Sequence[int],
