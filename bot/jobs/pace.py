@@ -10,10 +10,16 @@ class Pace:
     def __init__(self, every: timedelta) -> None:
         self.every = every
         self.last: datetime | None = None
+        self._before: datetime | None = None
 
     def due(self, now: datetime) -> bool:
         """True (and counted as a run) when the interval has passed since the last run."""
         if self.last is not None and timedelta(0) <= now - self.last < self.every:
             return False
-        self.last = now
+        self._before, self.last = self.last, now
         return True
+
+    def failed(self) -> None:
+        """The run that due() allowed did not commit (the database went away): it is due
+        again at the next pass, not an interval later."""
+        self.last = self._before

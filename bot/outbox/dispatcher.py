@@ -589,5 +589,11 @@ class Dispatcher:
 
 
 async def planner_step(db: Database, planner: Planner, now: datetime) -> int:
-    async with db.transaction() as session:
-        return await planner(session, now)
+    try:
+        async with db.transaction() as session:
+            return await planner(session, now)
+    except BaseException:
+        pace = getattr(planner, "pace", None)
+        if pace is not None:
+            pace.failed()  # a paced job whose run rolled back runs again next pass
+        raise
