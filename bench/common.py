@@ -246,3 +246,75 @@ def rss_kb() -> dict[str, int]:
 async def wait_for_stop() -> str:
     """For children: block until the parent writes a line (or closes stdin); the line."""
     return await asyncio.to_thread(sys.stdin.readline)
+
+
+def summary_s(seconds: Sequence[float]) -> dict[str, float]:
+    """p50/p99/max/mean of durations in seconds (lags of minutes read better so)."""
+    if not seconds:
+        return {"n": 0}
+    return {
+        "n": len(seconds),
+        "p50_s": round(percentile(seconds, 50), 3),
+        "p99_s": round(percentile(seconds, 99), 3),
+        "max_s": round(max(seconds), 3),
+        "mean_s": round(sum(seconds) / len(seconds), 3),
+    }
+
+
+class ProcessWatch:
+    """CPU time and resident memory of child processes, read from /proc (Linux) once a second
+    while running: CPU share over a window, and the highest RSS seen."""
+
+    def __init__(self, pids: Sequence[int]) -> None:
+        self.pids = list(pids)
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.peak_kb: dict[int, int] = dict.fromkeys(self.pids, 0)
+        self._task: asyncio.Task[None] | None = None
+
+    def cpu_seconds(self, pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return math.nan
+        return (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
+
+    def rss_kb(self, pid: int) -> int:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def mark(self) -> dict[int, tuple[float, float]]:
+        """(wall time, CPU seconds) per process now: the start of a window."""
+        for pid in self.pids:
+            self.peak_kb[pid] = 0
+        return {pid: (time.monotonic(), self.cpu_seconds(pid)) for pid in self.pids}
+
+    def window(self, since: dict[int, tuple[float, float]]) -> list[dict[str, float]]:
+        """Per process since `mark`: CPU seconds, CPU share of one core, peak RSS."""
+        found = []
+        for pid in self.pids:
+            wall, cpu = since[pid]
+            used = self.cpu_seconds(pid) - cpu
+            elapsed = time.monotonic() - wall
+            found.append({"cpu_s": round(used, 2),
+                          "cpu_percent": round(100 * used / elapsed, 1) if elapsed else math.nan,
+                          "rss_peak_mb": round(self.peak_kb.get(pid, 0) / 1024, 1)})
+        return found
+
+    async def _sample(self) -> None:
+        while True:
+            for pid in self.pids:
+                self.peak_kb[pid] = max(self.peak_kb.get(pid, 0), self.rss_kb(pid))
+            await asyncio.sleep(1.0)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._sample())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -43,6 +43,15 @@ class Caseload:
     families_per_coach: int = 10
     appointments_ahead: int = 10  # each with one planned evening-before reminder
     burst: int = 10_000  # families whose first reminder is due at BURST_AT
+    # Every held_every-th family has two messages held for its coach (0: none), until
+    # hold_until (None: the day after the burst, 09:00).
+    held_every: int = 7
+    hold_until: datetime | None = None
+    # The last family of each coach agreed that its coach may be reached at any hour (policy
+    # "always"): the busiest hour's stream of family messages comes from these families.
+    always_families: bool = False
+    # Older family messages, answered, spread over the families (the cost curve's history).
+    history: int = 0
 
     @property
     def families(self) -> int:
@@ -51,6 +60,15 @@ class Caseload:
     @property
     def pending_reminders(self) -> int:
         return self.families * self.appointments_ahead
+
+    def stream_families(self) -> list[int]:
+        """Indexes (0-based) of the families with policy "always", one per coach."""
+        return [f for f in range(self.families)
+                if f % self.families_per_coach == self.families_per_coach - 1]
+
+    def first_reminder_at(self, family: int) -> datetime:
+        """When family `family`'s first planned reminder is due (BURST_AT for the burst)."""
+        return BURST_AT + timedelta(days=0 if family < self.burst else 1)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -120,6 +138,7 @@ def caseload_rows(load: Caseload, coach_chats: Sequence[int], member_chats: Sequ
          "windows": "ma-vr 09:00-17:00", "policy": "crisis", "created_at": created}
         for c in range(load.coaches)]
     families = []
+    always = set(load.stream_families()) if load.always_families else set()
     for f in range(load.families):
         families.append({
             "id": f + 1, "alias": f"Gezin {f:05d}", "region": "NL",
@@ -129,6 +148,7 @@ def caseload_rows(load: Caseload, coach_chats: Sequence[int], member_chats: Sequ
             "review_frequency": "quarterly" if f % 4 == 0 else "never",
             "last_review_at": _utc(morning - timedelta(days=100 + f % 30)),
             "last_contact_at": _utc(morning - timedelta(days=f % 15)),
+            "policy": "always" if f in always else None,
         })
     yield Family, families
     yield FamilyCoach, [
@@ -175,8 +195,9 @@ def caseload_rows(load: Caseload, coach_chats: Sequence[int], member_chats: Sequ
          "due_date": today - timedelta(days=f % 4), "recurrence": "none", "status": "open",
          "created_at": created}
         for f in range(load.families)]
+    # Every row names every column: an executemany takes its columns from the first row.
     messages: list[dict[str, Any]] = []
-    hold_until = _utc(_local(BURST_AT + timedelta(days=1), 9))
+    hold_until = _utc(load.hold_until or _local(BURST_AT + timedelta(days=1), 9))
     for f in range(load.families):
         if f % 5 == 0:
             messages.append({
@@ -184,15 +205,24 @@ def caseload_rows(load: Caseload, coach_chats: Sequence[int], member_chats: Sequ
                 "kind": "signal", "urgent": False, "status": "delivered",
                 "body": json.dumps({"s": "cannot", "what": "Huisbezoek"}),
                 "received_at": _utc(morning - timedelta(days=1)), "hold_until": None,
-                "delivered_at": _utc(morning - timedelta(days=1))})
-        if f % 7 == 0:
+                "delivered_at": _utc(morning - timedelta(days=1)), "answered_at": None})
+        if load.held_every and f % load.held_every == 0:
             for n in range(2):
                 messages.append({
                     "id": len(messages) + 1, "family_id": f + 1, "member_id": f + 1,
                     "kind": "text", "urgent": f % 14 == 0 and n == 0, "status": "held",
                     "body": "Kunt u morgen bellen?", "hold_until": hold_until,
                     "received_at": _utc(morning - timedelta(hours=10 - n)),
-                    "delivered_at": None})
+                    "delivered_at": None, "answered_at": None})
+    for n in range(load.history):
+        # Answered long ago (within the retention period: the purge leaves them alone).
+        f = n % load.families
+        at = _utc(morning - timedelta(days=1 + n % 20, minutes=n % 600))
+        messages.append({
+            "id": len(messages) + 1, "family_id": f + 1, "member_id": f + 1,
+            "kind": "text", "urgent": False, "status": "delivered",
+            "body": f"Eerder bericht {n}", "hold_until": None, "received_at": at,
+            "delivered_at": at, "answered_at": at + timedelta(hours=1)})
     yield FamilyMessage, messages
     yield Absence, [
         {"id": c // 20 + 1, "staff_id": c + 1,
@@ -221,6 +251,30 @@ async def seed_caseload(url: str, load: Caseload, coach_chats: Sequence[int],
     finally:
         await db.dispose()
     return {"rows": counts, "seconds": round(time.perf_counter() - started, 2)}
+
+
+async def reset_day(url: str, load: Caseload) -> None:
+    """The day as it was before the busiest hour: the burst's reminders planned again, the
+    held messages held again, no agenda sent, the outbox empty (the two-instance run goes over
+    the same day again; what the families wrote meanwhile stays, as history)."""
+    db = Database(url)
+    hold_until = _utc(load.hold_until or _local(BURST_AT + timedelta(days=1), 9))
+    try:
+        async with db.transaction() as session:
+            await session.execute(
+                update(Reminder).where(Reminder.due_at == _utc(BURST_AT))
+                .values(status="planned", handled_at=None))
+            await session.execute(
+                update(FamilyMessage).where(FamilyMessage.hold_until.is_(None),
+                                            FamilyMessage.kind == "text",
+                                            FamilyMessage.received_at < _utc(AGENDA_AT))
+                .where(FamilyMessage.answered_at.is_(None))
+                .values(status="held", hold_until=hold_until, delivered_at=None,
+                        nudged_at=None, escalated_at=None))
+            await session.execute(update(Staff).values(agenda_sent_on=None))
+            await session.execute(delete(Outbox))
+    finally:
+        await db.dispose()
 
 
 async def reset_burst(url: str) -> None:

@@ -1,7 +1,8 @@
 """The one command: `python -m bench.run [--quick]` (see bench/README.md).
 
-Runs the three parts on SQLite and on PostgreSQL, writes bench/results/<name>.json and
-bench/results/latency.png, and prints where each target stands.
+Runs the parts on SQLite and on PostgreSQL, writes bench/results/<name>.json,
+bench/results/latency.png and bench/results/cost_curve.png (when matplotlib is installed), and
+prints where each target stands.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import platform
 import sqlite3
 import sys
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import relay
+from bench import busiest_hour, cost_curve, relay
 from bench.common import postgres_available, postgres_base_url
 from bench.dataset import Caseload
 from bench.reminders import run_reminders
@@ -30,6 +32,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # no_pre_ping is measured but not adopted (pre-ping lets a pool recover after the database
 # was away: tests/faults/test_database_away.py).
 RECOMMENDED: dict[str, tuple[str, ...]] = {"sqlite": (), "postgresql": ("no_pre_ping",)}
+PARTS = ("relay", "reminders", "busiest", "cost")
 
 
 def machine() -> dict[str, Any]:
@@ -115,14 +118,76 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                                 rem["startup"]["total_s"], 3.0, "lower", "s"))
             found.append(target("all agendas (1,000 coaches × 10 families)", db,
                                 rem["agenda"]["seconds"], 10.0, "lower", "s"))
+        if "busiest" in part:
+            found.extend(_busiest_targets(db, part["busiest"]))
+        if "cost" in part:
+            found.extend(_cost_targets(db, part["cost"]))
+    return found
+
+
+def _busiest_targets(db: str, busiest: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    during = [busiest[phase]["family"]["during"].get("p99_ms")
+              for phase in ("morning", "evening") if phase in busiest]
+    known = [v for v in during if v is not None]
+    found.append(target("busiest hour: family message p99 during the bursts", db,
+                        max(known) if known else None, 1000.0, "lower", "ms"))
+    reminders = busiest.get("evening", {}).get("reminders")
+    if reminders:
+        late = reminders["not_sent"] + reminders["sent_after_appointment_start"]
+        found.append(target("busiest hour: reminders not sent before their appointment", db,
+                            late, 0, "lower", ""))
+    two = busiest.get("two_instances")
+    if two:
+        once = two["exactly_once"]
+        twice = (once["calls_beyond_rows"] + once["family_copies_twice"]
+                 + once["coaches_with_two_agendas"] + once["digests_twice"]
+                 + two.get("evening", {}).get("reminders", {}).get("sent_twice_or_more", 0))
+        found.append(target("busiest hour, two instances: sent twice", db, twice, 0, "lower",
+                            ""))
+    return found
+
+
+# The points of each axis of the cost curve (with the base point), by the size that grows.
+COST_AXES = {"caseload": "families", "pending reminders": "pending_reminders",
+             "history": "family_messages"}
+
+
+def _cost_targets(db: str, cost: dict[str, Any]) -> list[dict[str, Any]]:
+    points = cost.get("points", [])
+    found = []
+    relayed = [p["relay"]["statements_per_message"] for p in points]
+    if relayed:
+        found.append(target("statements per relayed message (most along the curve)", db,
+                            max(relayed), 8.0, "lower", ""))
+    for part, key, name in (("relay", "statements_per_message", "relayed message"),
+                            ("reminders", "statements_per_reminder", "reminder"),
+                            ("agenda", "statements_per_agenda", "agenda")):
+        # Constant as the data grows: along each axis the largest point costs at most 10 %
+        # more than the smallest (a cost that falls, shared out over more, passes); the
+        # worst axis counts.
+        growth = []
+        for axis, size in COST_AXES.items():
+            chosen = sorted((p for p in points if p["axis"] in (axis, "base")
+                             and p[part].get(key)), key=lambda p: p[size])
+            if len(chosen) > 1:
+                growth.append(chosen[-1][part][key] / chosen[0][part][key])
+        if growth:
+            found.append(target(f"statements per {name}: growth along the curve (largest ÷ "
+                                "smallest point, worst axis)", db, round(max(growth), 2), 1.1,
+                                "lower", "×"))
     return found
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
-    import matplotlib
+    try:
+        import matplotlib  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:  # `make bench` installs it; without it, no pictures
+        print("matplotlib is not installed: no latency plot", file=sys.stderr)
+        return
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # type: ignore[import-not-found, unused-ignore]
 
     series: list[tuple[str, list[float], str, str]] = []
     framework = results.get("framework")
@@ -191,6 +256,7 @@ def headline(results: dict[str, Any]) -> str:
                          f"restart {rem['restart']['total_s']} s, "
                          f"429s {burst['server_429']}, lag p99 {burst['lag']['p99_ms']} ms; "
                          f"agendas {rem['agenda']['seconds']} s")
+        lines.extend(_busiest_headline(db, part.get("busiest")))
     for found in results.get("targets", []):
         mark = "PASS" if found["pass"] else "FAIL"
         lines.append(f"[{mark}] {found['target']} ({found['database']}): {found['value']}"
@@ -199,7 +265,47 @@ def headline(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _busiest_headline(db: str, busiest: dict[str, Any] | None) -> list[str]:
+    if not busiest:
+        return []
+    lines = [f"{db} busiest hour: start-up {busiest['startup'].get('total_s')} s (family keys "
+             f"{busiest['startup'].get('keep_family_keys_s')} s), quiet relay "
+             f"{busiest['quiet']['statements_per_message']} statements per message"]
+    runs = [("", busiest)]
+    if busiest.get("two_instances"):
+        runs.append((" (two instances)", busiest["two_instances"]))
+    for label, run in runs:
+        for phase in ("morning", "evening"):
+            found = run.get(phase)
+            if not found:
+                continue
+            lags = ", ".join(f"{purpose} p50 {lag.get('p50_s')} s p99 {lag.get('p99_s')} s"
+                             for purpose, lag in found["lag"].items())
+            lines.append(f"{db} {phase}{label}: {found['burst_rows_sent']} sent in "
+                         f"{found['seconds_to_last_send']} s ({found['send_rate_per_s']}/s "
+                         f"all sends, 429s {found['server_429']}); {lags}; family p99 during "
+                         f"{found['family']['during'].get('p99_ms')} ms")
+    return lines
+
+
+def retarget(name: str) -> int:
+    """Where each target stands, again, for a results file already written (the targets
+    changed, the measurements did not); its cost curve drawn again."""
+    output = RESULTS / f"{name}.json"
+    results = json.loads(output.read_text())
+    results["targets"] = targets(results)
+    output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    suffix = "" if name == "latest" else f"-{name}"
+    if any("cost" in results.get(db, {}) for db in ("sqlite", "postgresql")):
+        cost_curve.plot(results, RESULTS / f"cost_curve{suffix}.png")
+    print(headline(results))
+    print(f"written: {output}")
+    return 0
+
+
 async def main(args: argparse.Namespace) -> int:
+    if args.retarget:
+        return retarget(args.output)
     from storage import crypto
 
     key = crypto.new_key()
@@ -210,6 +316,12 @@ async def main(args: argparse.Namespace) -> int:
     load = Caseload(burst=1_000 if quick else 10_000)
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     parts = set(args.parts.split(","))
+    unknown = parts - set(PARTS)
+    if unknown:
+        print(f"unknown parts: {', '.join(sorted(unknown))} (known: {', '.join(PARTS)})",
+              file=sys.stderr)
+        return 2
+    scale = busiest_hour.QUICK if quick else busiest_hour.FULL
     log_dir = RESULTS / "logs"
     profile_dir = RESULTS / "profiles" if args.profile else None
     started = time.perf_counter()
@@ -225,8 +337,15 @@ async def main(args: argparse.Namespace) -> int:
             "pending_reminders": load.pending_reminders, "reminder_burst": load.burst,
             "send_limit_per_s": 30, "profiled": bool(args.profile),
             "recommended_variants": {k: list(v) for k, v in RECOMMENDED.items()},
+            "parts": sorted(parts),
         },
     }
+    if "busiest" in parts:
+        results["parameters"]["busiest"] = {
+            **asdict(scale), "families": scale.caseload().families,
+            "pending_reminders": scale.caseload().pending_reminders}
+    if "cost" in parts:
+        results["parameters"]["cost_points"] = [asdict(p) for p in cost_curve.points(quick)]
     if "postgresql" in kinds:
         problem = await postgres_available(postgres_base_url())
         if problem:
@@ -265,6 +384,14 @@ async def main(args: argparse.Namespace) -> int:
                 part["reminders"] = await run_reminders(
                     db.url, key, load, log_dir, kind, profile_dir,
                     compare_burst=args.compare_burst)
+        if "busiest" in parts:
+            print(f"busiest hour on {kind} ({scale.coaches} coaches, "
+                  f"{scale.caseload().families} families) …", flush=True)
+            async with database(kind, "busiest") as db:
+                part["busiest"] = await busiest_hour.run_busiest(
+                    db.url, key, scale, log_dir, kind, two_instances=kind == "postgresql")
+        if "cost" in parts:
+            part["cost"] = await cost_curve.run_cost_curve(kind, key, log_dir, quick)
     if profile_dir is not None:
         from bench.profile import summarize
 
@@ -276,9 +403,14 @@ async def main(args: argparse.Namespace) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     output = RESULTS / f"{args.output}.json"
     output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    plot(results, RESULTS / ("latency.png" if args.output == "latest"
-                             else f"latency-{args.output}.png"))
+    suffix = "" if args.output == "latest" else f"-{args.output}"
+    if "relay" in parts:
+        plot(results, RESULTS / f"latency{suffix}.png")
+    if "cost" in parts and not cost_curve.plot(results, RESULTS / f"cost_curve{suffix}.png"):
+        print("matplotlib is not installed: no cost curve plot", file=sys.stderr)
     print(headline(results))
+    if "cost" in parts:
+        print("\n".join(cost_curve.table(results)))
     print(f"written: {output}")
     return 0
 
@@ -286,10 +418,12 @@ async def main(args: argparse.Namespace) -> int:
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true",
-                        help="smaller runs: 500 relayed messages, a burst of 1,000 reminders")
+                        help="smaller runs: 500 relayed messages, a burst of 1,000 reminders, "
+                        "the busiest hour scaled down 10×, the cost curve up to 10k")
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--parts", default="relay,reminders",
-                        help="comma separated: relay, reminders (reminders includes the agenda)")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="comma separated: relay, reminders (reminders includes the "
+                        "agenda), busiest (the busiest hour), cost (the cost curve)")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy on the bot during the relay burst and the reminder burst")
     parser.add_argument("--no-variants", action="store_true",
@@ -297,6 +431,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--compare-burst", type=float, default=None, metavar="N",
                         help="a second reminder burst with the overall bucket's burst at N")
     parser.add_argument("--output", default="latest", help="results/<name>.json")
+    parser.add_argument("--retarget", action="store_true",
+                        help="measure nothing: recompute the targets of results/<output>.json")
     return parser.parse_args(argv)
 
 

@@ -69,7 +69,7 @@ class BenchBotApi(LocalBotApi):
                 self.arrived.set()
         return message
 
-    def _apply_faults(self) -> None:
+    def _apply_faults(self, params: dict[str, Any]) -> None:
         if self.bucket is not None:
             wait = self.bucket.take()
             if wait > 0:
@@ -77,7 +77,7 @@ class BenchBotApi(LocalBotApi):
                 seconds = max(1, math.ceil(wait))
                 raise BotApiError(429, f"Too Many Requests: retry after {seconds}",
                                   retry_after=seconds)
-        super()._apply_faults()
+        super()._apply_faults(params)
 
     def _record(self, method: str, params: dict[str, Any], at: float, result: Any = None,
                 error: BotApiError | None = None) -> None:
