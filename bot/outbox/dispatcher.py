@@ -82,6 +82,10 @@ MAX_ODD_ATTEMPTS = 10
 # 429s in a row for one row before it goes back to the queue (each waits retry_after).
 MAX_429_IN_A_ROW = 20
 LANES = 32  # chats worked on at once
+# Of those, at most this many for bulk sends: enough to keep Telegram's 30 a second busy (a
+# send and its record take tens of milliseconds), and a family's message waits behind at
+# most these at the limiter (about half a second).
+BULK_LANES = 16
 # Rows deleted once sent: nothing may stay that names the chat (PRODUCT.md §2.1, §2.7).
 EPHEMERAL = frozenset({"farewell", "stranger"})
 # Planners (held messages, reminders, agendas, purge) run when woken to plan, else at most
@@ -139,6 +143,7 @@ class Dispatcher:
         self._lanes: dict[int, deque[Outbox]] = {}
         self._lane_tasks: dict[int, asyncio.Task[None]] = {}
         self._held: set[int] = set()  # ids of the rows this instance has claimed
+        self._bulk_lane: dict[int, bool] = {}  # per lane: opened for a bulk send
         # A chat's next row, claimed when its lane's last send was recorded.
         self._next: dict[int, list[Outbox]] = {}
         # One claim at a time in this process: the main loop and the lanes all claim.
@@ -331,10 +336,22 @@ class Dispatcher:
 
     # Lanes -------------------------------------------------------------------------------------
     async def claim_into_lanes(self, now: datetime) -> int:
+        """People waiting first; bulk sends (reminders, agendas) in at most BULK_LANES lanes,
+        so a family's message finds a free lane and few sends ahead of it at the limiter."""
         room = self.capacity - len(self._lanes)
         if room <= 0 or self._stopping():
             return 0
-        rows = await self.claim(now, room)
+        bulk_free = BULK_LANES - sum(self._bulk_lane.values())
+        until = self._until(now)
+        async with self._claiming, self.db.transaction() as session:
+            rows = await outbox_rows.claim_heads(session, self.db.dialect, now, room,
+                                                 self.instance, until, bulk=False)
+            bulk_room = min(room - len(rows), bulk_free)
+            if bulk_room > 0:
+                rows += await outbox_rows.claim_heads(session, self.db.dialect, now,
+                                                      bulk_room, self.instance, until,
+                                                      bulk=True)
+        self._took(rows)
         for row in rows:
             self._add_to_lane(row)
         return len(rows)
@@ -364,6 +381,7 @@ class Dispatcher:
             queue.append(row)
             return
         self._lanes[row.chat_id] = deque([row])
+        self._bulk_lane[row.chat_id] = row.purpose in outbox_rows.BULK
         self._lane_tasks[row.chat_id] = asyncio.create_task(self._lane(row.chat_id))
 
     async def _lane(self, chat_id: int) -> None:
@@ -388,6 +406,7 @@ class Dispatcher:
         finally:
             del self._lanes[chat_id]
             del self._lane_tasks[chat_id]
+            self._bulk_lane.pop(chat_id, None)
             await self._let_go(list(queue) + self._next.pop(chat_id, []))
             self._wake.set()
 
@@ -526,13 +545,13 @@ class Dispatcher:
                     session, self.db.dialect, now, 1, self.instance, self._until(now),
                     row.chat_id))
 
+        # Without the claim lock: a claim is one guarded UPDATE (outbox_rows.claim_heads), so
+        # when the main loop claims the same row at the same moment only one gets it; taking
+        # the lock here made refilling lanes wait behind every record.
+        await self._persist(step, "sent")
         if claim_next:
-            async with self._claiming:  # as claim(): one claim at a time in this process
-                await self._persist(step, "sent")
             self._took(following)
             self._next[row.chat_id] = following
-        else:
-            await self._persist(step, "sent")
         if ours and row.purpose in EPHEMERAL:
             await self._erase_traces()
         if ours:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
@@ -114,16 +114,32 @@ def claimable(now: datetime, dialect: str, instance: str) -> Any:
         _ready(Outbox), _first_in_lane(now))
 
 
+# Sends planned in bulk (an evening's reminders, a morning's agendas and digests, nudges):
+# claimed after what a person is waiting for now (a relayed message, an answer with the crisis
+# lines), which would otherwise queue behind thousands of them (bench/README.md, busiest hour).
+BULK = ("reminder", "agenda", "digest", "nudge")
+
+
 async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit: int,
-                      instance: str, until: Any, chat_id: int | None = None) -> list[Outbox]:
-    """Claim the first row of up to `limit` lanes (of one chat's lane, when given), most
-    overdue first, for `instance`: one UPDATE … RETURNING over the rows a SELECT … FOR UPDATE
-    SKIP LOCKED picks (one statement per claim, not two: issue 16)."""
+                      instance: str, until: Any, chat_id: int | None = None,
+                      bulk: bool | None = None) -> list[Outbox]:
+    """Claim the first row of up to `limit` lanes (of one chat's lane, when given), people
+    waiting first, then most overdue first, for `instance` (`bulk`: only bulk rows, or none):
+    one UPDATE … RETURNING over the rows a SELECT … FOR UPDATE SKIP LOCKED picks (one
+    statement per claim, not two: issue 16)."""
+    # A bulk row that a person's message waits behind (a coach's agenda, then the family's
+    # new message) goes with the people waiting: the chat's order stays, the wait shortens.
+    behind = aliased(Outbox)
+    bulk_only = and_(Outbox.purpose.in_(BULK), ~exists().where(
+        behind.chat_id == Outbox.chat_id, behind.id > Outbox.id, behind.status == "pending",
+        behind.purpose.not_in(BULK)))
     heads = select(Outbox.id).where(claimable(now, dialect, instance))
     if chat_id is not None:
         heads = heads.where(Outbox.chat_id == chat_id)
-    heads = heads.order_by(Outbox.due_at, Outbox.id).limit(limit) \
-        .with_for_update(skip_locked=True)
+    if bulk is not None:
+        heads = heads.where(bulk_only if bulk else ~bulk_only)
+    heads = heads.order_by(case((bulk_only, 1), else_=0), Outbox.due_at, Outbox.id) \
+        .limit(limit).with_for_update(skip_locked=True)
     # Taken only where still free: without FOR UPDATE (SQLite) two claims that read the same
     # row cannot both have it.
     rows = list((await session.scalars(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from tests.e2e.conftest import Harness
@@ -16,7 +17,7 @@ MAX_COMMITS = 5.0  # 4.1 measured since a send's record also claims its chat's n
 
 
 async def test_a_burst_of_family_messages_stays_within_the_statement_budget(
-        harness: Harness) -> None:
+        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     _carla, sanne, marieke = await harness.onboard()
     start = len(sanne.inbox())
     marieke.send_text("warm up")
@@ -30,6 +31,12 @@ async def test_a_burst_of_family_messages_stays_within_the_statement_budget(
     def commit(*_args: Any) -> None:
         counted["commits"] += 1
 
+    async def no_planning(_now: Any) -> int:
+        return 0
+
+    # The planners' passes (reminders, agendas, purge) are not the relay's cost, and how many
+    # of them fall within the burst depends on the machine's speed.
+    monkeypatch.setattr(harness.runtime.dispatcher, "plan", no_planning)
     engine = harness.runtime.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", statement)
     event.listen(engine, "commit", commit)
@@ -38,8 +45,10 @@ async def test_a_burst_of_family_messages_stays_within_the_statement_budget(
         for n in range(BURST):
             marieke.send_text(f"bericht {n:03d}")
         await sanne.wait_for(lambda m: f"bericht {BURST - 1:03d}" in m.text, after=start)
+        monkeypatch.undo()  # the last receipts go out while the bot settles (one pass)
         await harness.api.idle()
     finally:
+        monkeypatch.undo()
         event.remove(engine, "before_cursor_execute", statement)
         event.remove(engine, "commit", commit)
     assert len([m for m in sanne.inbox()[start:] if "bericht" in m.text]) == BURST
