@@ -227,8 +227,16 @@ async def _encryption_key(context: Context) -> str:
         context.doubt(f"The setting {setting} opens only {opened} of {len(tried)} sealed values "
                       "tried: an older key is missing; keep it after the new one until "
                       "`gezinslijn admin rotate-key` has run.")
-    return f"{ring}; opens {opened} of {len(tried)} sealed values tried " \
+    text = f"{ring}; opens {opened} of {len(tried)} sealed values tried " \
            f"({_count(len(samples.wrapped_keys), 'family data key')} in {health.where(store)})"
+    if not is_sqlite(url) and store == url:
+        # Not a failure, but the privacy officer should know (docs/privacy.md §8).
+        advice = "the key store is in the data database, so its backups keep erased families " \
+                 "readable: give GEZINSLIJN_KEYSTORE_URL a database of its own"
+        if context.startup:
+            log.warning("%s", advice)
+        text = f"{text}; {advice}"
+    return text
 
 
 async def _clock(context: Context) -> str:

@@ -120,6 +120,9 @@ async def test_check_on_a_good_setup_says_ok_for_every_check(
     assert f"@{api.bot_username}" in out
     assert api.token not in out and TEST_KEY not in out
     assert "password" not in out
+    # PostgreSQL with the key store in the data database: said, not failed (docs/privacy.md).
+    assert ("GEZINSLIJN_KEYSTORE_URL a database of its own" in out) == \
+        migrated_db_url.startswith("postgresql"), out
 
 
 # The database ---------------------------------------------------------------------------------
