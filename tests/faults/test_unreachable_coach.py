@@ -29,6 +29,10 @@ from tests.faults.common import (
 
 SPEED = 60.0
 
+# Twice failed on PostgreSQL in a full CI run (nothing within 15 s; never alone or under a CPU
+# hog): the first 403 races the family's message while the bot runs on a fast clock.
+LOADED = 45
+
 
 async def _add_duo(url: str, family_id: int, coach_chat: int, now: datetime) -> None:
     db = Database(url)
@@ -59,7 +63,7 @@ async def test_a_duo_partner_reads_what_the_blocked_coach_cannot(
         api.drop_pending_updates()  # the bot learns it only from the 403
         mark = len(api.calls)
         marieke.send_text("vraag 1")
-        receipt = await marieke.wait_for(lambda m: "✓" in m.text, timeout=15)
+        receipt = await marieke.wait_for(lambda m: "✓" in m.text, timeout=LOADED)
         assert receipt.text == "Doorgestuurd naar Pieter ✓"
         copy_at = [c.at for c in sends(api, pieter.chat_id, mark)
                    if c.ok and "vraag 1" in str(c.params.get("text", ""))]
@@ -68,7 +72,7 @@ async def test_a_duo_partner_reads_what_the_blocked_coach_cannot(
         assert not containing(sanne, "vraag 1")
 
         sanne.unblock_bot()
-        await sanne.wait_for(lambda m: "vraag 1" in m.text, timeout=15)
+        await sanne.wait_for(lambda m: "vraag 1" in m.text, timeout=LOADED)
         await settled(api, db_url)
     assert len(containing(sanne, "vraag 1")) == 1
     assert len(containing(pieter, "vraag 1")) == 1
@@ -86,7 +90,7 @@ async def test_a_blocked_coach_gets_every_message_in_order_after_unblocking(
         api.drop_pending_updates()  # the bot learns it only from the 403
         mark = len(api.calls)
         marieke.send_text("eerste")
-        told = await marieke.wait_for(lambda m: "nog niet bij Sanne" in m.text, timeout=15)
+        told = await marieke.wait_for(lambda m: "nog niet bij Sanne" in m.text, timeout=LOADED)
         assert "112" in told.text  # the crisis lines come with it
         alert = await carla.wait_for(lambda m: "Gezin J." in m.text and "geblokkeerd" in m.text)
         assert "eerste" not in alert.text  # the coordinator never sees what was written
@@ -99,7 +103,7 @@ async def test_a_blocked_coach_gets_every_message_in_order_after_unblocking(
         assert [w[0] for w in waiting] == ["waiting", "waiting"]
 
         sanne.unblock_bot()
-        await wait_until(lambda: len(containing(sanne, "tweede")) == 1, 15, "both arrived")
+        await wait_until(lambda: len(containing(sanne, "tweede")) == 1, LOADED, "both arrived")
         await settled(api, db_url)
     got = [m.text.rsplit("\n", 1)[-1] for m in sanne.inbox()
            if m.text.endswith(("eerste", "tweede"))]
