@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -63,15 +62,6 @@ CASELOAD = {"Gezin A.": ("Anna",), "Gezin B.": ("Anna",), "Gezin C.": ("Bram",),
             "Gezin G.": ("Kim",), "Gezin H.": ("Cees", "Dirk"), "Gezin I.": ("Anna",)}
 INACTIVE = {"Gezin I."}
 PAUSED = {"Gezin B."}
-
-
-@pytest.fixture
-async def db(migrated_db_url: str) -> AsyncIterator[Database]:
-    database = Database(migrated_db_url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def _build(db: Database, now: datetime) -> dict[str, Staff]:

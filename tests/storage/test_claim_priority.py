@@ -4,11 +4,8 @@ lane and few sends ahead of it at Telegram's limit."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import pytest
 
 from bot.clock import ManualClock
 from bot.outbox.dispatcher import BULK_LANES, LANES, Dispatcher
@@ -17,15 +14,6 @@ from storage.repos import outbox as rows
 
 NOW = datetime(2026, 11, 25, 18, 0, 30, tzinfo=UTC)
 LEASE = timedelta(minutes=1)
-
-
-@pytest.fixture
-async def db(migrated_db_url: str) -> AsyncIterator[Database]:
-    database = Database(migrated_db_url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def _add(db: Database, chat: int, purpose: str, due: datetime) -> int:

@@ -5,10 +5,8 @@ wait for their copy; results are recorded only by the claim's holder."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from storage.db import Database
@@ -18,15 +16,6 @@ from storage.repos import outbox as rows
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=1)
 A, B = 1001, 1002
-
-
-@pytest.fixture
-async def db(migrated_db_url: str) -> AsyncIterator[Database]:
-    database = Database(migrated_db_url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def add(db: Database, chat: int, text: str, *, due: datetime = NOW,

@@ -5,12 +5,10 @@ message without contents is still released and counted."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from bot.jobs.held_messages import release_held
@@ -28,15 +26,6 @@ DAYS = 30
 OLD = NOW - timedelta(days=DAYS + 1)  # older than the retention period
 RECENT = NOW - timedelta(days=DAYS - 1)
 MARIEKE_CHAT = 5001
-
-
-@pytest.fixture
-async def db(migrated_db_url: str) -> AsyncIterator[Database]:
-    database = Database(migrated_db_url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def caseload(session: Session) -> tuple[Staff, Family, Member]:

@@ -4,12 +4,10 @@ snapshot lists what waits; a coach's request for help stays open for the overvie
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import delete, select
 
 from bot.jobs.nudges import UnansweredNudges
@@ -31,15 +29,6 @@ AMS = ZoneInfo("Europe/Amsterdam")
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=AMS)
 TUESDAY_11 = datetime(2026, 11, 24, 11, 0, tzinfo=AMS)  # 9 working hours after MONDAY_10
 CASELOAD = {"Gezin J.": ("Sanne",), "Gezin K.": ("Anna",), "Gezin D.": ("Sanne", "Anna")}
-
-
-@pytest.fixture
-async def db(migrated_db_url: str) -> AsyncIterator[Database]:
-    database = Database(migrated_db_url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 class World:
