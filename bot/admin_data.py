@@ -12,10 +12,9 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from bot.app import sqlite_file
 from bot.settings import Settings
 from storage import backup as copies
-from storage.db import DatabaseUrlError, async_url, is_sqlite
+from storage.db import DatabaseUrlError, async_url, is_sqlite, sqlite_file
 from storage.keystore import keystore_url
 from storage.migrate import upgrade_async
 from storage.repos.outbox_admin import DATABASE_ERRORS, display_url, unreachable

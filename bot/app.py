@@ -10,12 +10,10 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from filelock import FileLock, Timeout
-from sqlalchemy.engine import make_url
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
@@ -41,7 +39,7 @@ from bot.services import Services
 from bot.settings import Settings, SettingsError
 from handlers import menus, router
 from storage import crypto
-from storage.db import Database, DatabaseUrlError, async_url, is_sqlite
+from storage.db import Database, DatabaseUrlError, async_url, is_sqlite, sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -90,16 +88,6 @@ def configure_crisis_services(settings: Settings) -> None:
     except CrisisConfigError as error:
         raise SettingsError("The setting GEZINSLIJN_CRISIS_SERVICES_FILE points at crisis "
                             f"services that cannot be trusted: {error}.") from None
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite database URL (None: in memory, or not SQLite)."""
-    if not is_sqlite(url):
-        return None
-    database = make_url(url).database or ""
-    if not database or ":memory:" in database or "mode=memory" in url:
-        return None
-    return Path(database.removeprefix("file:").split("?")[0]).resolve()
 
 
 def hold_database_file(url: str) -> FileLock | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -53,6 +54,16 @@ def async_url(url: str) -> str:
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL (None: in memory, or not SQLite)."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database or ""
+    if not database or ":memory:" in database or "mode=memory" in url:
+        return None
+    return Path(database.removeprefix("file:").split("?")[0]).resolve()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.expression import ColumnClause
 
 from storage import crypto
-from storage.db import is_sqlite, make_engine
+from storage.db import is_sqlite, make_engine, sqlite_file
 from storage.keystore import keystore_url as default_keystore_url
 from storage.migrate import alembic_config, upgrade_async
 from storage.rotation import MASTER_PREFIX, sealed_columns
@@ -63,25 +63,15 @@ def where(url: str) -> str:
     no password."""
     parsed = make_url(url)
     if is_sqlite(url):
-        path = sqlite_path(url)
+        path = sqlite_file(url)
         return f"SQLite at {path}" if path else "SQLite in memory"
     return f"PostgreSQL at {parsed.host or 'localhost'}:{parsed.port or 5432}/" \
            f"{parsed.database or ''}"
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite URL; None in memory (or not SQLite)."""
-    if not is_sqlite(url):
-        return None
-    database = make_url(url).database or ""
-    if not database or ":memory:" in database or "mode=memory" in url:
-        return None
-    return Path(database.removeprefix("file:").split("?")[0]).resolve()
-
-
 def missing_file(url: str) -> Path | None:
     """The SQLite file of `url` when it does not exist (opening it would create it)."""
-    path = sqlite_path(url)
+    path = sqlite_file(url)
     return path if path is not None and not path.exists() else None
 
 
