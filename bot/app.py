@@ -31,6 +31,7 @@ from bot.jobs.morning_agenda import MorningAgenda
 from bot.jobs.nudges import UnansweredNudges
 from bot.jobs.reminders import ReminderSender
 from bot.jobs.retention import RetentionPurge
+from bot.jobs.stray_copies import StrayCopies
 from bot.ops_http import Ops
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.intake import Intake
@@ -116,7 +117,7 @@ def install_jobs(dispatcher: Dispatcher, services: Services) -> None:
     dispatcher.planners = [release_held, ReminderSender(services.signer),
                            MorningAgenda(services.settings, services.signer),
                            UnansweredNudges(services.settings),
-                           RetentionPurge(services.settings.retention_days)]
+                           RetentionPurge(services.settings.retention_days), StrayCopies()]
 
 
 def build_application(settings: Settings, read_timeout: float = 15.0) -> AnyApp:

@@ -236,6 +236,25 @@ async def park_chat(session: AsyncSession, chat_id: int, instance: str) -> Seque
         .returning(Outbox).execution_options(synchronize_session=False))).all()
 
 
+async def park_strays(session: AsyncSession, limit: int) -> Sequence[Outbox]:
+    """Copies of family messages that stand behind a parked row without being parked
+    themselves: a family's message handled while its coach's 403 was being recorded (each saw
+    the other's work only after both committed). Parked now, so the family can be told; the
+    rows. Starts from the parked rows, usually none."""
+    earlier = aliased(Outbox)
+    parked_chats = select(earlier.chat_id).where(earlier.status == "parked").distinct()
+    strays = (select(Outbox.id).where(
+        Outbox.chat_id.in_(parked_chats), Outbox.status == "pending",
+        Outbox.claimed_by.is_(None), Outbox.link_message_id.is_not(None),
+        exists().where(earlier.chat_id == Outbox.chat_id, earlier.status == "parked",
+                       earlier.id < Outbox.id))
+        .order_by(Outbox.id).limit(limit).with_for_update(skip_locked=True))
+    return (await session.scalars(
+        update(Outbox).where(Outbox.id.in_(strays.scalar_subquery()))
+        .values(status="parked", claimed_by=None, claimed_until=None)
+        .returning(Outbox).execution_options(synchronize_session=False))).all()
+
+
 async def unpark(session: AsyncSession, chat_id: int) -> int:
     """The person can be reached again: what waited for them goes, in its order."""
     result = await session.execute(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.simulator import LocalBotApi
 from storage.db import Database
-from storage.models import FamilyCoach, FamilyMessage, Staff
+from storage.models import FamilyCoach, FamilyMessage, Outbox, Staff
 from tests.e2e.conftest import WEDNESDAY_MORNING
 from tests.faults.common import (
     RunningClock,
@@ -111,3 +111,37 @@ async def test_a_blocked_coach_gets_every_message_in_order_after_unblocking(
     arrived = await query(db_url, select(FamilyMessage.status, FamilyMessage.delivered_at))
     assert all(status == "delivered" and at is not None for status, at in arrived)
     assert not await unrecorded(api, db_url)
+
+
+async def _park_lane_unnoticed(url: str, chat_id: int, now: datetime) -> None:
+    """What a race leaves: the coach's 403 parked their lane, but the family's handler read
+    the coach before that committed (so it saw them reachable) and queued the copy after."""
+    db = Database(url)
+    try:
+        async with db.transaction() as session:
+            session.add(Outbox(chat_id=chat_id, method="sendMessage",
+                               payload={"p": {"chat_id": chat_id, "text": "agenda"}},
+                               purpose="agenda", due_at=now, created_at=now, status="parked",
+                               attempts=1, last_error="forbidden"))
+    finally:
+        await db.dispose()
+
+
+async def test_a_copy_queued_while_the_coach_s_403_was_recorded_is_not_left_in_silence(
+        api: LocalBotApi, db_url: str, tmp_path: Path) -> None:
+    line = await seed_line(db_url, api, [("Gezin J.", "Sanne", ["Marieke"])],
+                           WEDNESDAY_MORNING)
+    marieke, sanne = line.member("Marieke"), line.coaches["Sanne"]
+    sanne.block_bot()
+    api.drop_pending_updates()
+    await _park_lane_unnoticed(db_url, sanne.chat_id, WEDNESDAY_MORNING)
+    async with running_bot(api, db_url, tmp_path, RunningClock(WEDNESDAY_MORNING, SPEED)):
+        marieke.send_text("eerste")
+        told = await marieke.wait_for(lambda m: "nog niet bij Sanne" in m.text, timeout=LOADED)
+        assert "112" in told.text
+        assert not _receipt_calls(api, marieke.chat_id, 0)
+        sanne.unblock_bot()
+        await sanne.wait_for(lambda m: m.text.endswith("eerste"), timeout=LOADED)
+        await settled(api, db_url)
+    [(status,)] = await query(db_url, select(FamilyMessage.status))
+    assert status == "delivered"
