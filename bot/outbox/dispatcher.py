@@ -253,6 +253,10 @@ class Dispatcher:
     # Running -----------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            # Cleared before the pass, not after: a wake that comes while the pass runs (a
+            # handler's new row, a lane that finished) makes the next pass run at once instead
+            # of after poll_seconds (it was lost: relay latency p90 580 ms, bench/README.md).
+            self._wake.clear()
             try:
                 await self.liveness()
                 await self.renew()
@@ -263,7 +267,6 @@ class Dispatcher:
                 await asyncio.sleep(1.0)
             if busy:
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
