@@ -35,7 +35,7 @@ from bench import variants  # noqa: E402
 from bench.common import emit, rss_kb, wait_for_stop  # noqa: E402
 from bot.app import Runtime  # noqa: E402
 from bot.clock import Clock, SimulatedClock, utc  # noqa: E402
-from bot.outbox.ratelimit import Bucket, RateLimiter  # noqa: E402
+from bot.outbox.ratelimit import RateLimiter  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 IMPORTS_SECONDS = time.perf_counter() - IMPORT_STARTED
@@ -232,11 +232,7 @@ class Tracer:
 def make_limiter(config: dict[str, Any]) -> RateLimiter:
     if not config.get("rate_limit", True):
         return RateLimiter(enabled=False)
-    limiter = RateLimiter()
-    burst = config.get("overall_burst")
-    if burst is not None:  # a variant to compare: the overall bucket with a smaller burst
-        limiter.overall = Bucket(limiter.overall.rate, float(burst))
-    return limiter
+    return RateLimiter()
 
 
 def _time_family_keys() -> dict[str, float]:

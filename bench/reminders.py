@@ -47,14 +47,12 @@ async def _startup(api: BenchBotApi, database_url: str, key: str, log_dir: Path,
     return found
 
 
-async def _burst(api: BenchBotApi, database_url: str, key: str, size: int, member_chats:
-                 set[int], lead: float, log_dir: Path, name: str, profile: Path | None,
-                 overall_burst: float | None = None) -> dict[str, Any]:
+async def _burst(api: BenchBotApi, database_url: str, key: str, size: int,
+                 member_chats: set[int], lead: float, log_dir: Path, name: str,
+                 profile: Path | None) -> dict[str, Any]:
     sends_before = len(api.sends)
     refused_before = api.refused_429
     config = _bot_config(api, database_url, key, BURST_AT - timedelta(seconds=lead))
-    if overall_burst is not None:
-        config["overall_burst"] = overall_burst
     child = await Child.spawn("bench.bot_child", config, log_dir, name)
     try:
         ready = await child.event()
@@ -88,14 +86,12 @@ async def _burst(api: BenchBotApi, database_url: str, key: str, size: int, membe
         "max_sends_in_any_1s": max_in_window(sends),
         "sends_over_30_in_trailing_1s": windows_over(sends, int(LIMIT)),
         "peak_rss_mb": round(int(final.get("peak_rss_kb") or 0) / 1024, 1),
-        "overall_burst": overall_burst if overall_burst is not None else LIMIT,
         "waited_s": round(finished - due_wall, 1),
     }
 
 
 async def run_reminders(database_url: str, key: str, load: Caseload, log_dir: Path,
-                        label: str, profile_dir: Path | None = None,
-                        compare_burst: float | None = None) -> dict[str, Any]:
+                        label: str, profile_dir: Path | None = None) -> dict[str, Any]:
     api = BenchBotApi(limit=LIMIT, limit_burst=LIMIT)
     await api.start()
     result: dict[str, Any] = {"load_before": os.getloadavg()[0]}
@@ -119,13 +115,6 @@ async def run_reminders(database_url: str, key: str, load: Caseload, log_dir: Pa
         result["burst"] = await _burst(
             api, database_url, key, load.burst, due_chats, lead, log_dir, f"burst-{label}",
             profile_dir / f"burst-{label}.txt" if profile_dir else None)
-        if compare_burst is not None:
-            from bench.dataset import reset_burst
-
-            await reset_burst(database_url)
-            result["burst_variant"] = await _burst(
-                api, database_url, key, load.burst, due_chats, lead, log_dir,
-                f"burst-variant-{label}", None, overall_burst=compare_burst)
     finally:
         await api.stop()
     result["load_after"] = os.getloadavg()[0]

@@ -382,8 +382,7 @@ async def main(args: argparse.Namespace) -> int:
                   f"{load.burst}) …", flush=True)
             async with database(kind, "reminders") as db:
                 part["reminders"] = await run_reminders(
-                    db.url, key, load, log_dir, kind, profile_dir,
-                    compare_burst=args.compare_burst)
+                    db.url, key, load, log_dir, kind, profile_dir)
         if "busiest" in parts:
             print(f"busiest hour on {kind} ({scale.coaches} coaches, "
                   f"{scale.caseload().families} families) …", flush=True)
@@ -428,8 +427,6 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="py-spy on the bot during the relay burst and the reminder burst")
     parser.add_argument("--no-variants", action="store_true",
                         help="skip the relay runs with the recommended changes applied")
-    parser.add_argument("--compare-burst", type=float, default=None, metavar="N",
-                        help="a second reminder burst with the overall bucket's burst at N")
     parser.add_argument("--output", default="latest", help="results/<name>.json")
     parser.add_argument("--retarget", action="store_true",
                         help="measure nothing: recompute the targets of results/<output>.json")

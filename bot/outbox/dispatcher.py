@@ -138,12 +138,15 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._alive: outbox_rows.LivenessLock | None = None
         self._liveness_due = 0.0
+        self._share_due = 0.0
+        self._instances: int | None = None  # live instances at the last look (PostgreSQL)
         self._plan_now = True
         self._planned_at = 0.0  # time.monotonic() of the last planner pass
         self._lanes: dict[int, deque[Outbox]] = {}
         self._lane_tasks: dict[int, asyncio.Task[None]] = {}
         self._held: set[int] = set()  # ids of the rows this instance has claimed
         self._bulk_lane: dict[int, bool] = {}  # per lane: opened for a bulk send
+        self._ahead_of_people: set[int] = set()  # bulk rows a person's message waits behind
         # A chat's next row, claimed when its lane's last send was recorded.
         self._next: dict[int, list[Outbox]] = {}
         # One claim at a time in this process: the main loop and the lanes all claim.
@@ -349,6 +352,9 @@ class Dispatcher:
         async with self._claiming, self.db.transaction() as session:
             rows = await outbox_rows.claim_heads(session, self.db.dialect, now, room,
                                                  self.instance, until, bulk=False)
+            # A reminder or agenda claimed here has a person's message behind it in its chat:
+            # at the limiter it goes with the people.
+            self._ahead_of_people.update(r.id for r in rows if r.purpose in outbox_rows.BULK)
             bulk_room = min(room - len(rows), bulk_free)
             if bulk_room > 0:
                 rows += await outbox_rows.claim_heads(session, self.db.dialect, now,
@@ -398,6 +404,7 @@ class Dispatcher:
                     return
                 finished = await self._send_safely(row)
                 self._held.discard(row.id)
+                self._ahead_of_people.discard(row.id)
                 following = self._next.pop(chat_id, None)
                 if finished and not queue and not self._stopping():
                     queue.extend(following if following is not None
@@ -419,6 +426,7 @@ class Dispatcher:
         if not rows:
             return
         self._held.difference_update(r.id for r in rows)
+        self._ahead_of_people.difference_update(r.id for r in rows)
         with contextlib.suppress(Exception):
             async with self.db.transaction() as session:
                 await outbox_rows.release_claims(session, [r.id for r in rows], self.instance)
@@ -497,7 +505,8 @@ class Dispatcher:
 
     async def _attempt(self, row: Outbox, method: str, params: dict[str, Any]) -> Any:
         # Menus are not chat messages: only the overall limit applies to them.
-        await self.limiter.acquire(None if method in CHATLESS else row.chat_id)
+        bulk = row.purpose in outbox_rows.BULK and row.id not in self._ahead_of_people
+        await self.limiter.acquire(None if method in CHATLESS else row.chat_id, bulk=bulk)
         return await self._call(method, row.chat_id, params)
 
     async def _call(self, method: str, chat_id: int, params: dict[str, Any]) -> Any:

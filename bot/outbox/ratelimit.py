@@ -1,10 +1,22 @@
 """Telegram's send limits, in real time: about 30 messages a second overall and about one a
 second per chat (python-telegram-bot's AIORateLimiter does not pace single private chats).
 
-Token buckets. A chat may get a short burst (a header and its copy, a split long text) and is
-then paced at one message a second on average: deliberate, Telegram tolerates such bursts in a
-private chat. The overall bucket holds almost no burst, so that no second ever carries more
-than 30 sends (a full bucket of 30 plus its refill would allow 60 in the first second).
+Overall: at most 28 sends in any one second (a rolling window, counted from when each send
+leaves), two short of 30, spread evenly over the second on a schedule (`Spacing`). Measured at
+the server (tests/faults/test_rate_limits.py): 29 a second, or a bucket that let two go at
+once, arrived as 30 and 31 in a second (the network bunches sends); a window alone let a
+second's sends go at once, and they arrived with the next second's as 49. Waiting sends are
+let go by one timer, in turn, the moment the limit allows: each used to sleep and race for a
+token of a bucket holding one, every late wake-up was lost, and the bot sent 24 of its 28 a
+second (bench/README.md).
+Those waiting are served people first: a family's message or a coach's answer goes before the
+reminders, agendas and digests queued at the limiter (`bulk`), then in arrival order.
+
+Per chat: a token bucket. A chat may get a short burst (a header and its copy, a split long
+text) and is then paced at one message a second on average: deliberate, Telegram tolerates such
+bursts in a private chat.
+
+Instances that share one bot share its 30 a second: `share(n)` gives this one its part.
 
 A 429 is an order, not a hint: `pause` holds every send until `retry_after` has passed, also
 when pacing is switched off (tests and benchmarks switch only the pacing off).
@@ -13,15 +25,18 @@ when pacing is switched off (tests and benchmarks switch only the pacing off).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from datetime import timedelta
 from typing import Any
 
 from telegram.error import RetryAfter
 
 OVERALL_PER_SECOND = 30.0
-OVERALL_BURST = 1.0
+WINDOW_SECONDS = 1.0
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -52,18 +67,73 @@ class Bucket:
         self.tokens -= 1
 
 
+class Window:
+    """At most `limit` sends in any `seconds`, rolling."""
+
+    def __init__(self, limit: int, seconds: float = WINDOW_SECONDS) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self.times: deque[float] = deque()
+
+    def wait(self, now: float) -> float:
+        """How long until one more may go (none is taken)."""
+        while self.times and now - self.times[0] >= self.seconds:
+            self.times.popleft()
+        if len(self.times) < self.limit:
+            return 0.0
+        return self.times[-self.limit] + self.seconds - now
+
+    def take(self, now: float) -> None:
+        self.times.append(now)
+
+    def moved(self, granted: float, now: float) -> None:
+        """A send let go at `granted` leaves only `now` (its task waited for the event loop):
+        it counts from when it leaves, so the sends after it keep their distance."""
+        with contextlib.suppress(ValueError):
+            self.times.remove(granted)
+        self.times.append(now)
+
+
+class Spacing:
+    """Sends evenly spaced at `rate` a second, on a schedule (GCRA): a send let go a little
+    late (the timer, a busy event loop) does not push back the ones after it, and none goes
+    closer than half a spacing to the one before."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.due = 0.0  # when the next send is due on the schedule
+
+    def wait(self, now: float) -> float:
+        return max(0.0, self.due - 0.5 / self.rate - now)
+
+    def take(self, now: float) -> None:
+        self.due = max(self.due, now) + 1.0 / self.rate
+
+
 class RateLimiter:
     def __init__(self, overall: float = OVERALL_PER_SECOND, per_chat: float = 1.0,
-                 chat_burst: float = 4.0, enabled: bool = True,
-                 overall_burst: float = OVERALL_BURST) -> None:
+                 chat_burst: float = 4.0, enabled: bool = True) -> None:
         self.enabled = enabled
-        # At most rate + burst sends leave in any one second: 28 + 1, one short of 30, so that
-        # two sends the network bunches together still make no more than 30 where they arrive.
-        self.overall = Bucket(max(overall - overall_burst - 1, 1.0), overall_burst)
+        self.most = max(int(overall) - 2, 1)  # this bot's sends in any second, all instances
+        self.overall = Window(self.most)
+        self.spread = Spacing(float(self.most))
         self.per_chat = per_chat
         self.chat_burst = chat_burst
         self.chats: OrderedDict[int, Bucket] = OrderedDict()
         self.paused_until = 0.0
+        # Waiting for the overall window: (bulk, arrival, future), people first.
+        self._waiting: list[tuple[bool, int, asyncio.Future[float]]] = []
+        self._arrival = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def share(self, instances: int) -> None:
+        """`instances` send for this bot (PostgreSQL: several processes): this one takes its
+        part of the 28 a second."""
+        part = max(self.most // max(instances, 1), 1)
+        self.overall.limit = part
+        self.spread.rate = float(part)
+        self._serve()
 
     def pause(self, seconds: float) -> None:
         """A 429 tells the bot to wait exactly `retry_after` seconds before sending again."""
@@ -77,30 +147,63 @@ class RateLimiter:
                 return
             await asyncio.sleep(pause)
 
-    async def acquire(self, chat_id: int | None) -> None:
+    def _chat(self, chat_id: int) -> Bucket:
+        bucket = self.chats.get(chat_id)
+        if bucket is None:
+            bucket = self.chats[chat_id] = Bucket(self.per_chat, self.chat_burst)
+            if len(self.chats) > 10_000:
+                self.chats.popitem(last=False)
+        else:
+            self.chats.move_to_end(chat_id)
+        return bucket
+
+    async def acquire(self, chat_id: int | None, bulk: bool = False) -> None:
+        """Wait until this send may go now; `bulk`: planned mass sends, after people's."""
         await self._paused()
         if not self.enabled:
             return
-        bucket = None
-        if chat_id is not None:
-            bucket = self.chats.get(chat_id)
-            if bucket is None:
-                bucket = self.chats[chat_id] = Bucket(self.per_chat, self.chat_burst)
-                if len(self.chats) > 10_000:
-                    self.chats.popitem(last=False)
-            else:
-                self.chats.move_to_end(chat_id)
-        # Tokens are taken when the send goes, never reserved ahead: a send held up after its
-        # reservation (by its chat's pace, by an event loop busy with other work) would leave
-        # together with the sends reserved after it, above the limit.
-        for _ in range(100_000):
-            wait = self.overall.available_in()
-            if bucket is not None:
-                wait = max(wait, bucket.available_in())
-            if wait <= 0:
-                break
-            await asyncio.sleep(wait)
-        self.overall.take()
+        bucket = self._chat(chat_id) if chat_id is not None else None
+        # A chat has one send in flight at a time (its lane), so its token, there now, is
+        # still there when the overall window lets it go.
+        if bucket is not None:
+            for _ in range(1000):  # its pace: a second or so
+                wait = bucket.available_in()
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (tests): nothing from the old one counts
+            self._loop, self._waiting, self._timer = loop, [], None
+        turn: asyncio.Future[float] = loop.create_future()
+        heapq.heappush(self._waiting, (bulk, next(self._arrival), turn))
+        self._serve()
+        granted = await turn
+        self.overall.moved(granted, time.monotonic())
         if bucket is not None:
             bucket.take()
         await self._paused()
+
+    def _serve(self) -> None:
+        """Let go as many waiting sends as the window allows, in turn; wake again when the
+        window has room for the next."""
+        if self._loop is None:
+            return
+        now = time.monotonic()
+        while self._waiting:
+            turn = self._waiting[0][2]
+            if turn.done():  # given up while waiting (a lane stopped)
+                heapq.heappop(self._waiting)
+                continue
+            wait = max(self.overall.wait(now), self.spread.wait(now))
+            if wait > 0:
+                if self._timer is None:
+                    self._timer = self._loop.call_later(wait, self._woken)
+                return
+            heapq.heappop(self._waiting)
+            self.overall.take(now)
+            self.spread.take(now)
+            turn.set_result(now)
+
+    def _woken(self) -> None:
+        self._timer = None
+        self._serve()

@@ -1,0 +1,62 @@
+"""The overall limit in real time: never more than 28 sends in any second, a second used to the
+full when sends are waiting, people before bulk, and instances sharing one bot's limit."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.outbox.ratelimit import RateLimiter
+from tests.faults.test_rate_limits import most_in_any_window
+
+
+async def _go(limiter: RateLimiter, gone: list[tuple[float, str]], label: str,
+              bulk: bool) -> None:
+    await limiter.acquire(None, bulk=bulk)
+    gone.append((time.monotonic(), label))
+
+
+async def test_a_backlog_uses_the_whole_second_and_never_more() -> None:
+    limiter = RateLimiter()
+    gone: list[tuple[float, str]] = []
+    await asyncio.gather(*(_go(limiter, gone, "bulk", True) for _ in range(75)))
+    times = [at for at, _ in gone]
+    assert most_in_any_window(times, 1.0) <= 28
+    # Spread evenly at 28 a second: 75 sends in 74 / 28 = 2.64 s, none lost, none bunched.
+    assert 2.6 < max(times) - min(times) < 2.75
+    assert most_in_any_window(times, 0.1) <= 4
+
+
+async def test_people_go_before_the_bulk_already_waiting() -> None:
+    limiter = RateLimiter()
+    gone: list[tuple[float, str]] = []
+    bulk = [asyncio.create_task(_go(limiter, gone, "bulk", True)) for _ in range(40)]
+    await asyncio.sleep(0.2)  # a few have gone, the rest wait
+    before = len(gone)
+    person = asyncio.create_task(_go(limiter, gone, "person", False))
+    await asyncio.gather(person, *bulk)
+    labels = [label for _, label in gone]
+    assert 0 < before < 20
+    assert labels.index("person") <= before + 1  # next (or the one already let go), not 41st
+
+
+async def test_two_instances_take_half_each() -> None:
+    limiter = RateLimiter()
+    limiter.share(2)
+    gone: list[tuple[float, str]] = []
+    await asyncio.gather(*(_go(limiter, gone, "bulk", True) for _ in range(30)))
+    times = [at for at, _ in gone]
+    assert most_in_any_window(times, 1.0) <= 14
+    assert 2.0 < max(times) - min(times) < 2.15  # 29 / 14 s: 14 a second, spread
+
+
+async def test_a_send_given_up_while_waiting_does_not_hold_the_others() -> None:
+    limiter = RateLimiter()
+    gone: list[tuple[float, str]] = []
+    first = [asyncio.create_task(_go(limiter, gone, "bulk", True)) for _ in range(29)]
+    await asyncio.gather(*first)
+    waiting = asyncio.create_task(_go(limiter, gone, "gives up", True))
+    await asyncio.sleep(0.01)
+    waiting.cancel()
+    await _go(limiter, gone, "person", False)
+    assert [label for _, label in gone][-1] == "person"
