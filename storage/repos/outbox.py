@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, or_, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
@@ -340,6 +340,16 @@ async def liveness_lock_free(session: AsyncSession, key: int) -> bool:
     look: it ends at commit.)"""
     return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(
         LIVENESS_NAMESPACE, key))))
+
+
+async def live_instances(session: AsyncSession) -> int:
+    """How many dispatchers of this database hold their liveness lock now (at least one: the
+    one asking, if it holds its lock)."""
+    return int(await session.scalar(text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :ns "
+        "AND objsubid = 2 AND granted AND database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database())"),
+        {"ns": LIVENESS_NAMESPACE}) or 0)
 
 
 class LivenessLock:

@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot import outbox
 from bot.app import Runtime
 from bot.outbox.ratelimit import RateLimiter
 from bot.settings import SettingsError
 from bot.simulator import LocalBotApi, LocalUser
 from storage.db import Database
+from storage.migrate import upgrade_async
 from storage.repos.inbound import POLLER_KEY, POLLER_NAMESPACE
 from tests.conftest import TEST_KEY
 from tests.e2e.conftest import WEDNESDAY_MORNING
@@ -28,11 +30,14 @@ from tests.faults.common import (
     running_bot,
     seed_line,
     settings_for,
+    settled,
     wait_until,
 )
+from tests.faults.test_rate_limits import most_in_any_window
 
 ROOT = Path(__file__).resolve().parents[2]
 TAKE_OVER = 8.0  # seconds: the standby tries every 2 s
+CHATS = 90  # sends at once: three seconds' worth for one bot
 
 
 
@@ -119,6 +124,50 @@ async def test_one_instance_polls_and_another_takes_over(
     finally:
         for bot in started:
             await bot.stop()
+
+
+async def test_two_instances_share_one_bot_s_limit(
+        api: LocalBotApi, pg_url: str, tmp_path: Path) -> None:
+    """Telegram's 30 a second are per bot: two instances together stay under them."""
+    people = [api.user(f"P{n}") for n in range(CHATS)]
+    for person in people:
+        person.send_text("hallo")
+    api.drop_pending_updates()
+    await upgrade_async(pg_url)
+    clock = RunningClock(WEDNESDAY_MORNING, 60)
+    bots = [Runtime(settings_for(api, pg_url, tmp_path), clock, limiter=RateLimiter(),
+                    poll_timeout=1, dispatcher_poll=0.05) for _ in range(2)]
+    started: list[Runtime] = []
+    try:
+        for bot in bots:
+            await bot.start()
+            started.append(bot)
+        await wait_until(lambda: all(b.dispatcher.limiter.overall.limit == 14 for b in bots),
+                         TAKE_OVER, "each instance paces at half")
+        await api.idle()
+        mark = len(api.calls)
+        out = outbox.Outgoing()
+        for person in people:
+            out.text(person.chat_id, f"bericht aan {person.first_name}")
+        db = Database(pg_url)
+        try:
+            async with db.transaction() as session:
+                outbox.write(session, out.sends, clock.now())
+        finally:
+            await db.dispose()
+        for bot in bots:
+            bot.dispatcher.wake()
+        await settled(api, pg_url, timeout=40)
+        shares = [bot.dispatcher.sent for bot in bots]
+    finally:
+        for bot in started:
+            await bot.stop()
+    calls = [c for c in api.calls[mark:] if c.method == "sendMessage"]
+    assert len(calls) == CHATS and all(c.ok for c in calls)
+    most = most_in_any_window([c.at for c in calls], 1.0)
+    print(f"\nmost sends in one second: {most}; each instance sent {shares}")
+    assert most <= 30
+    assert all(shares), shares  # both took part
 
 
 # SQLite: one instance per file ----------------------------------------------------------------
