@@ -24,7 +24,11 @@ from storage.db import Session
 from storage.models import Family, FamilyMessage, Staff
 from storage.repos import families, messages, people
 
-EVERY = timedelta(seconds=30)
+# A nudge comes after hours of waiting: a look every five minutes is precise enough, and each
+# look claims every unanswered message past the first threshold and reads its family's
+# staffing again. Every 30 s that was a quarter of the bot's statements on a busy evening
+# (bench/README.md), when the families' own messages need the database most.
+EVERY = timedelta(minutes=5)
 
 
 class UnansweredNudges:
