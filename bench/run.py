@@ -105,19 +105,27 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             bot = part["relay"]["bot"]
             ratio = framework["burst"]["messages_per_s"] / bot["burst"]["messages_per_s"]
             found.append(target("relay throughput: framework ÷ bot", db, round(ratio, 2),
-                                1.5, "lower", "×"))
-            found.append(target("relay added latency p99", db, bot["latency"]["p99_ms"],
-                                20.0, "lower", "ms"))
+                                4.0, "lower", "×"))
+            added = bot["latency"]["p99_ms"] - framework["latency"]["p99_ms"]
+            found.append(target("relay added latency p99 (bot p99 − framework p99)", db,
+                                round(added, 3), 25.0, "lower", "ms"))
+            burst_db = bot["burst"].get("database", {})
+            found.append(target("statements per relayed message (burst)", db,
+                                burst_db.get("statements_per_message"), 8.0, "lower", ""))
+            found.append(target("commits per relayed message (burst)", db,
+                                burst_db.get("commits_per_message"), 2.0, "lower", ""))
         if "reminders" in part:
             rem = part["reminders"]
-            found.append(target("reminder burst: share of 30 msg/s", db,
-                                rem["burst"]["fraction_of_limit"], 0.95, "higher", ""))
+            found.append(target("reminder burst: sends a second", db,
+                                rem["burst"]["send_rate_per_s"], 27.0, "higher", "/s"))
             found.append(target("reminder burst: 429s from the server", db,
                                 rem["burst"]["server_429"], 0, "lower", ""))
-            found.append(target("start-up with 100k reminders pending", db,
-                                rem["startup"]["total_s"], 3.0, "lower", "s"))
+            # The first start after seeding also gives the seeded families their data keys
+            # (once, an upgrade's cost); a restart is what an operator waits for.
+            found.append(target("restart with 100k reminders pending", db,
+                                rem["restart"]["total_s"], 3.0, "lower", "s"))
             found.append(target("all agendas (1,000 coaches × 10 families)", db,
-                                rem["agenda"]["seconds"], 10.0, "lower", "s"))
+                                rem["agenda"]["seconds"], 3.0, "lower", "s"))
         if "busiest" in part:
             found.extend(_busiest_targets(db, part["busiest"]))
         if "cost" in part:
