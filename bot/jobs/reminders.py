@@ -7,6 +7,7 @@ put in the outbox in the same transaction that marks them sent."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,11 +28,13 @@ from bot.domain.reminder_plan import (
 from bot.i18n import Translator, translator
 from bot.outbox import Outgoing
 from storage.db import Session
-from storage.models import ActionItem, Appointment, Family, Reminder
+from storage.models import ActionItem, Appointment, Family, Member, Reminder
 from storage.repos import families, people, reminders
 
 log = logging.getLogger(__name__)
-BATCH = 500
+# Reminders per planner pass: the first of a burst go out a moment after they are due, and
+# the sends of the batch before keep the limiter busy while the next is written.
+BATCH = 200
 STATUS = {ReminderAction.SEND: "sent", ReminderAction.DROP: "dropped",
           ReminderAction.CANCEL: "cancelled"}
 
@@ -99,13 +102,17 @@ class ReminderSender:
         if not rows:
             return 0
         out = Outgoing()
+        # What the batch is about, read for all of it at once (kept referenced meanwhile).
+        subjects = await reminders.load_subjects(session, rows)
+        members = await people.members_of_families(session, sorted({r.family_id for r in rows}))
         for reminder in rows:
-            await self._one(session, reminder, now, out)
+            await self._one(session, reminder, now, out, members.get(reminder.family_id, []))
         outbox.write(session, out.sends, now)
+        del subjects
         return len(rows)
 
     async def _one(self, session: Session, reminder: Reminder, now: datetime,
-                   out: Outgoing) -> None:
+                   out: Outgoing, members: Sequence[Member]) -> None:
         family = await families.family_by_id(session, reminder.family_id)
         appt, item = await reminders.subject_of(session, reminder) \
             if family is not None and family.active else (None, None)
@@ -118,7 +125,7 @@ class ReminderSender:
             log.info("reminder %s dropped: missed while the bot was down", reminder.id)
         if step.action is ReminderAction.SEND:
             assert family is not None
-            for member in await people.members_of(session, family.id):
+            for member in members:
                 if member.blocked_at is not None:
                     continue
                 tr = translator(member.language, family.region, family.timezone)

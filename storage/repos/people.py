@@ -27,6 +27,18 @@ async def members_of(session: AsyncSession, family_id: int) -> Sequence[Member]:
         select(Member).where(Member.family_id == family_id).order_by(Member.id))).all()
 
 
+async def members_of_families(session: AsyncSession, family_ids: Sequence[int]
+                              ) -> dict[int, list[Member]]:
+    """The members of several families in one query, per family in `members_of`'s order."""
+    found: dict[int, list[Member]] = {family_id: [] for family_id in family_ids}
+    if found:
+        for member in (await session.scalars(
+                select(Member).where(Member.family_id.in_(sorted(found)))
+                .order_by(Member.id))).all():
+            found[member.family_id].append(member)
+    return found
+
+
 async def member_counts(session: AsyncSession, family_ids: Sequence[int]) -> dict[int, int]:
     """How many members take part, per family (families without any are left out)."""
     rows = (await session.execute(
