@@ -383,3 +383,24 @@ async def test_a_claimed_day_is_not_claimed_again(db: Database) -> None:
     async with db.transaction() as session:
         assert await people.claim_agenda_days(session, days) == set()
         assert await people.claim_agenda_days(session, {}) == set()
+
+
+async def test_the_agenda_goes_at_the_opening_not_a_look_later(migrated_db_url: str) -> None:
+    """A look ten seconds before Monday's 09:00 opening finds nothing due; at 09:00:01, well
+    within the job's 30-second pace, the agendas go (they went up to 30 s late)."""
+    opening = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo(AMS))
+    db = Database(migrated_db_url)
+    try:
+        staff = await _build(db, opening - timedelta(minutes=1))
+        job = MorningAgenda(Settings(region="NL"), CallbackSigner(b"k" * 32))
+
+        async def run(at: datetime) -> int:
+            async with db.transaction() as session:
+                return await job(session, at)
+
+        assert await run(opening - timedelta(seconds=10)) == 0
+        assert job.next_opening == opening
+        assert await run(opening + timedelta(seconds=1)) == len(staff) - len({"Cees", "Dirk"})
+        assert await run(opening + timedelta(seconds=2)) == 0  # the pace holds again
+    finally:
+        await db.dispose()
