@@ -123,6 +123,27 @@ async def seed_line(url: str, api: LocalBotApi, families: Sequence[tuple[str, st
     return line
 
 
+async def people_who_wrote(api: LocalBotApi, url: str, count: int) -> list[LocalUser]:
+    """`count` people the bot may write to (each wrote once; those updates dropped), on a
+    migrated database."""
+    people = [api.user(f"P{n}") for n in range(count)]
+    for person in people:
+        person.send_text("hallo")
+    api.drop_pending_updates()
+    await upgrade_async(url)
+    return people
+
+
+async def queue_sends(url: str, out: outbox.Outgoing, now: datetime) -> None:
+    """Put these sends in the outbox, as a unit of work of the bot would."""
+    db = Database(url)
+    try:
+        async with db.transaction() as session:
+            outbox.write(session, out.sends, now)
+    finally:
+        await db.dispose()
+
+
 async def query(url: str, statement: Any) -> list[Any]:
     db = Database(url)
     try:

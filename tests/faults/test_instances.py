@@ -20,13 +20,14 @@ from bot.outbox.ratelimit import RateLimiter
 from bot.settings import SettingsError
 from bot.simulator import LocalBotApi, LocalUser
 from storage.db import Database
-from storage.migrate import upgrade_async
 from storage.repos.inbound import POLLER_KEY, POLLER_NAMESPACE
 from tests.conftest import TEST_KEY
 from tests.e2e.conftest import WEDNESDAY_MORNING
 from tests.faults.common import (
     RunningClock,
     containing,
+    people_who_wrote,
+    queue_sends,
     running_bot,
     seed_line,
     settings_for,
@@ -129,11 +130,7 @@ async def test_one_instance_polls_and_another_takes_over(
 async def test_two_instances_share_one_bot_s_limit(
         api: LocalBotApi, pg_url: str, tmp_path: Path) -> None:
     """Telegram's 30 a second are per bot: two instances together stay under them."""
-    people = [api.user(f"P{n}") for n in range(CHATS)]
-    for person in people:
-        person.send_text("hallo")
-    api.drop_pending_updates()
-    await upgrade_async(pg_url)
+    people = await people_who_wrote(api, pg_url, CHATS)
     clock = RunningClock(WEDNESDAY_MORNING, 60)
     bots = [Runtime(settings_for(api, pg_url, tmp_path), clock, limiter=RateLimiter(),
                     poll_timeout=1, dispatcher_poll=0.05) for _ in range(2)]
@@ -149,12 +146,7 @@ async def test_two_instances_share_one_bot_s_limit(
         out = outbox.Outgoing()
         for person in people:
             out.text(person.chat_id, f"bericht aan {person.first_name}")
-        db = Database(pg_url)
-        try:
-            async with db.transaction() as session:
-                outbox.write(session, out.sends, clock.now())
-        finally:
-            await db.dispose()
+        await queue_sends(pg_url, out, clock.now())
         for bot in bots:
             bot.dispatcher.wake()
         await settled(api, pg_url, timeout=40)

@@ -11,10 +11,14 @@ from pathlib import Path
 from bot import outbox
 from bot.outbox.ratelimit import RateLimiter
 from bot.simulator import LocalBotApi
-from storage.db import Database
-from storage.migrate import upgrade_async
 from tests.e2e.conftest import WEDNESDAY_MORNING
-from tests.faults.common import RunningClock, running_bot, settled
+from tests.faults.common import (
+    RunningClock,
+    people_who_wrote,
+    queue_sends,
+    running_bot,
+    settled,
+)
 
 CHATS = 40
 EACH = 3
@@ -48,11 +52,7 @@ def bucket_excess(times: list[float], rate: float, burst: float, jitter: float =
 
 async def test_no_chat_above_one_a_second_and_no_second_above_thirty(
         api: LocalBotApi, sqlite_url: str, tmp_path: Path) -> None:
-    people = [api.user(f"P{n}") for n in range(CHATS)]
-    for person in people:
-        person.send_text("hallo")
-    api.drop_pending_updates()
-    await upgrade_async(sqlite_url)
+    people = await people_who_wrote(api, sqlite_url, CHATS)
     clock = RunningClock(WEDNESDAY_MORNING, 60)
     async with running_bot(api, sqlite_url, tmp_path, clock) as runtime:
         await api.idle()
@@ -63,12 +63,7 @@ async def test_no_chat_above_one_a_second_and_no_second_above_thirty(
                 out.text(person.chat_id, f"bericht {n} aan {person.first_name}")
         for n in range(BUSY - EACH):
             out.text(people[0].chat_id, f"extra {n}")
-        db = Database(sqlite_url)
-        try:
-            async with db.transaction() as session:
-                outbox.write(session, out.sends, clock.now())
-        finally:
-            await db.dispose()
+        await queue_sends(sqlite_url, out, clock.now())
         runtime.dispatcher.wake()
         await settled(api, sqlite_url, timeout=40)
 
