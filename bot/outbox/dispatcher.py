@@ -145,6 +145,7 @@ class Dispatcher:
         self._instances: int | None = None  # live instances at the last look (PostgreSQL)
         self._plan_now = True
         self._planned_at = 0.0  # time.monotonic() of the last planner pass
+        self._planning: asyncio.Task[None] | None = None  # the planner pass running now
         self._lanes: dict[int, deque[Outbox]] = {}
         self._lane_tasks: dict[int, asyncio.Task[None]] = {}
         self._held: set[int] = set()  # ids of the rows this instance has claimed
@@ -237,6 +238,9 @@ class Dispatcher:
         if self._instances is None and instances > 1:
             # Starting beside others: they count this one only at their next look.
             self.limiter.pause(SHARE_SECONDS)
+        if instances != self._instances:
+            log.info("%s instances send for this bot: %s sends a second for this one",
+                     instances, self.limiter.most // max(instances, 1))
         self._instances = instances
         self.limiter.share(max(instances, 1))
 
@@ -274,6 +278,12 @@ class Dispatcher:
 
     # Running -----------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
+        try:
+            await self._run(stop)
+        finally:
+            await self.stop_planning()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             # Cleared before the pass, not after: a wake that comes while the pass runs (a
             # handler's new row, a lane that finished) makes the next pass run at once instead
@@ -293,25 +303,56 @@ class Dispatcher:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
     async def step(self) -> int:
-        """Plan when due, then claim the first row of as many lanes as there is room for and
-        start them; returns at once (the lanes send on their own)."""
+        """Start a planner pass when one is due (in the background), then claim the first row
+        of as many lanes as there is room for and start them; returns at once (the lanes send
+        on their own)."""
         now = self.clock.now()
-        planned = await self.plan(now)
-        return await self.claim_into_lanes(now) + planned
+        self._start_planning(now)
+        return await self.claim_into_lanes(now)
 
-    async def plan(self, now: datetime) -> int:
+    def _start_planning(self, now: datetime) -> None:
+        """Planners run beside the claims, one pass at a time: a pass writing 200 reminders
+        took seconds on PostgreSQL, and with the claims waiting for it the lanes ran dry (8
+        sends a second in the busiest evening, bench/README.md). A pass that planned something
+        wakes the loop to claim it and plans again."""
+        if self._planning is not None and not self._planning.done():
+            return
+        if not self._plan_due():
+            return
+
+        async def pass_() -> None:
+            try:
+                await self.plan(now, due=True)
+            except Exception:  # the database may be away for a moment: the next pass tries
+                log.exception("planning failed; trying again")
+                await asyncio.sleep(1.0)
+            self._wake.set()
+
+        self._planning = asyncio.create_task(pass_())
+
+    def _plan_due(self) -> bool:
+        return self._plan_now or time.monotonic() - self._planned_at >= PLAN_EVERY_REAL_SECONDS
+
+    async def plan(self, now: datetime, due: bool = False) -> int:
         planned = 0
         moment = time.monotonic()
-        if self._plan_now or moment - self._planned_at >= PLAN_EVERY_REAL_SECONDS:
+        if due or self._plan_due():
             self._plan_now = False
+            self._planned_at = moment
             async with self.db.transaction() as session:
                 await outbox_rows.expire_and_cancel(session, self.db.dialect, now)
             for planner in self.planners:
                 planned += await planner_step(self.db, planner, now)
-            self._planned_at = moment
             if planned:  # more may be due at once: plan again next pass (a wake during the
                 self._plan_now = True  # planners, for a later time, has set it already)
         return planned
+
+    async def stop_planning(self) -> None:
+        if self._planning is not None:
+            self._planning.cancel()
+            with contextlib.suppress(BaseException):
+                await self._planning
+            self._planning = None
 
     async def run_once(self) -> int:
         """One whole pass, waiting until the lanes it started are done (benchmarks, tests)."""
