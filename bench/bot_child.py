@@ -128,6 +128,11 @@ class Counts:
         for name in ("plan", "liveness", "renew"):
             self._staged(dispatcher, name, name)
         self._staged(dispatcher, "claim", "dispatch:claim", idle="dispatch:claim:idle")
+        # The main loop's claims (people first, then bulk): counted with the claims, not as
+        # "other" (they were, from when claim_into_lanes came, leaving claims out of the
+        # busiest hour's and the cost curve's statements per message).
+        self._staged(dispatcher, "claim_into_lanes", "dispatch:claim",
+                     idle="dispatch:claim:idle")
         self._staged(dispatcher, "_record", "dispatch:record")
         self._staged(dispatcher, "_retry", "dispatch:retry")
         self._staged(dispatcher, "_give_up", "dispatch:give_up")
