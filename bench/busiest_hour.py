@@ -530,11 +530,9 @@ async def run_busiest(url: str, key: str, scale: Scale, log_dir: Path, label: st
 
 
 async def _main(args: argparse.Namespace) -> None:
-    from bench.common import database
-    from storage import crypto
+    from bench.common import bench_key, database
 
-    key = crypto.new_key()
-    crypto.configure([key])
+    key = bench_key()
     scale = QUICK if args.quick else FULL
     if args.coaches:
         scale = Scale(**{**asdict(scale), "coaches": args.coaches})
@@ -545,12 +543,9 @@ async def _main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m bench.busiest_hour",
-                                     description="one database, printed (bench.run writes "
-                                     "the results file)")
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    from bench.common import one_part_parser
+
+    parser = one_part_parser("python -m bench.busiest_hour")
     parser.add_argument("--two", action="store_true", help="also two instances (PostgreSQL)")
     parser.add_argument("--coaches", type=int, default=0, help="override the scale (testing)")
-    parser.add_argument("--log-dir", default=str(Path(__file__).parent / "results" / "logs"))
     asyncio.run(_main(parser.parse_args()))

@@ -3,6 +3,7 @@ and the child processes (the bot, the bare relay) that the parts drive."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -30,6 +31,26 @@ AGENDA_AT = datetime(2026, 11, 25, 7, 30, tzinfo=AMS)
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 ROOT = Path(__file__).resolve().parent.parent
 TAG = re.compile(r"#(\d{6})")
+
+
+def bench_key() -> str:
+    """A fresh encryption key for this run, configured for this process (children get it)."""
+    from storage import crypto
+
+    key = crypto.new_key()
+    crypto.configure([key])
+    return key
+
+
+def one_part_parser(prog: str) -> argparse.ArgumentParser:
+    """The command line of a part run on its own (`python -m bench.<part>`): one database,
+    printed; bench.run writes the results file."""
+    parser = argparse.ArgumentParser(prog=prog, description="one database, printed (bench.run "
+                                     "writes the results file)")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--log-dir", default=str(ROOT / "bench" / "results" / "logs"))
+    return parser
 
 
 def percentile(values: Sequence[float], q: float) -> float:

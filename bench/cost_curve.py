@@ -42,7 +42,7 @@ from bench.busiest_hour import (
     spawn_bots,
     startup_figures,
 )
-from bench.common import Child, database, tagged
+from bench.common import Child, bench_key, database, one_part_parser, tagged
 from bench.dataset import Caseload, seed_caseload
 from bench.server import BenchBotApi
 from storage.db import Database
@@ -291,10 +291,7 @@ def plot(results: dict[str, Any], path: Path) -> bool:
 
 
 async def _main(args: argparse.Namespace) -> None:
-    from storage import crypto
-
-    key = crypto.new_key()
-    crypto.configure([key])
+    key = bench_key()
     if args.point:
         coaches, ahead, history = (int(x) for x in args.point.split(","))
         result: dict[str, Any] = await measure_point(
@@ -306,11 +303,6 @@ async def _main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m bench.cost_curve",
-                                     description="one database, printed (bench.run writes "
-                                     "the results file)")
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser = one_part_parser("python -m bench.cost_curve")
     parser.add_argument("--point", default="", help="coaches,appointments_ahead,history: one")
-    parser.add_argument("--log-dir", default=str(Path(__file__).parent / "results" / "logs"))
     asyncio.run(_main(parser.parse_args()))

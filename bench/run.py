@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import busiest_hour, cost_curve, relay
-from bench.common import postgres_available, postgres_base_url
+from bench.common import bench_key, postgres_available, postgres_base_url
 from bench.dataset import Caseload
 from bench.reminders import run_reminders
 
@@ -314,10 +314,7 @@ def retarget(name: str) -> int:
 async def main(args: argparse.Namespace) -> int:
     if args.retarget:
         return retarget(args.output)
-    from storage import crypto
-
-    key = crypto.new_key()
-    crypto.configure([key])
+    key = bench_key()
     quick = args.quick
     latency_n = 100 if quick else 300
     relay_n = 500 if quick else 2000
