@@ -195,9 +195,11 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
     heads = select(Outbox.id).where(claimable(now, dialect, instance))
     if by_chat:
         heads = heads.where(Outbox.chat_id == bindparam("c_chat"))
-    if bulk is not None:
+    if bulk is None:  # both kinds: the people first
+        heads = heads.order_by(case((bulk_only, 1), else_=0))
+    else:  # one kind: sorting by it again would only evaluate bulk_only twice per row
         heads = heads.where(bulk_only if bulk else ~bulk_only)
-    heads = heads.order_by(case((bulk_only, 1), else_=0), Outbox.due_at, Outbox.id) \
+    heads = heads.order_by(Outbox.due_at, Outbox.id) \
         .limit(bindparam("c_limit", type_=Integer)).with_for_update(skip_locked=True)
     until = lease.sql() if lease is not None else bindparam(
         "c_until", type_=Outbox.__table__.c.claimed_until.type)
