@@ -125,7 +125,8 @@ class Counts:
         from bot.outbox.intake import Intake
 
         dispatcher = dispatcher_module.Dispatcher
-        for name in ("plan", "liveness", "renew"):
+        self._staged(dispatcher, "_plan_pass", "plan")  # in the background, or from plan()
+        for name in ("liveness", "renew"):
             self._staged(dispatcher, name, name)
         self._staged(dispatcher, "claim", "dispatch:claim", idle="dispatch:claim:idle")
         # The main loop's claims (people first, then bulk): counted with the claims, not as

@@ -238,11 +238,11 @@ class Dispatcher:
         if self._instances is None and instances > 1:
             # Starting beside others: they count this one only at their next look.
             self.limiter.pause(SHARE_SECONDS)
+        self.limiter.share(max(instances, 1))
         if instances != self._instances:
             log.info("%s instances send for this bot: %s sends a second for this one",
-                     instances, self.limiter.most // max(instances, 1))
+                     instances, self.limiter.overall.limit)
         self._instances = instances
-        self.limiter.share(max(instances, 1))
 
     async def renew(self, force: bool = False) -> None:
         """Extend the lease of every row this instance holds. Rows whose claim was lost (their
@@ -322,7 +322,7 @@ class Dispatcher:
 
         async def pass_() -> None:
             try:
-                await self.plan(now, due=True)
+                await self._plan_pass(now)
             except Exception:  # the database may be away for a moment: the next pass tries
                 log.exception("planning failed; trying again")
                 await asyncio.sleep(1.0)
@@ -333,18 +333,20 @@ class Dispatcher:
     def _plan_due(self) -> bool:
         return self._plan_now or time.monotonic() - self._planned_at >= PLAN_EVERY_REAL_SECONDS
 
-    async def plan(self, now: datetime, due: bool = False) -> int:
+    async def plan(self, now: datetime) -> int:
+        """A planner pass now, if one is due."""
+        return await self._plan_pass(now) if self._plan_due() else 0
+
+    async def _plan_pass(self, now: datetime) -> int:
+        self._plan_now = False
+        self._planned_at = time.monotonic()
+        async with self.db.transaction() as session:
+            await outbox_rows.expire_and_cancel(session, self.db.dialect, now)
         planned = 0
-        moment = time.monotonic()
-        if due or self._plan_due():
-            self._plan_now = False
-            self._planned_at = moment
-            async with self.db.transaction() as session:
-                await outbox_rows.expire_and_cancel(session, self.db.dialect, now)
-            for planner in self.planners:
-                planned += await planner_step(self.db, planner, now)
-            if planned:  # more may be due at once: plan again next pass (a wake during the
-                self._plan_now = True  # planners, for a later time, has set it already)
+        for planner in self.planners:
+            planned += await planner_step(self.db, planner, now)
+        if planned:  # more may be due at once: plan again next pass (a wake during the
+            self._plan_now = True  # planners, for a later time, has set it already)
         return planned
 
     async def stop_planning(self) -> None:

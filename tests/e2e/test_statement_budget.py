@@ -36,7 +36,7 @@ async def test_a_burst_of_family_messages_stays_within_the_statement_budget(
 
     # The planners' passes (reminders, agendas, purge) are not the relay's cost, and how many
     # of them fall within the burst depends on the machine's speed.
-    monkeypatch.setattr(harness.runtime.dispatcher, "plan", no_planning)
+    monkeypatch.setattr(harness.runtime.dispatcher, "_plan_pass", no_planning)
     engine = harness.runtime.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", statement)
     event.listen(engine, "commit", commit)
