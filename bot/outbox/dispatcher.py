@@ -322,11 +322,12 @@ class Dispatcher:
 
         async def pass_() -> None:
             try:
-                await self._plan_pass(now)
+                planned = await self._plan_pass(now)
             except Exception:  # the database may be away for a moment: the next pass tries
                 log.exception("planning failed; trying again")
-                await asyncio.sleep(1.0)
-            self._wake.set()
+                return
+            if planned:  # new rows to claim; a pass that planned nothing wakes nobody
+                self._wake.set()
 
         self._planning = asyncio.create_task(pass_())
 
