@@ -59,6 +59,7 @@ from telegram.warnings import PTBUserWarning
 from bot.clock import Clock
 from bot.metrics import Metrics
 from bot.outbox.ratelimit import RateLimiter, retry_seconds
+from bot.outbox.statistics import OutboxStatistics
 from storage.db import Database, Session
 from storage.models import Outbox
 from storage.repos import outbox as outbox_rows
@@ -160,6 +161,7 @@ class Dispatcher:
         self._deadline: float | None = None  # stopping: no new claims after this
         self.sent = 0
         self.metrics = Metrics()  # bot/metrics.py
+        self.statistics = OutboxStatistics(db)
 
     def wake(self, plan: bool = True) -> None:
         """Run a pass now. `plan=False` (a handler just wrote outbox rows): only claim and send;
@@ -348,6 +350,8 @@ class Dispatcher:
             planned += await planner_step(self.db, planner, now)
         if planned:  # more may be due at once: plan again next pass (a wake during the
             self._plan_now = True  # planners, for a later time, has set it already)
+        self.statistics.changed(planned)
+        await self.statistics.refresh_if_due()
         return planned
 
     async def stop_planning(self) -> None:
@@ -439,6 +443,7 @@ class Dispatcher:
     def _took(self, rows: Sequence[Outbox]) -> None:
         """Rows now claimed by this instance (renewed until sent or let go)."""
         self._held.update(r.id for r in rows)
+        self.statistics.changed(len(rows))
         if rows and len(self._held) == len(rows):
             self._renew_due = time.monotonic() + RENEW_SECONDS
             self._valid_until = time.monotonic() + LEASE_REAL_SECONDS * RENEW_GRACE
