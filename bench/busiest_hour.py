@@ -141,16 +141,21 @@ EVENING = Burst("evening", BURST_AT, ("reminder",), _evening_drained)
 class Stream:
     """Family messages, round robin over the stream families, at a steady rate."""
 
-    def __init__(self, members: Sequence[LocalUser]) -> None:
+    def __init__(self, members: Sequence[LocalUser], held: Sequence[bool]) -> None:
         self.members = list(members)
+        self.held = list(held)  # per member: their family had messages held overnight
         self.tags = itertools.count(1)
         self.turn = itertools.count()
         self.pushed: dict[int, float] = {}  # tag -> perf_counter
         self.pushed_wall: dict[int, float] = {}  # tag -> time.time()
+        self.behind_own_digest: set[int] = set()  # tags of members whose family had held ones
 
     def push(self) -> int:
         tag = next(self.tags)
-        member = self.members[next(self.turn) % len(self.members)]
+        turn = next(self.turn) % len(self.members)
+        member = self.members[turn]
+        if self.held[turn]:
+            self.behind_own_digest.add(tag)
         self.pushed[tag] = time.perf_counter()
         self.pushed_wall[tag] = time.time()
         member.send_text(tagged(tag))
@@ -332,6 +337,13 @@ async def _burst(day: Day, burst: Burst, cap_s: float, rate: float) -> dict[str,
         "missing": sum(1 for t in tags if t not in api.arrivals),
         "outbox_wait": summary_s(outbox_wait),
     }
+    if "digest" in burst.purposes:
+        # A family whose overnight messages are in the morning's digest: its new message
+        # comes after them (a family's order), at the pace of the coach's chat. Apart:
+        during = [t for t in tags if due_wall <= pushed[t] <= end_wall]
+        behind = day.stream.behind_own_digest
+        family["during_nothing_held"] = latencies([t for t in during if t not in behind])
+        family["during_behind_own_digest"] = latencies([t for t in during if t in behind])
     deltas = [counter_delta(a, b) for a, b in zip(after, before, strict=True)]
     result: dict[str, Any] = {
         "due": burst.due.isoformat(),
@@ -492,7 +504,9 @@ async def run_busiest(url: str, key: str, scale: Scale, log_dir: Path, label: st
         coaches = [api.started_user(f"Coach {n}") for n in range(load.coaches)]
         for coach in coaches:
             api.watch(coach)
-        stream = Stream([members[f] for f in load.stream_families()])
+        stream = Stream([members[f] for f in load.stream_families()],
+                        [bool(load.held_every) and f % load.held_every == 0
+                         for f in load.stream_families()])
         result["seed"] = await seed_caseload(url, load, [c.chat_id for c in coaches],
                                              [m.chat_id for m in members])
         # Start-up: every family gets its data key (the seed has none), timed apart.

@@ -455,6 +455,13 @@ class Dispatcher:
     def _add_to_lane(self, row: Outbox) -> None:
         queue = self._lanes.get(row.chat_id)
         if queue is not None:
+            if row.purpose not in outbox_rows.BULK:
+                # A person's row was claimable past the bulk rows queued here, so none of them
+                # is its family's (outbox_rows._in_the_way): it goes before them.
+                for place, queued in enumerate(queue):
+                    if queued.purpose in outbox_rows.BULK:
+                        queue.insert(place, row)
+                        return
             queue.append(row)
             return
         self._lanes[row.chat_id] = deque([row])
@@ -682,7 +689,19 @@ class Dispatcher:
                     await self.on_undelivered(session, each, now)
             await outbox_rows.expire_and_cancel(session, self.db.dialect, now)
 
-        await self._persist(step, "failed")
+        if not parked:
+            await self._persist(step, "failed")
+        else:
+            # The chat's other rows this lane holds (a person's row may be queued past a bulk
+            # row) were parked with it: they leave the lane unsent. Under the claim lock, so
+            # no claim that the park did not see can still join the lane afterwards.
+            async with self._claiming:
+                await self._persist(step, "failed")
+                queue = self._lanes.get(row.chat_id)
+                dropped = list(queue) if queue else []
+                if queue:
+                    queue.clear()
+            await self._let_go(dropped)
         if row.purpose in EPHEMERAL:
             await self._erase_traces()
 

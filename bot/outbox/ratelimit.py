@@ -14,7 +14,8 @@ reminders, agendas and digests queued at the limiter (`bulk`), then in arrival o
 
 Per chat: a token bucket. A chat may get a short burst (a header and its copy, a split long
 text) and is then paced at one message a second on average: deliberate, Telegram tolerates such
-bursts in a private chat.
+bursts in a private chat. Bulk sends leave a chat one token: a family's message that arrives in
+a coach's chat during the morning's agenda and digests goes at once, not a second later.
 
 Instances that share one bot share its 30 a second: `share(n)` gives this one its part.
 
@@ -37,6 +38,7 @@ from telegram.error import RetryAfter
 
 OVERALL_PER_SECOND = 30.0
 WINDOW_SECONDS = 1.0
+PEOPLES_TOKENS = 1.0  # of a chat's bucket, kept back from bulk sends
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -57,10 +59,11 @@ class Bucket:
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
 
-    def available_in(self) -> float:
-        """How long until a token is there (none is taken)."""
+    def available_in(self, keep: float = 0.0) -> float:
+        """How long until a token is there with `keep` more left over (none is taken)."""
         self._refill()
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+        need = 1 + keep
+        return 0.0 if self.tokens >= need else (need - self.tokens) / self.rate
 
     def take(self) -> None:
         self._refill()
@@ -167,7 +170,7 @@ class RateLimiter:
         # still there when the overall window lets it go.
         if bucket is not None:
             for _ in range(1000):  # its pace: a second or so
-                wait = bucket.available_in()
+                wait = bucket.available_in(keep=PEOPLES_TOKENS if bulk else 0)
                 if wait <= 0:
                     break
                 await asyncio.sleep(wait)

@@ -82,8 +82,16 @@ def add_pending(session: AsyncSession, *, chat_id: int, method: str, payload: di
 # the bot. A receipt waiting for its copy stands in nobody's way: the family's lane goes on.
 # The claim takes each lane's first row only; the next is claimed once this one is recorded,
 # so the order holds across retries, 429s, restarts and instances.
+# One exception keeps a person from waiting behind a coach's morning: a person's row (not
+# BULK) goes past bulk rows of its chat that belong to no family or to another family (the
+# coach's agenda, the digests of the coach's other families), never past its own family's. A
+# family's messages still reach the coach in the order they were written (PRODUCT.md §2.2).
 WAITING = ("pending", "parked")
 UNDELIVERED = ("failed", "expired", "cancelled")
+# Sends planned in bulk (an evening's reminders, a morning's agendas and digests, nudges):
+# claimed after what a person is waiting for now (a relayed message, an answer with the crisis
+# lines), which would otherwise queue behind thousands of them (bench/README.md, busiest hour).
+BULK = ("reminder", "agenda", "digest", "nudge")
 
 
 # The claims' aliases, made once: a new alias per claim made SQLAlchemy set up its columns
@@ -108,7 +116,14 @@ def _first_in_lane(now: datetime | Any) -> Any:
         earlier.chat_id == Outbox.chat_id, earlier.id < Outbox.id,
         or_(earlier.status == "parked",
             and_(earlier.status == "pending", earlier.due_at <= now,
-                 _ready(earlier, _EARLIER_AWAITED))))
+                 _ready(earlier, _EARLIER_AWAITED), _in_the_way(earlier))))
+
+
+def _in_the_way(earlier: Any) -> Any:
+    """An earlier waiting row keeps this one back, unless this is a person's row and that one
+    a bulk row for no family or another family."""
+    return or_(Outbox.purpose.in_(BULK), earlier.purpose.not_in(BULK),
+               earlier.link_family_id == Outbox.link_family_id)
 
 
 def lease_now(dialect: str, now: datetime | Any) -> Any:
@@ -153,11 +168,6 @@ def claimable(now: datetime | Any, dialect: str, instance: str | Any) -> Any:
         _ready(Outbox), _first_in_lane(now))
 
 
-# Sends planned in bulk (an evening's reminders, a morning's agendas and digests, nudges):
-# claimed after what a person is waiting for now (a relayed message, an answer with the crisis
-# lines), which would otherwise queue behind thousands of them (bench/README.md, busiest hour).
-BULK = ("reminder", "agenda", "digest", "nudge")
-
 
 async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit: int,
                       instance: str, until: datetime | ServerLease, chat_id: int | None = None,
@@ -186,8 +196,8 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
     claim it was, after the aliases, still a fifth of the bot's CPU in a reminder burst."""
     now = bindparam("c_now", type_=Outbox.__table__.c.due_at.type)
     instance = bindparam("c_instance", type_=Outbox.__table__.c.claimed_by.type)
-    # A bulk row that a person's message waits behind (a coach's agenda, then the family's
-    # new message) goes with the people waiting: the chat's order stays, the wait shortens.
+    # A bulk row with a person's row behind it in its chat goes with the people waiting: that
+    # row may be waiting for it (its family's digest, and the chat's bulk rows before that).
     behind = _BEHIND
     bulk_only = and_(Outbox.purpose.in_(BULK), ~exists().where(
         behind.chat_id == Outbox.chat_id, behind.id > Outbox.id, behind.status == "pending",

@@ -145,3 +145,40 @@ async def test_a_copy_queued_while_the_coach_s_403_was_recorded_is_not_left_in_s
         await settled(api, db_url)
     [(status,)] = await query(db_url, select(FamilyMessage.status))
     assert status == "delivered"
+
+
+async def _queue_for(url: str, chat_id: int, family_id: int, now: datetime) -> None:
+    """The coach's agenda, then a family's message that may go past it (it is not theirs)."""
+    db = Database(url)
+    try:
+        async with db.transaction() as session:
+            for purpose, family, text in (("agenda", None, "agenda"),
+                                          ("relay", family_id, "bericht")):
+                session.add(Outbox(chat_id=chat_id, method="sendMessage",
+                                   payload={"p": {"chat_id": chat_id, "text": text}},
+                                   purpose=purpose, due_at=now, created_at=now,
+                                   status="pending", attempts=0, link_family_id=family))
+                await session.flush()
+    finally:
+        await db.dispose()
+
+
+async def test_a_403_stops_the_rows_queued_behind_it_in_the_lane(
+        api: LocalBotApi, db_url: str, tmp_path: Path) -> None:
+    """Both rows are claimed into the coach's lane at once; the first one's 403 parks the
+    chat, and the other leaves the lane unsent: one 403, no second try at a blocked chat."""
+    line = await seed_line(db_url, api, [("Gezin J.", "Sanne", ["Marieke"])],
+                           WEDNESDAY_MORNING)
+    sanne = line.coaches["Sanne"]
+    sanne.block_bot()
+    api.drop_pending_updates()
+    await _queue_for(db_url, sanne.chat_id, line.family_ids["Gezin J."], WEDNESDAY_MORNING)
+    async with running_bot(api, db_url, tmp_path, RunningClock(WEDNESDAY_MORNING, SPEED)):
+        await wait_until(lambda: bool(sends(api, sanne.chat_id, 0)), LOADED, "a send to Sanne")
+        await api.idle()
+        waiting = await query(db_url, select(Outbox.purpose, Outbox.status, Outbox.claimed_by)
+                              .where(Outbox.chat_id == sanne.chat_id).order_by(Outbox.id))
+        assert [c.error_code for c in sends(api, sanne.chat_id, 0)] == [403], waiting
+        # (the bot's own agenda of this morning may wait behind them)
+        assert [(p, s, c) for p, s, c in waiting][:2] == [("agenda", "parked", None),
+                                                          ("relay", "parked", None)]

@@ -4,23 +4,27 @@ lane and few sends ahead of it at Telegram's limit."""
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from bot.clock import ManualClock
 from bot.outbox.dispatcher import BULK_LANES, LANES, Dispatcher
 from storage.db import Database
+from storage.models import Family
 from storage.repos import outbox as rows
 
 NOW = datetime(2026, 11, 25, 18, 0, 30, tzinfo=UTC)
 LEASE = timedelta(minutes=1)
 
 
-async def _add(db: Database, chat: int, purpose: str, due: datetime) -> int:
+async def _add(db: Database, chat: int, purpose: str, due: datetime,
+               family: int | None = None) -> int:
     async with db.transaction() as session:
         row = rows.add_pending(session, chat_id=chat, method="sendMessage",
                                payload={"p": {"text": purpose}}, purpose=purpose, due_at=due,
-                               created_at=due, link_family_id=None, link_member_id=None,
+                               created_at=due, link_family_id=family, link_member_id=None,
                                link_message_id=None, expires_at=None)
         await session.flush()
         return row.id
@@ -57,14 +61,93 @@ async def test_bulk_sends_leave_lanes_free_for_people_waiting(db: Database) -> N
     assert [r.id for r in opened[BULK_LANES:]] == [relay]  # no more bulk: the lanes stay free
 
 
-async def test_a_coachs_agenda_that_a_family_message_waits_behind_goes_first(
-        db: Database) -> None:
-    for chat in range(100, 140):
-        await _add(db, chat, "agenda", NOW - timedelta(seconds=30))
-    coach = 139
-    relay = await _add(db, coach, "relay", NOW)  # behind the coach's agenda: the chat's order
+async def _families(db: Database) -> list[int]:
+    async with db.transaction() as session:
+        families = [Family(alias=f"Gezin {n}", created_at=NOW) for n in range(3)]
+        session.add_all(families)
+        await session.flush()
+        return [family.id for family in families]
+
+
+async def _claim(db: Database, limit: int, bulk: bool | None = None,
+                 chat: int | None = None) -> list[int]:
     async with db.transaction() as session:
         until = rows.lease_until(db.dialect, NOW, 60, LEASE)
-        first = await rows.claim_heads(session, db.dialect, NOW, 1, "me", until, bulk=False)
-    assert [(r.chat_id, r.purpose) for r in first] == [(coach, "agenda")]
-    assert relay not in [r.id for r in first]  # it follows its agenda, in its lane
+        return [r.id for r in await rows.claim_heads(session, db.dialect, NOW, limit, "me",
+                                                     until, chat, bulk=bulk)]
+
+
+async def _sent(db: Database, *row_ids: int) -> None:
+    async with db.transaction() as session:
+        for row_id in row_ids:
+            assert await rows.mark_sent(session, row_id, "me", NOW, 1, 1)
+
+
+async def test_a_family_message_goes_past_the_coachs_agenda_and_other_families_digests(
+        db: Database) -> None:
+    """The morning in a coach's chat: the agenda, then the digests of two families held
+    overnight; a new message of a third family is not held up by them."""
+    coach, early = 139, NOW - timedelta(seconds=30)
+    one, two, three = await _families(db)
+    for chat in range(100, 139):  # the other coaches' agendas
+        await _add(db, chat, "agenda", early)
+    agenda = await _add(db, coach, "agenda", early)
+    digest_a = [await _add(db, coach, "digest", early, family=one) for _ in range(2)]
+    digest_b = [await _add(db, coach, "digest", early, family=two) for _ in range(2)]
+    relay = await _add(db, coach, "relay", NOW, family=three)
+
+    first = await _claim(db, 5, bulk=False)
+    # The agenda it passes goes with the people too (a person's row is behind it).
+    assert set(first) == {agenda, relay}
+    assert not set(first) & {*digest_a, *digest_b}  # those still wait their turn
+
+
+async def test_a_family_message_never_passes_its_own_familys_digest(db: Database) -> None:
+    coach, early = 139, NOW - timedelta(seconds=30)
+    one, _, _ = await _families(db)
+    agenda = await _add(db, coach, "agenda", early)
+    title = await _add(db, coach, "digest", early)  # the digest's title names no family
+    held = await _add(db, coach, "digest", early, family=one)
+    relay = await _add(db, coach, "relay", NOW, family=one)
+
+    assert await _claim(db, 5, bulk=False) == [agenda]  # with the people: one waits behind
+    await _sent(db, agenda)
+    assert await _claim(db, 5) == [title]  # goes with the people: a person waits behind it
+    await _sent(db, title)
+    assert await _claim(db, 5) == [held]
+    await _sent(db, held)
+    assert await _claim(db, 5) == [relay]  # in the order the family wrote
+
+
+async def test_people_keep_their_order_among_themselves(db: Database) -> None:
+    coach, early = 139, NOW - timedelta(seconds=30)
+    _, _, three = await _families(db)
+    await _add(db, coach, "agenda", early)
+    answer = await _add(db, coach, "answer", NOW)  # no family: the coach's own command
+    relay = await _add(db, coach, "relay", NOW, family=three)
+    first = await _claim(db, 5, bulk=False)
+    assert answer in first and relay not in first  # one person's row at a time, in order
+    await _sent(db, answer)
+    assert relay in await _claim(db, 5, chat=coach)
+
+
+async def test_bulk_rows_keep_their_order(db: Database) -> None:
+    coach, early = 139, NOW - timedelta(seconds=30)
+    one, _, _ = await _families(db)
+    agenda = await _add(db, coach, "agenda", early)
+    digest = await _add(db, coach, "digest", early, family=one)
+    assert await _claim(db, 5) == [agenda]
+    await _sent(db, agenda)
+    assert await _claim(db, 5) == [digest]
+
+
+async def test_in_a_lane_a_persons_row_goes_before_the_bulk_rows_queued(db: Database) -> None:
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    queued = [SimpleNamespace(chat_id=139, purpose=p) for p in ("answer", "digest", "digest")]
+    dispatcher._lanes[139] = deque(queued)  # type: ignore[arg-type]
+    relay = SimpleNamespace(chat_id=139, purpose="relay")
+    dispatcher._add_to_lane(relay)  # type: ignore[arg-type]
+    assert list(dispatcher._lanes[139]) == [queued[0], relay, *queued[1:]]
+    reminder = SimpleNamespace(chat_id=139, purpose="reminder")
+    dispatcher._add_to_lane(reminder)  # type: ignore[arg-type]
+    assert list(dispatcher._lanes[139])[-1] is reminder

@@ -60,3 +60,19 @@ async def test_a_send_given_up_while_waiting_does_not_hold_the_others() -> None:
     waiting.cancel()
     await _go(limiter, gone, "person", False)
     assert [label for _, label in gone][-1] == "person"
+
+
+async def test_bulk_leaves_a_chat_a_token_for_a_person() -> None:
+    """A coach's chat during the morning: the agenda and digests take its burst but one token,
+    so a family's message that arrives then goes at once (it waited a second, bench/README.md)."""
+    limiter = RateLimiter()
+    coach = 42
+    for _ in range(3):  # the chat's burst of 4, less the person's token
+        await asyncio.wait_for(limiter.acquire(coach, bulk=True), 0.5)
+    fourth = asyncio.create_task(limiter.acquire(coach, bulk=True))
+    await asyncio.sleep(0.05)
+    assert not fourth.done()  # paced now: the last token is not for bulk
+    started = time.monotonic()
+    await asyncio.wait_for(limiter.acquire(coach, bulk=False), 0.5)
+    assert time.monotonic() - started < 0.2  # the person's token was there
+    await fourth
