@@ -122,8 +122,10 @@ async def test_a_time_out_is_retried_and_its_duplicate_is_the_only_one(
     print(f"\nduplicates after one time-out: {len(found)}: {describe(found)}")
     assert found == [late]
     assert not await query(sqlite_url, select(Outbox.id).where(Outbox.status != "sent"))
+    # The send that timed out may be the copy, or another one (the receipt, Sanne's agenda
+    # of this morning, which the copy may pass): only the one that timed out comes twice.
     relayed = len(containing(sanne, "m3 met een time-out"))
-    assert relayed == (2 if str(late.params["chat_id"]) == str(sanne.chat_id) else 1)
+    assert relayed == (2 if "m3 met een time-out" in str(late.params.get("text")) else 1)
 
 
 async def test_dropped_connections_are_retried_and_delivered_once(
