@@ -311,6 +311,14 @@ def retarget(name: str) -> int:
     return 0
 
 
+def _keep_so_far(results: dict[str, Any], name: str) -> None:
+    """What the parts measured so far, kept while the next one runs: a full run takes
+    hours, and one stopped halfway keeps what it found (results/<name>.partial.json)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.partial.json").write_text(
+        json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
 async def main(args: argparse.Namespace) -> int:
     if args.retarget:
         return retarget(args.output)
@@ -382,20 +390,24 @@ async def main(args: argparse.Namespace) -> int:
                         f"relay-bot-{kind}-recommended", variants=RECOMMENDED[kind])
                     found["bot_recommended"]["variants"] = list(RECOMMENDED[kind])
             part["relay"] = found
+            _keep_so_far(results, args.output)
         if "reminders" in parts:
             print(f"reminders and agenda on {kind} ({load.pending_reminders} pending, burst "
                   f"{load.burst}) …", flush=True)
             async with database(kind, "reminders") as db:
                 part["reminders"] = await run_reminders(
                     db.url, key, load, log_dir, kind, profile_dir)
+            _keep_so_far(results, args.output)
         if "busiest" in parts:
             print(f"busiest hour on {kind} ({scale.coaches} coaches, "
                   f"{scale.caseload().families} families) …", flush=True)
             async with database(kind, "busiest") as db:
                 part["busiest"] = await busiest_hour.run_busiest(
                     db.url, key, scale, log_dir, kind, two_instances=kind == "postgresql")
+            _keep_so_far(results, args.output)
         if "cost" in parts:
             part["cost"] = await cost_curve.run_cost_curve(kind, key, log_dir, quick)
+        _keep_so_far(results, args.output)
     if profile_dir is not None:
         from bench.profile import summarize
 
@@ -407,6 +419,7 @@ async def main(args: argparse.Namespace) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     output = RESULTS / f"{args.output}.json"
     output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    (RESULTS / f"{args.output}.partial.json").unlink(missing_ok=True)
     suffix = "" if args.output == "latest" else f"-{args.output}"
     if "relay" in parts:
         plot(results, RESULTS / f"latency{suffix}.png")
