@@ -122,16 +122,10 @@ class Intake:
             for body in updates:
                 await inbound.store_update(session, self.db.dialect, int(body["update_id"]),
                                            body, now, chat_of(body))
-            if advance_offset:
-                await self._advance_offset(session, max(int(b["update_id"]) for b in updates) + 1)
+            if advance_offset:  # never back (state.raise_to)
+                await state.raise_to(session, self.db.dialect, OFFSET_KEY,
+                                     max(int(b["update_id"]) for b in updates) + 1)
         self._stored.set()
-
-    async def _advance_offset(self, session: Session, offset: int) -> None:
-        """Never back: an instance whose late answer arrives after another instance polled on
-        would fetch (and handle) updates again."""
-        current = await state.get_state(session, OFFSET_KEY)
-        if current is None or offset > int(current):
-            await state.put_state(session, OFFSET_KEY, str(offset))
 
     async def offset(self) -> int | None:
         async with self.db.transaction() as session:
