@@ -432,11 +432,12 @@ class Dispatcher:
             self._add_to_lane(row)
         return len(rows)
 
-    async def claim(self, now: datetime, limit: int, chat_id: int | None = None
-                    ) -> list[Outbox]:
+    async def claim(self, now: datetime, limit: int, chat_id: int | None = None,
+                    continuing: bool = False) -> list[Outbox]:
         async with self._claiming, self.db.transaction() as session:
             rows = await outbox_rows.claim_heads(session, self.db.dialect, now, limit,
-                                                 self.instance, self._until(now), chat_id)
+                                                 self.instance, self._until(now), chat_id,
+                                                 continuing=continuing)
         self._took(rows)
         return list(rows)
 
@@ -455,14 +456,7 @@ class Dispatcher:
     def _add_to_lane(self, row: Outbox) -> None:
         queue = self._lanes.get(row.chat_id)
         if queue is not None:
-            if row.purpose not in outbox_rows.BULK:
-                # A person's row was claimable past the bulk rows queued here, so none of them
-                # is its family's (outbox_rows._in_the_way): it goes before them.
-                for place, queued in enumerate(queue):
-                    if queued.purpose in outbox_rows.BULK:
-                        queue.insert(place, row)
-                        return
-            queue.append(row)
+            _place(queue, row)
             return
         self._lanes[row.chat_id] = deque([row])
         self._bulk_lane[row.chat_id] = row.purpose in outbox_rows.BULK
@@ -480,12 +474,17 @@ class Dispatcher:
                 finished = await self._send_safely(row)
                 self._held.discard(row.id)
                 self._ahead_of_people.discard(row.id)
-                following = self._next.pop(chat_id, None)
-                if finished and not queue and not self._stopping():
-                    queue.extend(following if following is not None
-                                 else await self.claim(self.clock.now(), 1, chat_id))
-                elif following:
-                    queue.extend(following)  # claimed already: sent by this lane
+                following = self._next.pop(chat_id, None)  # claimed with the record
+                if following is None and finished and not self._stopping():
+                    if not queue:
+                        following = await self.claim(self.clock.now(), 1, chat_id)
+                    elif row.purpose == "digest" and queue[0].purpose not in outbox_rows.BULK:
+                        # A person's row waits here, but a digest that has begun goes on
+                        # to its end first.
+                        following = await self.claim(self.clock.now(), 1, chat_id,
+                                                     continuing=True)
+                for each in following or ():
+                    _place(queue, each)  # claimed for this lane: sent by it
         except Exception:
             log.exception("a lane stopped; its rows go back to the queue after their lease")
         finally:
@@ -628,9 +627,14 @@ class Dispatcher:
                 if ours and self.on_sent is not None and row.link_message_id is not None:
                     await self.on_sent(session, row, now)
             if ours and claim_next:
-                following = list(await outbox_rows.claim_heads(
-                    session, self.db.dialect, now, 1, self.instance, self._until(now),
-                    row.chat_id))
+                if row.purpose == "digest":  # the digest's next copy first, if it has one
+                    following = list(await outbox_rows.claim_heads(
+                        session, self.db.dialect, now, 1, self.instance, self._until(now),
+                        row.chat_id, continuing=True))
+                if not following:
+                    following = list(await outbox_rows.claim_heads(
+                        session, self.db.dialect, now, 1, self.instance, self._until(now),
+                        row.chat_id))
 
         # Without the claim lock: a claim is one guarded UPDATE (outbox_rows.claim_heads), so
         # when the main loop claims the same row at the same moment only one gets it; taking
@@ -704,6 +708,22 @@ class Dispatcher:
             await self._let_go(dropped)
         if row.purpose in EPHEMERAL:
             await self._erase_traces()
+
+
+def _place(queue: deque[Outbox], row: Outbox) -> None:
+    """Where a row claimed for a chat's lane waits in it: the next copy of a digest that has
+    begun goes first (nothing comes in between); a person's row goes before the bulk rows
+    queued (it was claimable past them, so none is its family's: outbox_rows._in_the_way),
+    but after a digest's next copy; any other row at the end."""
+    if outbox_rows.continues_digest(row):
+        queue.appendleft(row)
+        return
+    if row.purpose not in outbox_rows.BULK:
+        for place, queued in enumerate(queue):
+            if queued.purpose in outbox_rows.BULK and not outbox_rows.continues_digest(queued):
+                queue.insert(place, row)
+                return
+    queue.append(row)
 
 
 async def planner_step(db: Database, planner: Planner, now: datetime) -> int:

@@ -169,11 +169,19 @@ def claimable(now: datetime | Any, dialect: str, instance: str | Any) -> Any:
 
 
 
+def continues_digest(row: Outbox) -> bool:
+    """A copy in a digest of held messages (its title names no family, its copies do): one
+    that can be claimed follows its title or another copy, so its digest has begun, and
+    nothing goes in between (PRODUCT.md §2.3: one digest per family)."""
+    return row.purpose == "digest" and row.link_family_id is not None
+
+
 async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit: int,
                       instance: str, until: datetime | ServerLease, chat_id: int | None = None,
-                      bulk: bool | None = None) -> list[Outbox]:
+                      bulk: bool | None = None, continuing: bool = False) -> list[Outbox]:
     """Claim the first row of up to `limit` lanes (of one chat's lane, when given), people
-    waiting first, then most overdue first, for `instance` (`bulk`: only bulk rows, or none):
+    waiting first, then most overdue first, for `instance` (`bulk`: only bulk rows, or none;
+    `continuing`: only the next copy of a digest that has begun, see continues_digest):
     one UPDATE … RETURNING over the rows a SELECT … FOR UPDATE SKIP LOCKED picks (one
     statement per claim, not two: issue 16)."""
     lease = until if isinstance(until, ServerLease) else None
@@ -184,14 +192,14 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
     if lease is None:
         params["c_until"] = until
     rows = list((await session.scalars(
-        _claim_statement(dialect, chat_id is not None, bulk, lease), params)).all())
+        _claim_statement(dialect, chat_id is not None, bulk, lease, continuing), params)).all())
     rows.sort(key=lambda row: (row.due_at, row.id))
     return rows
 
 
 @functools.lru_cache(maxsize=64)
 def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
-                     lease: ServerLease | None) -> Any:
+                     lease: ServerLease | None, continuing: bool = False) -> Any:
     """The claim, built once per kind with its values as parameters: built afresh for every
     claim it was, after the aliases, still a fifth of the bot's CPU in a reminder burst."""
     now = bindparam("c_now", type_=Outbox.__table__.c.due_at.type)
@@ -205,6 +213,8 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
     heads = select(Outbox.id).where(claimable(now, dialect, instance))
     if by_chat:
         heads = heads.where(Outbox.chat_id == bindparam("c_chat"))
+    if continuing:
+        heads = heads.where(Outbox.purpose == "digest", Outbox.link_family_id.is_not(None))
     if bulk is None:  # both kinds: the people first
         heads = heads.order_by(case((bulk_only, 1), else_=0))
     else:  # one kind: sorting by it again would only evaluate bulk_only twice per row

@@ -70,11 +70,12 @@ async def _families(db: Database) -> list[int]:
 
 
 async def _claim(db: Database, limit: int, bulk: bool | None = None,
-                 chat: int | None = None) -> list[int]:
+                 chat: int | None = None, continuing: bool = False) -> list[int]:
     async with db.transaction() as session:
         until = rows.lease_until(db.dialect, NOW, 60, LEASE)
         return [r.id for r in await rows.claim_heads(session, db.dialect, NOW, limit, "me",
-                                                     until, chat, bulk=bulk)]
+                                                     until, chat, bulk=bulk,
+                                                     continuing=continuing)]
 
 
 async def _sent(db: Database, *row_ids: int) -> None:
@@ -141,13 +142,45 @@ async def test_bulk_rows_keep_their_order(db: Database) -> None:
     assert await _claim(db, 5) == [digest]
 
 
-async def test_in_a_lane_a_persons_row_goes_before_the_bulk_rows_queued(db: Database) -> None:
+async def test_only_a_digest_that_has_begun_continues(db: Database) -> None:
+    coach, early = 139, NOW - timedelta(seconds=30)
+    one, _, three = await _families(db)
+    title = await _add(db, coach, "digest", early)  # the title names no family
+    copies = [await _add(db, coach, "digest", early, family=one) for _ in range(2)]
+    relay = await _add(db, coach, "relay", NOW, family=three)
+
+    assert await _claim(db, 5, chat=coach, continuing=True) == []  # not begun
+    # Two heads in one chat: the digest's title, and the relay that may pass it.
+    assert sorted(await _claim(db, 5, chat=coach)) == [title, relay]
+    await _sent(db, title, relay)
+    assert await _claim(db, 5, chat=coach, continuing=True) == [copies[0]]
+    await _sent(db, copies[0])
+    assert await _claim(db, 5, chat=coach, continuing=True) == [copies[1]]
+    await _sent(db, copies[1])
+    assert await _claim(db, 5, chat=coach, continuing=True) == []  # it has ended
+
+
+def _row(purpose: str, family: int | None = None) -> Any:
+    return SimpleNamespace(chat_id=139, purpose=purpose, link_family_id=family)
+
+
+async def test_in_a_lane_a_persons_row_goes_before_bulk_rows_but_not_into_a_digest(
+        db: Database) -> None:
     dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
-    queued = [SimpleNamespace(chat_id=139, purpose=p) for p in ("answer", "digest", "digest")]
-    dispatcher._lanes[139] = deque(queued)  # type: ignore[arg-type]
-    relay = SimpleNamespace(chat_id=139, purpose="relay")
-    dispatcher._add_to_lane(relay)  # type: ignore[arg-type]
-    assert list(dispatcher._lanes[139]) == [queued[0], relay, *queued[1:]]
-    reminder = SimpleNamespace(chat_id=139, purpose="reminder")
-    dispatcher._add_to_lane(reminder)  # type: ignore[arg-type]
+    answer, title = _row("answer"), _row("digest")
+    dispatcher._lanes[139] = deque([answer, title])
+    relay = _row("relay", 3)
+    dispatcher._add_to_lane(relay)
+    assert list(dispatcher._lanes[139]) == [answer, relay, title]
+    reminder = _row("reminder", 3)
+    dispatcher._add_to_lane(reminder)
     assert list(dispatcher._lanes[139])[-1] is reminder
+
+    # A digest's next copy goes first, and a person's row after it.
+    next_copy = _row("digest", 1)
+    dispatcher._lanes[139] = deque([relay])
+    dispatcher._add_to_lane(next_copy)
+    assert list(dispatcher._lanes[139]) == [next_copy, relay]
+    later = _row("relay", 3)
+    dispatcher._add_to_lane(later)
+    assert list(dispatcher._lanes[139]) == [next_copy, relay, later]
