@@ -44,7 +44,7 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -186,6 +186,18 @@ class Day:
     children: list[Child]
     watch: ProcessWatch
     lead_s: float
+
+
+def phases(busiest: dict[str, Any]) -> Iterator[tuple[bool, str, dict[str, Any]]]:
+    """(two instances?, "morning"/"evening", its figures) for each phase of a results' busiest
+    hour, one bot first."""
+    runs = [(False, busiest)]
+    if busiest.get("two_instances"):
+        runs.append((True, busiest["two_instances"]))
+    for two, run in runs:
+        for name in ("morning", "evening"):
+            if run.get(name):
+                yield two, name, run[name]
 
 
 def counter_delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:

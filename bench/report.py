@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench import cost_curve
+from bench import busiest_hour, cost_curve
 
 RESULTS = Path(__file__).parent / "results"
 DATABASES = ("sqlite", "postgresql")
@@ -122,25 +122,16 @@ def busiest(results: dict[str, Any]) -> list[str]:
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for db in DATABASES:
         found = results.get(db, {}).get("busiest")
-        if not found:
-            continue
-        runs = [("one bot", found)]
-        if found.get("two_instances"):
-            runs.append(("two bots", found["two_instances"]))
-        for label, run in runs:
-            for name in ("morning", "evening"):
-                phase = run.get(name)
-                if not phase:
-                    continue
-                bots = phase["bots"]
-                lines.append(
-                    f"| {db} | {label} | {name} | {_rows(phase)} | "
-                    f"{_s(phase['seconds_to_last_send'])} | {phase['send_rate_per_s']} "
-                    f"({round(phase['share_of_30'] * 100)}%) | {phase['server_429']} | "
-                    f"{phase['max_sends_in_any_1s']} | {_lags(phase)} | {_family(phase)} | "
-                    f"{_s(phase['family']['outbox_wait'].get('p99_s'))} | "
-                    + " + ".join(f"{bot['cpu_percent']} %" for bot in bots) + " | "
-                    + " / ".join(f"{bot['rss_peak_mb']} MB" for bot in bots) + " |")
+        for two, name, phase in busiest_hour.phases(found) if found else ():
+            bots = phase["bots"]
+            lines.append(
+                f"| {db} | {'two bots' if two else 'one bot'} | {name} | {_rows(phase)} | "
+                f"{_s(phase['seconds_to_last_send'])} | {phase['send_rate_per_s']} "
+                f"({round(phase['share_of_30'] * 100)}%) | {phase['server_429']} | "
+                f"{phase['max_sends_in_any_1s']} | {_lags(phase)} | {_family(phase)} | "
+                f"{_s(phase['family']['outbox_wait'].get('p99_s'))} | "
+                + " + ".join(f"{bot['cpu_percent']} %" for bot in bots) + " | "
+                + " / ".join(f"{bot['rss_peak_mb']} MB" for bot in bots) + " |")
     return lines
 
 

@@ -279,20 +279,14 @@ def _busiest_headline(db: str, busiest: dict[str, Any] | None) -> list[str]:
     lines = [f"{db} busiest hour: start-up {busiest['startup'].get('total_s')} s (family keys "
              f"{busiest['startup'].get('keep_family_keys_s')} s), quiet relay "
              f"{busiest['quiet']['statements_per_message']} statements per message"]
-    runs = [("", busiest)]
-    if busiest.get("two_instances"):
-        runs.append((" (two instances)", busiest["two_instances"]))
-    for label, run in runs:
-        for phase in ("morning", "evening"):
-            found = run.get(phase)
-            if not found:
-                continue
-            lags = ", ".join(f"{purpose} p50 {lag.get('p50_s')} s p99 {lag.get('p99_s')} s"
-                             for purpose, lag in found["lag"].items())
-            lines.append(f"{db} {phase}{label}: {found['burst_rows_sent']} sent in "
-                         f"{found['seconds_to_last_send']} s ({found['send_rate_per_s']}/s "
-                         f"all sends, 429s {found['server_429']}); {lags}; family p99 during "
-                         f"{found['family']['during'].get('p99_ms')} ms")
+    for two, phase, found in busiest_hour.phases(busiest):
+        lags = ", ".join(f"{purpose} p50 {lag.get('p50_s')} s p99 {lag.get('p99_s')} s"
+                         for purpose, lag in found["lag"].items())
+        lines.append(f"{db} {phase}{' (two instances)' if two else ''}: "
+                     f"{found['burst_rows_sent']} sent in "
+                     f"{found['seconds_to_last_send']} s ({found['send_rate_per_s']}/s "
+                     f"all sends, 429s {found['server_429']}); {lags}; family p99 during "
+                     f"{found['family']['during'].get('p99_ms')} ms")
     return lines
 
 
