@@ -5,12 +5,13 @@ happens (storage/repos/outbox.py claims only the first row of a lane; the next i
 once this one is recorded), and each lane is worked on by a task of its own, so a chat paced at
 one message a second never holds up another chat. One exception: a person's row goes past the
 bulk rows of its chat that are not its own family's (a coach's agenda, the digests of the
-coach's other families), but never into a digest that has begun (`_place`). A row is claimed with a lease (on
-PostgreSQL under `FOR UPDATE SKIP LOCKED` and timed by the database's clock), renewed while the
-instance works on it; a result is recorded only by the instance that still holds the claim. A
-crash between sending and recording can repeat that one message after the lease ends: the
-only window where a duplicate is possible. (A time-out is that window too: Telegram may have
-delivered a send whose answer never came.)
+coach's other families), but never into a digest that has begun (`_place`).
+
+A row is claimed with a lease (on PostgreSQL under `FOR UPDATE SKIP LOCKED` and timed by the
+database's clock), renewed while the instance works on it; a result is recorded only by the
+instance that still holds the claim. A crash between sending and recording can repeat that one
+message after the lease ends: the only window where a duplicate is possible. (A time-out is
+that window too: Telegram may have delivered a send whose answer never came.)
 
 Claims of an instance that died need not wait for their lease: on SQLite there is one instance
 by construction, so a starting bot releases every earlier claim; on PostgreSQL each dispatcher
