@@ -264,7 +264,9 @@ class Dispatcher:
         async with self.db.transaction() as session:
             kept = set(await outbox_rows.renew_claims(session, self.instance, held,
                                                       self._until(self.clock.now())))
-        lost = set(held) - kept
+            gone = set(held) - kept
+            # A send recorded meanwhile (its lane lets go of it in a moment) was not lost.
+            lost = set(await outbox_rows.still_pending(session, gone)) if gone else set()
         if lost:
             log.warning("%s outbox rows were claimed by another instance meanwhile", len(lost))
             self._held -= lost

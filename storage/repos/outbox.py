@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -243,6 +243,12 @@ async def renew_claims(session: AsyncSession, instance: str, row_ids: Sequence[i
                              Outbox.status == "pending")
         .values(claimed_until=_until_sql(until)).returning(Outbox.id)
         .execution_options(synchronize_session=False))).all()
+
+
+async def still_pending(session: AsyncSession, row_ids: Collection[int]) -> Sequence[int]:
+    """Those of these rows that still wait to be sent (not sent, given up or deleted)."""
+    return (await session.scalars(select(Outbox.id).where(
+        Outbox.id.in_(row_ids), Outbox.status == "pending"))).all()
 
 
 async def release_claims(session: AsyncSession, row_ids: Sequence[int],
