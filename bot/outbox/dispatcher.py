@@ -462,6 +462,8 @@ class Dispatcher:
         queue = self._lanes.get(row.chat_id)
         if queue is not None:
             _place(queue, row)
+            if row.purpose not in outbox_rows.BULK:  # the lane's send now holds up a person
+                self.limiter.hurry(row.chat_id)
             return
         self._lanes[row.chat_id] = deque([row])
         self._bulk_lane[row.chat_id] = row.purpose in outbox_rows.BULK

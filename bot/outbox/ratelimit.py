@@ -124,8 +124,10 @@ class RateLimiter:
         self.chat_burst = chat_burst
         self.chats: OrderedDict[int, Bucket] = OrderedDict()
         self.paused_until = 0.0
-        # Waiting for the overall window: (bulk, arrival, future), people first.
-        self._waiting: list[tuple[bool, int, asyncio.Future[float]]] = []
+        # Waiting for the overall window: (bulk, arrival, chat, future), people first.
+        self._waiting: list[tuple[bool, int, int | None, asyncio.Future[float]]] = []
+        # Chats where a person's send waits behind a bulk send: that one goes as people.
+        self._hurried: set[int] = set()
         self._arrival = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -170,21 +172,38 @@ class RateLimiter:
         # still there when the overall window lets it go.
         if bucket is not None:
             for _ in range(1000):  # its pace: a second or so
-                wait = bucket.available_in(keep=PEOPLES_TOKENS if bulk else 0)
+                wait = bucket.available_in(
+                    keep=PEOPLES_TOKENS if bulk and chat_id not in self._hurried else 0)
                 if wait <= 0:
                     break
                 await asyncio.sleep(wait)
+        bulk = bulk and chat_id not in self._hurried
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (tests): nothing from the old one counts
             self._loop, self._waiting, self._timer = loop, [], None
         turn: asyncio.Future[float] = loop.create_future()
-        heapq.heappush(self._waiting, (bulk, next(self._arrival), turn))
+        heapq.heappush(self._waiting, (bulk, next(self._arrival), chat_id, turn))
         self._serve()
         granted = await turn
+        if chat_id is not None:
+            self._hurried.discard(chat_id)
         self.overall.moved(granted, time.monotonic())
         if bucket is not None:
             bucket.take()
         await self._paused()
+
+    def hurry(self, chat_id: int) -> None:
+        """A person's send now waits behind this chat's send (a chat sends one at a time): a
+        bulk send of it, waiting here, goes as people. Without it a family's message waited
+        behind a coach's digest that itself waited behind every other bulk send."""
+        if not self.enabled:
+            return
+        self._hurried.add(chat_id)
+        if any(bulk and chat == chat_id for bulk, _, chat, _ in self._waiting):
+            self._waiting = [(bulk and chat != chat_id, n, chat, turn)
+                             for bulk, n, chat, turn in self._waiting]
+            heapq.heapify(self._waiting)
+            self._serve()
 
     def _serve(self) -> None:
         """Let go as many waiting sends as the window allows, in turn; wake again when the
@@ -193,7 +212,7 @@ class RateLimiter:
             return
         now = time.monotonic()
         while self._waiting:
-            turn = self._waiting[0][2]
+            turn = self._waiting[0][3]
             if turn.done():  # given up while waiting (a lane stopped)
                 heapq.heappop(self._waiting)
                 continue

@@ -76,3 +76,25 @@ async def test_bulk_leaves_a_chat_a_token_for_a_person() -> None:
     await asyncio.wait_for(limiter.acquire(coach, bulk=False), 0.5)
     assert time.monotonic() - started < 0.2  # the person's token was there
     await fourth
+
+
+async def test_a_bulk_send_that_a_person_waits_behind_goes_as_people() -> None:
+    """A coach's digest waits at the limiter behind an evening's worth of bulk sends; a
+    family's message is queued behind it in the coach's lane (one send at a time per chat).
+    Hurried, the digest goes next instead of after all the others."""
+    limiter = RateLimiter()
+    gone: list[tuple[float, str]] = []
+
+    async def go(chat: int, label: str) -> None:
+        await limiter.acquire(chat, bulk=True)
+        gone.append((time.monotonic(), label))
+
+    others = [asyncio.create_task(go(1000 + n, "bulk")) for n in range(60)]
+    await asyncio.sleep(0.2)  # a few have gone, the rest wait
+    digest = asyncio.create_task(go(42, "digest"))
+    await asyncio.sleep(0.05)
+    before = len(gone)
+    limiter.hurry(42)
+    await asyncio.gather(digest, *others)
+    labels = [label for _, label in gone]
+    assert labels.index("digest") <= before + 1, labels.index("digest")  # next, not ~60th
