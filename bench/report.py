@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,25 +40,36 @@ def header(results: dict[str, Any]) -> list[str]:
             f"Versions: {versions}."]
 
 
+def _table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    """A Markdown table: its header, the line under it, one line per row."""
+    def line(cells: Sequence[Any]) -> str:
+        return "|" + "|".join(f" {cell} " if cell != "" else " " for cell in cells) + "|"
+    return [line(columns), "|" + "---|" * len(columns), *(line(row) for row in rows)]
+
+
+def _parts(results: dict[str, Any], name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(database, its figures for part `name`) for each database that ran it."""
+    for db in DATABASES:
+        found = results.get(db, {}).get(name)
+        if found:
+            yield db, found
+
+
 def targets(results: dict[str, Any]) -> list[str]:
-    lines = ["| target | database | now | target | |", "|---|---|---|---|---|"]
-    for found in results.get("targets", []):
-        sign = "≤" if found["better"] == "lower" else "≥"
-        lines.append(f"| {found['target']} | {found['database']} | {found['value']}"
-                     f"{found['unit']} | {sign} {found['limit']}{found['unit']} | "
-                     f"{'met' if found['pass'] else '**not met**'} |")
-    return lines
+    return _table(["target", "database", "now", "target", ""], (
+        [found["target"], found["database"], f"{found['value']}{found['unit']}",
+         f"{'≤' if found['better'] == 'lower' else '≥'} {found['limit']}{found['unit']}",
+         "met" if found["pass"] else "**not met**"]
+        for found in results.get("targets", [])))
 
 
 def relay(results: dict[str, Any]) -> list[str]:
-    lines = ["| | messages/s | latency p50 | p99 | SQL statements / commits per message "
-             "(burst) |", "|---|---|---|---|---|"]
+    rows: list[list[Any]] = []
     bare = results.get("framework")
     if bare:
-        lines.append(f"| bare python-telegram-bot relay | {bare['burst']['messages_per_s']} | "
-                     f"{_ms(bare['latency']['p50_ms'])} | {_ms(bare['latency']['p99_ms'])} | – |")
-    for db in DATABASES:
-        found = results.get(db, {}).get("relay", {})
+        rows.append(["bare python-telegram-bot relay", bare["burst"]["messages_per_s"],
+                     _ms(bare["latency"]["p50_ms"]), _ms(bare["latency"]["p99_ms"]), "–"])
+    for db, found in _parts(results, "relay"):
         for key, label in (("bot", ""), ("bot_recommended", " + ")):
             run = found.get(key)
             if not run:
@@ -65,30 +77,28 @@ def relay(results: dict[str, Any]) -> list[str]:
             name = f"Gezinslijn, {db}" + (label + ", ".join(run.get("variants", []))
                                           if label else "")
             database = run["burst"]["database"]
-            lines.append(f"| {name} | {run['burst']['messages_per_s']} | "
-                         f"{_ms(run['latency']['p50_ms'])} | {_ms(run['latency']['p99_ms'])} | "
+            rows.append([name, run["burst"]["messages_per_s"], _ms(run["latency"]["p50_ms"]),
+                         _ms(run["latency"]["p99_ms"]),
                          f"{database['statements_per_message']} / "
-                         f"{database['commits_per_message']} |")
-    return lines
+                         f"{database['commits_per_message']}"])
+    return _table(["", "messages/s", "latency p50", "p99",
+                   "SQL statements / commits per message (burst)"], rows)
 
 
 def reminders(results: dict[str, Any]) -> list[str]:
-    lines = ["| | start-up (first, seals the seeded families) | restart | burst sent | rate "
-             "(due → last) | steady rate | first send after due | 429s | most in 1 s | "
-             "lag p50 / p99 | all agendas |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for db in DATABASES:
-        found = results.get(db, {}).get("reminders")
-        if not found:
-            continue
+    rows = []
+    for db, found in _parts(results, "reminders"):
         burst = found["burst"]
-        lines.append(
-            f"| {db} | {_s(found['startup']['total_s'])} | {_s(found['restart']['total_s'])} | "
-            f"{burst['sent']}/{burst['reminders']} | {burst['send_rate_per_s']}/s | "
-            f"{burst['steady_rate_per_s']}/s | {_s(burst['first_send_after_due_s'])} | "
-            f"{burst['server_429']} | {burst['max_sends_in_any_1s']} | "
-            f"{round(burst['lag']['p50_ms'] / 1000, 1)} s / "
-            f"{round(burst['lag']['p99_ms'] / 1000, 1)} s | {_s(found['agenda']['seconds'])} |")
-    return lines
+        rows.append([db, _s(found["startup"]["total_s"]), _s(found["restart"]["total_s"]),
+                     f"{burst['sent']}/{burst['reminders']}", f"{burst['send_rate_per_s']}/s",
+                     f"{burst['steady_rate_per_s']}/s", _s(burst["first_send_after_due_s"]),
+                     burst["server_429"], burst["max_sends_in_any_1s"],
+                     f"{round(burst['lag']['p50_ms'] / 1000, 1)} s / "
+                     f"{round(burst['lag']['p99_ms'] / 1000, 1)} s",
+                     _s(found["agenda"]["seconds"])])
+    return _table(["", "start-up (first, seals the seeded families)", "restart", "burst sent",
+                   "rate (due → last)", "steady rate", "first send after due", "429s",
+                   "most in 1 s", "lag p50 / p99", "all agendas"], rows)
 
 
 def _lags(phase: dict[str, Any]) -> str:
@@ -116,23 +126,22 @@ def _rows(phase: dict[str, Any]) -> str:
 
 
 def busiest(results: dict[str, Any]) -> list[str]:
-    lines = ["| database | run | phase | rows of the burst | to the last send | all sends/s | "
-             "429s | most in 1 s | lag p50 / p99 / max | family p50 / p99 during (n) | "
-             "copy's wait in the outbox p99 | bot CPU | bot peak RSS |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for db in DATABASES:
-        found = results.get(db, {}).get("busiest")
-        for two, name, phase in busiest_hour.phases(found) if found else ():
+    rows = []
+    for db, found in _parts(results, "busiest"):
+        for two, name, phase in busiest_hour.phases(found):
             bots = phase["bots"]
-            lines.append(
-                f"| {db} | {'two bots' if two else 'one bot'} | {name} | {_rows(phase)} | "
-                f"{_s(phase['seconds_to_last_send'])} | {phase['send_rate_per_s']} "
-                f"({round(phase['share_of_30'] * 100)}%) | {phase['server_429']} | "
-                f"{phase['max_sends_in_any_1s']} | {_lags(phase)} | {_family(phase)} | "
-                f"{_s(phase['family']['outbox_wait'].get('p99_s'))} | "
-                + " + ".join(f"{bot['cpu_percent']} %" for bot in bots) + " | "
-                + " / ".join(f"{bot['rss_peak_mb']} MB" for bot in bots) + " |")
-    return lines
+            rows.append([
+                db, "two bots" if two else "one bot", name, _rows(phase),
+                _s(phase["seconds_to_last_send"]),
+                f"{phase['send_rate_per_s']} ({round(phase['share_of_30'] * 100)}%)",
+                phase["server_429"], phase["max_sends_in_any_1s"], _lags(phase),
+                _family(phase), _s(phase["family"]["outbox_wait"].get("p99_s")),
+                " + ".join(f"{bot['cpu_percent']} %" for bot in bots),
+                " / ".join(f"{bot['rss_peak_mb']} MB" for bot in bots)])
+    return _table(["database", "run", "phase", "rows of the burst", "to the last send",
+                   "all sends/s", "429s", "most in 1 s", "lag p50 / p99 / max",
+                   "family p50 / p99 during (n)", "copy's wait in the outbox p99", "bot CPU",
+                   "bot peak RSS"], rows)
 
 
 def _once(run: dict[str, Any], reminders_of: dict[str, Any]) -> str:
@@ -149,24 +158,21 @@ def _once(run: dict[str, Any], reminders_of: dict[str, Any]) -> str:
 
 
 def busiest_start(results: dict[str, Any]) -> list[str]:
-    lines = ["| database | first start: total (family keys), RSS | restart | quiet relay: "
-             "statements / commits per message | quiet latency p50 / p99 | exactly once |",
-             "|---|---|---|---|---|---|"]
-    for db in DATABASES:
-        found = results.get(db, {}).get("busiest")
-        if not found:
-            continue
+    rows = []
+    for db, found in _parts(results, "busiest"):
         once = _once(found, found["evening"])
         if found.get("two_instances"):
             once += "; two bots: " + _once(found["two_instances"],
                                            found["two_instances"]["evening"])
         start, quiet = found["startup"], found["quiet"]
-        lines.append(f"| {db} | {_s(start.get('total_s'))} ({_s(start.get('keep_family_keys_s'))}"
-                     f"), {start.get('rss_mb')} MB | {_s(found['restart'].get('total_s'))} | "
-                     f"{quiet['statements_per_message']} / {quiet['commits_per_message']} | "
-                     f"{_ms(quiet['latency']['p50_ms'])} / {_ms(quiet['latency']['p99_ms'])} | "
-                     f"{once} |")
-    return lines
+        rows.append([db, f"{_s(start.get('total_s'))} ({_s(start.get('keep_family_keys_s'))}), "
+                         f"{start.get('rss_mb')} MB", _s(found["restart"].get("total_s")),
+                     f"{quiet['statements_per_message']} / {quiet['commits_per_message']}",
+                     f"{_ms(quiet['latency']['p50_ms'])} / {_ms(quiet['latency']['p99_ms'])}",
+                     once])
+    return _table(["database", "first start: total (family keys), RSS", "restart",
+                   "quiet relay: statements / commits per message",
+                   "quiet latency p50 / p99", "exactly once"], rows)
 
 
 def report(results: dict[str, Any]) -> str:
