@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -50,6 +52,11 @@ def async_url(url: str) -> str:
     if backend in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     raise DatabaseUrlError(f"unsupported database {backend!r} (use sqlite or postgresql)")
+
+
+def upsert_insert(dialect: str) -> Any:
+    """The dialect's INSERT, the one that has ON CONFLICT (both databases support it)."""
+    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 def is_sqlite(url: str) -> bool:

@@ -11,12 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from storage.db import Database
+from storage.db import Database, upsert_insert
 from storage.models import InboundUpdate
 
 # Advisory lock of the instance that polls Telegram: "glpl", and one key (one bot per database).
@@ -32,7 +30,7 @@ async def store_update(session: AsyncSession, dialect: str, update_id: int,
                        payload: dict[str, Any], received_at: datetime,
                        chat_id: int | None = None) -> None:
     """Store an update once: one that is stored already (Telegram sent it again) is left be."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = upsert_insert(dialect)
     await session.execute(
         insert(InboundUpdate)
         .values(update_id=update_id, payload=payload, received_at=received_at, attempts=0,

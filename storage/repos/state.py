@@ -7,10 +7,9 @@ import hashlib
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, cast, delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import upsert_insert
 from storage.models import Setting
 
 # Used buttons: keys f"tap:{chat}:{message}:{hash of the data}", valued with the UTC time of the
@@ -35,7 +34,7 @@ async def raise_to(session: AsyncSession, dialect: str, key: str, value: int) ->
     """Set a whole-number value, never lowering it (the polling offset: an instance whose late
     answer arrives after another polled on must not move it back). One statement where reading
     and then writing the value took three, for every batch of updates stored."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = upsert_insert(dialect)
     statement = insert(Setting).values(key=key, value=str(value))
     await session.execute(statement.on_conflict_do_update(
         index_elements=[Setting.key], set_={"value": statement.excluded.value},
