@@ -634,14 +634,13 @@ class Dispatcher:
                 if ours and self.on_sent is not None and row.link_message_id is not None:
                     await self.on_sent(session, row, now)
             if ours and claim_next:
-                if row.purpose == "digest":  # the digest's next copy first, if it has one
+                # After a digest row, the digest's next copy first, if it has one.
+                for continuing in (True, False) if row.purpose == "digest" else (False,):
                     following = list(await outbox_rows.claim_heads(
                         session, self.db.dialect, now, 1, self.instance, self._until(now),
-                        row.chat_id, continuing=True))
-                if not following:
-                    following = list(await outbox_rows.claim_heads(
-                        session, self.db.dialect, now, 1, self.instance, self._until(now),
-                        row.chat_id))
+                        row.chat_id, continuing=continuing))
+                    if following:
+                        break
 
         # Without the claim lock: a claim is one guarded UPDATE (outbox_rows.claim_heads), so
         # when the main loop claims the same row at the same moment only one gets it; taking
