@@ -231,9 +231,13 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
         .limit(bindparam("c_limit", type_=Integer)).with_for_update(skip_locked=True)
     until = lease.sql() if lease is not None else bindparam(
         "c_until", type_=Outbox.__table__.c.claimed_until.type)
+    # Picked once, in a CTE PostgreSQL materializes: as `id IN (subquery)` a plan made while
+    # the outbox was empty ran the subquery again for every row, and each run picked `limit`
+    # more (one claim of 16 took 984 rows; tests/storage/test_outbox_statistics.py).
+    picked = heads.cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
     # Taken only where still free: without FOR UPDATE (SQLite) two claims that read the same
     # row cannot both have it.
-    return (update(Outbox).where(Outbox.id.in_(heads),
+    return (update(Outbox).where(Outbox.id.in_(select(picked.c.id)),
                                  or_(Outbox.claimed_by.is_(None),
                                      and_(Outbox.claimed_by != instance,
                                           Outbox.claimed_until < lease_now(dialect, now))))
