@@ -215,9 +215,11 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
     bulk_only = and_(Outbox.purpose.in_(BULK), ~exists().where(
         behind.chat_id == Outbox.chat_id, behind.id > Outbox.id, behind.status == "pending",
         behind.purpose.not_in(BULK),
+        # Correlated by hand two levels up: left to itself SQLAlchemy put a second `outbox`
+        # in this subquery's FROM, and any family's bulk row in any chat counted.
         exists().where(own.chat_id == Outbox.chat_id, own.id >= Outbox.id,
                        own.id < behind.id, own.status == "pending", own.purpose.in_(BULK),
-                       own.link_family_id == behind.link_family_id)))
+                       own.link_family_id == behind.link_family_id).correlate(Outbox, behind)))
     heads = select(Outbox.id).where(claimable(now, dialect, instance))
     if by_chat:
         heads = heads.where(Outbox.chat_id == bindparam("c_chat"))

@@ -119,6 +119,21 @@ async def test_a_family_message_never_passes_its_own_familys_digest(db: Database
     assert await _claim(db, 5) == [relay]  # in the order the family wrote
 
 
+async def test_a_familys_bulk_rows_in_other_chats_do_not_make_a_coachs_morning_urgent(
+        db: Database) -> None:
+    """Whether a person waits for a bulk row is a question about one chat: family one's
+    reminder to its own chat says nothing about the coach's agenda before family one's copy
+    (the look-up once compared with any row of the outbox, and every agenda with a family
+    copy behind it went with the people)."""
+    coach, family_chat, early = 139, 140, NOW - timedelta(seconds=30)
+    one, _, _ = await _families(db)
+    await _add(db, family_chat, "reminder", early, family=one)
+    await _add(db, coach, "agenda", early)
+    relay = await _add(db, coach, "relay", NOW, family=one)
+
+    assert await _claim(db, 5, bulk=False) == [relay]  # it passes the agenda
+
+
 async def test_people_keep_their_order_among_themselves(db: Database) -> None:
     coach, early = 139, NOW - timedelta(seconds=30)
     _, _, three = await _families(db)
