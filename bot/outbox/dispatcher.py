@@ -153,7 +153,7 @@ class Dispatcher:
         self._lanes: dict[int, deque[Outbox]] = {}
         self._lane_tasks: dict[int, asyncio.Task[None]] = {}
         self._held: set[int] = set()  # ids of the rows this instance has claimed
-        self._bulk_lane: dict[int, bool] = {}  # per lane: opened for a bulk send
+        self._bulk_lane: dict[int, bool] = {}  # per lane: sending a bulk row now
         self._ahead_of_people: set[int] = set()  # bulk rows a person's message waits behind
         # A chat's next row, claimed when its lane's last send was recorded.
         self._next: dict[int, list[Outbox]] = {}
@@ -419,15 +419,12 @@ class Dispatcher:
         room = self.capacity - len(self._lanes)
         if room <= 0 or self._stopping():
             return 0
-        bulk_free = BULK_LANES - sum(self._bulk_lane.values())
         until = self._until(now)
         async with self._claiming, self.db.transaction() as session:
             rows = await outbox_rows.claim_heads(session, self.db.dialect, now, room,
-                                                 self.instance, until, bulk=False)
-            # A reminder or agenda claimed here has a person's message behind it in its chat:
-            # at the limiter it goes with the people.
-            self._ahead_of_people.update(r.id for r in rows if r.purpose in outbox_rows.BULK)
-            bulk_room = min(room - len(rows), bulk_free)
+                                                 self.instance, until, bulk=False,
+                                                 ahead=self._ahead_of_people)
+            bulk_room = min(room - len(rows), self._bulk_free())
             if bulk_room > 0:
                 rows += await outbox_rows.claim_heads(session, self.db.dialect, now,
                                                       bulk_room, self.instance, until,
@@ -439,12 +436,28 @@ class Dispatcher:
 
     async def claim(self, now: datetime, limit: int, chat_id: int | None = None,
                     continuing: bool = False) -> list[Outbox]:
+        bulk = None if chat_id is None or continuing else self._next_kind(chat_id)
         async with self._claiming, self.db.transaction() as session:
             rows = await outbox_rows.claim_heads(session, self.db.dialect, now, limit,
                                                  self.instance, self._until(now), chat_id,
-                                                 continuing=continuing)
+                                                 bulk=bulk, continuing=continuing,
+                                                 ahead=self._ahead_of_people)
         self._took(rows)
         return list(rows)
+
+    def _goes_bulk(self, row: Outbox) -> bool:
+        """A bulk row no person waits for: after the people at the limiter, in a bulk lane."""
+        return row.purpose in outbox_rows.BULK and row.id not in self._ahead_of_people
+
+    def _bulk_free(self) -> int:
+        return BULK_LANES - sum(self._bulk_lane.values())
+
+    def _next_kind(self, chat_id: int) -> bool | None:
+        """What a lane may take next from its chat: any row while it sends bulk or a bulk lane
+        is free, else only what people wait for. A lane opened for a family's copy to a coach
+        went on with that coach's whole morning of digests: at 10 family messages a second
+        every lane was soon such a lane, and new copies found none free (bench/README.md)."""
+        return None if self._bulk_lane.get(chat_id) or self._bulk_free() > 0 else False
 
     def _took(self, rows: Sequence[Outbox]) -> None:
         """Rows now claimed by this instance (renewed until sent or let go)."""
@@ -466,7 +479,7 @@ class Dispatcher:
                 self.limiter.hurry(row.chat_id)
             return
         self._lanes[row.chat_id] = deque([row])
-        self._bulk_lane[row.chat_id] = row.purpose in outbox_rows.BULK
+        self._bulk_lane[row.chat_id] = self._goes_bulk(row)
         self._lane_tasks[row.chat_id] = asyncio.create_task(self._lane(row.chat_id))
 
     async def _lane(self, chat_id: int) -> None:
@@ -474,6 +487,7 @@ class Dispatcher:
         try:
             while queue:
                 row = queue.popleft()
+                self._bulk_lane[chat_id] = self._goes_bulk(row)
                 if not self.claims_hold():
                     log.warning("claims could not be renewed; this instance stops sending")
                     queue.appendleft(row)
@@ -586,7 +600,7 @@ class Dispatcher:
 
     async def _attempt(self, row: Outbox, method: str, params: dict[str, Any]) -> Any:
         # Menus are not chat messages: only the overall limit applies to them.
-        bulk = row.purpose in outbox_rows.BULK and row.id not in self._ahead_of_people
+        bulk = self._goes_bulk(row)
         await self.limiter.acquire(None if method in CHATLESS else row.chat_id, bulk=bulk)
         return await self._call(method, row.chat_id, params)
 
@@ -617,10 +631,12 @@ class Dispatcher:
         # commit per send instead of two (bench/README.md).
         claim_next = self._lane_needs_next(row.chat_id)
         following: list[Outbox] = []
+        ahead: set[int] = set()
 
         async def step(session: Session) -> None:
             nonlocal ours, following
             following = []
+            ahead.clear()  # a step tried again claims again
             if row.purpose in EPHEMERAL:
                 # The last word to someone who left, an answer to a stranger: not even their
                 # chat id stays behind.
@@ -638,7 +654,8 @@ class Dispatcher:
                 for continuing in (True, False) if row.purpose == "digest" else (False,):
                     following = list(await outbox_rows.claim_heads(
                         session, self.db.dialect, now, 1, self.instance, self._until(now),
-                        row.chat_id, continuing=continuing))
+                        row.chat_id, bulk=None if continuing else self._next_kind(row.chat_id),
+                        continuing=continuing, ahead=ahead))
                     if following:
                         break
 
@@ -647,6 +664,7 @@ class Dispatcher:
         # the lock here made refilling lanes wait behind every record.
         await self._persist(step, "sent")
         if claim_next:
+            self._ahead_of_people |= ahead
             self._took(following)
             self._next[row.chat_id] = following
         if ours and row.purpose in EPHEMERAL:

@@ -179,12 +179,14 @@ def continues_digest(row: Outbox) -> bool:
 
 async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit: int,
                       instance: str, until: datetime | ServerLease, chat_id: int | None = None,
-                      bulk: bool | None = None, continuing: bool = False) -> list[Outbox]:
+                      bulk: bool | None = None, continuing: bool = False,
+                      ahead: set[int] | None = None) -> list[Outbox]:
     """Claim the first row of up to `limit` lanes (of one chat's lane, when given), people
     waiting first, then most overdue first, for `instance` (`bulk`: only bulk rows, or none;
     `continuing`: only the next copy of a digest that has begun, see continues_digest):
     one UPDATE … RETURNING over the rows a SELECT … FOR UPDATE SKIP LOCKED picks (one
-    statement per claim, not two: issue 16)."""
+    statement per claim, not two: issue 16). The ids of the bulk rows claimed that a person
+    waits for (they go with the people) are added to `ahead`."""
     lease = until if isinstance(until, ServerLease) else None
     # Named apart from the columns: an UPDATE reserves those names for its SET clause.
     params: dict[str, Any] = {"c_now": now, "c_instance": instance, "c_limit": limit}
@@ -192,8 +194,13 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
         params["c_chat"] = chat_id
     if lease is None:
         params["c_until"] = until
-    rows = list((await session.scalars(
-        _claim_statement(dialect, chat_id is not None, bulk, lease, continuing), params)).all())
+    rows: list[Outbox] = []
+    for row, goes_bulk in (await session.execute(
+            _claim_statement(dialect, chat_id is not None, bulk, lease, continuing),
+            params)).all():
+        rows.append(row)
+        if ahead is not None and row.purpose in BULK and not goes_bulk:
+            ahead.add(row.id)
     rows.sort(key=lambda row: (row.due_at, row.id))
     return rows
 
@@ -243,7 +250,8 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
                                  or_(Outbox.claimed_by.is_(None),
                                      and_(Outbox.claimed_by != instance,
                                           Outbox.claimed_until < lease_now(dialect, now))))
-            .values(claimed_by=instance, claimed_until=until).returning(Outbox)
+            .values(claimed_by=instance, claimed_until=until)
+            .returning(Outbox, bulk_only.label("goes_bulk"))
             .execution_options(synchronize_session=False, populate_existing=True))
 
 

@@ -198,3 +198,37 @@ async def test_in_a_lane_a_persons_row_goes_before_bulk_rows_but_not_into_a_dige
     later = _row("relay", 3)
     dispatcher._add_to_lane(later)
     assert list(dispatcher._lanes[139]) == [next_copy, relay, later]
+
+
+async def _recorded_then_next(dispatcher: Dispatcher, chat: int, bulk_now: bool) -> list[str]:
+    """The lane of `chat` records its first row (a bulk one when `bulk_now`) and claims the
+    chat's next row with it: which purposes it took."""
+    dispatcher._lanes[chat] = deque()
+    dispatcher._bulk_lane[chat] = bulk_now
+    [first] = await dispatcher.claim(NOW, 1, chat)
+    await dispatcher._record(first, {"message_id": 1})
+    taken = [row.purpose for row in dispatcher._next.pop(chat)]
+    del dispatcher._lanes[chat], dispatcher._bulk_lane[chat]
+    return taken
+
+
+async def test_a_lane_opened_for_a_person_takes_no_bulk_row_while_the_bulk_lanes_are_full(
+        db: Database) -> None:
+    """A family's copy opens a lane to its coach; behind it waits the coach's morning. While
+    every bulk lane is taken, that lane ends after the copy (the morning waits for a bulk
+    lane) instead of sending the whole morning at bulk pace as a lane for people: at 10 family
+    messages a second every lane became such a lane, and new copies waited for a free one."""
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    _, _, three = await _families(db)
+    for coach in (139, 141):
+        await _add(db, coach, "relay", NOW, family=three)
+        await _add(db, coach, "agenda", NOW)
+    await _add(db, 143, "nudge", NOW)
+    await _add(db, 143, "agenda", NOW)
+
+    dispatcher._bulk_lane.update({10_000 + n: True for n in range(BULK_LANES)})
+    assert await _recorded_then_next(dispatcher, 139, bulk_now=False) == []
+    # A lane sending bulk holds a bulk lane already: it goes on with the chat's bulk rows.
+    assert await _recorded_then_next(dispatcher, 143, bulk_now=True) == ["agenda"]
+    dispatcher._bulk_lane.pop(10_000)  # a bulk lane is free: the lane may go on with bulk
+    assert await _recorded_then_next(dispatcher, 141, bulk_now=False) == ["agenda"]
