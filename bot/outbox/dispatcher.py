@@ -86,9 +86,10 @@ MAX_ODD_ATTEMPTS = 10
 # 429s in a row for one row before it goes back to the queue (each waits retry_after).
 MAX_429_IN_A_ROW = 20
 LANES = 32  # chats worked on at once
-# Of those, at most this many for bulk sends: enough to keep Telegram's 30 a second busy (a
-# send and its record take tens of milliseconds), and a family's message waits behind at
-# most these at the limiter (about half a second).
+# Of those, at most this many sending bulk rows at one time (a lane is of the kind of the row
+# it sends now): enough to keep Telegram's 30 a second busy (a send and its record take tens
+# of milliseconds), and a family's message waits behind at most these at the limiter (about
+# half a second).
 BULK_LANES = 16
 # Rows deleted once sent: nothing may stay that names the chat (PRODUCT.md §2.1, §2.7).
 EPHEMERAL = frozenset({"farewell", "stranger"})
