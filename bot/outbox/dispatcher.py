@@ -437,7 +437,7 @@ class Dispatcher:
 
     async def claim(self, now: datetime, limit: int, chat_id: int | None = None,
                     continuing: bool = False) -> list[Outbox]:
-        bulk = None if chat_id is None or continuing else self._next_kind(chat_id)
+        bulk = None if chat_id is None else self._next_kind(chat_id, continuing)
         async with self._claiming, self.db.transaction() as session:
             rows = await outbox_rows.claim_heads(session, self.db.dialect, now, limit,
                                                  self.instance, self._until(now), chat_id,
@@ -453,12 +453,15 @@ class Dispatcher:
     def _bulk_free(self) -> int:
         return BULK_LANES - sum(self._bulk_lane.values())
 
-    def _next_kind(self, chat_id: int) -> bool | None:
-        """What a lane may take next from its chat: any row while it sends bulk or a bulk lane
-        is free, else only what people wait for. A lane opened for a family's copy to a coach
-        went on with that coach's whole morning of digests: at 10 family messages a second
-        every lane was soon such a lane, and new copies found none free (bench/README.md)."""
-        return None if self._bulk_lane.get(chat_id) or self._bulk_free() > 0 else False
+    def _next_kind(self, chat_id: int, continuing: bool = False) -> bool | None:
+        """What a lane may take next from its chat: any row while it sends bulk, a bulk lane
+        is free or a digest that has begun goes on (`continuing`), else only what people wait
+        for. A lane opened for a family's copy to a coach went on with that coach's whole
+        morning of digests: at 10 family messages a second every lane was soon such a lane,
+        and new copies found none free (bench/README.md)."""
+        if continuing or self._bulk_lane.get(chat_id) or self._bulk_free() > 0:
+            return None
+        return False
 
     def _took(self, rows: Sequence[Outbox]) -> None:
         """Rows now claimed by this instance (renewed until sent or let go)."""
@@ -655,7 +658,7 @@ class Dispatcher:
                 for continuing in (True, False) if row.purpose == "digest" else (False,):
                     following = list(await outbox_rows.claim_heads(
                         session, self.db.dialect, now, 1, self.instance, self._until(now),
-                        row.chat_id, bulk=None if continuing else self._next_kind(row.chat_id),
+                        row.chat_id, bulk=self._next_kind(row.chat_id, continuing),
                         continuing=continuing, ahead=ahead))
                     if following:
                         break
