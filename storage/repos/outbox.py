@@ -194,15 +194,41 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
         params["c_chat"] = chat_id
     if lease is None:
         params["c_until"] = until
-    rows: list[Outbox] = []
-    for row, goes_bulk in (await session.execute(
-            _claim_statement(dialect, chat_id is not None, bulk, lease, continuing),
-            params)).all():
-        rows.append(row)
-        if ahead is not None and row.purpose in BULK and not goes_bulk:
-            ahead.add(row.id)
+    rows = list((await session.scalars(
+        _claim_statement(dialect, chat_id is not None, bulk, lease, continuing), params)).all())
+    claimed_bulk = [row.id for row in rows if row.purpose in BULK]
+    if ahead is not None and claimed_bulk and bulk is not True:
+        # Asked for with the people only, every bulk row claimed is one a person waits for;
+        # asked for both kinds, look. (Not in the claim's RETURNING: SQLAlchemy writes its
+        # columns there without their tables on SQLite, and the look-up compared each
+        # column with itself.)
+        ahead.update(claimed_bulk if bulk is False else await session.scalars(
+            _WAITED_FOR, {"c_ids": claimed_bulk}))
     rows.sort(key=lambda row: (row.due_at, row.id))
     return rows
+
+
+def _bulk_only() -> Any:
+    """A bulk row that no person's row waits for. A person's row waits for its own family's
+    bulk rows in its chat (its digest) and the chat's bulk rows before them; it passes the
+    rest (_in_the_way). With every coach's morning counted as people (a family had written to
+    each coach within minutes at 10 messages a second) the people-first order was lost:
+    family copies waited 206 s at the median in the full-scale busiest morning
+    (bench/README.md)."""
+    behind, own = _BEHIND, _OWN
+    return and_(Outbox.purpose.in_(BULK), ~exists().where(
+        behind.chat_id == Outbox.chat_id, behind.id > Outbox.id, behind.status == "pending",
+        behind.purpose.not_in(BULK),
+        # Correlated by hand two levels up: left to itself SQLAlchemy put a second `outbox`
+        # in this subquery's FROM, and any family's bulk row in any chat counted.
+        exists().where(own.chat_id == Outbox.chat_id, own.id >= Outbox.id,
+                       own.id < behind.id, own.status == "pending", own.purpose.in_(BULK),
+                       own.link_family_id == behind.link_family_id).correlate(Outbox, behind)))
+
+
+# Of the bulk rows just claimed (`c_ids`), those a person waits for.
+_WAITED_FOR = select(Outbox.id).where(
+    Outbox.id.in_(bindparam("c_ids", expanding=True)), ~_bulk_only())
 
 
 @functools.lru_cache(maxsize=64)
@@ -212,21 +238,8 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
     claim it was, after the aliases, still a fifth of the bot's CPU in a reminder burst."""
     now = bindparam("c_now", type_=Outbox.__table__.c.due_at.type)
     instance = bindparam("c_instance", type_=Outbox.__table__.c.claimed_by.type)
-    # A bulk row that a person's row waits for goes with the people waiting: the person's own
-    # family's bulk rows in that chat (its digest) and the chat's bulk rows before them. Only
-    # those: a person's row passes the rest (_in_the_way), and with every coach's morning
-    # counted as people (a family had written to each coach within minutes at 10 messages a
-    # second) the people-first order was lost: family copies waited 206 s at the median in
-    # the full-scale busiest morning (bench/README.md).
-    behind, own = _BEHIND, _OWN
-    bulk_only = and_(Outbox.purpose.in_(BULK), ~exists().where(
-        behind.chat_id == Outbox.chat_id, behind.id > Outbox.id, behind.status == "pending",
-        behind.purpose.not_in(BULK),
-        # Correlated by hand two levels up: left to itself SQLAlchemy put a second `outbox`
-        # in this subquery's FROM, and any family's bulk row in any chat counted.
-        exists().where(own.chat_id == Outbox.chat_id, own.id >= Outbox.id,
-                       own.id < behind.id, own.status == "pending", own.purpose.in_(BULK),
-                       own.link_family_id == behind.link_family_id).correlate(Outbox, behind)))
+    # A bulk row that a person's row waits for goes with the people waiting (_bulk_only).
+    bulk_only = _bulk_only()
     heads = select(Outbox.id).where(claimable(now, dialect, instance))
     if by_chat:
         heads = heads.where(Outbox.chat_id == bindparam("c_chat"))
@@ -251,7 +264,7 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
                                      and_(Outbox.claimed_by != instance,
                                           Outbox.claimed_until < lease_now(dialect, now))))
             .values(claimed_by=instance, claimed_until=until)
-            .returning(Outbox, bulk_only.label("goes_bulk"))
+            .returning(Outbox)
             .execution_options(synchronize_session=False, populate_existing=True))
 
 

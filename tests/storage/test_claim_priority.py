@@ -232,3 +232,28 @@ async def test_a_lane_opened_for_a_person_takes_no_bulk_row_while_the_bulk_lanes
     assert await _recorded_then_next(dispatcher, 143, bulk_now=True) == ["agenda"]
     dispatcher._bulk_lane.pop(10_000)  # a bulk lane is free: the lane may go on with bulk
     assert await _recorded_then_next(dispatcher, 141, bulk_now=False) == ["agenda"]
+
+
+async def test_a_claim_names_the_bulk_rows_a_person_waits_for(db: Database) -> None:
+    """They go with the people at the limiter and in the lanes (dispatcher._goes_bulk), asked
+    for with the people only (`bulk=False`) or with both kinds."""
+    coach, early = 139, NOW - timedelta(seconds=30)
+    one, _, _ = await _families(db)
+    agenda = await _add(db, coach, "agenda", early)
+    title = await _add(db, coach, "digest", early)
+    await _add(db, coach, "digest", early, family=one)
+    await _add(db, coach, "relay", NOW, family=one)  # waits for all three
+    reminder = await _add(db, 140, "reminder", early)  # nobody waits for it
+    until = rows.lease_until(db.dialect, NOW, 60, LEASE)
+
+    async def claim(bulk: bool | None, chat: int | None = None) -> tuple[list[int], set[int]]:
+        ahead: set[int] = set()
+        async with db.transaction() as session:
+            found = await rows.claim_heads(session, db.dialect, NOW, 5, "me", until, chat,
+                                           bulk=bulk, ahead=ahead)
+        return [r.id for r in found], ahead
+
+    assert await claim(bulk=False) == ([agenda], {agenda})
+    assert await claim(bulk=True) == ([reminder], set())
+    await _sent(db, agenda)
+    assert await claim(bulk=None, chat=coach) == ([title], {title})
