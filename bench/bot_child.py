@@ -139,6 +139,7 @@ class Counts:
         self._staged(dispatcher, "_give_up", "dispatch:give_up")
         self._staged(Intake, "store", "intake:store")
         self._staged(Intake, "process_pending", "intake:handle", idle="intake:idle")
+        self._staged(Intake, "handle_fresh", "intake:handle")  # fetched, handled at once
         self._staged(Intake, "_hold_poller_lock", "intake:poller_lock")
         original = dispatcher_module.planner_step
         planners = self.planners
@@ -220,6 +221,7 @@ class Tracer:
         self.wrap(Intake, "offset", "intake: read offset (txn)")
         self.wrap(Intake, "store", "intake: store updates (txn)")
         self.wrap(Intake, "process_pending", "intake: handle stored updates (incl. handler)")
+        self.wrap(Intake, "handle_fresh", "intake: handle fetched updates (incl. handler)")
         self.wrap(runtime.app, "process_update", "handler: process_update (txn)")
         self.wrap(dispatcher_module, "planner_step", "dispatcher: one planner (txn)")
         self.wrap(dispatcher_module.Dispatcher, "claim", "dispatcher: claim (txn)")

@@ -1,12 +1,16 @@
 """Receiving updates without losing one, and without going deaf.
 
 python-telegram-bot's own polling confirms an update to Telegram as soon as it is queued, before
-any handler ran. Here every update is first written to the database together with the next
-offset; only the *next* getUpdates call (which carries that offset) confirms it to Telegram.
-Handling happens from the stored copy, which is deleted in the same transaction as what the
-handler wrote (storage.db.joining_first_transaction): a crash in between cannot handle it twice,
-and an instance that finds it already deleted rolls its own handling back. The webhook server
-uses the same store and answers 200 only after the write.
+any handler ran. Here an update is confirmed only by the *next* getUpdates call, which carries
+the offset the database holds, and the offset moves past an update only together with what
+handling it wrote (storage.db.joining_first_transaction): a crash in between cannot lose it nor
+handle it twice. While nothing stored waits, a fetched update is handled at once and the
+handler's transaction raises the offset (`handle_fresh`: no copy of it is written at all, one
+transaction where storing, reading back and deleting it took three); an instance that finds the
+offset already past it rolls its own handling back. Otherwise, and for the first update that
+fails and those after it, the update is stored with the offset and handled from the stored
+copy, which is deleted in the handler's transaction. The webhook server uses the store and
+answers 200 only after the write.
 
 Updates are handled in Telegram's order within each chat. One that fails holds up only the later
 updates of its own chat, until its next try (after 1, 2, 4, 8 seconds); other chats go on. A
@@ -108,6 +112,11 @@ class Intake:
         # Updates that failed and wait for their next try (in memory: a restart tries at once).
         self._waiting: dict[int, Waiting] = {}
         self._stored = asyncio.Event()
+        # Fetched updates are handled at once only while nothing stored waits (so none passes
+        # an earlier update of its chat): known after a pass found the store empty, and not
+        # since anything was stored (`_stores` counts the stores, to tell).
+        self._store_empty = False
+        self._stores = 0
         self.polling = False  # this instance polls Telegram now
         self._offset: int | None = None  # the offset stored last, while this instance polls
         self.polls = 0  # getUpdates calls made
@@ -118,6 +127,8 @@ class Intake:
         if not updates:
             return
         now = self.clock.now()
+        self._store_empty = False
+        self._stores += 1
         async with self.db.transaction() as session:
             for body in updates:
                 await inbound.store_update(session, self.db.dialect, int(body["update_id"]),
@@ -147,12 +158,15 @@ class Intake:
         now = self.monotonic()
         waiting_chats = {w.chat_id for w in self._waiting.values()
                          if w.until > now and w.chat_id is not None}
+        stores = self._stores
         async with self.db.transaction() as session:
             rows = await inbound.updates_to_handle(session, BATCH, waiting_chats)
         if len(rows) < BATCH:  # forget the waits of updates handled or kept aside elsewhere
             present = {row.update_id for row in rows}
             self._waiting = {u: w for u, w in self._waiting.items()
                              if u in present or w.until > now}
+        if not rows and not self._waiting and stores == self._stores:
+            self._store_empty = True
         held = set(waiting_chats)  # chats whose earlier update waits: their later ones wait too
         done = 0
         for row in rows:
@@ -167,12 +181,9 @@ class Intake:
                 self._waiting.pop(row.update_id, None)
                 done += 1
                 continue
-            if not failure.transient and await self._count_failure(row.update_id, chat,
-                                                                   row.payload, failure):
-                self._waiting.pop(row.update_id, None)
+            if await self._failed(row.update_id, chat, row.payload, failure):
                 done += 1  # kept aside: it no longer holds up its chat
                 continue
-            self._wait(row.update_id, chat)
             if chat is not None:
                 held.add(chat)
             if failure.database:
@@ -201,6 +212,70 @@ class Intake:
             async with self.db.transaction() as session:
                 await inbound.delete_update(session, update_id)
         return failure
+
+    async def _failed(self, update_id: int, chat_id: int | None, payload: dict[str, Any],
+                      failure: Failure) -> bool:
+        """After a stored update failed: True when it is kept aside now, else it waits for its
+        next try (and holds up its chat): from now, not only once it was counted."""
+        self._wait(update_id, chat_id)
+        if not failure.transient and await self._count_failure(update_id, chat_id, payload,
+                                                               failure):
+            self._waiting.pop(update_id, None)
+            return True
+        return False
+
+    # Handling at once ------------------------------------------------------------------------
+    async def receive(self, updates: Sequence[dict[str, Any]]) -> None:
+        """Updates fetched from Telegram: handled at once while nothing stored waits, else
+        stored behind what does."""
+        if updates and self._store_empty:
+            await self.handle_fresh(updates)
+        else:
+            await self.store(updates, advance_offset=True)
+
+    async def handle_fresh(self, updates: Sequence[dict[str, Any]]) -> None:
+        """Handle fetched updates in order without storing them: each handler's transaction
+        raises the offset past its update. The first that fails is stored with the rest (and
+        counted as a stored update's failure), so it and the later ones take the stored way,
+        in order. The offset moves past updates no handler wrote anything for in one
+        transaction at the end."""
+        moved_to: int | None = None
+        for position, body in enumerate(updates):
+            update_id = int(body["update_id"])
+            failure, moved = await self._handle_fresh(update_id, body)
+            if failure is None:
+                moved_to = update_id + 1 if moved else moved_to
+                continue
+            await self.store(updates[position:], advance_offset=True)
+            await self._failed(update_id, chat_of(body), body, failure)
+            return
+        last = max(int(b["update_id"]) for b in updates) + 1
+        if moved_to != last:
+            async with self.db.transaction() as session:
+                await state.raise_to(session, self.db.dialect, OFFSET_KEY, last)
+
+    async def _handle_fresh(self, update_id: int, payload: dict[str, Any]
+                            ) -> tuple[Failure | None, bool]:
+        """Handle one fetched update: what failed (None when it is done with), and whether the
+        offset moved past it (with its handling, or elsewhere before; not when nothing was
+        written: the caller moves it then)."""
+        update_obj = Update.de_json(payload, self.app.bot)
+        self._failures.pop(update_id, None)
+        gone = False
+
+        async def confirm(session: Session) -> None:
+            nonlocal gone
+            # Past it already: another instance stored or handled it (it polled meanwhile).
+            if not await state.raise_to(session, self.db.dialect, OFFSET_KEY, update_id + 1):
+                gone = True
+                raise UpdateAlreadyHandled(update_id)
+
+        with joining_first_transaction(confirm) as joined:
+            await self.app.process_update(update_obj)
+        failure = self._failures.pop(update_id, None)
+        if gone or joined.committed:
+            return None, True
+        return failure, False
 
     def _wait(self, update_id: int, chat_id: int | None) -> None:
         tries = self._waiting[update_id].tries + 1 if update_id in self._waiting else 1
@@ -345,7 +420,7 @@ class Intake:
         self._offset = None  # until what comes is stored
         raw = list(await self.app.bot.do_api_request(
             "getUpdates", api_kwargs=kwargs, read_timeout=self.poll_timeout + 10) or [])
-        await self.store(raw, advance_offset=True)
+        await self.receive(raw)
         self._offset = max([offset or 0, *(int(u["update_id"]) + 1 for u in raw)]) \
             if raw or offset is not None else None
 

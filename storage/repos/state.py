@@ -30,15 +30,17 @@ async def put_state(session: AsyncSession, key: str, value: str) -> None:
         row.value = value
 
 
-async def raise_to(session: AsyncSession, dialect: str, key: str, value: int) -> None:
+async def raise_to(session: AsyncSession, dialect: str, key: str, value: int) -> bool:
     """Set a whole-number value, never lowering it (the polling offset: an instance whose late
     answer arrives after another polled on must not move it back). One statement where reading
-    and then writing the value took three, for every batch of updates stored."""
+    and then writing the value took three, for every batch of updates stored. False when the
+    value was `value` or more already."""
     insert = upsert_insert(dialect)
     statement = insert(Setting).values(key=key, value=str(value))
-    await session.execute(statement.on_conflict_do_update(
+    result = await session.execute(statement.on_conflict_do_update(
         index_elements=[Setting.key], set_={"value": statement.excluded.value},
         where=cast(Setting.value, BigInteger) < cast(statement.excluded.value, BigInteger)))
+    return bool(getattr(result, "rowcount", 1))
 
 
 def _press_stamp(moment: datetime) -> str:

@@ -288,3 +288,85 @@ async def test_the_database_away_for_one_chat_holds_up_no_other_chat(
     assert app.order == [2, 1]
     stored, written = await _rows(db)
     assert (stored, sorted(written)) == ([], ["handled 1", "handled 2"])
+
+
+# Handled at once (Intake.receive): while nothing stored waits, a fetched update is handled
+# without being stored, and the offset moves past it in the handler's own transaction.
+
+async def _offset(db: Database) -> int | None:
+    async with db.transaction() as session:
+        row = await session.get(Setting, intake_module.OFFSET_KEY)
+    return int(row.value) if row else None
+
+
+async def _store_seen_empty(intake: Intake) -> None:
+    assert await intake.process_pending() == 0
+
+
+async def test_a_fetched_update_is_handled_without_a_stored_copy_and_moves_the_offset(
+        rig: tuple[Database, Handler, Intake, Seconds]) -> None:
+    db, app, intake, _seconds = rig
+    await _store_seen_empty(intake)
+    await intake.receive([message(1, CHAT_A), message(2, CHAT_B)])
+    assert await _rows(db) == ([], ["handled 1", "handled 2"])
+    assert app.order == [1, 2]
+    assert await _offset(db) == 3
+
+
+async def test_before_the_store_was_seen_empty_fetched_updates_are_stored_first(
+        rig: tuple[Database, Handler, Intake, Seconds]) -> None:
+    db, app, intake, _seconds = rig
+    await intake.receive([message(1, CHAT_A)])  # just started: an earlier run may have left some
+    assert await _rows(db) == ([1], [])
+    assert await intake.process_pending() == 1
+    await intake.receive([message(2, CHAT_A)])  # that pass found one: not seen empty yet
+    assert await _rows(db) == ([2], ["handled 1"])
+    assert await intake.process_pending() == 1
+    await _store_seen_empty(intake)
+    await intake.receive([message(3, CHAT_A)])
+    assert await _rows(db) == ([], ["handled 1", "handled 2", "handled 3"])
+    assert app.order == [1, 2, 3]
+
+
+async def test_the_first_fetched_update_that_fails_is_stored_with_the_rest_and_they_keep_order(
+        rig: tuple[Database, Handler, Intake, Seconds]) -> None:
+    db, app, intake, seconds = rig
+    await _store_seen_empty(intake)
+    app.poison = {2}
+    await intake.receive([message(1, CHAT_A), message(2, CHAT_A), message(3, CHAT_B)])
+    assert await _rows(db) == ([2, 3], ["handled 1"])
+    assert (await _stored(db, 2)).attempts == 1  # its failure counted like a stored one's
+    assert await _offset(db) == 4  # confirmed: the stored copies keep them
+    await intake.receive([message(4, CHAT_A)])  # stored behind its chat's failing update
+    assert await _rows(db) == ([2, 3, 4], ["handled 1"])
+    assert await intake.process_pending() == 1  # chat B goes on; A waits for its pause
+    app.poison = set()
+    seconds.now += 1
+    assert await intake.process_pending() == 2
+    assert app.order == [1, 3, 2, 4]
+
+
+async def test_a_fetched_update_another_instance_moved_past_is_not_handled_again(
+        rig: tuple[Database, Handler, Intake, Seconds]) -> None:
+    db, app, intake, _seconds = rig
+    await _store_seen_empty(intake)
+    async with db.transaction() as session:  # another instance polled meanwhile and stored it
+        session.add(Setting(key=intake_module.OFFSET_KEY, value="6"))
+    await intake.receive([message(5, CHAT_A), message(6, CHAT_A)])
+    assert await _rows(db) == ([], ["handled 6"])  # 5: its own handling rolled back
+    assert app.order == [6]
+    assert await _offset(db) == 7
+
+
+async def test_the_offset_moves_past_fetched_updates_that_wrote_nothing(
+        rig: tuple[Database, Handler, Intake, Seconds]) -> None:
+    db, app, intake, _seconds = rig
+    await _store_seen_empty(intake)
+
+    async def nothing(_update: Any) -> None:
+        return None
+
+    app.process_update = nothing  # type: ignore[method-assign]
+    await intake.receive([message(8, CHAT_A), message(9, CHAT_B)])
+    assert await _rows(db) == ([], [])
+    assert await _offset(db) == 10
