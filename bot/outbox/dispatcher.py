@@ -160,6 +160,17 @@ class Dispatcher:
         self._next: dict[int, list[Outbox]] = {}
         # One claim at a time in this process: the main loop and the lanes all claim.
         self._claiming = asyncio.Lock()
+        # Whether due rows may wait that no lane took: the main loop claims again when a lane
+        # ends only then (a claim that finds nothing was a commit for every send, bench).
+        self._more_may_wait = True
+        # Bulk rows come from the planners (here, or another instance's) and with the clock:
+        # the main loop looks for them after a pass planned some, after a look that filled
+        # its room (or could not be made: no bulk lane free), and else every poll_seconds;
+        # not at every handler's wake.
+        self._passes_that_planned = 0
+        self._bulk_seen = -1  # the passes that planned before the last look
+        self._bulk_full = True  # the last look filled its room, or none could be made
+        self._bulk_looked = float("-inf")  # time.monotonic() of the last look
         self._renew_due = 0.0
         self._valid_until = float("inf")  # claims may be trusted until then (monotonic)
         self._deadline: float | None = None  # stopping: no new claims after this
@@ -316,7 +327,7 @@ class Dispatcher:
         on their own)."""
         now = self.clock.now()
         self._start_planning(now)
-        return await self.claim_into_lanes(now)
+        return await self.claim_into_lanes(now, bulk=self._bulk_may_wait())
 
     def _start_planning(self, now: datetime) -> None:
         """Planners run beside the claims, one pass at a time: a pass writing 200 reminders
@@ -335,6 +346,7 @@ class Dispatcher:
                 log.exception("planning failed; trying again")
                 return
             if planned:  # new rows to claim; a pass that planned nothing wakes nobody
+                self._passes_that_planned += 1
                 self._wake.set()
 
         self._planning = asyncio.create_task(pass_())
@@ -414,22 +426,36 @@ class Dispatcher:
         return self._deadline is not None and time.monotonic() >= self._deadline
 
     # Lanes -------------------------------------------------------------------------------------
-    async def claim_into_lanes(self, now: datetime) -> int:
+    def _bulk_may_wait(self) -> bool:
+        return self._bulk_full or self._bulk_seen != self._passes_that_planned or \
+            time.monotonic() - self._bulk_looked >= self.poll_seconds
+
+    async def claim_into_lanes(self, now: datetime, bulk: bool = True) -> int:
         """People waiting first; bulk sends (reminders, agendas) in at most BULK_LANES lanes,
-        so a family's message finds a free lane and few sends ahead of it at the limiter."""
+        so a family's message finds a free lane and few sends ahead of it at the limiter.
+        `bulk=False`: look for the people's rows only (no bulk row can have come)."""
         room = self.capacity - len(self._lanes)
         if room <= 0 or self._stopping():
+            self._more_may_wait = True
             return 0
         until = self._until(now)
         async with self._claiming, self.db.transaction() as session:
             rows = await outbox_rows.claim_heads(session, self.db.dialect, now, room,
                                                  self.instance, until, bulk=False,
                                                  ahead=self._ahead_of_people)
+            more = len(rows) >= room
             bulk_room = min(room - len(rows), self._bulk_free())
-            if bulk_room > 0:
-                rows += await outbox_rows.claim_heads(session, self.db.dialect, now,
+            if bulk_room <= 0:
+                self._bulk_full = True  # no bulk lane free: bulk rows may wait for one
+            elif bulk:
+                seen, self._bulk_looked = self._passes_that_planned, time.monotonic()
+                found = await outbox_rows.claim_heads(session, self.db.dialect, now,
                                                       bulk_room, self.instance, until,
                                                       bulk=True)
+                rows += found
+                # Full: more may wait, so look again at the next pass.
+                self._bulk_seen, self._bulk_full = seen, len(found) >= bulk_room
+        self._more_may_wait = more or self._bulk_full
         self._took(rows)
         for row in rows:
             self._add_to_lane(row)
@@ -438,6 +464,8 @@ class Dispatcher:
     async def claim(self, now: datetime, limit: int, chat_id: int | None = None,
                     continuing: bool = False) -> list[Outbox]:
         bulk = None if chat_id is None else self._next_kind(chat_id, continuing)
+        if bulk is False:
+            self._bulk_left()
         async with self._claiming, self.db.transaction() as session:
             rows = await outbox_rows.claim_heads(session, self.db.dialect, now, limit,
                                                  self.instance, self._until(now), chat_id,
@@ -445,6 +473,11 @@ class Dispatcher:
                                                  ahead=self._ahead_of_people)
         self._took(rows)
         return list(rows)
+
+    def _bulk_left(self) -> None:
+        """A lane claims its chat's people's rows only: the chat's bulk rows wait for a bulk
+        lane, and the main loop is to look for them."""
+        self._more_may_wait = self._bulk_full = True
 
     def _goes_bulk(self, row: Outbox) -> bool:
         """A bulk row no person waits for: after the people at the limiter, in a bulk lane."""
@@ -516,8 +549,10 @@ class Dispatcher:
             del self._lanes[chat_id]
             del self._lane_tasks[chat_id]
             self._bulk_lane.pop(chat_id, None)
-            await self._let_go(list(queue) + self._next.pop(chat_id, []))
-            self._wake.set()
+            left = list(queue) + self._next.pop(chat_id, [])
+            await self._let_go(left)
+            if left or self._more_may_wait:  # a lane is free for what may wait
+                self._wake.set()
 
     async def _let_go(self, rows: list[Outbox]) -> None:
         """Rows a lane will not send after all: no longer renewed, back to the queue (or, if
@@ -656,10 +691,12 @@ class Dispatcher:
             if ours and claim_next:
                 # After a digest row, the digest's next copy first, if it has one.
                 for continuing in (True, False) if row.purpose == "digest" else (False,):
+                    kind = self._next_kind(row.chat_id, continuing)
+                    if kind is False:
+                        self._bulk_left()
                     following = list(await outbox_rows.claim_heads(
                         session, self.db.dialect, now, 1, self.instance, self._until(now),
-                        row.chat_id, bulk=self._next_kind(row.chat_id, continuing),
-                        continuing=continuing, ahead=ahead))
+                        row.chat_id, bulk=kind, continuing=continuing, ahead=ahead))
                     if following:
                         break
 

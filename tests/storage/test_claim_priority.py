@@ -257,3 +257,111 @@ async def test_a_claim_names_the_bulk_rows_a_person_waits_for(db: Database) -> N
     assert await claim(bulk=True) == ([reminder], set())
     await _sent(db, agenda)
     assert await claim(bulk=None, chat=coach) == ([title], {title})
+
+
+async def test_a_handlers_wake_looks_for_people_only_until_bulk_rows_may_have_come(
+        db: Database) -> None:
+    """Bulk rows come from planner passes and with the clock, not from handlers: at a handler's
+    wake the main loop claims the people's rows only (one statement fewer for every message),
+    and looks for bulk rows after a pass planned some, after a look that filled its room, and
+    else every poll_seconds (another instance's planners, rows that fell due)."""
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW),  # type: ignore[arg-type]
+                            poll_seconds=3600)
+    opened: list[Any] = []
+
+    def add_to_lane(row: Any) -> None:  # as _add_to_lane keeps them, without sending
+        opened.append(row)
+        dispatcher._lanes[row.chat_id] = None  # type: ignore[assignment]
+        dispatcher._bulk_lane[row.chat_id] = dispatcher._goes_bulk(row)
+
+    dispatcher._add_to_lane = add_to_lane  # type: ignore[method-assign]
+
+    async def claim() -> list[str]:
+        before = len(opened)
+        await dispatcher.claim_into_lanes(NOW, bulk=dispatcher._bulk_may_wait())
+        return sorted(row.purpose for row in opened[before:])
+
+    await _add(db, 100, "reminder", NOW)
+    assert await claim() == ["reminder"]  # at start: anything may wait
+    await _add(db, 101, "reminder", NOW)  # another instance planned it
+    await _add(db, 7, "relay", NOW)  # a handler wrote it and woke the loop
+    assert await claim() == ["relay"]
+    dispatcher._bulk_looked -= 3600  # poll_seconds later
+    assert await claim() == ["reminder"]
+
+    async def planner(session: Any, now: datetime) -> int:
+        row = rows.add_pending(session, chat_id=102, method="sendMessage",
+                               payload={"p": {"text": "x"}}, purpose="agenda", due_at=now,
+                               created_at=now, link_family_id=None, link_member_id=None,
+                               link_message_id=None, expires_at=None)
+        session.add(row)
+        return 1
+
+    dispatcher.planners.append(planner)
+    assert await claim() == []
+    dispatcher._start_planning(NOW)
+    assert dispatcher._planning is not None
+    await dispatcher._planning
+    assert await claim() == ["agenda"]  # the pass that planned it says so
+
+    dispatcher.capacity = len(opened) + BULK_LANES
+    for chat in range(200, 200 + BULK_LANES + 1):
+        await _add(db, chat, "reminder", NOW)
+    dispatcher._bulk_looked -= 3600
+    assert await claim() == ["reminder"] * (BULK_LANES - 3)  # three bulk lanes are taken
+    assert dispatcher._more_may_wait  # the look filled its room
+    dispatcher.capacity += 1
+    assert await claim() == []  # no bulk lane free: it waits, and the loop knows
+    assert dispatcher._more_may_wait and dispatcher._bulk_may_wait()
+
+
+async def test_a_lane_that_ends_wakes_the_main_loop_only_when_rows_may_wait(
+        db: Database) -> None:
+    """A lane that ends frees a lane: the main loop claims again then only if the last claims
+    may have left rows waiting (a full room, bulk rows left for a bulk lane); a claim that
+    finds nothing cost a commit for every send."""
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    sent: list[int] = []
+
+    async def send_one(row: Any) -> bool:
+        sent.append(row.id)
+        return True
+
+    dispatcher.send_one = send_one  # type: ignore[method-assign]
+    first = await _add(db, 7, "relay", NOW)
+    dispatcher._wake.clear()
+    assert await dispatcher.claim_into_lanes(NOW) == 1
+    await dispatcher.lanes_done()
+    assert sent == [first] and not dispatcher._wake.is_set()
+
+    dispatcher.capacity = 1
+    second, third = await _add(db, 8, "relay", NOW), await _add(db, 9, "answer", NOW)
+    assert await dispatcher.claim_into_lanes(NOW) == 1
+    await dispatcher.lanes_done()
+    assert dispatcher._wake.is_set()  # the other waits for a lane
+    dispatcher._wake.clear()
+    dispatcher.capacity = LANES  # room left over: nothing else waits
+    assert await dispatcher.claim_into_lanes(NOW) == 1
+    await dispatcher.lanes_done()
+    assert sorted(sent) == sorted([first, second, third])
+    assert not dispatcher._wake.is_set()
+
+
+async def test_a_pass_that_plans_while_the_loop_looks_for_bulk_rows_is_not_missed(
+        db: Database, monkeypatch: Any) -> None:
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW),  # type: ignore[arg-type]
+                            poll_seconds=3600)
+    dispatcher._add_to_lane = lambda row: None  # type: ignore[method-assign]
+    claim_heads = rows.claim_heads
+
+    async def planned_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("bulk"):  # a planner's pass commits its rows just after this look began
+            dispatcher._passes_that_planned += 1
+        return await claim_heads(*args, **kwargs)
+
+    monkeypatch.setattr(rows, "claim_heads", planned_meanwhile)
+    await dispatcher.claim_into_lanes(NOW)
+    assert dispatcher._bulk_may_wait()  # its rows may not have been seen: look again
+    monkeypatch.setattr(rows, "claim_heads", claim_heads)
+    await dispatcher.claim_into_lanes(NOW)
+    assert not dispatcher._bulk_may_wait()
