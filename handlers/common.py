@@ -65,9 +65,8 @@ class Work(Unit):
         chat = update.effective_chat
         user = update.effective_user
         chat_id = chat.id if chat else (user.id if user else 0)
-        member = await people.member_by_chat(self.session, chat_id)
-        family = await families.family_for_writing(self.session, member.family_id) \
-            if member else None
+        found = await families.member_and_family(self.session, chat_id)
+        member, family = found if found else (None, None)
         staff = None if member else await people.staff_by_chat(self.session, chat_id)
         if (member is not None and member.blocked_at is not None) or (
                 staff is not None and staff.blocked_at is not None):

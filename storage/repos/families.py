@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.text import fold_accents
 from storage import sealing
-from storage.models import Family, FamilyCoach, FamilyService, Staff
+from storage.models import Family, FamilyCoach, FamilyService, Member, Staff
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -61,6 +61,23 @@ async def family_for_writing(session: AsyncSession, family_id: int) -> Family | 
     if family is not None and family.key_id is not None:
         sealing.remember(session, family.id, family.key_id)
     return family
+
+
+async def member_and_family(session: AsyncSession, chat_id: int
+                            ) -> tuple[Member, Family] | None:
+    """The member writing from this chat and their family, in one query (every update of
+    a member reads both: a statement fewer for each), the family read as family_for_writing
+    reads it."""
+    found = (await session.execute(
+        select(Member, Family).join(Family, Family.id == Member.family_id)
+        .where(Member.chat_id == chat_id)
+        .with_for_update(read=True, of=Family))).first()
+    if found is None:
+        return None
+    member, family = found
+    if family.key_id is not None:
+        sealing.remember(session, family.id, family.key_id)
+    return member, family
 
 
 async def active_families(session: AsyncSession) -> Sequence[Family]:
