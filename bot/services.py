@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.callbacks import CallbackSigner
@@ -23,6 +24,7 @@ class Services:
     stranger_answered: dict[int, float] = field(default_factory=dict)
     refusal_answered: dict[int, float] = field(default_factory=dict)  # links that do not work
 
-    def wake(self, plan: bool = True) -> None:
+    def wake(self, plan: bool = True, awaited: Iterable[int] = ()) -> None:
+        """`awaited`: outbox rows that rows just written wait for (a receipt for its copy)."""
         if self.dispatcher is not None:
-            self.dispatcher.wake(plan)
+            self.dispatcher.wake(plan, awaited)

@@ -95,8 +95,8 @@ async def work(context: Context) -> AsyncIterator[Work]:
     async with metrics.timed(svc), svc.db.transaction() as session:
         unit = Work(session, out, now, svc)
         yield unit
-        outbox.write(session, out.sends, now)
+        rows = outbox.write(session, out.sends, now)
     for step in unit.after_commit:
         await step()
-    if out:
-        svc.wake(plan=False)  # new rows to send; nothing new to plan
+    if out:  # new rows to send; nothing new to plan
+        svc.wake(plan=False, awaited={r.waits_for for r in rows if r.waits_for is not None})

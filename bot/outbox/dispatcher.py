@@ -42,7 +42,7 @@ import time
 import uuid
 import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -101,6 +101,8 @@ CHATLESS = frozenset({"setMyCommands", "deleteMyCommands"})
 # PostgreSQL: how often (real seconds) a dispatcher renews its own liveness lock and releases
 # the claims of instances that died.
 LIVENESS_SECONDS = 5.0
+# Awaited rows remembered (their records wake the main loop); the oldest are let go beyond.
+AWAITED_KEPT = 4096
 # PostgreSQL: how often (real seconds) an instance counts the live instances to share the limit
 # with: one that starts or stops changes every instance's pace within this time.
 SHARE_SECONDS = 1.0
@@ -163,6 +165,9 @@ class Dispatcher:
         # Whether due rows may wait that no lane took: the main loop claims again when a lane
         # ends only then (a claim that finds nothing was a commit for every send, bench).
         self._more_may_wait = True
+        # Rows others wait for (a copy its receipt): recording one wakes the main loop to
+        # claim them (else the poll_seconds pass would). Oldest first; bounded.
+        self._awaited: dict[int, None] = {}
         # Bulk rows come from the planners (here, or another instance's) and with the clock:
         # the main loop looks for them after a pass planned some, after a look that filled
         # its room (or could not be made: no bulk lane free), and else every poll_seconds;
@@ -178,12 +183,17 @@ class Dispatcher:
         self.metrics = Metrics()  # bot/metrics.py
         self.statistics = OutboxStatistics(db)
 
-    def wake(self, plan: bool = True) -> None:
+    def wake(self, plan: bool = True, awaited: Iterable[int] = ()) -> None:
         """Run a pass now. `plan=False` (a handler just wrote outbox rows): only claim and send;
         the planners run at most once a second then (bench/README.md: three planner
-        transactions before every claim cost a relayed message about 7 ms)."""
+        transactions before every claim cost a relayed message about 7 ms). `awaited`: rows
+        that rows just written wait for: once one is recorded, the main loop claims again."""
         if plan:
             self._plan_now = True
+        for row_id in awaited:
+            self._awaited[row_id] = None
+        while len(self._awaited) > AWAITED_KEPT:  # sent by another instance: never recorded here
+            del self._awaited[next(iter(self._awaited))]
         self._wake.set()
 
     def clock_delta(self, real_seconds: float) -> timedelta:
@@ -708,6 +718,7 @@ class Dispatcher:
             self._ahead_of_people |= ahead
             self._took(following)
             self._next[row.chat_id] = following
+        self._awaited_done(row)
         if ours and row.purpose in EPHEMERAL:
             await self._erase_traces()
         if ours:
@@ -715,6 +726,12 @@ class Dispatcher:
             self.metrics.sent(row, now)
         else:
             log.warning("outbox row %s was sent after its claim was lost", row.id)
+
+    def _awaited_done(self, row: Outbox) -> None:
+        """Rows waiting for this one can go (sent) or are settled (given up): claim them."""
+        if row.id in self._awaited:
+            del self._awaited[row.id]
+            self._wake.set()
 
     async def _erase_traces(self) -> None:
         """A deleted farewell (it may name who left) leaves no bytes in a SQLite log."""
@@ -771,6 +788,7 @@ class Dispatcher:
                 if queue:
                     queue.clear()
             await self._let_go(dropped)
+        self._awaited_done(row)
         if row.purpose in EPHEMERAL:
             await self._erase_traces()
 

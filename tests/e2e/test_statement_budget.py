@@ -55,3 +55,22 @@ async def test_a_burst_of_family_messages_stays_within_the_statement_budget(
     per_message = {k: v / BURST for k, v in counted.items()}
     assert per_message["statements"] <= MAX_STATEMENTS, per_message
     assert per_message["commits"] <= MAX_COMMITS, per_message
+
+
+async def test_a_receipt_follows_its_copy_without_waiting_for_the_dispatchers_next_pass(
+        harness: Harness) -> None:
+    """The receipt waits for its copy; the copy's record wakes the dispatcher to claim it (the
+    handler names the copy), so it does not wait for the next pass (here: none comes, neither
+    after poll_seconds nor from the scheduler's tick)."""
+    _carla, sanne, marieke = await harness.onboard()
+    await harness.settle()
+    harness.runtime.dispatcher.poll_seconds = 3600
+    harness.runtime.scheduler.pause()
+    try:
+        copies, receipts = len(sanne.inbox()), len(marieke.inbox())
+        marieke.send_text("is er morgen iemand?")
+        await sanne.wait_for(lambda m: "is er morgen iemand?" in m.text, after=copies)
+        receipt = await marieke.wait_for(lambda m: "✓" in m.text, after=receipts, timeout=5)
+        assert receipt.text == "Doorgestuurd naar Sanne ✓"
+    finally:
+        harness.runtime.scheduler.resume()

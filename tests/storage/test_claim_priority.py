@@ -365,3 +365,40 @@ async def test_a_pass_that_plans_while_the_loop_looks_for_bulk_rows_is_not_misse
     monkeypatch.setattr(rows, "claim_heads", claim_heads)
     await dispatcher.claim_into_lanes(NOW)
     assert not dispatcher._bulk_may_wait()
+
+
+async def test_a_receipt_is_claimed_as_soon_as_its_copy_is_recorded(db: Database) -> None:
+    """A receipt waits for its copy; the handler names the copy (`wake(awaited=…)`), and its
+    record wakes the main loop, which would otherwise find the receipt only at its next
+    poll_seconds pass (the lane's end wakes it only when rows may wait for a lane)."""
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW),  # type: ignore[arg-type]
+                            poll_seconds=3600)
+    sent: list[str] = []
+
+    async def send_one(row: Any) -> bool:
+        sent.append(row.purpose)
+        await dispatcher._record(row, {"message_id": len(sent)})
+        return True
+
+    dispatcher.send_one = send_one  # type: ignore[method-assign]
+    assert await dispatcher.claim_into_lanes(NOW) == 0  # no bulk row waits
+    for awaited in (False, True):
+        async with db.transaction() as session:
+            copy = rows.add_pending(session, chat_id=7, method="sendMessage",
+                                    payload={"p": {"text": "x"}}, purpose="relay", due_at=NOW,
+                                    created_at=NOW, link_family_id=None, link_member_id=None,
+                                    link_message_id=None)
+            rows.add_pending(session, chat_id=8, method="sendMessage",
+                             payload={"p": {"text": "✓"}}, purpose="receipt", due_at=NOW,
+                             created_at=NOW, link_family_id=None, link_member_id=None,
+                             link_message_id=None, awaited=copy)
+        dispatcher.wake(plan=False, awaited=[copy.id] if awaited else [])
+        dispatcher._wake.clear()
+        sent.clear()
+        assert await dispatcher.claim_into_lanes(NOW, bulk=False) == 1
+        await dispatcher.lanes_done()
+        assert sent == ["relay"]
+        assert dispatcher._wake.is_set() is awaited  # without the hint: after poll_seconds
+        assert await dispatcher.claim_into_lanes(NOW, bulk=False) == 1
+        await dispatcher.lanes_done()
+        assert sent == ["relay", "receipt"]
