@@ -72,6 +72,7 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
 
 Planner = Callable[[Session, datetime], Awaitable[int]]
+Step = Callable[[Session], Awaitable[None]]
 BlockedHook = Callable[[Session, int, datetime], Awaitable[None]]
 RowHook = Callable[[Session, Outbox, datetime], Awaitable[None]]
 
@@ -165,6 +166,10 @@ class Dispatcher:
         # Whether due rows may wait that no lane took: the main loop claims again when a lane
         # ends only then (a claim that finds nothing was a commit for every send, bench).
         self._more_may_wait = True
+        # Records of sends made, waiting for their transaction: those that come while one is
+        # written go together in the next (one commit for many sends in a burst, bench).
+        self._records: list[tuple[Step, asyncio.Future[bool]]] = []
+        self._recording = asyncio.Lock()
         # Rows others wait for (a copy its receipt): recording one wakes the main loop to
         # claim them (else the poll_seconds pass would). Oldest first; bounded.
         self._awaited: dict[int, None] = {}
@@ -426,11 +431,16 @@ class Dispatcher:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._held:
-            with contextlib.suppress(Exception):
-                async with self.db.transaction() as session:
-                    await outbox_rows.release_claims(session, list(self._held), self.instance)
-            self._held.clear()
+        # Sends made whose lanes stopped before their records were written: written now, not
+        # released to go a second time.
+        with contextlib.suppress(Exception):
+            async with self._recording:
+                await self._write_records()
+        # Every claim of this instance, also a next row such a record claimed for its lane.
+        with contextlib.suppress(Exception):
+            async with self.db.transaction() as session:
+                await outbox_rows.release_claims_of(session, self.instance)
+        self._held.clear()
 
     def _stopping(self) -> bool:
         return self._deadline is not None and time.monotonic() >= self._deadline
@@ -584,7 +594,37 @@ class Dispatcher:
             log.exception("outbox row %s: the result could not be recorded", row.id)
             return False
 
-    async def _persist(self, step: Callable[[Session], Awaitable[None]], what: str) -> None:
+    async def _persist_together(self, step: Step, what: str) -> None:
+        """`_persist`, in one transaction with the records that wait beside it: the first lane
+        to get the turn writes every record waiting then (group commit); the others find
+        theirs written. Should that transaction fail, each lane writes its own, with
+        `_persist`'s tries, so one record that cannot be written holds up no other."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._records.append((step, future))
+        async with self._recording:
+            if not future.done():
+                await self._write_records()
+        if not future.result():
+            await self._persist(step, what)
+
+    async def _write_records(self) -> None:
+        batch, self._records = self._records, []
+        if not batch:
+            return
+        try:
+            async with self.db.transaction() as session:
+                for step, _ in batch:
+                    await step(session)
+            written = True
+        except Exception as error:
+            log.warning("recording %s sends together failed (%s); each on its own",
+                        len(batch), type(error).__name__)
+            written = False
+        for _, future in batch:
+            if not future.cancelled():  # else its lane stopped meanwhile
+                future.set_result(written)
+
+    async def _persist(self, step: Step, what: str) -> None:
         """Run `step` in a transaction; while the database is away, try again (in real time)
         for as long as the claim holds. A send that went out is then recorded when the
         database is back, instead of being sent a second time after the lease."""
@@ -713,7 +753,7 @@ class Dispatcher:
         # Without the claim lock: a claim is one guarded UPDATE (outbox_rows.claim_heads), so
         # when the main loop claims the same row at the same moment only one gets it; taking
         # the lock here made refilling lanes wait behind every record.
-        await self._persist(step, "sent")
+        await self._persist_together(step, "sent")
         if claim_next:
             self._ahead_of_people |= ahead
             self._took(following)

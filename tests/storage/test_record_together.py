@@ -1,0 +1,98 @@
+"""Sends recorded together (dispatcher._persist_together): records that come while one is
+written go in one transaction (one commit for many sends in a burst); one that cannot be written
+holds up no other; a send whose lane stopped before its record was written is recorded, not
+let go to be sent a second time."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from bot.clock import ManualClock
+from bot.outbox.dispatcher import Dispatcher
+from storage.db import Database
+from storage.models import Outbox
+from storage.repos import outbox as rows
+
+NOW = datetime(2026, 11, 25, 18, 0, 30, tzinfo=UTC)
+
+
+async def _claimed(db: Database, dispatcher: Dispatcher, n: int) -> list[Outbox]:
+    async with db.transaction() as session:
+        for chat in range(100, 100 + n):
+            rows.add_pending(session, chat_id=chat, method="sendMessage",
+                             payload={"p": {"text": "x"}}, purpose="answer", due_at=NOW,
+                             created_at=NOW, link_family_id=None, link_member_id=None,
+                             link_message_id=None)
+    claimed = await dispatcher.claim(NOW, n)
+    assert len(claimed) == n
+    return claimed
+
+
+async def _statuses(db: Database) -> list[str]:
+    async with db.transaction() as session:
+        return list((await session.scalars(select(Outbox.status).order_by(Outbox.id))).all())
+
+
+async def test_sends_recorded_at_once_share_one_commit(db: Database) -> None:
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    claimed = await _claimed(db, dispatcher, 6)
+    commits: list[int] = []
+
+    def commit(*_args: Any) -> None:
+        commits.append(1)
+
+    engine = db.engine.sync_engine
+    event.listen(engine, "commit", commit)
+    try:
+        await asyncio.gather(*(dispatcher._record(row, {"message_id": row.id})
+                               for row in claimed))
+    finally:
+        event.remove(engine, "commit", commit)
+    assert await _statuses(db) == ["sent"] * 6
+    assert len(commits) == 2  # the first alone, the five that came meanwhile together
+
+
+async def test_a_record_that_cannot_be_written_holds_up_no_other(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    claimed = await _claimed(db, dispatcher, 4)
+    bad = claimed[2].id
+    mark_sent = rows.mark_sent
+
+    async def failing(session: Any, row_id: int, *args: Any) -> bool:
+        if row_id == bad:
+            raise ValueError("a bug in one record")
+        return await mark_sent(session, row_id, *args)
+
+    monkeypatch.setattr(rows, "mark_sent", failing)
+    tasks = [asyncio.create_task(dispatcher._record(row, {"message_id": row.id}))
+             for row in claimed]
+    good = [task for row, task in zip(claimed, tasks, strict=True) if row.id != bad]
+    # Written at once, while the bad one is tried again on its own (for as long as its
+    # claim holds, as every record whose transaction fails).
+    await asyncio.wait_for(asyncio.gather(*good), 10)
+    assert await _statuses(db) == ["sent", "sent", "pending", "sent"]
+    assert not tasks[2].done()
+    tasks[2].cancel()
+    await asyncio.gather(tasks[2], return_exceptions=True)
+
+
+async def test_a_send_whose_lane_stopped_before_its_record_is_recorded_not_let_go(
+        db: Database) -> None:
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    first, second = await _claimed(db, dispatcher, 2)
+    async with dispatcher._recording:  # another record is being written
+        waiting = asyncio.create_task(dispatcher._record(second, {"message_id": 2}))
+        await asyncio.sleep(0.05)
+        waiting.cancel()  # the bot stops: its lane is cancelled
+    await asyncio.gather(waiting, return_exceptions=True)
+    await dispatcher.stop_lanes()
+    assert await _statuses(db) == ["pending", "sent"]  # the first one: back to the queue
+    async with db.transaction() as session:
+        back = await session.get(Outbox, first.id)
+        assert back is not None and back.claimed_by is None
