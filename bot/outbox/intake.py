@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,26 +192,40 @@ class Intake:
 
     async def _handle(self, update_id: int, payload: dict[str, Any]) -> Failure | None:
         """Handle one stored update: None when it is done with (handled here or elsewhere, or
-        there was nothing to do), else what failed."""
-        update_obj = Update.de_json(payload, self.app.bot)
-        self._failures.pop(update_id, None)
-        gone = False
-
-        async def consume(session: Session) -> None:
-            nonlocal gone
-            if not await inbound.delete_update(session, update_id):
-                gone = True
-                raise UpdateAlreadyHandled(update_id)
-
-        with joining_first_transaction(consume) as joined:
-            await self.app.process_update(update_obj)
-        failure = self._failures.pop(update_id, None)
-        if gone or joined.committed:
+        there was nothing to do), else what failed. The delete goes in the handler's
+        transaction."""
+        failure, done = await self._process(
+            update_id, payload, lambda session: inbound.delete_update(session, update_id))
+        if done:
             return None  # handled, here with the delete in its transaction, or elsewhere before
         if failure is None:  # nothing written and nothing failed: nothing to do for it
             async with self.db.transaction() as session:
                 await inbound.delete_update(session, update_id)
         return failure
+
+    async def _process(self, update_id: int, payload: dict[str, Any],
+                       take: Callable[[Session], Awaitable[bool]]
+                       ) -> tuple[Failure | None, bool]:
+        """Run the handlers on one update. `take` runs in the first transaction that commits
+        and says whether the update is still this instance's to handle; when not (another
+        instance handled it), the handling is rolled back. Returns what failed, and whether
+        the update is done with (handled here, or elsewhere)."""
+        update_obj = Update.de_json(payload, self.app.bot)
+        self._failures.pop(update_id, None)
+        gone = False
+
+        async def step(session: Session) -> None:
+            nonlocal gone
+            if not await take(session):
+                gone = True
+                raise UpdateAlreadyHandled(update_id)
+
+        with joining_first_transaction(step) as joined:
+            await self.app.process_update(update_obj)
+        failure = self._failures.pop(update_id, None)
+        if gone or joined.committed:
+            return None, True
+        return failure, False
 
     async def _failed(self, update_id: int, chat_id: int | None, payload: dict[str, Any],
                       failure: Failure) -> bool:
@@ -258,24 +272,10 @@ class Intake:
                             ) -> tuple[Failure | None, bool]:
         """Handle one fetched update: what failed (None when it is done with), and whether the
         offset moved past it (with its handling, or elsewhere before; not when nothing was
-        written: the caller moves it then)."""
-        update_obj = Update.de_json(payload, self.app.bot)
-        self._failures.pop(update_id, None)
-        gone = False
-
-        async def confirm(session: Session) -> None:
-            nonlocal gone
-            # Past it already: another instance stored or handled it (it polled meanwhile).
-            if not await state.raise_to(session, self.db.dialect, OFFSET_KEY, update_id + 1):
-                gone = True
-                raise UpdateAlreadyHandled(update_id)
-
-        with joining_first_transaction(confirm) as joined:
-            await self.app.process_update(update_obj)
-        failure = self._failures.pop(update_id, None)
-        if gone or joined.committed:
-            return None, True
-        return failure, False
+        written: the caller moves it then). Past it already: another instance stored or
+        handled it (it polled meanwhile)."""
+        return await self._process(update_id, payload, lambda session: state.raise_to(
+            session, self.db.dialect, OFFSET_KEY, update_id + 1))
 
     def _wait(self, update_id: int, chat_id: int | None) -> None:
         tries = self._waiting[update_id].tries + 1 if update_id in self._waiting else 1
