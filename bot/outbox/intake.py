@@ -253,20 +253,18 @@ class Intake:
         counted as a stored update's failure), so it and the later ones take the stored way,
         in order. The offset moves past updates no handler wrote anything for in one
         transaction at the end."""
-        moved_to: int | None = None
+        moved = True
         for position, body in enumerate(updates):
             update_id = int(body["update_id"])
             failure, moved = await self._handle_fresh(update_id, body)
-            if failure is None:
-                moved_to = update_id + 1 if moved else moved_to
-                continue
-            await self.store(updates[position:], advance_offset=True)
-            await self._failed(update_id, chat_of(body), body, failure)
-            return
-        last = max(int(b["update_id"]) for b in updates) + 1
-        if moved_to != last:
+            if failure is not None:
+                await self.store(updates[position:], advance_offset=True)
+                await self._failed(update_id, chat_of(body), body, failure)
+                return
+        if not moved:  # the last one (Telegram hands them out in order) wrote nothing
             async with self.db.transaction() as session:
-                await state.raise_to(session, self.db.dialect, OFFSET_KEY, last)
+                await state.raise_to(session, self.db.dialect, OFFSET_KEY,
+                                     max(int(b["update_id"]) for b in updates) + 1)
 
     async def _handle_fresh(self, update_id: int, payload: dict[str, Any]
                             ) -> tuple[Failure | None, bool]:
