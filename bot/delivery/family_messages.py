@@ -29,10 +29,11 @@ async def receive(unit: Unit, member: Member, family: Family, *, chat_id: int,
         family_id=family.id, member_id=member.id, chat_id=chat_id,
         telegram_message_id=message_id, kind=kind, body=body, urgent=bool(topics),
         received_at=unit.now, status="delivered")
-    coaches, coordinators, oncall = await families.staff_around(
-        unit.session, family.id, family.oncall_agreed)
+    around = await families.staff_around(unit.session, family.id, family.oncall_agreed,
+                                         unit.now)
+    coaches = around.coaches
     routed = await route_message(unit.session, family, coaches, stored, topics, unit.now,
-                                 (coordinators, oncall))
+                                 around)
     delivery = routed.delivery
     # Decided before it is stored: one INSERT, not an INSERT and an UPDATE (issue 16).
     if delivery.recipients:

@@ -15,8 +15,9 @@ from bot.domain.crisis import CrisisService
 from bot.domain.routing import Decision, Incoming, route
 from bot.domain.urgency import Topic
 from storage.db import Session
-from storage.models import Family, FamilyMessage, Staff
+from storage.models import Absence, Family, FamilyMessage, Staff
 from storage.repos import absences, people
+from storage.repos.families import StaffAround
 
 DEFAULT_WINDOWS = "ma-vr 09:00-17:00"
 
@@ -37,10 +38,13 @@ def agreement_of(family: Family, coaches: Sequence[Staff]) -> Agreement:
                      Policy(policy), urgent_anytime=urgent_anytime)
 
 
-async def absences_of(session: Session, staff_ids: Sequence[int], now: datetime
+async def absences_of(session: Session, staff_ids: Sequence[int], now: datetime,
+                      known: Sequence[Absence] | None = None
                       ) -> tuple[availability.Absence, ...]:
-    """The absences of these people under way or still to come at `now`."""
-    rows = await absences.absences_not_ended(session, staff_ids, now)
+    """The absences of these people under way or still to come at `now` (`known`: read
+    already, of these people and maybe others)."""
+    rows = await absences.absences_not_ended(session, staff_ids, now) if known is None \
+        else [r for r in known if r.staff_id in staff_ids]
     return tuple(availability.Absence(r.staff_id, r.starts_at, r.ends_at, r.substitute_id)
                  for r in rows)
 
@@ -63,18 +67,19 @@ class Staffing:
 
 
 async def staffing(session: Session, family: Family, coaches: Sequence[Staff], now: datetime,
-                   known: tuple[Sequence[Staff], Sequence[Staff]] | None = None) -> Staffing:
-    """`known`: the coordinators and the on-call team, when already read with the coaches
-    (families.staff_around)."""
-    coordinators = known[0] if known else await people.coordinators(session)
+                   known: StaffAround | None = None) -> Staffing:
+    """`known`: the coordinators, the on-call team and the absences, when already read with
+    the coaches (families.staff_around)."""
+    coordinators = known.coordinators if known else await people.coordinators(session)
     ids = tuple(c.id for c in coaches)
     if not ids and coordinators:  # a family without an active coach: the coordinator takes it
         ids = (coordinators[0].id,)
     if not ids:
         raise LookupError("a family message with nobody to receive it")
-    oncall = (known[1] if known else await people.oncall_staff(session)) \
+    oncall = (known.oncall if known else await people.oncall_staff(session)) \
         if family.oncall_agreed else ()
-    return Staffing(agreement_of(family, coaches), ids, await absences_of(session, ids, now),
+    return Staffing(agreement_of(family, coaches), ids,
+                    await absences_of(session, ids, now, known.absences if known else None),
                     coordinators, oncall)
 
 
@@ -134,8 +139,7 @@ class Routed:
 
 async def route_message(session: Session, family: Family, coaches: Sequence[Staff],
                         message: FamilyMessage, topics: frozenset[Topic], now: datetime,
-                        known: tuple[Sequence[Staff], Sequence[Staff]] | None = None
-                        ) -> Routed:
+                        known: StaffAround | None = None) -> Routed:
     """Where a family member's message goes now; when held, also who reads it at the release
     (the held-messages job takes that same decision again then), from one reading of the
     staffing."""

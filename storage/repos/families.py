@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, false, func, or_, select
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.text import fold_accents
 from storage import sealing
-from storage.models import Family, FamilyCoach, FamilyService, Member, Staff
+from storage.models import Absence, Family, FamilyCoach, FamilyService, Member, Staff
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -110,26 +111,42 @@ async def coaches_of(session: AsyncSession, family_id: int) -> Sequence[Staff]:
         .order_by(FamilyCoach.since, Staff.id))).all()
 
 
-async def staff_around(session: AsyncSession, family_id: int, with_oncall: bool
-                       ) -> tuple[list[Staff], list[Staff], list[Staff]]:
-    """The family's coaches (as coaches_of), the coordinators (people.coordinators) and, when
-    asked, the on-call team (people.oncall_staff), in one query: a family message needs all
-    three (bot/delivery/recipients.py)."""
+@dataclass(frozen=True)
+class StaffAround:
+    """Everyone a family message may go to, read at once (bot/delivery/recipients.py)."""
+
+    coaches: list[Staff]  # as coaches_of
+    coordinators: list[Staff]  # as people.coordinators
+    oncall: list[Staff]  # as people.oncall_staff, when asked for
+    absences: list[Absence]  # of all of them, not ended at `now` (absences_not_ended)
+
+
+async def staff_around(session: AsyncSession, family_id: int, with_oncall: bool,
+                       now: datetime) -> StaffAround:
+    """The family's coaches, the coordinators, when asked the on-call team, and their
+    absences, in one query: a family message needs all of them (one round trip where two
+    were, issue 16)."""
     reachable = Staff.chat_id.is_not(None)
     rows = (await session.execute(
-        select(Staff, FamilyCoach.since)
+        select(Staff, FamilyCoach.since, Absence)
         .outerjoin(FamilyCoach, and_(FamilyCoach.staff_id == Staff.id,
                                      FamilyCoach.family_id == family_id))
+        .outerjoin(Absence, and_(Absence.staff_id == Staff.id, Absence.ends_at > now))
         .where(Staff.active.is_(True), or_(
             FamilyCoach.family_id.is_not(None),
             and_(Staff.is_coordinator.is_(True), reachable),
             and_(Staff.is_oncall.is_(True), reachable) if with_oncall else false())))).all()
-    coaches = [s for s, since in sorted(((s, since) for s, since in rows if since is not None),
-                                        key=lambda pair: (pair[1], pair[0].id))]
-    by_id = sorted((s for s, _ in rows), key=lambda s: s.id)
-    coordinators = [s for s in by_id if s.is_coordinator and s.chat_id is not None]
-    oncall = [s for s in by_id if with_oncall and s.is_oncall and s.chat_id is not None]
-    return coaches, coordinators, oncall
+    since = {s.id: when for s, when, _ in rows}  # a row per absence: each person once
+    by_id = sorted({s.id: s for s, _, _ in rows}.values(), key=lambda s: s.id)
+    coaches = sorted((s for s in by_id if since[s.id] is not None),
+                     key=lambda s: (since[s.id], s.id))
+    absences = sorted({a.id: a for _, _, a in rows if a is not None}.values(),
+                      key=lambda a: a.id)
+    return StaffAround(
+        coaches,
+        [s for s in by_id if s.is_coordinator and s.chat_id is not None],
+        [s for s in by_id if with_oncall and s.is_oncall and s.chat_id is not None],
+        absences)
 
 
 async def is_coach_of(session: AsyncSession, staff_id: int, family_id: int) -> bool:
