@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -52,6 +52,14 @@ def async_url(url: str) -> str:
     if backend in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     raise DatabaseUrlError(f"unsupported database {backend!r} (use sqlite or postgresql)")
+
+
+def table_of(model: type[Any]) -> Table:
+    """A mapped class's table: the hot path's statements are built once on it, as Core
+    statements (an ORM statement built afresh for every send cost more CPU than the
+    database's work, bench/README.md)."""
+    table: Table = model.__table__
+    return table
 
 
 def upsert_insert(dialect: str) -> Any:

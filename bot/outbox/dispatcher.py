@@ -735,7 +735,7 @@ class Dispatcher:
                 ours = await outbox_rows.mark_sent(session, row.id, self.instance, now,
                                                    message_id, row.attempts + 1)
                 if ours and message_id is not None and row.link_family_id is not None:
-                    outbox_rows.link_sent_message(session, row, message_id, now)
+                    await outbox_rows.link_sent_message(session, row, message_id, now)
                 if ours and self.on_sent is not None and row.link_message_id is not None:
                     await self.on_sent(session, row, now)
             if ours and claim_next:

@@ -4,12 +4,15 @@ caller's unit of work does."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import table_of
 from storage.models import FamilyMessage, RelayLink
 
 
@@ -36,11 +39,17 @@ async def by_id(session: AsyncSession, message_id: int) -> FamilyMessage | None:
 
 
 async def mark_arrived(session: AsyncSession, message_id: int, now: datetime) -> None:
-    """A message that waited for an unreachable coach reached them now."""
-    await session.execute(
-        update(FamilyMessage).where(FamilyMessage.id == message_id,
-                                    FamilyMessage.status == "waiting")
-        .values(status="delivered", delivered_at=now))
+    """A message that waited for an unreachable coach reached them now. (Run for every copy
+    sent, so built once, on the table: storage/repos/outbox.py `_mark_sent_statement`.)"""
+    await session.execute(_arrived_statement(), {"m_id": message_id, "m_now": now})
+
+
+@functools.cache
+def _arrived_statement() -> Any:
+    c = table_of(FamilyMessage).c
+    return (update(table_of(FamilyMessage))
+            .where(c.id == bindparam("m_id"), c.status == "waiting")
+            .values(status="delivered", delivered_at=bindparam("m_now", type_=c.delivered_at.type)))
 
 
 async def waiting_in_family(session: AsyncSession, family_id: int) -> int:

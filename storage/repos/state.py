@@ -3,13 +3,15 @@ pressed."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, cast, delete
+from sqlalchemy import BigInteger, bindparam, cast, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import upsert_insert
+from storage.db import table_of, upsert_insert
 from storage.models import Setting
 
 # Used buttons: keys f"tap:{chat}:{message}:{hash of the data}", valued with the UTC time of the
@@ -35,12 +37,22 @@ async def raise_to(session: AsyncSession, dialect: str, key: str, value: int) ->
     answer arrives after another polled on must not move it back). One statement where reading
     and then writing the value took three, for every batch of updates stored. False when the
     value was `value` or more already."""
-    insert = upsert_insert(dialect)
-    statement = insert(Setting).values(key=key, value=str(value))
-    result = await session.execute(statement.on_conflict_do_update(
-        index_elements=[Setting.key], set_={"value": statement.excluded.value},
-        where=cast(Setting.value, BigInteger) < cast(statement.excluded.value, BigInteger)))
+    result = await session.execute(_raise_statement(dialect),
+                                   {"s_key": key, "s_value": str(value)})
     return bool(getattr(result, "rowcount", 1))
+
+
+@functools.cache
+def _raise_statement(dialect: str) -> Any:
+    """Built once per dialect, on the table: it runs for every update handled (an ORM
+    statement built afresh cost more CPU than the database's work, bench/README.md)."""
+    table = table_of(Setting)
+    statement = upsert_insert(dialect)(table).values(
+        key=bindparam("s_key", type_=table.c.key.type),
+        value=bindparam("s_value", type_=table.c.value.type))
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.key], set_={"value": statement.excluded.value},
+        where=cast(table.c.value, BigInteger) < cast(statement.excluded.value, BigInteger))
 
 
 def _press_stamp(moment: datetime) -> str:
