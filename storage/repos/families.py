@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, bindparam, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.text import fold_accents
@@ -64,15 +66,20 @@ async def family_for_writing(session: AsyncSession, family_id: int) -> Family | 
     return family
 
 
+# Built once, with their values as parameters: every update reads them, and a statement built
+# afresh spent more CPU on its cache key than the database on the query (bench/README.md).
+_member_and_family = (
+    select(Member, Family).join(Family, Family.id == Member.family_id)
+    .where(Member.chat_id == bindparam("f_chat", type_=Member.__table__.c.chat_id.type))
+    .with_for_update(read=True, of=Family))
+
+
 async def member_and_family(session: AsyncSession, chat_id: int
                             ) -> tuple[Member, Family] | None:
     """The member writing from this chat and their family, in one query (every update of
     a member reads both: a statement fewer for each), the family read as family_for_writing
     reads it."""
-    found = (await session.execute(
-        select(Member, Family).join(Family, Family.id == Member.family_id)
-        .where(Member.chat_id == chat_id)
-        .with_for_update(read=True, of=Family))).first()
+    found = (await session.execute(_member_and_family, {"f_chat": chat_id})).first()
     if found is None:
         return None
     member, family = found
@@ -126,16 +133,8 @@ async def staff_around(session: AsyncSession, family_id: int, with_oncall: bool,
     """The family's coaches, the coordinators, when asked the on-call team, and their
     absences, in one query: a family message needs all of them (one round trip where two
     were, issue 16)."""
-    reachable = Staff.chat_id.is_not(None)
-    rows = (await session.execute(
-        select(Staff, FamilyCoach.since, Absence)
-        .outerjoin(FamilyCoach, and_(FamilyCoach.staff_id == Staff.id,
-                                     FamilyCoach.family_id == family_id))
-        .outerjoin(Absence, and_(Absence.staff_id == Staff.id, Absence.ends_at > now))
-        .where(Staff.active.is_(True), or_(
-            FamilyCoach.family_id.is_not(None),
-            and_(Staff.is_coordinator.is_(True), reachable),
-            and_(Staff.is_oncall.is_(True), reachable) if with_oncall else false())))).all()
+    rows = (await session.execute(_staff_around(with_oncall),
+                                  {"f_family": family_id, "f_now": now})).all()
     since = {s.id: when for s, when, _ in rows}  # a row per absence: each person once
     by_id = sorted({s.id: s for s, _, _ in rows}.values(), key=lambda s: s.id)
     coaches = sorted((s for s in by_id if since[s.id] is not None),
@@ -147,6 +146,25 @@ async def staff_around(session: AsyncSession, family_id: int, with_oncall: bool,
         [s for s in by_id if s.is_coordinator and s.chat_id is not None],
         [s for s in by_id if with_oncall and s.is_oncall and s.chat_id is not None],
         absences)
+
+
+@functools.cache
+def _staff_around(with_oncall: bool) -> Any:
+    """Built once (member_and_family says why)."""
+    reachable = Staff.chat_id.is_not(None)
+    return (
+        select(Staff, FamilyCoach.since, Absence)
+        .outerjoin(FamilyCoach, and_(
+            FamilyCoach.staff_id == Staff.id,
+            FamilyCoach.family_id == bindparam("f_family",
+                                               type_=FamilyCoach.__table__.c.family_id.type)))
+        .outerjoin(Absence, and_(
+            Absence.staff_id == Staff.id,
+            Absence.ends_at > bindparam("f_now", type_=Absence.__table__.c.ends_at.type)))
+        .where(Staff.active.is_(True), or_(
+            FamilyCoach.family_id.is_not(None),
+            and_(Staff.is_coordinator.is_(True), reachable),
+            and_(Staff.is_oncall.is_(True), reachable) if with_oncall else false())))
 
 
 async def is_coach_of(session: AsyncSession, staff_id: int, family_id: int) -> bool:
