@@ -139,8 +139,8 @@ async def test_two_instances_share_one_bot_s_limit(
         for bot in bots:
             await bot.start()
             started.append(bot)
-        await wait_until(lambda: all(b.dispatcher.limiter.overall.limit == 14 for b in bots),
-                         TAKE_OVER, "each instance paces at half")
+        await wait_until(lambda: all(b.dispatcher.limiter.overall.limit == 13 for b in bots),
+                         TAKE_OVER, "each instance paces at its part")
         await api.idle()
         mark = len(api.calls)
         out = outbox.Outgoing()
