@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import event
-
 from storage import sealing
 from storage.db import Database
 from storage.repos import families
 from tests.caseload import joined_member
+from tests.storage.statements import recorded
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -22,14 +21,8 @@ async def test_a_member_and_their_family_come_in_one_query(db: Database) -> None
                                            NOW)
         session.add(joined_member(family.id, 501, "Marieke", "moeder", NOW))
         session.add(joined_member(other.id, 502, "Yasmina", "moeder", NOW))
-    statements: list[str] = []
     async with db.transaction() as session:
-        connection = await session.connection()
-
-        def count(*args: object) -> None:
-            statements.append(str(args[2]))
-
-        event.listen(connection.sync_connection, "before_cursor_execute", count)
+        statements = await recorded(session)
         found = await families.member_and_family(session, 501)
         assert found is not None
         member, family_row = found

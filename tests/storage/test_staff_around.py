@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event
-
 from storage.db import Database
 from storage.models import Absence
 from storage.repos import families
 from tests.caseload import joined_staff
+from tests.storage.statements import recorded
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -42,14 +41,8 @@ async def test_coaches_coordinators_oncall_and_their_absences_come_in_one_query(
         session.add_all([away(sanne.id, -1, 3), away(sanne.id, 10, 12),  # now and later
                          away(sanne.id, -9, -2),  # over: not read
                          away(carla.id, 1, 2), away(elsewhere.id, 0, 5)])
-    statements: list[str] = []
     async with db.transaction() as session:
-        connection = await session.connection()
-
-        def count(*args: object) -> None:
-            statements.append(str(args[2]))
-
-        event.listen(connection.sync_connection, "before_cursor_execute", count)
+        statements = await recorded(session)
         around = await families.staff_around(session, family.id, True, NOW)
         plain = await families.staff_around(session, family.id, False, NOW)
     assert len(statements) == 2
