@@ -6,6 +6,7 @@ they unblock."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -176,8 +177,14 @@ async def test_a_403_stops_the_rows_queued_behind_it_in_the_lane(
     async with running_bot(api, db_url, tmp_path, RunningClock(WEDNESDAY_MORNING, SPEED)):
         await wait_until(lambda: bool(sends(api, sanne.chat_id, 0)), LOADED, "a send to Sanne")
         await api.idle()
-        waiting = await query(db_url, select(Outbox.purpose, Outbox.status, Outbox.claimed_by)
-                              .where(Outbox.chat_id == sanne.chat_id).order_by(Outbox.id))
+        rows = (select(Outbox.purpose, Outbox.status, Outbox.claimed_by)
+                .where(Outbox.chat_id == sanne.chat_id).order_by(Outbox.id))
+        waiting = await query(db_url, rows)
+        # the 403 is recorded after the server answered: wait for the record, not the server
+        deadline = time.monotonic() + LOADED
+        while any(c is not None for _, _, c in waiting) and time.monotonic() < deadline:
+            await api.changed.wait(0.1)
+            waiting = await query(db_url, rows)
         assert [c.error_code for c in sends(api, sanne.chat_id, 0)] == [403], waiting
         # (the bot's own agenda of this morning may wait behind them)
         assert [(p, s, c) for p, s, c in waiting][:2] == [("agenda", "parked", None),
