@@ -166,6 +166,11 @@ class Dispatcher:
         # Whether due rows may wait that no lane took: the main loop claims again when a lane
         # ends only then (a claim that finds nothing was a commit for every send, bench).
         self._more_may_wait = True
+        # The last claim took as many rows as it had room for. Only then does the main loop
+        # claim again at once: after one that took fewer, a new row comes with a wake (a
+        # handler's, a planner's, a lane's), and claiming again found nothing but cost a
+        # commit, two for every relayed message (bench/README.md).
+        self._filled = False
         # Records of sends made, waiting for their transaction: those that come while one is
         # written go together in the next (one commit for many sends in a burst, bench).
         self._records: list[tuple[Step, asyncio.Future[bool]]] = []
@@ -331,8 +336,8 @@ class Dispatcher:
                 log.exception("dispatcher step failed; retrying")
                 busy = 0
                 await asyncio.sleep(1.0)
-            if busy:
-                continue
+            if busy and self._filled:
+                continue  # the claim took all it had room for: more may be due
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
@@ -455,6 +460,7 @@ class Dispatcher:
         so a family's message finds a free lane and few sends ahead of it at the limiter.
         `bulk=False`: look for the people's rows only (no bulk row can have come)."""
         room = self.capacity - len(self._lanes)
+        self._filled = False
         if room <= 0 or self._stopping():
             self._more_may_wait = True
             return 0
@@ -463,7 +469,7 @@ class Dispatcher:
             rows = await outbox_rows.claim_heads(session, self.db.dialect, now, room,
                                                  self.instance, until, bulk=False,
                                                  ahead=self._ahead_of_people)
-            more = len(rows) >= room
+            more = self._filled = len(rows) >= room
             bulk_room = min(room - len(rows), self._bulk_free())
             if bulk_room <= 0:
                 self._bulk_full = True  # no bulk lane free: bulk rows may wait for one
@@ -475,6 +481,7 @@ class Dispatcher:
                 rows += found
                 # Full: more may wait, so look again at the next pass.
                 self._bulk_seen, self._bulk_full = seen, len(found) >= bulk_room
+                self._filled = self._bulk_full
         self._more_may_wait = more or self._bulk_full
         self._took(rows)
         for row in rows:
