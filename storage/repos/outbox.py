@@ -195,8 +195,14 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
         params["c_chat"] = chat_id
     if lease is None:
         params["c_until"] = until
-    rows = list((await session.scalars(
-        _claim_statement(dialect, chat_id is not None, bulk, lease, continuing), params)).all())
+    # On the connection, not through the session's ORM UPDATE: that path (identity map,
+    # synchronize, loading) was 15 % of the bot's busy time in a relay burst (py-spy,
+    # bench/README.md). The rows come back as plain Outbox objects, not in the session: the
+    # caller only reads them (the payload is opened by its column type either way).
+    connection = await session.connection()
+    result = await connection.execute(
+        _claim_statement(dialect, chat_id is not None, bulk, lease, continuing), params)
+    rows = [Outbox(**row) for row in result.mappings()]
     claimed_bulk = [row.id for row in rows if row.purpose in BULK]
     if ahead is not None and claimed_bulk and bulk is not True:
         # Asked for with the people only, every bulk row claimed is one a person waits for;
@@ -265,8 +271,7 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
                                      and_(Outbox.claimed_by != instance,
                                           Outbox.claimed_until < lease_now(dialect, now))))
             .values(claimed_by=instance, claimed_until=until)
-            .returning(Outbox)
-            .execution_options(synchronize_session=False, populate_existing=True))
+            .returning(*table_of(Outbox).c))
 
 
 async def renew_claims(session: AsyncSession, instance: str, row_ids: Sequence[int],
