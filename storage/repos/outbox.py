@@ -198,11 +198,15 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
     # On the connection, not through the session's ORM UPDATE: that path (identity map,
     # synchronize, loading) was 15 % of the bot's busy time in a relay burst (py-spy,
     # bench/README.md). The rows come back as plain Outbox objects, not in the session: the
-    # caller only reads them (the payload is opened by its column type either way).
-    connection = await session.connection()
-    result = await connection.execute(
-        _claim_statement(dialect, chat_id is not None, bulk, lease, continuing), params)
-    rows = [Outbox(**row) for row in result.mappings()]
+    # caller only reads them (the payload is opened by its column type either way). Read
+    # in the session's greenlet: opening a payload may fetch its family's key.
+    statement = _claim_statement(dialect, chat_id is not None, bulk, lease, continuing)
+
+    def claim(sync_session: Any) -> list[Outbox]:
+        result = sync_session.connection().execute(statement, params)
+        return [Outbox(**row) for row in result.mappings()]
+
+    rows = await session.run_sync(claim)
     claimed_bulk = [row.id for row in rows if row.purpose in BULK]
     if ahead is not None and claimed_bulk and bulk is not True:
         # Asked for with the people only, every bulk row claimed is one a person waits for;
