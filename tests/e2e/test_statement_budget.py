@@ -115,8 +115,8 @@ async def test_one_quiet_message_costs_four_commits(
         event.remove(engine, "before_cursor_execute", statement)
         event.remove(engine, "commit", commit)
         harness.runtime.scheduler.resume()
-    # PostgreSQL: one statement and one commit more, the pool's ping at check-out among them
-    # (traced, not yet removed).
+    # PostgreSQL: one statement more (the pool's ping at check-out, `SELECT 1`) and one
+    # commit more (not traced further).
     extra = 1 if harness.runtime.db.dialect == "postgresql" else 0
     assert counted["commits"] == 4 + extra, counted
     assert counted["statements"] <= 14 + extra, counted
