@@ -4,6 +4,8 @@ and 2 commits)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -17,13 +19,9 @@ MAX_STATEMENTS = 21  # 16.3 measured alone, 18.7 in a loaded CI run (was 23.1)
 MAX_COMMITS = 6.0  # 4.1 alone, 5.2 in a loaded CI run: empty claims wake more (was 7.7)
 
 
-async def test_a_burst_of_family_messages_stays_within_the_statement_budget(
-        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    _carla, sanne, marieke = await harness.onboard()
-    start = len(sanne.inbox())
-    marieke.send_text("warm up")
-    await sanne.wait_for(lambda m: "warm up" in m.text, after=start)
-    await harness.settle()
+@contextmanager
+def _counted(harness: Harness) -> Iterator[dict[str, int]]:
+    """The bot's statements and commits while the block runs."""
     counted = {"statements": 0, "commits": 0}
 
     def statement(*_args: Any) -> None:
@@ -32,26 +30,46 @@ async def test_a_burst_of_family_messages_stays_within_the_statement_budget(
     def commit(*_args: Any) -> None:
         counted["commits"] += 1
 
-    async def no_planning(_now: Any) -> int:
-        return 0
-
-    # The planners' passes (reminders, agendas, purge) are not the relay's cost, and how many
-    # of them fall within the burst depends on the machine's speed.
-    monkeypatch.setattr(harness.runtime.dispatcher, "_plan_pass", no_planning)
     engine = harness.runtime.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", statement)
     event.listen(engine, "commit", commit)
     try:
-        start = len(sanne.inbox())
-        for n in range(BURST):
-            marieke.send_text(f"bericht {n:03d}")
-        await sanne.wait_for(lambda m: f"bericht {BURST - 1:03d}" in m.text, after=start)
-        monkeypatch.undo()  # the last receipts go out while the bot settles (one pass)
-        await harness.api.idle()
+        yield counted
     finally:
-        monkeypatch.undo()
         event.remove(engine, "before_cursor_execute", statement)
         event.remove(engine, "commit", commit)
+
+
+async def _no_planning(_now: Any) -> int:
+    return 0
+
+
+async def _warmed_up(harness: Harness) -> tuple[Any, Any]:
+    """Coach Sanne and parent Marieke, after a first message went through and the bot settled."""
+    _carla, sanne, marieke = await harness.onboard()
+    start = len(sanne.inbox())
+    marieke.send_text("warm up")
+    await sanne.wait_for(lambda m: "warm up" in m.text, after=start)
+    await harness.settle()
+    return sanne, marieke
+
+
+async def test_a_burst_of_family_messages_stays_within_the_statement_budget(
+        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    sanne, marieke = await _warmed_up(harness)
+    # The planners' passes (reminders, agendas, purge) are not the relay's cost, and how many
+    # of them fall within the burst depends on the machine's speed.
+    monkeypatch.setattr(harness.runtime.dispatcher, "_plan_pass", _no_planning)
+    try:
+        with _counted(harness) as counted:
+            start = len(sanne.inbox())
+            for n in range(BURST):
+                marieke.send_text(f"bericht {n:03d}")
+            await sanne.wait_for(lambda m: f"bericht {BURST - 1:03d}" in m.text, after=start)
+            monkeypatch.undo()  # the last receipts go out while the bot settles (one pass)
+            await harness.api.idle()
+    finally:
+        monkeypatch.undo()
     assert len([m for m in sanne.inbox()[start:] if "bericht" in m.text]) == BURST
     per_message = {k: v / BURST for k, v in counted.items()}
     assert per_message["statements"] <= MAX_STATEMENTS, per_message
@@ -83,37 +101,17 @@ async def test_one_quiet_message_costs_four_commits(
     the copy's claim, the copy's record (which claims the receipt waiting for it) and the
     receipt's record. No claim that finds nothing: the main loop claims again at once only
     after a claim that filled its room, and the copy's record takes its receipt."""
-    _carla, sanne, marieke = await harness.onboard()
-    start = len(sanne.inbox())
-    marieke.send_text("warm up")
-    await sanne.wait_for(lambda m: "warm up" in m.text, after=start)
-    await harness.settle()
+    _sanne, marieke = await _warmed_up(harness)
     dispatcher = harness.runtime.dispatcher
-
-    async def no_planning(_now: Any) -> int:
-        return 0
-
-    monkeypatch.setattr(dispatcher, "_plan_pass", no_planning)
+    monkeypatch.setattr(dispatcher, "_plan_pass", _no_planning)
     dispatcher.poll_seconds = 3600
     harness.runtime.scheduler.pause()
-    counted = {"statements": 0, "commits": 0}
-
-    def statement(*_args: Any) -> None:
-        counted["statements"] += 1
-
-    def commit(*_args: Any) -> None:
-        counted["commits"] += 1
-
-    engine = harness.runtime.db.engine.sync_engine
     sent = dispatcher.sent
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "commit", commit)
     try:
-        marieke.send_text("is er morgen iemand?")
-        await wait_until(lambda: dispatcher.sent >= sent + 2, 10, "the copy and its receipt")
+        with _counted(harness) as counted:
+            marieke.send_text("is er morgen iemand?")
+            await wait_until(lambda: dispatcher.sent >= sent + 2, 10, "the copy and its receipt")
     finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "commit", commit)
         harness.runtime.scheduler.resume()
     # PostgreSQL: one statement more (the pool's ping at check-out, `SELECT 1`) and one
     # commit more (not traced further).
