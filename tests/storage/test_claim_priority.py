@@ -4,6 +4,7 @@ lane and few sends ahead of it at Telegram's limit."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -232,6 +233,38 @@ async def test_a_lane_opened_for_a_person_takes_no_bulk_row_while_the_bulk_lanes
     assert await _recorded_then_next(dispatcher, 143, bulk_now=True) == ["agenda"]
     dispatcher._bulk_lane.pop(10_000)  # a bulk lane is free: the lane may go on with bulk
     assert await _recorded_then_next(dispatcher, 141, bulk_now=False) == ["agenda"]
+
+
+async def test_lanes_whose_records_are_written_together_take_only_the_free_bulk_lanes(
+        db: Database) -> None:
+    """Two lanes for people (a family's copy to each of two coaches, each coach's agenda
+    behind it) record their sends in one transaction while one bulk lane is free: one goes on
+    with its coach's agenda, the other ends. Each record saw the same free bulk lane, and
+    16-19 lanes sent bulk rows in the busiest morning while copies waited for a lane."""
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    _, _, three = await _families(db)
+    coaches = (139, 141)
+    for coach in coaches:
+        await _add(db, coach, "relay", NOW, family=three)
+        await _add(db, coach, "agenda", NOW)
+    dispatcher._bulk_lane.update({10_000 + n: True for n in range(BULK_LANES - 1)})
+    copies = []
+    for coach in coaches:
+        dispatcher._lanes[coach] = deque()
+        [copy] = await dispatcher.claim(NOW, 1, coach)
+        copies.append(copy)
+    assert sum(dispatcher._bulk_lane.values()) == BULK_LANES - 1  # the copies are people's
+
+    async with dispatcher._recording:  # a record being written: the next two wait together
+        records = [asyncio.create_task(dispatcher._record(copy, {"message_id": 1}))
+                   for copy in copies]
+        while len(dispatcher._records) < len(copies):
+            await asyncio.sleep(0)
+    await asyncio.gather(*records)
+
+    taken = {coach: [row.purpose for row in dispatcher._next.pop(coach)] for coach in coaches}
+    assert sorted(taken.values()) == [[], ["agenda"]]
+    assert sum(dispatcher._bulk_lane.values()) == BULK_LANES
 
 
 async def test_a_claim_names_the_bulk_rows_a_person_waits_for(db: Database) -> None:
