@@ -15,6 +15,7 @@ from bot.outbox.dispatcher import BULK_LANES, LANES, Dispatcher
 from storage.db import Database
 from storage.models import Family
 from storage.repos import outbox as rows
+from tests.faults.common import wait_until
 
 NOW = datetime(2026, 11, 25, 18, 0, 30, tzinfo=UTC)
 LEASE = timedelta(minutes=1)
@@ -258,8 +259,8 @@ async def test_lanes_whose_records_are_written_together_take_only_the_free_bulk_
     async with dispatcher._recording:  # a record being written: the next two wait together
         records = [asyncio.create_task(dispatcher._record(copy, {"message_id": 1}))
                    for copy in copies]
-        while len(dispatcher._records) < len(copies):
-            await asyncio.sleep(0)
+        await wait_until(lambda: len(dispatcher._records) == len(copies), 10,
+                         "both records waiting to be written")
     await asyncio.gather(*records)
 
     taken = {coach: [row.purpose for row in dispatcher._next.pop(coach)] for coach in coaches}
