@@ -181,22 +181,18 @@ def continues_digest(row: Outbox) -> bool:
 async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit: int,
                       instance: str, until: datetime | ServerLease, chat_id: int | None = None,
                       bulk: bool | None = None, continuing: bool = False,
-                      ahead: set[int] | None = None, chats: Collection[int] = ()
-                      ) -> list[Outbox]:
+                      ahead: set[int] | None = None) -> list[Outbox]:
     """Claim the first row of up to `limit` lanes (of one chat's lane, when given), people
     waiting first, then most overdue first, for `instance` (`bulk`: only bulk rows, or none;
     `continuing`: only the next copy of a digest that has begun, see continues_digest):
     one UPDATE … RETURNING over the rows a SELECT … FOR UPDATE SKIP LOCKED picks (one
     statement per claim, not two: issue 16). The ids of the bulk rows claimed that a person
-    waits for (they go with the people) are added to `ahead`. `chats`: only in these chats
-    (lanes open there)."""
+    waits for (they go with the people) are added to `ahead`."""
     lease = until if isinstance(until, ServerLease) else None
     # Named apart from the columns: an UPDATE reserves those names for its SET clause.
     params: dict[str, Any] = {"c_now": now, "c_instance": instance, "c_limit": limit}
     if chat_id is not None:
         params["c_chat"] = chat_id
-    if chats:
-        params["c_chats"] = list(chats)
     if lease is None:
         params["c_until"] = until
     # On the connection, not through the session's ORM UPDATE: that path (identity map,
@@ -204,8 +200,7 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
     # bench/README.md). The rows come back as plain Outbox objects, not in the session: the
     # caller only reads them (the payload is opened by its column type either way). Read
     # in the session's greenlet: opening a payload may fetch its family's key.
-    statement = _claim_statement(dialect, chat_id is not None, bulk, lease, continuing,
-                                 bool(chats))
+    statement = _claim_statement(dialect, chat_id is not None, bulk, lease, continuing)
 
     def claim(sync_session: Any) -> list[Outbox]:
         result = sync_session.connection().execute(statement, params)
@@ -249,8 +244,7 @@ _WAITED_FOR = select(Outbox.id).where(
 
 @functools.lru_cache(maxsize=64)
 def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
-                     lease: ServerLease | None, continuing: bool = False,
-                     in_chats: bool = False) -> Any:
+                     lease: ServerLease | None, continuing: bool = False) -> Any:
     """The claim, built once per kind with its values as parameters: built afresh for every
     claim it was, after the aliases, still a fifth of the bot's CPU in a reminder burst."""
     now = bindparam("c_now", type_=table_of(Outbox).c.due_at.type)
@@ -260,8 +254,6 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
     heads = select(Outbox.id).where(claimable(now, dialect, instance))
     if by_chat:
         heads = heads.where(Outbox.chat_id == bindparam("c_chat"))
-    if in_chats:
-        heads = heads.where(Outbox.chat_id.in_(bindparam("c_chats", expanding=True)))
     if continuing:
         heads = heads.where(Outbox.purpose == "digest", Outbox.link_family_id.is_not(None))
     if bulk is None:  # both kinds: the people first

@@ -268,28 +268,6 @@ async def test_lanes_whose_records_are_written_together_take_only_the_free_bulk_
     assert sum(dispatcher._bulk_lane.values()) == BULK_LANES
 
 
-async def test_with_every_lane_open_a_persons_row_still_joins_its_chats_open_lane(
-        db: Database) -> None:
-    """A family's copy to a coach whose lane is sending the coach's agenda needs no lane of
-    its own: it is claimed into that lane while every lane is open; a copy to a chat without
-    an open lane waits for a lane to end."""
-    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW),  # type: ignore[arg-type]
-                            concurrency=2)
-    _, _, three = await _families(db)
-    for chat in (139, 140):
-        await _add(db, chat, "agenda", NOW - timedelta(seconds=30))
-        dispatcher._lanes[chat] = deque()
-        assert [row.purpose for row in await dispatcher.claim(NOW, 1, chat)] == ["agenda"]
-    joining = await _add(db, 139, "relay", NOW, family=three)
-    await _add(db, 141, "relay", NOW, family=three)  # no lane open for this chat
-    opened: list[Any] = []
-    dispatcher._add_to_lane = opened.append  # type: ignore[method-assign]
-
-    assert await dispatcher.claim_into_lanes(NOW) == 1
-    assert [(row.id, row.chat_id) for row in opened] == [(joining, 139)]
-    assert dispatcher._more_may_wait  # a lane that ends looks again for the other copy
-
-
 async def test_a_claim_names_the_bulk_rows_a_person_waits_for(db: Database) -> None:
     """They go with the people at the limiter and in the lanes (dispatcher._goes_bulk), asked
     for with the people only (`bulk=False`) or with both kinds."""
