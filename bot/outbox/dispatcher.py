@@ -527,7 +527,8 @@ class Dispatcher:
         is free or a digest that has begun goes on (`continuing`), else only what people wait
         for. A lane opened for a family's copy to a coach went on with that coach's whole
         morning of digests: at 10 family messages a second every lane was soon such a lane,
-        and new copies found none free (bench/README.md)."""
+        and new copies found none free (bench/README.md). Not a mere question: a lane that
+        may take a bulk row holds a free bulk lane from now on (_next_taken settles it)."""
         if continuing or self._bulk_lane.get(chat_id):
             return None
         if self._bulk_free() > 0:
