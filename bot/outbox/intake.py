@@ -55,6 +55,11 @@ DATABASE_PAUSE_MAX = 4.0
 RETRY_PAUSE_MAX = 8.0
 # PostgreSQL: how often an instance that does not poll tries to take the poller lock.
 STANDBY_SECONDS = 2.0
+# How often a polling instance makes sure it still holds the poller lock: before a call, once
+# this long has passed since the last look (not before every call: in a burst every batch of
+# updates paid a statement and a commit for it). Should the lock be lost in between, another
+# instance may poll for up to this long beside this one; Telegram answers one of them 409.
+LOCK_CHECK_SECONDS = 1.0
 # After Telegram's 409 Conflict (another getUpdates call ended this one).
 CONFLICT_PAUSE = 2.0
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member",
@@ -121,6 +126,7 @@ class Intake:
         self._offset: int | None = None  # the offset stored last, while this instance polls
         self.polls = 0  # getUpdates calls made
         self._webhook_deleted = False
+        self._lock_checked_at = float("-inf")  # monotonic; the poller lock's last check
 
     # Storing -------------------------------------------------------------------------------
     async def store(self, updates: Sequence[dict[str, Any]], advance_offset: bool) -> None:
@@ -355,7 +361,8 @@ class Intake:
     # Polling ---------------------------------------------------------------------------------
     async def poll_forever(self, stop: asyncio.Event) -> None:
         """Poll Telegram and store what comes. On PostgreSQL only while this instance holds the
-        poller lock (checked before every call); on SQLite one instance runs per file."""
+        poller lock (checked before a call, at most once a second); on SQLite one instance runs
+        per file."""
         elected = self.db.dialect == "postgresql"
         lock: inbound.PollerLock | None = None
         pause = 1.0
@@ -427,8 +434,11 @@ class Intake:
         """The poller lock, still held or newly taken; None while another instance holds it
         (or the database is away)."""
         if lock is not None:
+            if self.monotonic() - self._lock_checked_at < LOCK_CHECK_SECONDS:
+                return lock
             try:
                 await lock.check()
+                self._lock_checked_at = self.monotonic()
                 return lock
             except Exception as error:
                 # Stop polling: another instance may take over. Not at once again here, so
@@ -444,6 +454,7 @@ class Intake:
                         type(error).__name__)
             return None
         if taken is not None:
+            self._lock_checked_at = self.monotonic()
             log.info("this instance polls Telegram now")
         return taken
 
