@@ -7,7 +7,7 @@ its place among the others, as soon as they can be reached again (bot/outbox: pa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot import outbox, wording
 from bot.delivery import crisis_lines
@@ -22,24 +22,39 @@ from storage.models import Family, FamilyMessage, Member, Outbox, Staff
 from storage.repos import families, messages, people
 from storage.repos import outbox as outbox_rows
 
+# An urgent message's answer carries the crisis lines. For this long after it, a family told
+# that the message has not reached the coach is pointed to those lines instead of reading them
+# again (within a second, as the coach's 403 comes, they were the same lines twice).
+LINES_IN_VIEW = timedelta(minutes=15)
+
+
+def lines_in_view(message: FamilyMessage, now: datetime) -> bool:
+    """The family read the crisis lines with this message's own answer a moment ago."""
+    return message.urgent and now - message.received_at <= LINES_IN_VIEW
+
 
 def tell_family_waiting(out: Outgoing, tr: Translator, chat_id: int, family: Family,
                         absent: Sequence[Staff], now: datetime, first: bool,
-                        local: Sequence[CrisisService] = ()) -> None:
-    """The family learns their message has not reached the coach yet, and when it will."""
+                        local: Sequence[CrisisService] = (), lines_above: bool = False) -> None:
+    """The family learns their message has not reached the coach yet, and when it will; with
+    the crisis lines, or (`lines_above`) a pointer to the ones they have just read."""
     coach = wording.coach_names(tr, absent)
     if not first:
         out.text(chat_id, tr.gettext("Ook dit bericht is bewaard voor {coach}.").format(
             coach=coach))
         return
-    out.text(chat_id, "\n".join([
+    lines = [
         tr.gettext("Je bericht is nog niet bij {coach} aangekomen. Het is bewaard: {coach} "
                    "krijgt het zodra dat weer kan. De coördinator weet het.").format(
             coach=coach),
         "",
-        tr.gettext("Kan het niet wachten?"),
-        crisis_lines.lines(tr, family.region, now, local),
-    ]))
+    ]
+    if lines_above:
+        lines.append(tr.gettext("Kan het niet wachten? Bel dan een van de nummers hierboven."))
+    else:
+        lines += [tr.gettext("Kan het niet wachten?"),
+                  crisis_lines.lines(tr, family.region, now, local)]
+    out.text(chat_id, "\n".join(lines))
 
 
 def tell_coordinators(out: Outgoing, coordinators: Sequence[Staff], family: Family,
@@ -94,13 +109,16 @@ async def hold_for_coach(session: Session, out: Outgoing, message: FamilyMessage
                          family: Family, member: Member, absent: Sequence[Staff],
                          now: datetime, first: bool) -> None:
     """Nobody who can read it now: it waits for the coach, the family and (the first time)
-    the coordinators are told."""
+    the coordinators are told. Not the coordinators when the coach's block was found only now,
+    in this same step: that notice names the families whose messages wait
+    (bot/jobs/blocked_recipients.py), one notice for one event."""
     message.status = "waiting"
     message.delivered_at = None
     tr = translator(member.language, family.region, family.timezone)
     local = await crisis_lines.family_services(session, family)
-    tell_family_waiting(out, tr, member.chat_id, family, absent, now, first, local)
-    if first:
+    tell_family_waiting(out, tr, member.chat_id, family, absent, now, first, local,
+                        lines_above=lines_in_view(message, now))
+    if first and not all(coach.blocked_at == now for coach in absent):
         tell_coordinators(out, await people.coordinators(session), family, absent)
 
 

@@ -402,6 +402,15 @@ async def waiting_for(session: AsyncSession, chat_id: int, family_id: int) -> in
         Outbox.status.in_(WAITING), Outbox.purpose.in_(("relay", "digest")))) or 0)
 
 
+async def families_waiting_for(session: AsyncSession, chat_id: int) -> list[int]:
+    """The families with copies that wait for this chat (parked, or queued behind a parked
+    one)."""
+    found = await session.scalars(select(Outbox.link_family_id).where(
+        Outbox.chat_id == chat_id, Outbox.link_family_id.is_not(None),
+        Outbox.status.in_(WAITING), Outbox.purpose.in_(("relay", "digest"))).distinct())
+    return [family_id for family_id in found.all() if family_id is not None]
+
+
 async def copies_of_message(session: AsyncSession, message_id: int) -> dict[int, Outbox]:
     """The latest row of each chat that got (or will get) a copy of this family message."""
     found = (await session.scalars(select(Outbox).where(

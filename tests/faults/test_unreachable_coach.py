@@ -7,8 +7,9 @@ they unblock."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -189,3 +190,71 @@ async def test_a_403_stops_the_rows_queued_behind_it_in_the_lane(
         # (the bot's own agenda of this morning may wait behind them)
         assert [(p, s, c) for p, s, c in waiting][:2] == [("agenda", "parked", None),
                                                           ("relay", "parked", None)]
+
+
+URGENT = "ik kan niet meer, de deurwaarder staat voor de deur"
+
+
+def _lines_in(messages: list[Any]) -> list[Any]:
+    return [m for m in messages if "112" in m.text]
+
+
+async def test_an_urgent_message_the_coach_cannot_get_brings_the_crisis_lines_once(
+        api: LocalBotApi, db_url: str, tmp_path: Path) -> None:
+    """The urgent answer carries the crisis lines; the 'not arrived yet' a second later points
+    to them instead of repeating them, and the coordinator hears of the block and of the family
+    in one notice (the alias, never the content)."""
+    line = await seed_line(db_url, api, [("Gezin J.", "Sanne", ["Marieke"])],
+                           WEDNESDAY_MORNING)
+    marieke, sanne, carla = line.member("Marieke"), line.coaches["Sanne"], line.coordinator
+    async with running_bot(api, db_url, tmp_path, RunningClock(WEDNESDAY_MORNING, SPEED)):
+        await api.idle()
+        sanne.block_bot()
+        api.drop_pending_updates()  # the bot learns it only from the 403
+        start, notices = len(marieke.inbox()), len(carla.inbox())
+        marieke.send_text(URGENT)
+        told = await marieke.wait_for(lambda m: "nog niet bij Sanne" in m.text, timeout=LOADED)
+        await carla.wait_for(lambda m: "Gezin J." in m.text, after=notices, timeout=LOADED)
+        await api.idle()  # (the ✓ waits for the copy: never settled while blocked)
+        answers = marieke.inbox()[start:]
+        assert "112" not in told.text and "hierboven" in told.text
+        assert len(_lines_in(answers)) == 1
+        assert answers.index(_lines_in(answers)[0]) < answers.index(told)  # the lines come first
+        [alert] = carla.inbox()[notices:]
+        assert "Sanne" in alert.text and "geblokkeerd" in alert.text
+        assert "deurwaarder" not in alert.text
+
+
+async def test_an_urgent_message_to_a_coach_known_to_have_blocked_the_bot_brings_the_lines_once(
+        api: LocalBotApi, db_url: str, tmp_path: Path) -> None:
+    """The bot knew (Telegram said so): the handler answers and holds in one go."""
+    line = await seed_line(db_url, api, [("Gezin J.", "Sanne", ["Marieke"])],
+                           WEDNESDAY_MORNING)
+    marieke, sanne, carla = line.member("Marieke"), line.coaches["Sanne"], line.coordinator
+    async with running_bot(api, db_url, tmp_path, RunningClock(WEDNESDAY_MORNING, SPEED)):
+        await api.idle()
+        notices = len(carla.inbox())
+        sanne.block_bot()
+        await carla.wait_for(lambda m: "geblokkeerd" in m.text, after=notices, timeout=LOADED)
+        start = len(marieke.inbox())
+        marieke.send_text(URGENT)
+        told = await marieke.wait_for(lambda m: "nog niet bij Sanne" in m.text, after=start,
+                                      timeout=LOADED)
+        await api.idle()
+        assert "112" not in told.text
+        assert len(_lines_in(marieke.inbox()[start:])) == 1
+        # the block, then the family whose message waits: two things, two notices
+        assert [("Gezin J." in m.text) for m in carla.inbox()[notices:]] == [False, True]
+
+
+async def test_a_message_held_long_before_the_coach_was_found_unreachable_brings_the_lines_again(
+        ) -> None:
+    """The lines in an urgent answer are 'above' only for a while: hours later (a held
+    message whose copy meets the 403 at the coach's opening) the family reads them again."""
+    from bot.delivery.undelivered import LINES_IN_VIEW, lines_in_view
+
+    written = WEDNESDAY_MORNING
+    urgent = FamilyMessage(urgent=True, received_at=written)
+    assert lines_in_view(urgent, written + timedelta(seconds=2))
+    assert not lines_in_view(urgent, written + LINES_IN_VIEW + timedelta(seconds=1))
+    assert not lines_in_view(FamilyMessage(urgent=False, received_at=written), written)
