@@ -15,6 +15,7 @@ from handlers.availability_cmds import render_windows
 from handlers.common import Who, Work
 from storage.models import FamilyMessage
 from storage.repos import appointments, audit, families, privacy
+from storage.repos import outbox as outbox_rows
 
 # The access log keeps its reason in Dutch; the family reads it in their own language.
 REASONS = {
@@ -142,6 +143,18 @@ async def confirm_leave(w: Work, who: Who, message_id: int) -> None:
                                    "nieuwe link."),
                keyboard=outbox.remove_reply_keyboard(), purpose="farewell")
     menus.clear_for(w.out, chat_id, purpose="farewell")
-    w.tell_staff(await families.coaches_of(w.session, family.id), lambda ctr: ctr.gettext(
-        "{alias}: {name} is gestopt met Gezinslijn. De gegevens en berichten zijn gewist."
-    ).format(alias=family.alias, name=name), purpose="farewell")  # it names her: deleted once sent
+    for coach in await families.coaches_of(w.session, family.id):
+        if coach.chat_id is None:
+            continue
+        # It names her: deleted once sent. Should the coach not be reachable now, what waits
+        # for them names no one (bot/outbox/dispatcher.py: `kept`).
+        ctr = w.tr_for(staff=coach)
+        kept = ctr.gettext("{alias}: iemand uit het gezin is gestopt met Gezinslijn. De "
+                           "gegevens en berichten zijn gewist.").format(alias=family.alias)
+        if coach.blocked_at is not None or await outbox_rows.parked_in(w.session,
+                                                                        coach.chat_id):
+            w.out.text(coach.chat_id, kept, purpose="notice")
+            continue
+        w.out.text(coach.chat_id, ctr.gettext(
+            "{alias}: {name} is gestopt met Gezinslijn. De gegevens en berichten zijn gewist."
+        ).format(alias=family.alias, name=name), purpose="farewell", kept=kept)

@@ -40,6 +40,9 @@ class Send:
     # copy reached the coach), or after this outbox row written earlier was.
     after: int | None = None
     after_row: int | None = None
+    # An ephemeral send (it names someone who left) that cannot reach its reader now: this
+    # text, which names no one, waits for them instead (bot/outbox/dispatcher.py).
+    kept: str | None = None
 
 
 @dataclass
@@ -63,6 +66,7 @@ class Outgoing:
         expires_at: datetime | None = None,
         after: int | None = None,
         after_row: int | None = None,
+        kept: str | None = None,
     ) -> None:
         # Every text fits Telegram: a composed one (an agenda, a long list) over the limit goes
         # out as several messages, cut at a paragraph, line or word; the buttons come with the
@@ -82,7 +86,8 @@ class Outgoing:
                 params["reply_parameters"] = {"message_id": reply_to,
                                               "allow_sending_without_reply": True}
             self.sends.append(Send(chat_id, "sendMessage", params, purpose, due_at, link,
-                                   expires_at=expires_at, after=after, after_row=after_row))
+                                   expires_at=expires_at, after=after, after_row=after_row,
+                                   kept=kept))
 
     def copy(
         self,
@@ -162,6 +167,8 @@ def write(session: Session, sends: Iterable[Send], now: datetime) -> Sequence[Ou
         payload: dict[str, Any] = {"p": send.params}
         if send.fallback is not None:
             payload["fb"] = {"m": send.fallback[0], "p": send.fallback[1]}
+        if send.kept is not None:
+            payload["kept"] = {"p": {"text": send.kept}}
         rows.append(outbox_rows.add_pending(
             session,
             chat_id=send.chat_id,

@@ -430,6 +430,27 @@ def _changed(result: Any) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+async def keep_instead(session: AsyncSession, row_id: int, payload: dict[str, Any]) -> None:
+    """A farewell that cannot reach its reader now becomes the notice that may wait for them
+    (it names no one)."""
+    await session.execute(update(Outbox).where(Outbox.id == row_id)
+                          .values(payload=payload, purpose="notice")
+                          .execution_options(synchronize_session=False))
+
+
+async def delete_parked(session: AsyncSession, row: Outbox) -> None:
+    await session.execute(delete(Outbox).where(Outbox.id == row.id, Outbox.status == "parked")
+                          .execution_options(synchronize_session=False))
+    if row in session:  # (SQLite may give its id to the next row this session adds)
+        session.expunge(row)
+
+
+async def parked_in(session: AsyncSession, chat_id: int) -> bool:
+    """Rows wait for this chat because its reader could not be reached."""
+    return await session.scalar(select(exists().where(
+        Outbox.chat_id == chat_id, Outbox.status == "parked"))) or False
+
+
 async def delete_row(session: AsyncSession, row_id: int, instance: str) -> bool:
     return _changed(await session.execute(delete(Outbox).where(_held(row_id, instance))
                                           .execution_options(synchronize_session=False)))

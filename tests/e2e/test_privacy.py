@@ -34,6 +34,7 @@ from tests.conftest import TEST_KEY
 from tests.e2e.conftest import (
     WEDNESDAY_MORNING,
     Harness,
+    LocalUser,
     count_rows,
     move_clock,
 )
@@ -64,6 +65,55 @@ def traces_of(rows: dict[str, list[tuple[Any, ...]]], words: list[str], chat_id:
                 isinstance(v, str | dict | list) and number.search(str(v)) for v in row):
             found.append(line)
     return found
+
+
+# /stoppen while the coach blocked the bot ---------------------------------------------------------
+GONE = ("Gezin J.: iemand uit het gezin is gestopt met Gezinslijn. De gegevens en berichten "
+        "zijn gewist.")
+
+
+async def _leave_quietly(person: LocalUser) -> None:
+    start = len(person.inbox())
+    person.send_text("/stoppen")
+    question = await person.wait_for(lambda m: "Wil je stoppen" in m.text, after=start)
+    person.press("✅ Ja, stop en wis alles", on=question)
+    await person.wait_for(lambda m: "Je bent gestopt" in m.text, after=start)
+
+
+@pytest.mark.parametrize("how", ["found-by-the-403", "known-blocked", "behind-a-parked-copy"])
+async def test_a_coach_who_blocked_the_bot_hears_someone_left_without_her_name_staying(
+        harness: Harness, how: str) -> None:
+    """The coach is told the person left (PRODUCT.md §2.7), also when the bot cannot reach
+    them now: once they can, they read that someone of the family stopped. Her name goes with
+    the send that could not be made: it does not wait in the outbox for the coach's return."""
+    _carla, sanne, marieke = await harness.onboard()
+    ahmed = harness.api.user("Ahmed")
+    await harness.join(ahmed, await harness.link_from(sanne, "/uitnodiging Gezin J."))
+    await harness.settle()
+    sanne.block_bot()
+    if how == "known-blocked":
+        await harness.settle()  # the bot took the block in
+    else:
+        harness.api.drop_pending_updates()  # the bot learns it only from the 403
+    if how == "behind-a-parked-copy":  # the 403 came on a copy, which waits for Sanne
+        start = len(ahmed.inbox())
+        ahmed.send_text("bericht van Ahmed")
+        await ahmed.wait_for(lambda m: "nog niet bij Sanne" in m.text, after=start)
+    await _leave_quietly(marieke)
+    if how != "behind-a-parked-copy":  # there Ahmed's ✓ waits for his copy: never idle
+        await harness.settle()
+    left = traces_of(await all_rows(harness), ["Marieke"], marieke.chat_id)
+    assert left == [], "\n".join(left)
+
+    start = len(sanne.inbox())
+    sanne.unblock_bot()
+    told = await sanne.wait_for(lambda m: "is gestopt" in m.text, after=start)
+    assert told.text == GONE
+    await harness.settle()
+    assert not [m for m in sanne.inbox() if "Marieke is gestopt" in m.text]
+    if how == "behind-a-parked-copy":
+        assert [m.text.endswith("bericht van Ahmed") for m in sanne.inbox()[start:]
+                if "Ahmed" in m.text or "gestopt" in m.text] == [True, False]  # in order
 
 
 # Logs ---------------------------------------------------------------------------------------------

@@ -258,3 +258,45 @@ async def test_a_message_held_long_before_the_coach_was_found_unreachable_brings
     assert lines_in_view(urgent, written + timedelta(seconds=2))
     assert not lines_in_view(urgent, written + LINES_IN_VIEW + timedelta(seconds=1))
     assert not lines_in_view(FamilyMessage(urgent=False, received_at=written), written)
+
+
+async def test_a_farewell_parked_with_its_chat_leaves_only_what_names_no_one(
+        api: LocalBotApi, db_url: str, tmp_path: Path) -> None:
+    """A farewell to the coach (it names who left) queued behind a row whose 403 parks the
+    chat: it does not wait in the outbox with her name; the notice it may leave does."""
+    line = await seed_line(db_url, api, [("Gezin J.", "Sanne", ["Marieke"])],
+                           WEDNESDAY_MORNING)
+    sanne = line.coaches["Sanne"]
+    sanne.block_bot()
+    api.drop_pending_updates()
+    db = Database(db_url)
+    try:
+        async with db.transaction() as session:
+            for purpose, payload in (
+                    ("agenda", {"p": {"text": "agenda"}}),
+                    ("farewell", {"p": {"text": "Gezin J.: Marieke is gestopt"},
+                                  "kept": {"p": {"text": "Gezin J.: iemand is gestopt"}}}),
+                    ("farewell", {"p": {"text": "Marieke, tot ziens"}})):
+                session.add(Outbox(chat_id=sanne.chat_id, method="sendMessage",
+                                   payload=payload, purpose=purpose, due_at=WEDNESDAY_MORNING,
+                                   created_at=WEDNESDAY_MORNING, status="pending", attempts=0))
+                await session.flush()
+    finally:
+        await db.dispose()
+    async with running_bot(api, db_url, tmp_path, RunningClock(WEDNESDAY_MORNING, SPEED)):
+        await wait_until(lambda: bool(sends(api, sanne.chat_id, 0)), LOADED, "a send to Sanne")
+        rows = select(Outbox.purpose, Outbox.status, Outbox.payload).where(
+            Outbox.chat_id == sanne.chat_id).order_by(Outbox.id)
+        deadline = time.monotonic() + LOADED
+        while (waiting := await query(db_url, rows)) and waiting[0][1] != "parked" \
+                and time.monotonic() < deadline:
+            await api.changed.wait(0.1)
+        assert [(p, s) for p, s, _ in waiting][:2] == [("agenda", "parked"),
+                                                       ("notice", "parked")], waiting
+        assert "Marieke" not in repr(waiting)
+        sanne.unblock_bot()
+        await sanne.wait_for(lambda m: "iemand is gestopt" in m.text, timeout=LOADED)
+        await settled(api, db_url)
+    got = [m.text for m in sanne.inbox()]  # (in either order: a notice may pass a bulk row)
+    assert "agenda" in got and "Gezin J.: iemand is gestopt" in got
+    assert not [text for text in got if "Marieke" in text]
