@@ -108,15 +108,17 @@ async def copy_not_delivered(session: Session, row: Outbox, now: datetime) -> No
 async def hold_for_coach(session: Session, out: Outgoing, message: FamilyMessage,
                          family: Family, member: Member, absent: Sequence[Staff],
                          now: datetime, first: bool) -> None:
-    """Nobody who can read it now: it waits for the coach, the family and (the first time)
-    the coordinators are told. Not the coordinators when the coach's block was found only now,
-    in this same step: that notice names the families whose messages wait
-    (bot/jobs/blocked_recipients.py), one notice for one event."""
+    """Nobody who can read it now: it waits for the coach. The member who wrote is told why
+    (the first time for them: a father writing after the mother gets the whole explanation),
+    and the coordinators the first time for the family (`first`). Not the coordinators when
+    the coach's block was found only now, in this same step: that notice names the families
+    whose messages wait (bot/jobs/blocked_recipients.py), one notice for one event."""
+    told = await messages.member_was_told_of_waiting(session, member.id, message.id)
     message.status = "waiting"
     message.delivered_at = None
     tr = translator(member.language, family.region, family.timezone)
     local = await crisis_lines.family_services(session, family)
-    tell_family_waiting(out, tr, member.chat_id, family, absent, now, first, local,
+    tell_family_waiting(out, tr, member.chat_id, family, absent, now, not told, local,
                         lines_above=lines_in_view(message, now))
     if first and not all(coach.blocked_at == now for coach in absent):
         tell_coordinators(out, await people.coordinators(session), family, absent)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import table_of
@@ -56,6 +56,15 @@ async def waiting_in_family(session: AsyncSession, family_id: int) -> int:
     """This family's messages that wait for a coach who cannot be reached."""
     return int(await session.scalar(select(func.count()).select_from(FamilyMessage).where(
         FamilyMessage.family_id == family_id, FamilyMessage.status == "waiting")) or 0)
+
+
+async def member_was_told_of_waiting(session: AsyncSession, member_id: int,
+                                     besides: int) -> bool:
+    """Another message of this member waits for a coach who cannot be reached (they were told
+    why when it began)."""
+    return bool(await session.scalar(select(exists().where(
+        FamilyMessage.member_id == member_id, FamilyMessage.status == "waiting",
+        FamilyMessage.id != besides))))
 
 
 async def hold_until(session: AsyncSession, family_id: int, until: datetime) -> None:
