@@ -47,6 +47,7 @@ async def receive(unit: Unit, member: Member, family: Family, *, chat_id: int,
     member.blocked_at = None  # writing again means the bot is no longer blocked
     family.last_contact_at = unit.now
     receipt_after: int | None = None
+    waiting_copy: int | None = None  # nobody can read it now: the copy that waits for them
     if delivery.recipients:
         flag = "🆘 " if stored.urgent else ""
         readers = reachable(delivery.recipients)
@@ -55,6 +56,8 @@ async def receive(unit: Unit, member: Member, family: Family, *, chat_id: int,
                           silent=silent and not stored.urgent, flag=flag)
             if readers and recipient is readers[0]:
                 receipt_after = unit.out.last  # the receipt waits for this copy
+            elif not readers and waiting_copy is None:
+                waiting_copy = unit.out.last
     else:
         if stored.urgent:
             _alert_coordinators(unit, family, coaches, stored, routed.staffing.coordinators)
@@ -70,6 +73,9 @@ async def receive(unit: Unit, member: Member, family: Family, *, chat_id: int,
                          for r in delivery.recipients if r.chat_id is not None])
         await hold_for_coach(unit.session, unit.out, stored, family, member,
                              delivery.recipients, unit.now, first)
+        if waiting_copy is not None:
+            # Once it reaches the coach the family sees so, as when the 403 came on its copy.
+            unit.out.react(chat_id, message_id, after=waiting_copy)
     elif delivery.recipients and not told:
         # Only once the copy reached the coach: never a ✓ for a message still on its way.
         if receipt_due(member.last_receipt_at, unit.now):

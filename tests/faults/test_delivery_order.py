@@ -209,8 +209,9 @@ async def test_two_dispatchers_send_200_rows_for_one_chat_once_in_order(
 async def test_a_coach_who_blocked_the_bot_gets_every_message_after_unblocking(
         api: LocalBotApi, db_url: str, tmp_path: Path) -> None:
     """Sanne blocked the bot: Marieke is told her messages did not reach Sanne yet (and gets no
-    receipt), Carla is told which family's coach blocked the bot, and once Sanne unblocks it she
-    gets every waiting message, in order, once each."""
+    receipt while they wait), Carla is told which family's coach blocked the bot, and once Sanne
+    unblocks it she gets every waiting message, in order, once each; then Marieke sees each
+    one arrived (a 👍 on it, only after its copy reached Sanne)."""
     line = await seed_line(db_url, api, FAMILY, WEDNESDAY_MORNING)
     marieke, sanne, carla = line.member("Marieke"), line.coaches["Sanne"], line.coordinator
     async with running_bot(api, db_url, tmp_path, RunningClock(WEDNESDAY_MORNING, SPEED)):
@@ -234,5 +235,7 @@ async def test_a_coach_who_blocked_the_bot_gets_every_message_after_unblocking(
 
     waiting = [t for m in sanne.inbox() for t in ("eerste", "tweede") if m.text.endswith(t)]
     assert waiting == ["eerste", "tweede"], texts(sanne)
-    assert not receipts(api, marieke, mark), texts(marieke)
+    arrived = [c.at for c in sends(api, sanne.chat_id, mark) if c.ok]
+    told = receipts(api, marieke, mark)
+    assert len(told) == 2 and min(c.at for c in told) > min(arrived), texts(marieke)
     assert not await unrecorded(api, db_url)

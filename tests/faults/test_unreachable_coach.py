@@ -330,3 +330,11 @@ async def test_each_member_hears_the_first_time_why_their_message_waits(
         assert again.text == "Ook dit bericht is bewaard voor Sanne."
         await api.idle()
         assert len(carla.inbox()) - notices == 1
+        mark = len(api.calls)
+        assert not _receipt_calls(api, ahmed.chat_id, 0)  # nothing arrived yet
+        sanne.unblock_bot()
+        await wait_until(lambda: len(containing(sanne, "tweede")) == 1, LOADED, "all arrived")
+        # Each hears that it arrived now: the first message's ✓, a 👍 on the others.
+        await wait_until(lambda: len(_receipt_calls(api, marieke.chat_id, mark)) == 2
+                         and len(_receipt_calls(api, ahmed.chat_id, mark)) == 1, LOADED,
+                         "the receipts")
