@@ -2,8 +2,8 @@
 is set), an encryption key, and the clock.
 
 A database at the newest migration is copied from a template migrated once per session and
-pytest-xdist worker (a file for SQLite, `gl_template_gw0`, … for PostgreSQL); the databases of
-one worker never meet another's."""
+pytest-xdist worker (a file for SQLite, `gl_template_gw0_<pid>`, … for PostgreSQL); the
+databases of one worker never meet another's, nor those of another pytest session."""
 
 from __future__ import annotations
 
@@ -90,14 +90,43 @@ def postgres_template() -> Iterator[str]:
     if not POSTGRES_URL:
         yield ""
         return
-    name = f"gl_template_{WORKER}"
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # a run that died
+    # This session's own (its pid in the name): two pytest sessions at once each had
+    # gl_template_gw0, and the second one's start dropped the first one's template under it.
+    name = f"gl_template_{WORKER}_{os.getpid()}"
+    asyncio.run(_drop_stale_templates())
     url = asyncio.run(_create_pg_database(name))
     try:
         upgrade(url)
         yield name
     finally:
         asyncio.run(_drop_pg_database(url))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+async def _drop_stale_templates() -> None:
+    """Templates of sessions that died on this machine (their pid is gone)."""
+    base = make_url(POSTGRES_URL)
+    conn = await asyncpg.connect(user=base.username or "postgres", host=base.host or "127.0.0.1",
+                                 port=base.port or 5432, database=base.database or "postgres",
+                                 password=base.password)
+    try:
+        names = [row["datname"] for row in await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'gl\\_template\\_%'")]
+    finally:
+        await conn.close()
+    for name in names:
+        pid = name.rsplit("_", 1)[-1]
+        if not pid.isdigit() or not _alive(int(pid)):
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=_postgres_params())
