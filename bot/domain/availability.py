@@ -937,6 +937,17 @@ def next_opening(agreement: Agreement, after: datetime) -> datetime | None:
     return None
 
 
+def earliest_open_time_reached(agreement: Agreement, now: datetime, more: timedelta
+                               ) -> datetime:
+    """The earliest moment by which `more` open time can have passed after `now`: open time
+    passes only in the agreement's windows, never faster than the clock (a lower bound: a
+    window that closes before `more` has passed makes the true moment later)."""
+    if more <= timedelta(0):
+        return now
+    opens = next_opening(agreement, now)
+    return (opens if opens is not None else now) + more
+
+
 def current_window_end(agreement: Agreement, at: datetime) -> datetime | None:
     """When the agreement stops being open, if it is open at `at`.
 

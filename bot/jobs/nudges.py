@@ -10,11 +10,12 @@ waits for the next moment someone is there: the coach's boundaries hold for nudg
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot import outbox, wording
 from bot.delivery.recipients import Delivery, staffing, with_people
-from bot.domain.availability import open_time_between
+from bot.domain.availability import earliest_open_time_reached, open_time_between
 from bot.domain.routing import Incoming
 from bot.i18n import Translator, translator
 from bot.jobs.pace import Pace
@@ -31,31 +32,59 @@ from storage.repos import families, messages, people
 EVERY = timedelta(minutes=5)
 
 
+@dataclass(frozen=True)
+class NotBefore:
+    """Nothing of a family's waiting messages (up to `newest`) can be due before `moment`."""
+
+    moment: datetime
+    newest: int
+
+
 class UnansweredNudges:
     def __init__(self, settings: Settings) -> None:
         self.nudge = timedelta(hours=settings.nudge_after_hours)
         self.escalate = timedelta(hours=settings.escalate_after_hours)
         self.region = settings.region
         self.pace = Pace(EVERY)
+        # Families looked at and found not due, and until when. Working hours never pass
+        # faster than the clock, so the time still to wait is a safe lower bound. Without it
+        # every look read the staffing of every family waiting past the first threshold
+        # again: 80,000 statements in the busiest evening at full scale for 300 nudges, and
+        # every five minutes all night (bench/README.md). In memory: a restart looks again.
+        self._not_before: dict[int, NotBefore] = {}
 
     async def __call__(self, session: Session, now: datetime) -> int:
         if not self.pace.due(now):
             return 0
         rows = await messages.claim_unanswered(session, now - self.nudge)
-        if not rows:
-            return 0
-        out = Outgoing()
         pending: dict[int, list[FamilyMessage]] = {}
         for row in rows:  # per family, oldest first
             pending.setdefault(row.family_id, []).append(row)
+        self._not_before = {family_id: later for family_id, later in self._not_before.items()
+                            if family_id in pending}
+        due = {family_id: waiting for family_id, waiting in pending.items()
+               if not self._waits(family_id, waiting, now)}
+        if not due:
+            return 0
+        out = Outgoing()
         coordinators = await people.coordinators(session)
-        for family_id, waiting in pending.items():
+        for family_id, waiting in due.items():
             family = await families.family_by_id(session, family_id)
             if family is None or (family.paused_until is not None and family.paused_until > now):
                 continue
             await self._family(session, out, family, waiting, coordinators, now)
         outbox.write(session, out.sends, now)
         return 0
+
+    def _waits(self, family_id: int, waiting: Sequence[FamilyMessage], now: datetime) -> bool:
+        """Known not to be due yet (and no message came since it was looked at)."""
+        later = self._not_before.get(family_id)
+        return later is not None and later.moment > now and \
+            max(row.id for row in waiting) <= later.newest
+
+    def _look_again(self, family_id: int, waiting: Sequence[FamilyMessage], moment: datetime
+                    ) -> None:
+        self._not_before[family_id] = NotBefore(moment, max(row.id for row in waiting))
 
     async def _family(self, session: Session, out: Outgoing, family: Family,
                       pending: Sequence[FamilyMessage], coordinators: Sequence[Staff],
@@ -70,13 +99,19 @@ class UnansweredNudges:
         assert first.delivered_at is not None
         waited = open_time_between(found.agreement, first.delivered_at, now)
         escalate = waited >= self.escalate
-        if not escalate and not (waited >= self.nudge
-                                 and any(r.nudged_at is None for r in pending)):
+        unnudged = any(r.nudged_at is None for r in pending)
+        if not escalate and not (waited >= self.nudge and unnudged):
+            threshold = self.nudge if unnudged else self.escalate
+            self._look_again(family.id, pending, earliest_open_time_reached(
+                found.agreement, now, threshold - waited))
             return
         delivery = await with_people(session, coaches,
                                      found.decide(Incoming(first.received_at, False), now))
         if delivery.decision.held:
-            return  # nobody reads the family's messages now: claimed again later
+            # Nobody reads the family's messages now: claimed again at the next opening.
+            if delivery.decision.hold_until is not None:
+                self._look_again(family.id, pending, delivery.decision.hold_until)
+            return
         hours = int(waited.total_seconds() // 3600)
         if escalate:
             for coordinator in coordinators:
@@ -96,6 +131,8 @@ class UnansweredNudges:
                      purpose="nudge")
         for row in pending:
             row.nudged_at = now
+        self._look_again(family.id, pending, earliest_open_time_reached(
+            found.agreement, now, self.escalate - waited))
 
 
 def _nudge(tr: Translator, family: Family, delivery: Delivery, reader: Staff, n: int,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 
 from bot.jobs.nudges import UnansweredNudges
 from bot.settings import Settings
@@ -201,3 +201,70 @@ async def test_a_coachs_request_stays_open_until_acted_on_or_two_weeks(db: Datab
         await session.execute(delete(FamilyCoach).where(FamilyCoach.family_id == d,
                                                         FamilyCoach.staff_id == anna))
         assert await help_requests.open_per_coach(session, MONDAY_10) == {}
+
+
+# A look costs little for families not due yet ------------------------------------------------
+async def test_a_family_not_due_yet_is_not_read_again_at_every_look(db: Database) -> None:
+    """Monday 10:00 to 18:30 is past the first threshold on the clock (8 h) but only 7 working
+    hours: the first look reads the family's staffing and finds it not due; the looks after,
+    every five minutes all evening and night, are one statement (the claim) until Tuesday,
+    when Sanne is nudged at the first look that can (9 working hours)."""
+    async with db.transaction() as session:
+        world = await World().build(session)
+        for alias in CASELOAD:
+            world.message(session, alias)
+    job = UnansweredNudges(Settings())
+    counted = {"statements": 0}
+
+    def statement(*_args: Any) -> None:
+        counted["statements"] += 1
+
+    async def look(now: datetime) -> tuple[int, list[int]]:
+        counted["statements"] = 0
+        event.listen(db.engine.sync_engine, "before_cursor_execute", statement)
+        try:
+            async with db.transaction() as session:
+                await job(session, now)
+        finally:
+            event.remove(db.engine.sync_engine, "before_cursor_execute", statement)
+        async with db.transaction() as session:
+            chats = [row.chat_id for row in await session.scalars(select(Outbox))]
+            await session.execute(delete(Outbox))
+        return counted["statements"], chats
+
+    evening = datetime(2026, 11, 23, 18, 30, tzinfo=AMS)
+    first, nudged = await look(evening)
+    assert nudged == [] and first > 3
+    for minutes in range(5, 12 * 60, 5):  # the evening and the night
+        later, nudged = await look(evening + timedelta(minutes=minutes))
+        assert (later, nudged) == (1, []), minutes
+    _, nudged = await look(TUESDAY_11)
+    # Gezin J. to Sanne, Gezin K. to Anna, the duo's Gezin D. to both
+    assert sorted(nudged) == sorted([world.chat("Sanne"), world.chat("Anna")] * 2)
+
+
+async def test_a_new_message_after_a_nudge_is_nudged_too(db: Database) -> None:
+    """A family nudged for its first message, which writes again: once the new one has
+    waited as long, the coach is nudged again (the look does not skip a family that wrote
+    since it was last looked at)."""
+    async with db.transaction() as session:
+        world = await World().build(session)
+        world.message(session, "Gezin J.")
+        world.message(session, "Gezin J.", at=TUESDAY_11)
+    job = UnansweredNudges(Settings())
+
+    async def look(now: datetime) -> list[str]:
+        async with db.transaction() as session:
+            await job(session, now)
+        async with db.transaction() as session:
+            texts = [row.payload["p"]["text"] for row in await session.scalars(
+                select(Outbox)) if row.payload]
+            await session.execute(delete(Outbox))
+        return texts
+
+    assert await look(TUESDAY_11) == ["⏳ Gezin J. wacht op je antwoord (1 bericht, 9 "
+                                      "werkuren)."]
+    assert await look(TUESDAY_11 + timedelta(hours=2)) == []
+    wednesday = datetime(2026, 11, 25, 11, 0, tzinfo=AMS)  # the second: 8 working hours
+    assert await look(wednesday) == ["⏳ Gezin J. wacht op je antwoord (2 berichten, 17 "
+                                     "werkuren)."]

@@ -24,6 +24,7 @@ from bot.domain.availability import (
     active_absence,
     current_window_end,
     default_agreement,
+    earliest_open_time_reached,
     first_opening_on,
     format_windows,
     is_open,
@@ -835,3 +836,28 @@ def test_absence_validation() -> None:
         Absence(7, ams(2026, 12, 24), ams(2026, 12, 25), substitute_id=7)
     with pytest.raises(ValueError):
         Absence(7, datetime(2026, 12, 24), ams(2026, 12, 25))
+
+
+OFFICE = agreement("ma-vr 09:00-17:00")
+
+
+@pytest.mark.parametrize(("now", "more", "earliest"), [
+    (ams(2026, 11, 23, 18, 30), timedelta(hours=1), ams(2026, 11, 24, 10)),  # closed: tomorrow
+    (ams(2026, 11, 24, 15), timedelta(hours=1), ams(2026, 11, 24, 16)),  # open: from now
+    (ams(2026, 11, 27, 17), timedelta(hours=2), ams(2026, 11, 30, 11)),  # Friday: Monday
+    (ams(2026, 11, 24, 15), timedelta(0), ams(2026, 11, 24, 15)),
+])
+def test_earliest_open_time_reached(now: datetime, more: timedelta, earliest: datetime) -> None:
+    assert earliest_open_time_reached(OFFICE, now, more) == earliest
+
+
+@given(st.integers(0, 14 * 24 * 60), st.integers(1, 40 * 60),
+       st.sampled_from([OFFICE, NIGHT, NIGHT_AND_MORNING, NIGHT_THEN_GAP]))
+@settings(max_examples=200, deadline=None)
+def test_earliest_open_time_reached_is_never_late(minutes: int, more_minutes: int,
+                                                  kind: Agreement) -> None:
+    """A lower bound: by that moment no more than `more` open time has passed (a nudge looked
+    at then is never later than the moment it became due)."""
+    now = ams(2026, 11, 23) + timedelta(minutes=minutes)
+    more = timedelta(minutes=more_minutes)
+    assert open_time_between(kind, now, earliest_open_time_reached(kind, now, more)) <= more
