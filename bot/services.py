@@ -24,7 +24,8 @@ class Services:
     stranger_answered: dict[int, float] = field(default_factory=dict)
     refusal_answered: dict[int, float] = field(default_factory=dict)  # links that do not work
 
-    def wake(self, plan: bool = True, awaited: Iterable[int] = ()) -> None:
-        """`awaited`: outbox rows that rows just written wait for (a receipt for its copy)."""
+    def wake(self, plan: bool = True, awaited: Iterable[int] = (), claim: bool = True) -> None:
+        """`awaited`: outbox rows that rows just written wait for (a receipt for its copy);
+        `claim=False`: what was written was claimed already (Dispatcher.claim_written)."""
         if self.dispatcher is not None:
-            self.dispatcher.wake(plan, awaited)
+            self.dispatcher.wake(plan, awaited, claim)

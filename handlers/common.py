@@ -96,7 +96,14 @@ async def work(context: Context) -> AsyncIterator[Work]:
         unit = Work(session, out, now, svc)
         yield unit
         rows = outbox.write(session, out.sends, now)
+        # The copy to the coach, claimed here: one commit less per relayed message.
+        claimed = await svc.dispatcher.claim_written(session, rows, now) \
+            if svc.dispatcher is not None and rows else []
+    if svc.dispatcher is not None:
+        await svc.dispatcher.take_claimed(claimed)
     for step in unit.after_commit:
         await step()
     if out:  # new rows to send; nothing new to plan
-        svc.wake(plan=False, awaited={r.waits_for for r in rows if r.waits_for is not None})
+        taken = {row.id for row in claimed}
+        svc.wake(plan=False, awaited={r.waits_for for r in rows if r.waits_for is not None},
+                 claim=any(r.id not in taken and r.waits_for is None for r in rows))

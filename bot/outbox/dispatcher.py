@@ -189,22 +189,57 @@ class Dispatcher:
         self._renew_due = 0.0
         self._valid_until = float("inf")  # claims may be trusted until then (monotonic)
         self._deadline: float | None = None  # stopping: no new claims after this
+        self._running = False  # the main loop runs (not a pass at a time: run_once)
         self.sent = 0
         self.metrics = Metrics()  # bot/metrics.py
         self.statistics = OutboxStatistics(db)
 
-    def wake(self, plan: bool = True, awaited: Iterable[int] = ()) -> None:
+    def wake(self, plan: bool = True, awaited: Iterable[int] = (), claim: bool = True) -> None:
         """Run a pass now. `plan=False` (a handler just wrote outbox rows): only claim and send;
         the planners run at most once a second then (bench/README.md: three planner
         transactions before every claim cost a relayed message about 7 ms). `awaited`: rows
-        that rows just written wait for: once one is recorded, the main loop claims again."""
+        that rows just written wait for: once one is recorded, the main loop claims again.
+        `claim=False`: nothing new to claim (the handler claimed what it wrote): no pass."""
         if plan:
             self._plan_now = True
         for row_id in awaited:
             self._awaited[row_id] = None
         while len(self._awaited) > AWAITED_KEPT:  # sent by another instance: never recorded here
             del self._awaited[next(iter(self._awaited))]
-        self._wake.set()
+        if plan or claim:
+            self._wake.set()
+
+    async def claim_written(self, session: Session, rows: Sequence[Outbox], now: datetime
+                            ) -> list[Outbox]:
+        """The person's row a handler just wrote, claimed in the handler's own transaction
+        (a relayed message's copy): its send needs no claim and commit of its own, one of
+        the four transactions around every relayed message (issue 16). Only while the main
+        loop runs, for one chat without a lane here (a lane's record claims its chat's next
+        row), and only a row first in its chat (the claim's own rule); `take_claimed` starts
+        it once the handler committed, or lets it go."""
+        if not self._running or self._stopping() or len(self._lanes) >= self.capacity:
+            return []
+        await session.flush()  # (at the commit anyway): the claim sees them, `waits_for` set
+        chats = {row.chat_id for row in rows
+                 if row.purpose not in outbox_rows.BULK and row.waits_for is None}
+        if len(chats) != 1 or next(iter(chats)) in self._lanes:
+            return []
+        return await outbox_rows.claim_heads(session, self.db.dialect, now, 1, self.instance,
+                                             self._until(now), next(iter(chats)), bulk=False,
+                                             ahead=self._ahead_of_people)
+
+    async def take_claimed(self, rows: Sequence[Outbox]) -> None:
+        """Rows a handler claimed, now committed: into their lanes (let go when the bot is
+        stopping meanwhile)."""
+        if not rows:
+            return
+        if self._stopping() or not self._running:
+            self._took(rows)
+            await self._let_go(list(rows))
+            return
+        self._took(rows)
+        for row in rows:
+            self._add_to_lane(row)
 
     def clock_delta(self, real_seconds: float) -> timedelta:
         """A span of real time on this dispatcher's clock (simulated clocks run faster)."""
@@ -317,9 +352,11 @@ class Dispatcher:
 
     # Running -----------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
+        self._running = True
         try:
             await self._run(stop)
         finally:
+            self._running = False
             await self.stop_planning()
 
     async def _run(self, stop: asyncio.Event) -> None:
