@@ -16,7 +16,7 @@ from bot.domain.routing import Decision, Incoming, route
 from bot.domain.urgency import Topic
 from storage.db import Session
 from storage.models import Absence, Family, FamilyMessage, Staff
-from storage.repos import absences, people
+from storage.repos import absences, families, people
 from storage.repos.families import StaffAround
 
 DEFAULT_WINDOWS = "ma-vr 09:00-17:00"
@@ -116,11 +116,15 @@ async def with_people(session: Session, coaches: Sequence[Staff], decision: Deci
         [(known[a], known[b]) for a, b in decision.substitutes if a in known and b in known])
 
 
-async def decide_at(session: Session, family: Family, coaches: Sequence[Staff],
-                    incoming: Incoming, now: datetime) -> Delivery:
-    """Who gets a message from this family at `now` (an answer to a reminder, a digest)."""
-    found = await staffing(session, family, coaches, now)
-    return await with_people(session, coaches, found.decide(incoming, now))
+async def decide_at(session: Session, family: Family, incoming: Incoming, now: datetime
+                    ) -> Delivery:
+    """Who gets a message from this family at `now` (an answer to a reminder, a digest),
+    from one reading of the staff around the family (its coaches, the coordinators, the
+    on-call team and their absences): the morning's digests read them for thousands of
+    families at once (bench/README.md)."""
+    around = await families.staff_around(session, family.id, family.oncall_agreed, now)
+    found = await staffing(session, family, around.coaches, now, around)
+    return await with_people(session, around.coaches, found.decide(incoming, now))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from bot.delivery.recipients import decide_at
 from bot.domain.routing import Incoming
 from bot.unit import Unit
 from storage.models import Family, FamilyMessage, Member
-from storage.repos import families, messages
+from storage.repos import messages
 
 
 async def send(unit: Unit, member: Member, family: Family, signal: str, what: str,
@@ -26,9 +26,7 @@ async def send(unit: Unit, member: Member, family: Family, signal: str, what: st
                            body=signal_text.encode(signal, what, at), urgent=signal == "help",
                            received_at=unit.now, status="delivered")
     await messages.add(unit.session, stored)
-    coaches = await families.coaches_of(unit.session, family.id)
-    delivery = await decide_at(unit.session, family, coaches, Incoming(unit.now, False),
-                               unit.now)
+    delivery = await decide_at(unit.session, family, Incoming(unit.now, False), unit.now)
     if delivery.decision.held:
         stored.status = "held"
         stored.hold_until = delivery.decision.hold_until

@@ -36,11 +36,10 @@ async def release_held(session: Session, now: datetime) -> int:
         family = await families.family_by_id(session, held[0].family_id)
         if family is None:
             continue
-        coaches = await families.coaches_of(session, family.id)
         incoming = Incoming(held[0].received_at, any(m.urgent for m in held))
         # The same decision as when the family wrote, taken again now (routing.release_target's
         # rule): a coach who went on leave meanwhile is replaced by the substitute.
-        delivery = await decide_at(session, family, coaches, incoming, now)
+        delivery = await decide_at(session, family, incoming, now)
         if delivery.decision.held:  # the agreement changed meanwhile: wait for the new opening
             for message in held:
                 message.hold_until = delivery.decision.hold_until

@@ -91,9 +91,10 @@ class UnansweredNudges:
                       now: datetime) -> None:
         """Nudge whoever reads this family's messages now, or tell the coordinators."""
         first = pending[0]
-        coaches = await families.coaches_of(session, family.id)
+        around = await families.staff_around(session, family.id, family.oncall_agreed, now)
+        coaches = around.coaches
         try:
-            found = await staffing(session, family, coaches, now)
+            found = await staffing(session, family, coaches, now, around)
         except LookupError:  # nobody at all to read it: nobody to nudge either
             return
         assert first.delivered_at is not None
