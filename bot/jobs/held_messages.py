@@ -32,8 +32,13 @@ async def release_held(session: Session, now: datetime) -> int:
     groups = [sorted(group, key=lambda m: not m.urgent)
               for _, group in groupby(rows, key=lambda r: r.family_id)]
     groups.sort(key=lambda held: not held[0].urgent)
+    # The batch's families and their members read at once, not per family (the busiest
+    # morning released 5,716 messages at 5.0 statements each, bench/README.md).
+    ids = [held[0].family_id for held in groups]
+    found = await families.families_by_id(session, ids)
+    members_of = await people.members_of_families(session, ids)
     for held in groups:
-        family = await families.family_by_id(session, held[0].family_id)
+        family = found.get(held[0].family_id)
         if family is None:
             continue
         incoming = Incoming(held[0].received_at, any(m.urgent for m in held))
@@ -44,7 +49,7 @@ async def release_held(session: Session, now: datetime) -> int:
             for message in held:
                 message.hold_until = delivery.decision.hold_until
             continue
-        members = {m.id: m for m in await people.members_of(session, family.id)}
+        members = {m.id: m for m in members_of[family.id]}
         _digest(out, family, members, held, delivery)
         for message in held:
             message.status = "delivered"

@@ -56,6 +56,14 @@ async def family_by_id(session: AsyncSession, family_id: int) -> Family | None:
     return await session.get(Family, family_id)
 
 
+async def families_by_id(session: AsyncSession, family_ids: Sequence[int]) -> dict[int, Family]:
+    """Several families in one query (a job's batch: not one `family_by_id` each)."""
+    if not family_ids:
+        return {}
+    return {family.id: family for family in (await session.scalars(
+        select(Family).where(Family.id.in_(sorted(set(family_ids)))))).all()}
+
+
 async def family_for_writing(session: AsyncSession, family_id: int) -> Family | None:
     """The family, read FOR SHARE (PostgreSQL) like storage/sealing.py reads a family's key:
     what this transaction seals for it then uses the key it read, without asking again, and
