@@ -68,8 +68,9 @@ class UnansweredNudges:
             return 0
         out = Outgoing()
         coordinators = await people.coordinators(session)
+        found = await families.families_by_id(session, list(due))
         for family_id, waiting in due.items():
-            family = await families.family_by_id(session, family_id)
+            family = found.get(family_id)
             if family is None or (family.paused_until is not None and family.paused_until > now):
                 continue
             await self._family(session, out, family, waiting, coordinators, now)

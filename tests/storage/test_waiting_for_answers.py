@@ -214,13 +214,14 @@ async def test_a_family_not_due_yet_is_not_read_again_at_every_look(db: Database
         for alias in CASELOAD:
             world.message(session, alias)
     job = UnansweredNudges(Settings())
-    counted = {"statements": 0}
+    counted = {"statements": 0, "family": 0}
 
-    def statement(*_args: Any) -> None:
+    def statement(*args: Any) -> None:
         counted["statements"] += 1
+        counted["family"] += "FROM family " in " ".join(str(args[2]).split())
 
     async def look(now: datetime) -> tuple[int, list[int]]:
-        counted["statements"] = 0
+        counted["statements"] = counted["family"] = 0
         event.listen(db.engine.sync_engine, "before_cursor_execute", statement)
         try:
             async with db.transaction() as session:
@@ -235,6 +236,7 @@ async def test_a_family_not_due_yet_is_not_read_again_at_every_look(db: Database
     evening = datetime(2026, 11, 23, 18, 30, tzinfo=AMS)
     first, nudged = await look(evening)
     assert nudged == [] and first > 3
+    assert counted["family"] == 1  # the three families read at once
     for minutes in range(5, 12 * 60, 5):  # the evening and the night
         later, nudged = await look(evening + timedelta(minutes=minutes))
         assert (later, nudged) == (1, []), minutes
