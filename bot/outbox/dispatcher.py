@@ -888,21 +888,18 @@ class Dispatcher:
         self.metrics.failed(row.method, reason)
 
         async def step(session: Session) -> None:
-            if row.purpose in EPHEMERAL:
-                kept = (row.payload or {}).get("kept")
-                if not (parked and kept):  # not kept for a retry either: it names their chat
-                    await outbox_rows.delete_row(session, row.id, self.instance)
-                    return
-                await outbox_rows.keep_instead(session, row.id, kept)
+            if row.purpose in EPHEMERAL and not parked:
+                # Not kept for a retry either: it names their chat.
+                await outbox_rows.delete_row(session, row.id, self.instance)
+                return
             if not await outbox_rows.mark_failed(session, row.id, self.instance,
                                                  row.attempts + 1, reason,
                                                  "parked" if parked else "failed"):
                 return
             undelivered = [row]
             if parked:
-                behind = await outbox_rows.park_chat(session, row.chat_id, self.instance)
-                await _settle_ephemeral(session, behind)
-                undelivered += behind
+                undelivered += await outbox_rows.park_chat(session, row.chat_id, self.instance)
+                await _settle_ephemeral(session, undelivered)
                 if self.on_blocked is not None:
                     await self.on_blocked(session, row.chat_id, now)
             for each in undelivered:
@@ -929,8 +926,9 @@ class Dispatcher:
 
 
 async def _settle_ephemeral(session: Session, parked: Sequence[Outbox]) -> None:
-    """Parked with their chat, a farewell waits no more than its sender (it names who left):
-    the notice it may leave (`kept`, naming no one) waits in its place, or nothing does."""
+    """Parked (refused, or with their chat), a farewell waits no longer than its sender did
+    (it names who left): the notice it may leave (`kept`, naming no one) waits in its place,
+    or nothing does."""
     for row in parked:
         if row.purpose not in EPHEMERAL:
             continue
