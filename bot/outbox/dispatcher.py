@@ -332,8 +332,10 @@ class Dispatcher:
             kept = set(await outbox_rows.renew_claims(session, self.instance, held,
                                                       self._until(self.clock.now())))
             gone = set(held) - kept
-            # A send recorded meanwhile (its lane lets go of it in a moment) was not lost.
-            lost = set(await outbox_rows.still_pending(session, gone)) if gone else set()
+            # A send recorded meanwhile (its lane lets go of it in a moment) was not lost,
+            # nor one passed by while its record held it (still ours).
+            lost = set(await outbox_rows.lost_claims(session, self.instance, gone)) \
+                if gone else set()
         if lost:
             log.warning("%s outbox rows were claimed by another instance meanwhile", len(lost))
             self._held -= lost
