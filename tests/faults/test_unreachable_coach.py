@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.simulator import LocalBotApi
+from bot.simulator import LocalBotApi, LocalUser
 from storage.db import Database
 from storage.models import FamilyCoach, FamilyMessage, Outbox, Staff
 from tests.e2e.conftest import WEDNESDAY_MORNING
@@ -81,11 +81,16 @@ async def test_a_duo_partner_reads_what_the_blocked_coach_cannot(
     assert not await unrecorded(api, db_url)
 
 
-async def test_a_blocked_coach_gets_every_message_in_order_after_unblocking(
-        api: LocalBotApi, db_url: str, tmp_path: Path) -> None:
+async def _marieke_sanne_carla(db_url: str, api: LocalBotApi
+                               ) -> tuple[LocalUser, LocalUser, LocalUser]:
+    """Gezin J.: mother Marieke, coach Sanne; Carla the coordinator."""
     line = await seed_line(db_url, api, [("Gezin J.", "Sanne", ["Marieke"])],
                            WEDNESDAY_MORNING)
-    marieke, sanne, carla = line.member("Marieke"), line.coaches["Sanne"], line.coordinator
+    return line.member("Marieke"), line.coaches["Sanne"], line.coordinator
+
+async def test_a_blocked_coach_gets_every_message_in_order_after_unblocking(
+        api: LocalBotApi, db_url: str, tmp_path: Path) -> None:
+    marieke, sanne, carla = await _marieke_sanne_carla(db_url, api)
     async with running_bot(api, db_url, tmp_path, RunningClock(WEDNESDAY_MORNING, SPEED)):
         await api.idle()
         sanne.block_bot()
@@ -204,9 +209,7 @@ async def test_an_urgent_message_the_coach_cannot_get_brings_the_crisis_lines_on
     """The urgent answer carries the crisis lines; the 'not arrived yet' a second later points
     to them instead of repeating them, and the coordinator hears of the block and of the family
     in one notice (the alias, never the content)."""
-    line = await seed_line(db_url, api, [("Gezin J.", "Sanne", ["Marieke"])],
-                           WEDNESDAY_MORNING)
-    marieke, sanne, carla = line.member("Marieke"), line.coaches["Sanne"], line.coordinator
+    marieke, sanne, carla = await _marieke_sanne_carla(db_url, api)
     async with running_bot(api, db_url, tmp_path, RunningClock(WEDNESDAY_MORNING, SPEED)):
         await api.idle()
         sanne.blocked = True  # the bot learns it only from the 403 (block_bot's update
@@ -231,9 +234,7 @@ async def test_an_urgent_message_the_coach_cannot_get_brings_the_crisis_lines_on
 async def test_an_urgent_message_to_a_coach_known_to_have_blocked_the_bot_brings_the_lines_once(
         api: LocalBotApi, db_url: str, tmp_path: Path) -> None:
     """The bot knew (Telegram said so): the handler answers and holds in one go."""
-    line = await seed_line(db_url, api, [("Gezin J.", "Sanne", ["Marieke"])],
-                           WEDNESDAY_MORNING)
-    marieke, sanne, carla = line.member("Marieke"), line.coaches["Sanne"], line.coordinator
+    marieke, sanne, carla = await _marieke_sanne_carla(db_url, api)
     async with running_bot(api, db_url, tmp_path, RunningClock(WEDNESDAY_MORNING, SPEED)):
         await api.idle()
         notices = len(carla.inbox())
