@@ -403,19 +403,22 @@ async def unpark(session: AsyncSession, chat_id: int) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def _copies_waiting_for(chat_id: int) -> Any:
+    """Family copies that wait for this chat (parked, or queued behind a parked one)."""
+    return and_(Outbox.chat_id == chat_id, Outbox.status.in_(WAITING),
+                Outbox.purpose.in_(("relay", "digest")))
+
+
 async def waiting_for(session: AsyncSession, chat_id: int, family_id: int) -> int:
-    """A family's copies that wait for this chat (parked, or queued behind a parked one)."""
+    """A family's copies that wait for this chat."""
     return int(await session.scalar(select(func.count()).select_from(Outbox).where(
-        Outbox.chat_id == chat_id, Outbox.link_family_id == family_id,
-        Outbox.status.in_(WAITING), Outbox.purpose.in_(("relay", "digest")))) or 0)
+        _copies_waiting_for(chat_id), Outbox.link_family_id == family_id)) or 0)
 
 
 async def families_waiting_for(session: AsyncSession, chat_id: int) -> list[int]:
-    """The families with copies that wait for this chat (parked, or queued behind a parked
-    one)."""
+    """The families with copies that wait for this chat."""
     found = await session.scalars(select(Outbox.link_family_id).where(
-        Outbox.chat_id == chat_id, Outbox.link_family_id.is_not(None),
-        Outbox.status.in_(WAITING), Outbox.purpose.in_(("relay", "digest"))).distinct())
+        _copies_waiting_for(chat_id), Outbox.link_family_id.is_not(None)).distinct())
     return [family_id for family_id in found.all() if family_id is not None]
 
 
