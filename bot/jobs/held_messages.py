@@ -12,7 +12,7 @@ from bot.delivery.copies import copy_to_coach
 from bot.delivery.recipients import Delivery, decide_at
 from bot.domain.routing import Incoming
 from bot.i18n import translator
-from bot.outbox import Outgoing
+from bot.outbox import Link, Outgoing
 from storage.db import Session
 from storage.models import Family, FamilyMessage, Member
 from storage.repos import families, messages, people
@@ -77,7 +77,10 @@ def _digest(out: Outgoing, family: Family, members: dict[int, Member],
         if delivery.substitutes:
             title += "\n" + tr.gettext("Je vervangt nu {names}.").format(
                 names=", ".join(a.display_name for a, _ in delivery.substitutes))
-        out.text(recipient.chat_id, title, purpose="digest")
+        # The title names its family (no message: a reply to it finds no one), so that the
+        # family's digest can go before the coach's other bulk rows when one of the family
+        # writes meanwhile (storage/repos/outbox.py, _may_pass).
+        out.text(recipient.chat_id, title, purpose="digest", link=Link(family.id))
         for message in held:
             member = members.get(message.member_id or -1)
             copy_to_coach(out, recipient, family, member, message, silent=True,

@@ -626,9 +626,12 @@ class Dispatcher:
                 if following is None and finished and not self._stopping():
                     if not queue:
                         following = await self.claim(self.clock.now(), 1, chat_id)
-                    elif row.purpose == "digest" and queue[0].purpose not in outbox_rows.BULK:
-                        # A person's row waits here, but a digest that has begun goes on
-                        # to its end first.
+                    elif row.purpose == "digest" and \
+                            not outbox_rows.continues_digest(queue[0]):
+                        # A person's row waits here (or another digest's title, claimed
+                        # beside this one: a family's digest may go first when one of the
+                        # family writes, and two claims can cross), but a digest that has
+                        # begun goes on to its end first.
                         following = await self.claim(self.clock.now(), 1, chat_id,
                                                      continuing=True)
                 for each in following or ():
@@ -812,7 +815,8 @@ class Dispatcher:
                 # Contents leave the outbox once delivered: minimal data.
                 ours = await outbox_rows.mark_sent(session, row.id, self.instance, now,
                                                    message_id, row.attempts + 1)
-                if ours and message_id is not None and row.link_family_id is not None:
+                if ours and message_id is not None and row.link_family_id is not None \
+                        and not outbox_rows.is_digest_title(row):
                     await outbox_rows.link_sent_message(session, row, message_id, now)
                 if ours and self.on_sent is not None and row.link_message_id is not None:
                     await self.on_sent(session, row, now)

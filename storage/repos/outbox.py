@@ -87,6 +87,14 @@ def add_pending(session: AsyncSession, *, chat_id: int, method: str, payload: di
 # BULK) goes past bulk rows of its chat that belong to no family or to another family (the
 # coach's agenda, the digests of the coach's other families), never past its own family's. A
 # family's messages still reach the coach in the order they were written (PRODUCT.md §2.2).
+# And its own family's digest, which it must wait for, goes first too: a family's bulk rows
+# with a person of the family waiting behind them pass the bulk rows before them that belong
+# to no family or to another family and have not begun (the agenda, the digests not begun);
+# so does the rest of a digest that has begun that way. Nothing goes into a digest that has
+# begun: while one waits to go on, no other bulk row of its chat starts (_passed_by_later).
+# Without this, a copy behind its own digest made the coach's whole morning before it go with
+# the people, one a second, and the other families' copies waited for a free lane
+# (bench/README.md, the busiest morning).
 WAITING = ("pending", "parked")
 UNDELIVERED = ("failed", "expired", "cancelled")
 # Sends planned in bulk (an evening's reminders, a morning's agendas and digests, nudges):
@@ -104,6 +112,13 @@ _EARLIER = aliased(Outbox, name="earlier")
 _EARLIER_AWAITED = aliased(Outbox, name="earlier_awaited")
 _BEHIND = aliased(Outbox, name="behind")
 _OWN = aliased(Outbox, name="own")
+_PERSON = aliased(Outbox, name="person")
+_TITLE = aliased(Outbox, name="title")
+_EARLIER_PERSON = aliased(Outbox, name="earlier_person")
+_EARLIER_TITLE = aliased(Outbox, name="earlier_title")
+_LATER = aliased(Outbox, name="later")
+_LATER_PERSON = aliased(Outbox, name="later_person")
+_LATER_TITLE = aliased(Outbox, name="later_title")
 
 
 def _ready(row: type[Outbox] | Any, awaited: Any = _AWAITED) -> Any:
@@ -114,18 +129,80 @@ def _ready(row: type[Outbox] | Any, awaited: Any = _AWAITED) -> Any:
 
 def _first_in_lane(now: datetime | Any) -> Any:
     earlier = _EARLIER
-    return ~exists().where(
+    return and_(~exists().where(
         earlier.chat_id == Outbox.chat_id, earlier.id < Outbox.id,
         or_(earlier.status == "parked",
             and_(earlier.status == "pending", earlier.due_at <= now,
-                 _ready(earlier, _EARLIER_AWAITED), _in_the_way(earlier))))
+                 _ready(earlier, _EARLIER_AWAITED), _in_the_way(earlier, now)))),
+        ~_passed_by_later(now))
 
 
-def _in_the_way(earlier: Any) -> Any:
+def _in_the_way(earlier: Any, now: datetime | Any) -> Any:
     """An earlier waiting row keeps this one back, unless this is a person's row and that one
-    a bulk row for no family or another family."""
-    return or_(Outbox.purpose.in_(BULK), earlier.purpose.not_in(BULK),
+    a bulk row for no family or another family, or this a bulk row that may pass and that one
+    a bulk row it may pass: one that does not go first itself, unless this continues a digest
+    that has begun (it goes on whatever came meanwhile)."""
+    return or_(and_(Outbox.purpose.in_(BULK),
+                    ~and_(_passable(earlier), _may_pass(Outbox, _PERSON, _TITLE, now),
+                          or_(_begun_copy(Outbox, _TITLE),
+                              ~_may_pass(earlier, _EARLIER_PERSON, _EARLIER_TITLE, now)))),
+               earlier.purpose.not_in(BULK),
                earlier.link_family_id == Outbox.link_family_id)
+
+
+def _passable(earlier: Any) -> Any:
+    """What a family's bulk row that may pass goes past: a waiting bulk row of no family or
+    another family that is not claimed (in flight)."""
+    return and_(earlier.status == "pending", earlier.purpose.in_(BULK),
+                earlier.claimed_by.is_(None),
+                or_(earlier.link_family_id.is_(None),
+                    earlier.link_family_id != Outbox.link_family_id))
+
+
+def _may_pass(row: Any, person: Any, title: Any, now: datetime | Any) -> Any:
+    """A family's bulk row that goes past the bulk rows before it that it may pass: a person
+    of its family waits behind it in its chat, or it continues a digest that has begun."""
+    return and_(row.purpose.in_(BULK), row.link_family_id.is_not(None),
+                or_(_person_behind(row, person, now), _begun_copy(row, title)))
+
+
+def _person_behind(row: Any, person: Any, now: datetime | Any) -> Any:
+    """A person's row of the row's family, due, waits behind it in its chat."""
+    return exists().where(
+        person.chat_id == row.chat_id, person.id > row.id, person.status == "pending",
+        person.purpose.not_in(BULK), person.due_at <= now,
+        person.link_family_id == row.link_family_id).correlate_except(person)
+
+
+def _begun_copy(row: Any, title: Any) -> Any:
+    """A digest's copy whose title went (or is going) out: the digest has begun. (An earlier
+    title of its family that is still waiting and not claimed is its own: one chat's digests
+    of a family go in order.)"""
+    return and_(row.purpose == "digest", row.link_message_id.is_not(None), ~exists().where(
+        title.chat_id == row.chat_id, title.id < row.id, title.status == "pending",
+        title.claimed_by.is_(None), title.purpose == "digest",
+        title.link_message_id.is_(None), title.link_family_id == row.link_family_id)
+        .correlate_except(title))
+
+
+def _passed_by_later(now: datetime | Any) -> Any:
+    """A bulk row that later bulk rows of another family have passed or may pass: it waits
+    for them (and does not start in the middle of their digest; nor is it claimed beside
+    them, by this instance or another). Not a row that keeps its place whatever comes (one in
+    flight, a digest that has begun), nor one that may pass itself for a later row that may
+    pass only because a person waits behind it (the earlier of two such goes first)."""
+    later = _LATER
+    return and_(
+        Outbox.purpose.in_(BULK), Outbox.claimed_by.is_(None), ~_begun_copy(Outbox, _TITLE),
+        exists().where(
+            later.chat_id == Outbox.chat_id, later.id > Outbox.id,
+            later.status == "pending", later.due_at <= now, later.purpose.in_(BULK),
+            later.link_family_id.is_not(None),
+            or_(Outbox.link_family_id.is_(None),
+                later.link_family_id != Outbox.link_family_id),
+            or_(_begun_copy(later, _LATER_TITLE),
+                and_(~_person_behind(Outbox, _PERSON, now),
+                     _person_behind(later, _LATER_PERSON, now)))).correlate_except(later))
 
 
 def lease_now(dialect: str, now: datetime | Any) -> Any:
@@ -172,10 +249,16 @@ def claimable(now: datetime | Any, dialect: str, instance: str | Any) -> Any:
 
 
 def continues_digest(row: Outbox) -> bool:
-    """A copy in a digest of held messages (its title names no family, its copies do): one
-    that can be claimed follows its title or another copy, so its digest has begun, and
-    nothing goes in between (PRODUCT.md §2.3: one digest per family)."""
-    return row.purpose == "digest" and row.link_family_id is not None
+    """A copy in a digest of held messages (its title links no family message, its copies
+    do): one that can be claimed follows its title or another copy, so its digest has begun,
+    and nothing goes in between (PRODUCT.md §2.3: one digest per family)."""
+    return row.purpose == "digest" and row.link_message_id is not None
+
+
+def is_digest_title(row: Outbox) -> bool:
+    """A digest's title: it names its family (for the order in its chat, _may_pass), but it
+    is no copy a reply could answer."""
+    return row.purpose == "digest" and row.link_message_id is None
 
 
 async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit: int,
@@ -221,20 +304,26 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
 
 def _bulk_only() -> Any:
     """A bulk row that no person's row waits for. A person's row waits for its own family's
-    bulk rows in its chat (its digest) and the chat's bulk rows before them; it passes the
-    rest (_in_the_way). With every coach's morning counted as people (a family had written to
-    each coach within minutes at 10 messages a second) the people-first order was lost:
-    family copies waited 206 s at the median in the full-scale busiest morning
-    (bench/README.md)."""
+    bulk rows in its chat (its digest, which goes past the rest: _may_pass), and for the
+    rows before them that its digest cannot pass (a digest that has begun). With
+    every coach's morning counted as people (a family had written to each coach within
+    minutes at 10 messages a second) the people-first order was lost: family copies waited
+    206 s at the median in the full-scale busiest morning (bench/README.md)."""
     behind, own = _BEHIND, _OWN
-    return and_(Outbox.purpose.in_(BULK), ~exists().where(
+    own_family = exists().where(
+        behind.chat_id == Outbox.chat_id, behind.id > Outbox.id, behind.status == "pending",
+        behind.purpose.not_in(BULK),
+        behind.link_family_id == Outbox.link_family_id).correlate_except(behind)
+    before_own = exists().where(
         behind.chat_id == Outbox.chat_id, behind.id > Outbox.id, behind.status == "pending",
         behind.purpose.not_in(BULK),
         # Correlated by hand two levels up: left to itself SQLAlchemy put a second `outbox`
         # in this subquery's FROM, and any family's bulk row in any chat counted.
         exists().where(own.chat_id == Outbox.chat_id, own.id >= Outbox.id,
                        own.id < behind.id, own.status == "pending", own.purpose.in_(BULK),
-                       own.link_family_id == behind.link_family_id).correlate(Outbox, behind)))
+                       own.link_family_id == behind.link_family_id).correlate(Outbox, behind))
+    return and_(Outbox.purpose.in_(BULK), ~own_family,
+                ~and_(_begun_copy(Outbox, _TITLE), before_own))
 
 
 # Of the bulk rows just claimed (`c_ids`), those a person waits for.
@@ -255,7 +344,7 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
     if by_chat:
         heads = heads.where(Outbox.chat_id == bindparam("c_chat"))
     if continuing:
-        heads = heads.where(Outbox.purpose == "digest", Outbox.link_family_id.is_not(None))
+        heads = heads.where(Outbox.purpose == "digest", Outbox.link_message_id.is_not(None))
     if bulk is None:  # both kinds: the people first
         heads = heads.order_by(case((bulk_only, 1), else_=0))
     else:  # one kind: sorting by it again would only evaluate bulk_only twice per row
@@ -406,7 +495,7 @@ async def unpark(session: AsyncSession, chat_id: int) -> int:
 def _copies_waiting_for(chat_id: int) -> Any:
     """Family copies that wait for this chat (parked, or queued behind a parked one)."""
     return and_(Outbox.chat_id == chat_id, Outbox.status.in_(WAITING),
-                Outbox.purpose.in_(("relay", "digest")))
+                Outbox.purpose.in_(("relay", "digest")), Outbox.link_message_id.is_not(None))
 
 
 async def waiting_for(session: AsyncSession, chat_id: int, family_id: int) -> int:

@@ -50,3 +50,51 @@ async def test_a_message_at_the_opening_goes_between_digests_not_into_one(
                      if "Bewaard buiten je bereikbaarheid" in text and alias in text)
         digest = [text.rsplit("\n", 1)[-1] for text in seen[title + 1:title + 1 + HELD]]
         assert digest == [f"{name} {n}" for n in range(HELD)], seen  # in one piece, in order
+
+
+async def test_a_family_that_writes_at_the_opening_has_its_digest_go_first(
+        api: LocalBotApi, db_url: str, tmp_path: Path) -> None:
+    """Three families' messages were held overnight. While the first digest goes out, a
+    member of the family whose digest is queued last writes: her family's digest goes next,
+    before the one queued before it (which had not begun), then her new message; every digest
+    in one piece. (Before, her message waited for the coach's whole morning, which went with
+    the people, one a second, while other families' copies waited for a free lane.)"""
+    line = await seed_line(db_url, api, [("Gezin J.", "Sanne", ["Marieke"]),
+                                         ("Gezin K.", "Sanne", ["Kees"]),
+                                         ("Gezin L.", "Sanne", ["Lotte"])], NIGHT)
+    sanne = line.coaches["Sanne"]
+    names = {"Gezin J.": "marieke", "Gezin K.": "kees", "Gezin L.": "lotte"}
+    members = {name: line.member(name.capitalize()) for name in names.values()}
+    clock = RunningClock(NIGHT)
+    async with running_bot(api, db_url, tmp_path, clock):
+        await api.idle()
+        for n in range(HELD):
+            for name, member in members.items():
+                member.send_text(f"{name} {n}")
+        for member in members.values():
+            await member.wait_for(lambda m: "112" in m.text, timeout=20)  # held
+        await api.idle()
+        clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=AMS))
+        first = await sanne.wait_for(lambda m: "Bewaard buiten je bereikbaarheid" in m.text,
+                                     timeout=20)
+        titles = [alias for alias in names if alias in first.text]
+        assert len(titles) == 1, first.text
+        # The family whose digest was queued last (the digests go in the families' order).
+        last = [alias for alias in names if alias not in titles][-1]
+        members[names[last]].send_text(f"{names[last]} nu")
+        await wait_until(lambda: sum("Bewaard buiten je bereikbaarheid" in m.text
+                                     for m in sanne.inbox()) == 3, 60, "all three digests")
+        await api.idle()
+
+    seen = [m.text for m in sanne.inbox()]
+    order = [alias for text in seen if "Bewaard buiten je bereikbaarheid" in text
+             for alias in names if alias in text]
+    assert order[0] == titles[0] and order[1] == last, order  # it went before the other one
+    for alias, name in names.items():
+        title = next(i for i, text in enumerate(seen)
+                     if "Bewaard buiten je bereikbaarheid" in text and alias in text)
+        digest = [text.rsplit("\n", 1)[-1] for text in seen[title + 1:title + 1 + HELD]]
+        assert digest == [f"{name} {n}" for n in range(HELD)], seen  # in one piece, in order
+    after = next(i for i, text in enumerate(seen)
+                 if "Bewaard buiten je bereikbaarheid" in text and last in text) + 1 + HELD
+    assert seen[after].endswith(f"{names[last]} nu"), seen  # then her new message

@@ -10,10 +10,13 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from sqlalchemy import select, text, update
+
 from bot.clock import ManualClock
 from bot.outbox.dispatcher import BULK_LANES, LANES, Dispatcher
-from storage.db import Database
-from storage.models import Family
+from storage.db import Database, make_engine, table_of
+from storage.migrate import upgrade_async
+from storage.models import Family, FamilyMessage, Outbox
 from storage.repos import outbox as rows
 from tests.faults.common import wait_until
 
@@ -22,14 +25,36 @@ LEASE = timedelta(minutes=1)
 
 
 async def _add(db: Database, chat: int, purpose: str, due: datetime,
-               family: int | None = None) -> int:
+               family: int | None = None, message: bool = False) -> int:
+    """An outbox row; `message`: linked to a family message of its own (a family's copy)."""
     async with db.transaction() as session:
+        message_id = None
+        if message:
+            assert family is not None
+            held = FamilyMessage(family_id=family, kind="text", received_at=due,
+                                 status="delivered")
+            session.add(held)
+            await session.flush()
+            message_id = held.id
         row = rows.add_pending(session, chat_id=chat, method="sendMessage",
                                payload={"p": {"text": purpose}}, purpose=purpose, due_at=due,
                                created_at=due, link_family_id=family, link_member_id=None,
-                               link_message_id=None, expires_at=None)
+                               link_message_id=message_id, expires_at=None)
         await session.flush()
         return row.id
+
+
+async def _digest(db: Database, chat: int, family: int, copies: int = 2,
+                  due: datetime = NOW - timedelta(seconds=30)) -> list[int]:
+    """A family's digest as bot/jobs/held_messages.py writes it: the title (naming the family,
+    no message), then the copies."""
+    return [await _add(db, chat, "digest", due, family=family),
+            *[await _add(db, chat, "digest", due, family=family, message=True)
+              for _ in range(copies)]]
+
+
+def _relay(db: Database, chat: int, family: int) -> Any:
+    return _add(db, chat, "relay", NOW, family=family, message=True)
 
 
 async def test_a_family_message_is_claimed_before_earlier_reminders(db: Database) -> None:
@@ -95,9 +120,9 @@ async def test_a_family_message_goes_past_the_coachs_agenda_and_other_families_d
     for chat in range(100, 139):  # the other coaches' agendas
         await _add(db, chat, "agenda", early)
     agenda = await _add(db, coach, "agenda", early)
-    digest_a = [await _add(db, coach, "digest", early, family=one) for _ in range(2)]
-    digest_b = [await _add(db, coach, "digest", early, family=two) for _ in range(2)]
-    relay = await _add(db, coach, "relay", NOW, family=three)
+    digest_a = await _digest(db, coach, one)
+    digest_b = await _digest(db, coach, two)
+    relay = await _relay(db, coach, three)
 
     first = await _claim(db, 5, bulk=False)
     assert first == [relay]  # the agenda and digests it passed wait their turn as bulk
@@ -105,20 +130,25 @@ async def test_a_family_message_goes_past_the_coachs_agenda_and_other_families_d
 
 
 async def test_a_family_message_never_passes_its_own_familys_digest(db: Database) -> None:
+    """It waits for its family's digest, and the digest goes first (with the people): past
+    the coach's agenda and the digest of another family that had not begun."""
     coach, early = 139, NOW - timedelta(seconds=30)
-    one, _, _ = await _families(db)
+    one, two, _ = await _families(db)
     agenda = await _add(db, coach, "agenda", early)
-    title = await _add(db, coach, "digest", early)  # the digest's title names no family
-    held = await _add(db, coach, "digest", early, family=one)
-    relay = await _add(db, coach, "relay", NOW, family=one)
+    other = await _digest(db, coach, two)
+    title, held = await _digest(db, coach, one, copies=1)
+    relay = await _relay(db, coach, one)
 
-    assert await _claim(db, 5, bulk=False) == [agenda]  # with the people: one waits behind
-    await _sent(db, agenda)
-    assert await _claim(db, 5) == [title]  # goes with the people: a person waits behind it
+    assert await _claim(db, 5, bulk=False) == [title]  # with the people: one waits behind it
+    assert await _claim(db, 5, bulk=True) == []  # nothing starts beside it in this chat
     await _sent(db, title)
     assert await _claim(db, 5) == [held]
     await _sent(db, held)
-    assert await _claim(db, 5) == [relay]  # in the order the family wrote
+    assert await _claim(db, 5, bulk=False) == [relay]  # in the order the family wrote
+    await _sent(db, relay)
+    for row in (agenda, *other):  # then the coach's morning, in its order
+        assert await _claim(db, 5) == [row]
+        await _sent(db, row)
 
 
 async def test_a_familys_bulk_rows_in_other_chats_do_not_make_a_coachs_morning_urgent(
@@ -131,7 +161,7 @@ async def test_a_familys_bulk_rows_in_other_chats_do_not_make_a_coachs_morning_u
     one, _, _ = await _families(db)
     await _add(db, family_chat, "reminder", early, family=one)
     await _add(db, coach, "agenda", early)
-    relay = await _add(db, coach, "relay", NOW, family=one)
+    relay = await _relay(db, coach, one)
 
     assert await _claim(db, 5, bulk=False) == [relay]  # it passes the agenda
 
@@ -152,18 +182,19 @@ async def test_bulk_rows_keep_their_order(db: Database) -> None:
     coach, early = 139, NOW - timedelta(seconds=30)
     one, _, _ = await _families(db)
     agenda = await _add(db, coach, "agenda", early)
-    digest = await _add(db, coach, "digest", early, family=one)
+    title, copy = await _digest(db, coach, one, copies=1)
     assert await _claim(db, 5) == [agenda]
     await _sent(db, agenda)
-    assert await _claim(db, 5) == [digest]
+    assert await _claim(db, 5) == [title]
+    await _sent(db, title)
+    assert await _claim(db, 5) == [copy]
 
 
 async def test_only_a_digest_that_has_begun_continues(db: Database) -> None:
     coach, early = 139, NOW - timedelta(seconds=30)
     one, _, three = await _families(db)
-    title = await _add(db, coach, "digest", early)  # the title names no family
-    copies = [await _add(db, coach, "digest", early, family=one) for _ in range(2)]
-    relay = await _add(db, coach, "relay", NOW, family=three)
+    title, *copies = await _digest(db, coach, one, due=early)
+    relay = await _relay(db, coach, three)
 
     assert await _claim(db, 5, chat=coach, continuing=True) == []  # not begun
     # Two heads in one chat: the digest's title, and the relay that may pass it.
@@ -176,14 +207,15 @@ async def test_only_a_digest_that_has_begun_continues(db: Database) -> None:
     assert await _claim(db, 5, chat=coach, continuing=True) == []  # it has ended
 
 
-def _row(purpose: str, family: int | None = None) -> Any:
-    return SimpleNamespace(chat_id=139, purpose=purpose, link_family_id=family)
+def _row(purpose: str, family: int | None = None, message: int | None = None) -> Any:
+    return SimpleNamespace(chat_id=139, purpose=purpose, link_family_id=family,
+                           link_message_id=message)
 
 
 async def test_in_a_lane_a_persons_row_goes_before_bulk_rows_but_not_into_a_digest(
         db: Database) -> None:
     dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
-    answer, title = _row("answer"), _row("digest")
+    answer, title = _row("answer"), _row("digest", 2)
     dispatcher._lanes[139] = deque([answer, title])
     relay = _row("relay", 3)
     dispatcher._add_to_lane(relay)
@@ -193,7 +225,7 @@ async def test_in_a_lane_a_persons_row_goes_before_bulk_rows_but_not_into_a_dige
     assert list(dispatcher._lanes[139])[-1] is reminder
 
     # A digest's next copy goes first, and a person's row after it.
-    next_copy = _row("digest", 1)
+    next_copy = _row("digest", 1, message=7)
     dispatcher._lanes[139] = deque([relay])
     dispatcher._add_to_lane(next_copy)
     assert list(dispatcher._lanes[139]) == [next_copy, relay]
@@ -273,10 +305,9 @@ async def test_a_claim_names_the_bulk_rows_a_person_waits_for(db: Database) -> N
     for with the people only (`bulk=False`) or with both kinds."""
     coach, early = 139, NOW - timedelta(seconds=30)
     one, _, _ = await _families(db)
-    agenda = await _add(db, coach, "agenda", early)
-    title = await _add(db, coach, "digest", early)
-    await _add(db, coach, "digest", early, family=one)
-    await _add(db, coach, "relay", NOW, family=one)  # waits for all three
+    await _add(db, coach, "agenda", early)  # its digest goes first: it waits for none of it
+    title, copy = await _digest(db, coach, one, copies=1)
+    await _relay(db, coach, one)  # waits for its family's digest
     reminder = await _add(db, 140, "reminder", early)  # nobody waits for it
     until = rows.lease_until(db.dialect, NOW, 60, LEASE)
 
@@ -287,10 +318,10 @@ async def test_a_claim_names_the_bulk_rows_a_person_waits_for(db: Database) -> N
                                            bulk=bulk, ahead=ahead)
         return [r.id for r in found], ahead
 
-    assert await claim(bulk=False) == ([agenda], {agenda})
-    assert await claim(bulk=True) == ([reminder], set())
-    await _sent(db, agenda)
-    assert await claim(bulk=None, chat=coach) == ([title], {title})
+    assert await claim(bulk=False) == ([title], {title})
+    assert await claim(bulk=True) == ([reminder], set())  # not the agenda: the digest is on
+    await _sent(db, title)
+    assert await claim(bulk=None, chat=coach) == ([copy], {copy})
 
 
 async def test_a_handlers_wake_looks_for_people_only_until_bulk_rows_may_have_come(
@@ -440,3 +471,167 @@ async def test_a_receipt_is_claimed_as_soon_as_its_copy_is_recorded(db: Database
         assert await dispatcher.claim_into_lanes(NOW, bulk=False) == 1
         await dispatcher.lanes_done()
         assert sent == ["relay", "receipt"]
+
+
+async def test_a_digest_that_has_begun_goes_on_before_another_familys_digest_goes_first(
+        db: Database) -> None:
+    """Family two's digest began before anyone of family one wrote: it stays in one piece,
+    then family one's digest goes first (past the agenda), then its message."""
+    coach, early = 139, NOW - timedelta(seconds=30)
+    one, two, _ = await _families(db)
+    other_title, *other_copies = await _digest(db, coach, two)
+    agenda = await _add(db, coach, "agenda", early)
+    title, held = await _digest(db, coach, one, copies=1)
+    assert await _claim(db, 5) == [other_title]
+    await _sent(db, other_title)
+    relay = await _relay(db, coach, one)
+
+    for row in (*other_copies, title, held):
+        assert await _claim(db, 5) == [row]
+        assert await _claim(db, 5) == []  # one at a time in this chat
+        await _sent(db, row)
+    assert sorted(await _claim(db, 5)) == [agenda, relay]  # the person passes the agenda
+
+
+async def test_a_digest_that_went_first_goes_on_when_nobody_waits_behind_it_anymore(
+        db: Database) -> None:
+    """The message it went first for is gone meanwhile (the member left): the digest has
+    begun and ends; the coach's other rows wait for that, in their order."""
+    coach, early = 139, NOW - timedelta(seconds=30)
+    one, two, _ = await _families(db)
+    agenda = await _add(db, coach, "agenda", early)
+    other = await _digest(db, coach, two, copies=1)
+    title, *held = await _digest(db, coach, one)
+    relay = await _relay(db, coach, one)
+    assert await _claim(db, 5) == [title]
+    await _sent(db, title)
+    async with db.transaction() as session:
+        await session.execute(update(Outbox).where(Outbox.id == relay)
+                              .values(status="cancelled"))
+
+    assert await _claim(db, 5, bulk=True) == [held[0]]
+    await _sent(db, held[0])
+    assert await _claim(db, 5, chat=coach, continuing=True) == [held[1]]
+    assert await _claim(db, 5) == []  # nothing beside it: the digest is not over yet
+    await _sent(db, held[1])
+    for row in (agenda, *other):
+        assert await _claim(db, 5) == [row]
+        await _sent(db, row)
+
+
+async def test_of_two_families_waiting_behind_their_digests_the_earlier_digest_goes_first(
+        db: Database) -> None:
+    coach, early = 139, NOW - timedelta(seconds=30)
+    one, two, three = await _families(db)
+    await _add(db, coach, "agenda", early)
+    first = await _digest(db, coach, one, copies=1)
+    await _digest(db, coach, three, copies=1)
+    second = await _digest(db, coach, two, copies=1)
+    relays = [await _relay(db, coach, two), await _relay(db, coach, one)]
+
+    # The people's claim: the digests that go first, then the messages in their order.
+    for row in (*first, *second, *relays):
+        assert await _claim(db, 5, bulk=False) == [row]
+        await _sent(db, row)
+
+
+async def test_two_claims_at_once_never_start_two_digests_in_one_chat(db: Database) -> None:
+    """One instance claims the people's rows, another (or the same) the bulk rows, as the
+    main loop does: the digest that goes first is claimed, and the bulk claim takes nothing of
+    its chat, before, during or after its title is sent (until the digest has ended)."""
+    coach = 139
+    one, two, _ = await _families(db)
+    other = await _digest(db, coach, two, copies=1)
+    title, held = await _digest(db, coach, one, copies=1)
+    relay = await _relay(db, coach, one)
+
+    assert await _claim(db, 5, bulk=True) == []  # family two's digest would start beside it
+    assert await _claim(db, 5, bulk=False) == [title]
+    assert await _claim(db, 5, bulk=True) == []
+    await _sent(db, title)
+    assert await _claim(db, 5, bulk=True) == []
+    assert await _claim(db, 5, bulk=False) == [held]  # its digest goes on, with the people
+    assert await _claim(db, 5, bulk=True) == []
+    await _sent(db, held)
+    assert await _claim(db, 5, bulk=False) == [relay]
+    assert await _claim(db, 5, bulk=True) == [other[0]]  # the digest has ended
+
+
+async def test_a_digest_title_from_before_titles_named_their_family_gets_its_family(
+        db_url: str) -> None:
+    """Migration 0011: titles waiting in the outbox take the family of the copies that
+    follow them in their chat (sent rows are left as they are)."""
+    await upgrade_async(db_url, "0010")
+    engine = make_engine(db_url)
+    at = NOW.replace(tzinfo=None)  # raw SQL: the column type's own conversion is not there
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(
+                "INSERT INTO family (id, alias, region, timezone, open_on_holidays,"
+                " oncall_agreed, active, created_at) VALUES"
+                " (1, 'a', 'NL', 'Europe/Amsterdam', false, false, true, :t),"
+                " (2, 'b', 'NL', 'Europe/Amsterdam', false, false, true, :t)"), {"t": at})
+            await connection.execute(text(
+                "INSERT INTO family_message (id, family_id, kind, urgent, received_at, status)"
+                " VALUES (1, 1, 'text', false, :t, 'delivered'),"
+                " (2, 2, 'text', false, :t, 'delivered')"), {"t": at})
+            for row_id, chat, family, message, status in (
+                    (1, 139, None, None, "pending"), (2, 139, 1, 1, "pending"),
+                    (3, 139, None, None, "pending"), (4, 139, 2, 2, "pending"),
+                    (5, 141, None, None, "sent"), (6, 141, 2, 2, "sent")):
+                await connection.execute(text(
+                    "INSERT INTO outbox (id, chat_id, method, purpose, due_at, created_at,"
+                    " status, attempts, link_family_id, link_message_id) VALUES (:id, :chat,"
+                    " 'sendMessage', 'digest', :t, :t, :status, 0, :family, :message)"),
+                    {"id": row_id, "chat": chat, "t": at, "status": status,
+                     "family": family, "message": message})
+        await upgrade_async(db_url)
+        async with engine.connect() as connection:
+            found = dict((await connection.execute(text(
+                "SELECT id, link_family_id FROM outbox ORDER BY id"))).all())
+    finally:
+        await engine.dispose()
+    assert found == {1: 1, 2: 1, 3: 2, 4: 2, 5: None, 6: 2}
+
+
+class _NoPace:
+    async def acquire(self, chat_id: int | None, bulk: bool = False) -> None:
+        return None
+
+
+async def test_a_lane_finishes_the_digest_it_began_when_another_digests_title_was_claimed_beside_it(
+        db: Database) -> None:
+    """Two claims can cross (two transactions on PostgreSQL: a lane's record and the main
+    loop): family two's title is claimed, and family one's title too, because one of family
+    one wrote at that moment. The lane sends family two's digest to its end first."""
+    coach = 139
+    one, two, _ = await _families(db)
+    first = await _digest(db, coach, two)
+    second = await _digest(db, coach, one, copies=1)
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW),  # type: ignore[arg-type]
+                            limiter=_NoPace())  # type: ignore[arg-type]
+    sent: list[int] = []
+
+    async def call(*_args: Any) -> dict[str, int]:
+        sent.append(len(sent) + 1)
+        return {"message_id": len(sent)}
+
+    dispatcher._call = call  # type: ignore[method-assign]
+    [title] = await dispatcher.claim(NOW, 1)
+    assert title.id == first[0]
+    relay = await _relay(db, coach, one)
+    async with db.transaction() as session:  # the crossing claim
+        await session.execute(update(Outbox).where(Outbox.id == second[0]).values(
+            claimed_by=dispatcher.instance, claimed_until=NOW + LEASE))
+        crossed = await session.run_sync(lambda s: Outbox(**s.connection().execute(
+            select(table_of(Outbox)).where(table_of(Outbox).c.id == second[0]))
+            .mappings().one()))
+    dispatcher._took([crossed])
+    dispatcher._add_to_lane(title)
+    dispatcher._add_to_lane(crossed)
+    await dispatcher.lanes_done()
+
+    async with db.transaction() as session:
+        order = (await session.scalars(select(Outbox.id).where(Outbox.status == "sent")
+                                       .order_by(Outbox.sent_message_id))).all()
+    assert order == [*first, *second, relay]
