@@ -29,6 +29,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
@@ -119,6 +120,10 @@ _EARLIER_TITLE = aliased(Outbox, name="earlier_title")
 _LATER = aliased(Outbox, name="later")
 _LATER_PERSON = aliased(Outbox, name="later_person")
 _LATER_TITLE = aliased(Outbox, name="later_title")
+_BEGUN_LATER = aliased(Outbox, name="begun_later")
+_WAITING_PERSON = aliased(Outbox, name="waiting_person")
+_PASSED = aliased(Outbox, name="passed")
+_PASSED_AWAITED = aliased(Outbox, name="passed_awaited")
 
 
 def _ready(row: type[Outbox] | Any, awaited: Any = _AWAITED) -> Any:
@@ -127,27 +132,60 @@ def _ready(row: type[Outbox] | Any, awaited: Any = _AWAITED) -> Any:
                                                        awaited.status == "sent"))
 
 
-def _first_in_lane(now: datetime | Any) -> Any:
-    earlier = _EARLIER
-    return and_(~exists().where(
+def _first_in_lane(now: datetime | Any, continuing: bool = False, few_rows: bool = False
+                   ) -> Any:
+    """No earlier row of its chat stands in its way; or it is a family's bulk row that may
+    pass (_may_pass, looked at only where a family's person waits, _a_family_waits), and
+    nothing it may not pass stands in its way. `continuing`: the next copy of a digest that
+    has begun, looked for in one chat (few rows: without _a_family_waits, so the digest ends
+    first also when the person it went first for is gone meanwhile). Whether a row may pass
+    is asked of the row, once, not of every pair of rows in its chat."""
+    where = true() if continuing else _a_family_waits(few_rows)
+    return and_(
+        or_(~_earlier_in_the_way(now, _in_the_way(_EARLIER)),
+            and_(Outbox.purpose.in_(BULK), where, _may_pass(Outbox, _PERSON, _TITLE),
+                 ~_earlier_in_the_way(now, _in_the_way_of_passing(_PASSED), _PASSED,
+                                      _PASSED_AWAITED))),
+        ~_passed_by_later(now, few_rows))
+
+
+def _earlier_in_the_way(now: datetime | Any, in_the_way: Any, earlier: Any = _EARLIER,
+                        awaited: Any = _EARLIER_AWAITED) -> Any:
+    return exists().where(
         earlier.chat_id == Outbox.chat_id, earlier.id < Outbox.id,
         or_(earlier.status == "parked",
             and_(earlier.status == "pending", earlier.due_at <= now,
-                 _ready(earlier, _EARLIER_AWAITED), _in_the_way(earlier, now)))),
-        ~_passed_by_later(now))
+                 _ready(earlier, awaited), in_the_way))).correlate_except(earlier)
 
 
-def _in_the_way(earlier: Any, now: datetime | Any) -> Any:
+def _a_family_waits(few_rows: bool = False) -> Any:
+    """A person's row of a family waits in the row's chat: only there may a family's bulk
+    rows pass others (_may_pass). Over the whole outbox asked once per statement (the chats
+    where one waits), not for every row; of `few_rows` (one chat's, the rows just claimed)
+    asked of each row's chat, not of the whole outbox."""
+    person = _WAITING_PERSON
+    waits = and_(person.status == "pending", person.purpose.not_in(BULK),
+                 person.link_family_id.is_not(None))
+    if few_rows:
+        return exists().where(person.chat_id == Outbox.chat_id, waits) \
+            .correlate_except(person)
+    return Outbox.chat_id.in_(select(person.chat_id).where(waits).scalar_subquery())
+
+
+def _in_the_way(earlier: Any) -> Any:
     """An earlier waiting row keeps this one back, unless this is a person's row and that one
-    a bulk row for no family or another family, or this a bulk row that may pass and that one
-    a bulk row it may pass: one that does not go first itself, unless this continues a digest
-    that has begun (it goes on whatever came meanwhile)."""
-    return or_(and_(Outbox.purpose.in_(BULK),
-                    ~and_(_passable(earlier), _may_pass(Outbox, _PERSON, _TITLE, now),
-                          or_(_begun_copy(Outbox, _TITLE),
-                              ~_may_pass(earlier, _EARLIER_PERSON, _EARLIER_TITLE, now)))),
-               earlier.purpose.not_in(BULK),
+    a bulk row for no family or another family."""
+    return or_(Outbox.purpose.in_(BULK), earlier.purpose.not_in(BULK),
                earlier.link_family_id == Outbox.link_family_id)
+
+
+def _in_the_way_of_passing(earlier: Any) -> Any:
+    """An earlier waiting row keeps back a bulk row that may pass unless it may pass it: a
+    bulk row of no family or another family that does not go first itself (unless this one
+    continues a digest that has begun: it goes on whatever came meanwhile)."""
+    return ~and_(_passable(earlier),
+                 or_(_begun_copy(Outbox, _TITLE),
+                     ~_may_pass(earlier, _EARLIER_PERSON, _EARLIER_TITLE)))
 
 
 def _passable(earlier: Any) -> Any:
@@ -159,18 +197,18 @@ def _passable(earlier: Any) -> Any:
                     earlier.link_family_id != Outbox.link_family_id))
 
 
-def _may_pass(row: Any, person: Any, title: Any, now: datetime | Any) -> Any:
+def _may_pass(row: Any, person: Any, title: Any) -> Any:
     """A family's bulk row that goes past the bulk rows before it that it may pass: a person
     of its family waits behind it in its chat, or it continues a digest that has begun."""
     return and_(row.purpose.in_(BULK), row.link_family_id.is_not(None),
-                or_(_person_behind(row, person, now), _begun_copy(row, title)))
+                or_(_person_behind(row, person), _begun_copy(row, title)))
 
 
-def _person_behind(row: Any, person: Any, now: datetime | Any) -> Any:
-    """A person's row of the row's family, due, waits behind it in its chat."""
+def _person_behind(row: Any, person: Any) -> Any:
+    """A person's row of the row's family waits behind it in its chat."""
     return exists().where(
         person.chat_id == row.chat_id, person.id > row.id, person.status == "pending",
-        person.purpose.not_in(BULK), person.due_at <= now,
+        person.purpose.not_in(BULK),
         person.link_family_id == row.link_family_id).correlate_except(person)
 
 
@@ -185,24 +223,34 @@ def _begun_copy(row: Any, title: Any) -> Any:
         .correlate_except(title))
 
 
-def _passed_by_later(now: datetime | Any) -> Any:
+def _passed_by_later(now: datetime | Any, few_rows: bool = False) -> Any:
     """A bulk row that later bulk rows of another family have passed or may pass: it waits
     for them (and does not start in the middle of their digest; nor is it claimed beside
     them, by this instance or another). Not a row that keeps its place whatever comes (one in
     flight, a digest that has begun), nor one that may pass itself for a later row that may
-    pass only because a person waits behind it (the earlier of two such goes first)."""
-    later = _LATER
+    pass only because a person waits behind it (the earlier of two such goes first). Only
+    where a family's person waits (_a_family_waits): should that person's row go meanwhile
+    (the member left), the lane that began the digest still ends it first (its claims of
+    the next copy look everywhere, and Dispatcher._lane claims that copy before a title
+    queued beside it)."""
+    later, begun_later = _LATER, _BEGUN_LATER
+
+    def other_family(row: Any) -> Any:
+        return and_(row.chat_id == Outbox.chat_id, row.id > Outbox.id,
+                    row.status == "pending", row.due_at <= now, row.purpose.in_(BULK),
+                    row.link_family_id.is_not(None),
+                    or_(Outbox.link_family_id.is_(None),
+                        row.link_family_id != Outbox.link_family_id))
+
     return and_(
-        Outbox.purpose.in_(BULK), Outbox.claimed_by.is_(None), ~_begun_copy(Outbox, _TITLE),
-        exists().where(
-            later.chat_id == Outbox.chat_id, later.id > Outbox.id,
-            later.status == "pending", later.due_at <= now, later.purpose.in_(BULK),
-            later.link_family_id.is_not(None),
-            or_(Outbox.link_family_id.is_(None),
-                later.link_family_id != Outbox.link_family_id),
-            or_(_begun_copy(later, _LATER_TITLE),
-                and_(~_person_behind(Outbox, _PERSON, now),
-                     _person_behind(later, _LATER_PERSON, now)))).correlate_except(later))
+        Outbox.purpose.in_(BULK), Outbox.claimed_by.is_(None),
+        _a_family_waits(few_rows), ~_begun_copy(Outbox, _TITLE),
+        or_(exists().where(other_family(begun_later),
+                           _begun_copy(begun_later, _LATER_TITLE))
+            .correlate_except(begun_later),
+            and_(~_person_behind(Outbox, _PERSON),
+                 exists().where(other_family(later), _person_behind(later, _LATER_PERSON))
+                 .correlate_except(later))))
 
 
 def lease_now(dialect: str, now: datetime | Any) -> Any:
@@ -235,7 +283,8 @@ def _until_sql(until: datetime | ServerLease) -> Any:
     return until.sql() if isinstance(until, ServerLease) else until
 
 
-def claimable(now: datetime | Any, dialect: str, instance: str | Any) -> Any:
+def claimable(now: datetime | Any, dialect: str, instance: str | Any,
+              continuing: bool = False, few_rows: bool = False) -> Any:
     """Free to claim for `instance`. Never a row it holds itself, whatever its lease says: a
     clock jump must not make a send in flight look abandoned."""
     return and_(
@@ -244,7 +293,7 @@ def claimable(now: datetime | Any, dialect: str, instance: str | Any) -> Any:
         or_(Outbox.claimed_by.is_(None),
             and_(Outbox.claimed_by != instance,
                  Outbox.claimed_until < lease_now(dialect, now))),
-        _ready(Outbox), _first_in_lane(now))
+        _ready(Outbox), _first_in_lane(now, continuing, few_rows))
 
 
 
@@ -302,7 +351,7 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
     return rows
 
 
-def _bulk_only() -> Any:
+def _bulk_only(few_rows: bool = False) -> Any:
     """A bulk row that no person's row waits for. A person's row waits for its own family's
     bulk rows in its chat (its digest, which goes past the rest: _may_pass), and for the
     rows before them that its digest cannot pass (a digest that has begun). With
@@ -322,13 +371,14 @@ def _bulk_only() -> Any:
         exists().where(own.chat_id == Outbox.chat_id, own.id >= Outbox.id,
                        own.id < behind.id, own.status == "pending", own.purpose.in_(BULK),
                        own.link_family_id == behind.link_family_id).correlate(Outbox, behind))
-    return and_(Outbox.purpose.in_(BULK), ~own_family,
-                ~and_(_begun_copy(Outbox, _TITLE), before_own))
+    return and_(Outbox.purpose.in_(BULK),
+                or_(~_a_family_waits(few_rows),
+                    and_(~own_family, ~and_(_begun_copy(Outbox, _TITLE), before_own))))
 
 
 # Of the bulk rows just claimed (`c_ids`), those a person waits for.
 _WAITED_FOR = select(Outbox.id).where(
-    Outbox.id.in_(bindparam("c_ids", expanding=True)), ~_bulk_only())
+    Outbox.id.in_(bindparam("c_ids", expanding=True)), ~_bulk_only(few_rows=True))
 
 
 @functools.lru_cache(maxsize=64)
@@ -339,8 +389,8 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
     now = bindparam("c_now", type_=table_of(Outbox).c.due_at.type)
     instance = bindparam("c_instance", type_=table_of(Outbox).c.claimed_by.type)
     # A bulk row that a person's row waits for goes with the people waiting (_bulk_only).
-    bulk_only = _bulk_only()
-    heads = select(Outbox.id).where(claimable(now, dialect, instance))
+    bulk_only = _bulk_only(by_chat)
+    heads = select(Outbox.id).where(claimable(now, dialect, instance, continuing, by_chat))
     if by_chat:
         heads = heads.where(Outbox.chat_id == bindparam("c_chat"))
     if continuing:
