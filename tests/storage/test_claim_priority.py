@@ -16,7 +16,7 @@ from bot.clock import ManualClock
 from bot.outbox.dispatcher import BULK_LANES, LANES, Dispatcher
 from storage.db import Database, make_engine, table_of
 from storage.migrate import upgrade_async
-from storage.models import Family, FamilyMessage, Outbox
+from storage.models import Family, FamilyMessage, Outbox, RelayLink
 from storage.repos import outbox as rows
 from tests.faults.common import wait_until
 
@@ -635,4 +635,7 @@ async def test_a_lane_finishes_the_digest_it_began_when_another_digests_title_wa
     async with db.transaction() as session:
         order = (await session.scalars(select(Outbox.id).where(Outbox.status == "sent")
                                        .order_by(Outbox.sent_message_id))).all()
+        linked = set((await session.scalars(select(RelayLink.message_id))).all())
     assert order == [*first, *second, relay]
+    # A reply to a copy finds its family; a title names its family only for the order.
+    assert linked == {order.index(row) + 1 for row in (*first[1:], *second[1:], relay)}
