@@ -158,14 +158,18 @@ def _earlier_in_the_way(now: datetime | Any, in_the_way: Any, earlier: Any = _EA
                  _ready(earlier, awaited), in_the_way))).correlate_except(earlier)
 
 
+def _persons_waiting(row: Any) -> Any:
+    """A person's row (not BULK) still to be sent."""
+    return and_(row.status == "pending", row.purpose.not_in(BULK))
+
+
 def _a_family_waits(few_rows: bool = False) -> Any:
     """A person's row of a family waits in the row's chat: only there may a family's bulk
     rows pass others (_may_pass). Over the whole outbox asked once per statement (the chats
     where one waits), not for every row; of `few_rows` (one chat's, the rows just claimed)
     asked of each row's chat, not of the whole outbox."""
     person = _WAITING_PERSON
-    waits = and_(person.status == "pending", person.purpose.not_in(BULK),
-                 person.link_family_id.is_not(None))
+    waits = and_(_persons_waiting(person), person.link_family_id.is_not(None))
     if few_rows:
         return exists().where(person.chat_id == Outbox.chat_id, waits) \
             .correlate_except(person)
@@ -190,8 +194,9 @@ def _in_the_way_of_passing(earlier: Any) -> Any:
 
 def _passable(earlier: Any) -> Any:
     """What a family's bulk row that may pass goes past: a waiting bulk row of no family or
-    another family that is not claimed (in flight)."""
-    return and_(earlier.status == "pending", earlier.purpose.in_(BULK),
+    another family that is not claimed (in flight). (Asked only of pending rows: a parked
+    one stands in the way whatever it is, _earlier_in_the_way.)"""
+    return and_(earlier.purpose.in_(BULK),
                 earlier.claimed_by.is_(None),
                 or_(earlier.link_family_id.is_(None),
                     earlier.link_family_id != Outbox.link_family_id))
@@ -207,8 +212,7 @@ def _may_pass(row: Any, person: Any, title: Any) -> Any:
 def _person_behind(row: Any, person: Any) -> Any:
     """A person's row of the row's family waits behind it in its chat."""
     return exists().where(
-        person.chat_id == row.chat_id, person.id > row.id, person.status == "pending",
-        person.purpose.not_in(BULK),
+        person.chat_id == row.chat_id, person.id > row.id, _persons_waiting(person),
         person.link_family_id == row.link_family_id).correlate_except(person)
 
 
@@ -359,13 +363,8 @@ def _bulk_only(few_rows: bool = False) -> Any:
     minutes at 10 messages a second) the people-first order was lost: family copies waited
     206 s at the median in the full-scale busiest morning (bench/README.md)."""
     behind, own = _BEHIND, _OWN
-    own_family = exists().where(
-        behind.chat_id == Outbox.chat_id, behind.id > Outbox.id, behind.status == "pending",
-        behind.purpose.not_in(BULK),
-        behind.link_family_id == Outbox.link_family_id).correlate_except(behind)
     before_own = exists().where(
-        behind.chat_id == Outbox.chat_id, behind.id > Outbox.id, behind.status == "pending",
-        behind.purpose.not_in(BULK),
+        behind.chat_id == Outbox.chat_id, behind.id > Outbox.id, _persons_waiting(behind),
         # Correlated by hand two levels up: left to itself SQLAlchemy put a second `outbox`
         # in this subquery's FROM, and any family's bulk row in any chat counted.
         exists().where(own.chat_id == Outbox.chat_id, own.id >= Outbox.id,
@@ -373,7 +372,8 @@ def _bulk_only(few_rows: bool = False) -> Any:
                        own.link_family_id == behind.link_family_id).correlate(Outbox, behind))
     return and_(Outbox.purpose.in_(BULK),
                 or_(~_a_family_waits(few_rows),
-                    and_(~own_family, ~and_(_begun_copy(Outbox, _TITLE), before_own))))
+                    and_(~_person_behind(Outbox, behind),
+                         ~and_(_begun_copy(Outbox, _TITLE), before_own))))
 
 
 # Of the bulk rows just claimed (`c_ids`), those a person waits for.

@@ -53,8 +53,8 @@ async def _digest(db: Database, chat: int, family: int, copies: int = 2,
               for _ in range(copies)]]
 
 
-def _relay(db: Database, chat: int, family: int) -> Any:
-    return _add(db, chat, "relay", NOW, family=family, message=True)
+async def _relay(db: Database, chat: int, family: int) -> int:
+    return await _add(db, chat, "relay", NOW, family=family, message=True)
 
 
 async def test_a_family_message_is_claimed_before_earlier_reminders(db: Database) -> None:
