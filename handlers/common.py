@@ -100,7 +100,7 @@ async def work(context: Context) -> AsyncIterator[Work]:
         claimed = await svc.dispatcher.claim_written(session, rows, now) \
             if svc.dispatcher is not None and rows else []
     if svc.dispatcher is not None:
-        await svc.dispatcher.take_claimed(claimed)
+        await svc.dispatcher.take_claimed(claimed, session)
     for step in unit.after_commit:
         await step()
     if out:  # new rows to send; nothing new to plan

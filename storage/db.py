@@ -24,10 +24,14 @@ from sqlalchemy.pool import NullPool
 from storage import errors, sealing
 from storage.keystore import KeyStore
 from storage.keystore import keystore_url as default_keystore_url
+from storage.write_log import WriteLog
 
 # The session type that repositories take; callers outside storage/ name it from here, so they
 # need not import SQLAlchemy.
 Session = AsyncSession
+# session.info: the chats this transaction wrote outbox rows for (storage/write_log.py).
+OUTBOX_CHATS = "outbox_chats"
+OUTBOX_NOTED = "outbox_noted"  # and that commit's number in the write log, once committed
 
 
 def database_away(error: BaseException | None) -> bool:
@@ -157,6 +161,8 @@ class Database:
         # The families' data keys, kept apart from the data (storage/keystore.py).
         self.keystore = KeyStore(keystore_url or default_keystore_url(url))
         sealing.register(self.keystore)
+        # The chats whose outbox rows this process's transactions wrote (storage/write_log.py).
+        self.outbox_writes = WriteLog()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -174,6 +180,9 @@ class Database:
             sealing.stop_using(using)
         if joined is not None:
             joined.committed = True
+        written = session.info.get(OUTBOX_CHATS)
+        if written:
+            session.info[OUTBOX_NOTED] = self.outbox_writes.note(written)
 
     async def erase_traces(self, destroyed_keys: tuple[str, ...] = ()) -> None:
         """After an erasure (committed): the family's old data key is destroyed, so every

@@ -63,7 +63,7 @@ from bot.clock import Clock
 from bot.metrics import Metrics
 from bot.outbox.ratelimit import RateLimiter, retry_seconds
 from bot.outbox.statistics import OutboxStatistics
-from storage.db import Database, Session
+from storage.db import OUTBOX_NOTED, Database, Session
 from storage.models import Outbox
 from storage.repos import outbox as outbox_rows
 
@@ -107,6 +107,8 @@ AWAITED_KEPT = 4096
 # PostgreSQL: how often (real seconds) an instance counts the live instances to share the limit
 # with: one that starts or stops changes every instance's pace within this time.
 SHARE_SECONDS = 1.0
+# session.info of a handler's transaction: the rows its claim found alone in their chat.
+_ALONE_HERE = "dispatcher_alone"
 
 
 def backoff(attempts: int) -> float:
@@ -159,6 +161,11 @@ class Dispatcher:
         self._held: set[int] = set()  # ids of the rows this instance has claimed
         self._bulk_lane: dict[int, bool] = {}  # per lane: sending a bulk row now
         self._ahead_of_people: set[int] = set()  # bulk rows a person's message waits behind
+        # Held rows whose claim found nothing else waiting in their chat, with the write log's
+        # mark from before that claim and the commit not to count (the handler's own, that
+        # claimed it): unless a row was written for the chat since, their lane claims no
+        # next row after them (it would find none: storage/write_log.py).
+        self._alone: dict[int, tuple[int, int | None]] = {}
         # A chat's next row, claimed when its lane's last send was recorded.
         self._next: dict[int, list[Outbox]] = {}
         # One claim at a time in this process: the main loop and the lanes all claim.
@@ -224,15 +231,23 @@ class Dispatcher:
                  if row.purpose not in outbox_rows.BULK and row.waits_for is None}
         if len(chats) != 1 or next(iter(chats)) in self._lanes:
             return []
-        return await outbox_rows.claim_heads(session, self.db.dialect, now, 1, self.instance,
-                                             self._until(now), next(iter(chats)), bulk=False,
-                                             ahead=self._ahead_of_people)
+        mark, alone = self._before_claim()
+        claimed = await outbox_rows.claim_heads(
+            session, self.db.dialect, now, 1, self.instance, self._until(now),
+            next(iter(chats)), bulk=False, ahead=self._ahead_of_people, alone=alone)
+        # Alone once committed: this transaction's own rows (the copy among them) are noted
+        # at its commit, after the mark, and do not count (take_claimed).
+        session.info[_ALONE_HERE] = {row_id: mark for row_id in alone}
+        return claimed
 
-    async def take_claimed(self, rows: Sequence[Outbox]) -> None:
-        """Rows a handler claimed, now committed: into their lanes (let go when the bot is
-        stopping meanwhile)."""
+    async def take_claimed(self, rows: Sequence[Outbox], session: Session) -> None:
+        """Rows a handler claimed in `session`, now committed: into their lanes (let go when
+        the bot is stopping meanwhile)."""
         if not rows:
             return
+        noted = session.info.get(OUTBOX_NOTED)
+        for row_id, mark in session.info.get(_ALONE_HERE, {}).items():
+            self._alone[row_id] = (mark, noted)
         if self._stopping() or not self._running:
             self._took(rows)
             await self._let_go(list(rows))
@@ -339,6 +354,8 @@ class Dispatcher:
         if lost:
             log.warning("%s outbox rows were claimed by another instance meanwhile", len(lost))
             self._held -= lost
+            for row_id in lost:
+                self._alone.pop(row_id, None)
             for queue in self._lanes.values():
                 for row in [r for r in queue if r.id in lost]:
                     queue.remove(row)
@@ -485,6 +502,7 @@ class Dispatcher:
             async with self.db.transaction() as session:
                 await outbox_rows.release_claims_of(session, self.instance)
         self._held.clear()
+        self._alone.clear()
 
     def _stopping(self) -> bool:
         return self._deadline is not None and time.monotonic() >= self._deadline
@@ -504,10 +522,11 @@ class Dispatcher:
             self._more_may_wait = True
             return 0
         until = self._until(now)
+        mark, alone = self._before_claim()
         async with self._claiming, self.db.transaction() as session:
             rows = await outbox_rows.claim_heads(session, self.db.dialect, now, room,
                                                  self.instance, until, bulk=False,
-                                                 ahead=self._ahead_of_people)
+                                                 ahead=self._ahead_of_people, alone=alone)
             more = self._filled = len(rows) >= room
             bulk_room = min(room - len(rows), self._bulk_free())
             if bulk_room <= 0:
@@ -516,12 +535,13 @@ class Dispatcher:
                 seen, self._bulk_looked = self._passes_that_planned, time.monotonic()
                 found = await outbox_rows.claim_heads(session, self.db.dialect, now,
                                                       bulk_room, self.instance, until,
-                                                      bulk=True)
+                                                      bulk=True, alone=alone)
                 rows += found
                 # Full: more may wait, so look again at the next pass.
                 self._bulk_seen, self._bulk_full = seen, len(found) >= bulk_room
                 self._filled = self._bulk_full
         self._more_may_wait = more or self._bulk_full
+        self._after_claim(rows, alone, mark)
         self._took(rows)
         for row in rows:
             self._add_to_lane(row)
@@ -532,15 +552,38 @@ class Dispatcher:
         bulk = None if chat_id is None else self._next_kind(chat_id, continuing)
         if bulk is False:
             self._bulk_left()
+        mark, alone = self._before_claim()
         async with self._claiming, self.db.transaction() as session:
             rows = await outbox_rows.claim_heads(session, self.db.dialect, now, limit,
                                                  self.instance, self._until(now), chat_id,
                                                  bulk=bulk, continuing=continuing,
-                                                 ahead=self._ahead_of_people)
+                                                 ahead=self._ahead_of_people, alone=alone)
+        self._after_claim(rows, alone, mark)
         self._took(rows)
         if chat_id is not None:
             self._next_taken(chat_id, rows)
         return list(rows)
+
+    def _before_claim(self) -> tuple[int, set[int]]:
+        """The write log's mark, taken before a claim, and the set its alone rows go in."""
+        return self.db.outbox_writes.mark(), set()
+
+    def _after_claim(self, rows: Sequence[Outbox], alone: set[int], mark: int) -> None:
+        for row in rows:
+            if row.id in alone:
+                self._alone[row.id] = (mark, None)
+
+    def _nothing_more(self, row: Outbox) -> tuple[int, int | None] | None:
+        """When this row's claim found nothing else waiting in its chat, nothing was written
+        for the chat since and this instance sends alone: its mark (the chat's next claim
+        would find nothing), else None. Rows of another instance, of the admin command or
+        that come with the clock are found by the main loop's pass, as ever."""
+        found = self._alone.pop(row.id, None)
+        if found is None or not (self.db.dialect == "sqlite" or self._instances == 1):
+            return None
+        mark, besides = found
+        return None if self.db.outbox_writes.written_since(row.chat_id, mark, besides) \
+            else found
 
     def _bulk_left(self) -> None:
         """A lane claims its chat's people's rows only: the chat's bulk rows wait for a bulk
@@ -621,6 +664,7 @@ class Dispatcher:
                     return
                 finished = await self._send_safely(row)
                 self._held.discard(row.id)
+                self._alone.pop(row.id, None)
                 self._ahead_of_people.discard(row.id)
                 following = self._next.pop(chat_id, None)  # claimed with the record
                 if following is None and finished and not self._stopping():
@@ -653,6 +697,8 @@ class Dispatcher:
         if not rows:
             return
         self._held.difference_update(r.id for r in rows)
+        for row in rows:
+            self._alone.pop(row.id, None)
         self._ahead_of_people.difference_update(r.id for r in rows)
         with contextlib.suppress(Exception):
             async with self.db.transaction() as session:
@@ -792,6 +838,8 @@ class Dispatcher:
         # The lane will want this chat's next row: claimed in the same transaction, one
         # commit per send instead of two (bench/README.md).
         claim_next = self._lane_needs_next(row.chat_id)
+        quiet = self._nothing_more(row) if claim_next else None
+        claim_next = claim_next and quiet is None
         following: list[Outbox] = []
         ahead: set[int] = set()
         # Rows waiting for this one (a copy's receipt) may go once it is recorded: claimed in
@@ -801,12 +849,16 @@ class Dispatcher:
         room = 0
         freed: list[Outbox] = []
         freed_ahead: set[int] = set()
+        alone: set[int] = set()
+        mark = 0
 
         async def step(session: Session) -> None:
-            nonlocal ours, following, freed, room
+            nonlocal ours, following, freed, room, mark
             following, freed = [], []
             ahead.clear()  # a step tried again claims again
             freed_ahead.clear()
+            alone.clear()
+            mark = self.db.outbox_writes.mark()
             if row.purpose in EPHEMERAL:
                 # The last word to someone who left, an answer to a stranger: not even their
                 # chat id stays behind.
@@ -828,7 +880,8 @@ class Dispatcher:
                         self._bulk_left()
                     following = list(await outbox_rows.claim_heads(
                         session, self.db.dialect, now, 1, self.instance, self._until(now),
-                        row.chat_id, bulk=kind, continuing=continuing, ahead=ahead))
+                        row.chat_id, bulk=kind, continuing=continuing, ahead=ahead,
+                        alone=alone))
                     if following:
                         break
                 self._next_taken(row.chat_id, following, ahead)
@@ -836,16 +889,24 @@ class Dispatcher:
             if ours and frees_others and room > 0 and not self._stopping():
                 freed = list(await outbox_rows.claim_heads(
                     session, self.db.dialect, now, room, self.instance, self._until(now),
-                    bulk=False, ahead=freed_ahead))
+                    bulk=False, ahead=freed_ahead, alone=alone))
 
         # Without the claim lock: a claim is one guarded UPDATE (outbox_rows.claim_heads), so
         # when the main loop claims the same row at the same moment only one gets it; taking
         # the lock here made refilling lanes wait behind every record.
         await self._persist_together(step, "sent")
+        self._after_claim(following + freed, alone, mark)
         if claim_next:
             self._ahead_of_people |= ahead
             self._took(following)
             self._next[row.chat_id] = following
+        elif quiet is not None:
+            self._next_taken(row.chat_id, [])
+            self._next[row.chat_id] = []  # the lane ends
+            if self.db.outbox_writes.written_since(row.chat_id, *quiet):
+                # Written meanwhile (committed before this record): the main loop claims it
+                # (a claim before this record's commit found this row still in the way).
+                self._wake.set()
         if freed:
             self._ahead_of_people |= freed_ahead
             self._took(freed)

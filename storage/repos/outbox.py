@@ -26,6 +26,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
     text,
@@ -36,7 +37,7 @@ from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.db import Database, table_of
+from storage.db import OUTBOX_CHATS, Database, table_of
 from storage.models import Outbox, RelayLink
 
 # pg_advisory_lock(namespace, key): the namespace keeps these apart from any other use.
@@ -74,6 +75,7 @@ def add_pending(session: AsyncSession, *, chat_id: int, method: str, payload: di
     if awaited is not None:
         row.awaited = awaited
     session.add(row)
+    session.info.setdefault(OUTBOX_CHATS, set()).add(chat_id)
     return row
 
 
@@ -124,6 +126,7 @@ _BEGUN_LATER = aliased(Outbox, name="begun_later")
 _WAITING_PERSON = aliased(Outbox, name="waiting_person")
 _PASSED = aliased(Outbox, name="passed")
 _PASSED_AWAITED = aliased(Outbox, name="passed_awaited")
+_OTHER = aliased(Outbox, name="other")
 
 
 def _ready(row: type[Outbox] | Any, awaited: Any = _AWAITED) -> Any:
@@ -317,13 +320,15 @@ def is_digest_title(row: Outbox) -> bool:
 async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit: int,
                       instance: str, until: datetime | ServerLease, chat_id: int | None = None,
                       bulk: bool | None = None, continuing: bool = False,
-                      ahead: set[int] | None = None) -> list[Outbox]:
+                      ahead: set[int] | None = None, alone: set[int] | None = None
+                      ) -> list[Outbox]:
     """Claim the first row of up to `limit` lanes (of one chat's lane, when given), people
     waiting first, then most overdue first, for `instance` (`bulk`: only bulk rows, or none;
     `continuing`: only the next copy of a digest that has begun, see continues_digest):
     one UPDATE … RETURNING over the rows a SELECT … FOR UPDATE SKIP LOCKED picks (one
     statement per claim, not two: issue 16). The ids of the bulk rows claimed that a person
-    waits for (they go with the people) are added to `ahead`."""
+    waits for (they go with the people) are added to `ahead`; those of the rows with nothing
+    else waiting in their chat, to `alone`."""
     lease = until if isinstance(until, ServerLease) else None
     # Named apart from the columns: an UPDATE reserves those names for its SET clause.
     params: dict[str, Any] = {"c_now": now, "c_instance": instance, "c_limit": limit}
@@ -340,7 +345,13 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
 
     def claim(sync_session: Any) -> list[Outbox]:
         result = sync_session.connection().execute(statement, params)
-        return [Outbox(**row) for row in result.mappings()]
+        rows = []
+        for found in result.mappings():
+            columns = dict(found)
+            if columns.pop(_ALONE) and alone is not None:
+                alone.add(columns["id"])
+            rows.append(Outbox(**columns))
+        return rows
 
     rows = await session.run_sync(claim)
     claimed_bulk = [row.id for row in rows if row.purpose in BULK]
@@ -414,7 +425,20 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
                                      and_(Outbox.claimed_by != instance,
                                           Outbox.claimed_until < lease_now(dialect, now))))
             .values(claimed_by=instance, claimed_until=until)
-            .returning(*table_of(Outbox).c))
+            .returning(*table_of(Outbox).c, _nothing_else_waits().label(_ALONE)))
+
+
+_ALONE = "c_alone"
+
+
+def _nothing_else_waits() -> Any:
+    """In a claim's RETURNING: no other row of the claimed row's chat waits (pending, also
+    claimed, or parked). Its columns named with their table by hand: SQLAlchemy writes them
+    without it in SQLite's RETURNING, where they would be the subquery's own."""
+    other = _OTHER
+    return ~exists().where(other.chat_id == literal_column("outbox.chat_id"),
+                           other.id != literal_column("outbox.id"),
+                           other.status.in_(WAITING))
 
 
 async def renew_claims(session: AsyncSession, instance: str, row_ids: Sequence[int],

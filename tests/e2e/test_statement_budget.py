@@ -135,8 +135,9 @@ async def test_one_quiet_message_costs_three_commits(
     """Nothing else going on: the handling (update, message, copy and receipt rows, offset,
     and the copy's claim), the copy's record (which claims the receipt waiting for it) and
     the receipt's record. No claim that finds nothing: the main loop claims again at once
-    only after a claim that filled its room, and the copy's record takes its receipt; and
-    no claim of its own for the copy (Dispatcher.claim_written)."""
+    only after a claim that filled its room, and the copy's record takes its receipt; no
+    claim of its own for the copy (Dispatcher.claim_written); and neither lane claims a next
+    row when its row was alone in its chat (storage/write_log.py; 14 statements before)."""
     _sanne, marieke = await _warmed_up(harness)
     dispatcher = harness.runtime.dispatcher
     harness.runtime.scheduler.pause()
@@ -149,4 +150,4 @@ async def test_one_quiet_message_costs_three_commits(
     finally:
         harness.runtime.scheduler.resume()
     assert counted["commits"] == 3, counted
-    assert counted["statements"] <= 14, counted
+    assert counted["statements"] <= 12, counted
