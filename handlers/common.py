@@ -105,5 +105,7 @@ async def work(context: Context) -> AsyncIterator[Work]:
         await step()
     if out:  # new rows to send; nothing new to plan
         taken = {row.id for row in claimed}
-        svc.wake(plan=False, awaited={r.waits_for for r in rows if r.waits_for is not None},
+        # A row claimed with the row it waits for goes right after it (claim_written).
+        svc.wake(plan=False, awaited={r.waits_for for r in rows
+                                      if r.waits_for is not None and r.id not in taken},
                  claim=any(r.id not in taken and r.waits_for is None for r in rows))

@@ -166,6 +166,9 @@ class Dispatcher:
         # claimed it): unless a row was written for the chat since, their lane claims no
         # next row after them (it would find none: storage/write_log.py).
         self._alone: dict[int, tuple[int, int | None]] = {}
+        # Held rows that go right after the row they wait for (by id), from its lane, and
+        # are recorded with it (a copy's receipt: Dispatcher.claim_written).
+        self._then: dict[int, list[Outbox]] = {}
         # A chat's next row, claimed when its lane's last send was recorded.
         self._next: dict[int, list[Outbox]] = {}
         # One claim at a time in this process: the main loop and the lanes all claim.
@@ -235,6 +238,15 @@ class Dispatcher:
         claimed = await outbox_rows.claim_heads(
             session, self.db.dialect, now, 1, self.instance, self._until(now),
             next(iter(chats)), bulk=False, ahead=self._ahead_of_people, alone=alone)
+        # What waits for it (the family's receipt) goes right after it, from its lane, and
+        # is recorded with it: one commit for both (issue 16). When first in its own chat,
+        # which has no lane here (else it waits for the copy's record, as before).
+        waiting = {row.chat_id for row in rows
+                   if claimed and row.waits_for == claimed[0].id}
+        if len(waiting) == 1 and next(iter(waiting)) not in self._lanes:
+            claimed += await outbox_rows.claim_heads(
+                session, self.db.dialect, now, len(rows), self.instance, self._until(now),
+                next(iter(waiting)), bulk=False, alone=alone, after=claimed[0].id)
         # Alone once committed: this transaction's own rows (the copy among them) are noted
         # at its commit, after the mark, and do not count (take_claimed).
         session.info[_ALONE_HERE] = {row_id: mark for row_id in alone}
@@ -253,8 +265,12 @@ class Dispatcher:
             await self._let_go(list(rows))
             return
         self._took(rows)
+        ids = {row.id for row in rows}
         for row in rows:
-            self._add_to_lane(row)
+            if row.waits_for in ids:
+                self._then.setdefault(row.waits_for, []).append(row)
+            else:
+                self._add_to_lane(row)
 
     def clock_delta(self, real_seconds: float) -> timedelta:
         """A span of real time on this dispatcher's clock (simulated clocks run faster)."""
@@ -356,6 +372,8 @@ class Dispatcher:
             self._held -= lost
             for row_id in lost:
                 self._alone.pop(row_id, None)
+            self._then = {first: still for first, rows in self._then.items()
+                          if (still := [r for r in rows if r.id not in lost])}
             for queue in self._lanes.values():
                 for row in [r for r in queue if r.id in lost]:
                     queue.remove(row)
@@ -503,6 +521,7 @@ class Dispatcher:
                 await outbox_rows.release_claims_of(session, self.instance)
         self._held.clear()
         self._alone.clear()
+        self._then.clear()
 
     def _stopping(self) -> bool:
         return self._deadline is not None and time.monotonic() >= self._deadline
@@ -665,6 +684,9 @@ class Dispatcher:
                 finished = await self._send_safely(row)
                 self._held.discard(row.id)
                 self._alone.pop(row.id, None)
+                # Not sent after all (tried again later, or refused): what was to follow it
+                # waits for it in the queue, as any row waiting for another.
+                await self._let_go(self._then.pop(row.id, []))
                 self._ahead_of_people.discard(row.id)
                 following = self._next.pop(chat_id, None)  # claimed with the record
                 if following is None and finished and not self._stopping():
@@ -830,10 +852,33 @@ class Dispatcher:
             await self._give_up(row, type(error).__name__)
         return True
 
+    async def _send_followers(self, row: Outbox) -> list[tuple[Outbox, Any]]:
+        """The rows held to go right after `row` (its receipt), now that it went: sent, to
+        be recorded with it. One that Telegram does not take at once goes to its own lane,
+        which tries it again and records what comes of it."""
+        sent: list[tuple[Outbox, Any]] = []
+        for follower in self._then.pop(row.id, []):
+            if follower.id not in self._held:
+                continue  # let go meanwhile
+            params = (follower.payload or {}).get("p")
+            if params is None or not self.claims_hold() or self._stopping():
+                self._add_to_lane(follower)  # given up, or let go, there
+                continue
+            try:
+                sent.append((follower, await self._attempt(follower, follower.method, params)))
+            except TelegramError as error:
+                if isinstance(error, RetryAfter):
+                    self.limiter.pause(retry_seconds(error))
+                    self.metrics.throttled(follower.method, retry_seconds(error))
+                self._add_to_lane(follower)
+        return sent
+
     async def _record(self, row: Outbox, result: Any) -> None:
         now = self.clock.now()
-        message_id = result.get("message_id") if isinstance(result, dict) else None
+        message_id = _message_id(result)
         ours = True
+        followers = await self._send_followers(row) if row.id in self._then else []
+        followed: list[bool] = []  # each follower recorded by this instance
 
         # The lane will want this chat's next row: claimed in the same transaction, one
         # commit per send instead of two (bench/README.md).
@@ -859,19 +904,9 @@ class Dispatcher:
             freed_ahead.clear()
             alone.clear()
             mark = self.db.outbox_writes.mark()
-            if row.purpose in EPHEMERAL:
-                # The last word to someone who left, an answer to a stranger: not even their
-                # chat id stays behind.
-                ours = await outbox_rows.delete_row(session, row.id, self.instance)
-            else:
-                # Contents leave the outbox once delivered: minimal data.
-                ours = await outbox_rows.mark_sent(session, row.id, self.instance, now,
-                                                   message_id, row.attempts + 1)
-                if ours and message_id is not None and row.link_family_id is not None \
-                        and not outbox_rows.is_digest_title(row):
-                    await outbox_rows.link_sent_message(session, row, message_id, now)
-                if ours and self.on_sent is not None and row.link_message_id is not None:
-                    await self.on_sent(session, row, now)
+            ours = await self._mark_sent(session, row, message_id, now)
+            followed[:] = [await self._mark_sent(session, follower, _message_id(sent), now)
+                           for follower, sent in followers]
             if ours and claim_next:
                 # After a digest row, the digest's next copy first, if it has one.
                 for continuing in (True, False) if row.purpose == "digest" else (False,):
@@ -916,11 +951,37 @@ class Dispatcher:
         self._awaited_done(row, wake=not frees_others or not ours or len(freed) >= room)
         if ours and row.purpose in EPHEMERAL:
             await self._erase_traces()
+        for (follower, _), mine in zip(followers, followed, strict=True):
+            self._held.discard(follower.id)
+            if self._nothing_more(follower) is None:
+                self._wake.set()  # rows behind it in its chat may go now
+            self._sent(follower, now, mine)
+            self._awaited_done(follower)
+        self._sent(row, now, ours)
+
+    def _sent(self, row: Outbox, now: datetime, ours: bool) -> None:
         if ours:
             self.sent += 1
             self.metrics.sent(row, now)
         else:
             log.warning("outbox row %s was sent after its claim was lost", row.id)
+
+    async def _mark_sent(self, session: Session, row: Outbox, message_id: int | None,
+                         now: datetime) -> bool:
+        """The sent row's part of its record; False when it was no longer this instance's."""
+        if row.purpose in EPHEMERAL:
+            # The last word to someone who left, an answer to a stranger: not even their
+            # chat id stays behind.
+            return await outbox_rows.delete_row(session, row.id, self.instance)
+        # Contents leave the outbox once delivered: minimal data.
+        ours = await outbox_rows.mark_sent(session, row.id, self.instance, now, message_id,
+                                           row.attempts + 1)
+        if ours and message_id is not None and row.link_family_id is not None \
+                and not outbox_rows.is_digest_title(row):
+            await outbox_rows.link_sent_message(session, row, message_id, now)
+        if ours and self.on_sent is not None and row.link_message_id is not None:
+            await self.on_sent(session, row, now)
+        return ours
 
     def _awaited_done(self, row: Outbox, wake: bool = True) -> None:
         """Rows waiting for this one can go (sent) or are settled (given up): claim them
@@ -1004,6 +1065,11 @@ async def _settle_ephemeral(session: Session, parked: Sequence[Outbox]) -> None:
             await outbox_rows.keep_instead(session, row.id, kept)
         else:
             await outbox_rows.delete_parked(session, row)
+
+
+def _message_id(result: Any) -> int | None:
+    """The sent message's id in a Bot API result (a reaction has none)."""
+    return result.get("message_id") if isinstance(result, dict) else None
 
 
 def _place(queue: deque[Outbox], row: Outbox) -> None:

@@ -291,16 +291,18 @@ def _until_sql(until: datetime | ServerLease) -> Any:
 
 
 def claimable(now: datetime | Any, dialect: str, instance: str | Any,
-              continuing: bool = False, few_rows: bool = False) -> Any:
+              continuing: bool = False, few_rows: bool = False, after: Any = None) -> Any:
     """Free to claim for `instance`. Never a row it holds itself, whatever its lease says: a
-    clock jump must not make a send in flight look abandoned."""
+    clock jump must not make a send in flight look abandoned. `after`: a row of `instance`'s
+    that the rows wait for, not sent yet (it goes first: Dispatcher.claim_written)."""
     return and_(
         Outbox.status == "pending", Outbox.due_at <= now,
         or_(Outbox.not_before.is_(None), Outbox.not_before <= now),
         or_(Outbox.claimed_by.is_(None),
             and_(Outbox.claimed_by != instance,
                  Outbox.claimed_until < lease_now(dialect, now))),
-        _ready(Outbox), _first_in_lane(now, continuing, few_rows))
+        _ready(Outbox) if after is None else Outbox.waits_for == after,
+        _first_in_lane(now, continuing, few_rows))
 
 
 
@@ -320,20 +322,23 @@ def is_digest_title(row: Outbox) -> bool:
 async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit: int,
                       instance: str, until: datetime | ServerLease, chat_id: int | None = None,
                       bulk: bool | None = None, continuing: bool = False,
-                      ahead: set[int] | None = None, alone: set[int] | None = None
-                      ) -> list[Outbox]:
+                      ahead: set[int] | None = None, alone: set[int] | None = None,
+                      after: int | None = None) -> list[Outbox]:
     """Claim the first row of up to `limit` lanes (of one chat's lane, when given), people
     waiting first, then most overdue first, for `instance` (`bulk`: only bulk rows, or none;
     `continuing`: only the next copy of a digest that has begun, see continues_digest):
     one UPDATE … RETURNING over the rows a SELECT … FOR UPDATE SKIP LOCKED picks (one
     statement per claim, not two: issue 16). The ids of the bulk rows claimed that a person
     waits for (they go with the people) are added to `ahead`; those of the rows with nothing
-    else waiting in their chat, to `alone`."""
+    else waiting in their chat, to `alone`. `after`: only rows that wait for that row, held
+    by `instance` and not sent yet (they go once it went)."""
     lease = until if isinstance(until, ServerLease) else None
     # Named apart from the columns: an UPDATE reserves those names for its SET clause.
     params: dict[str, Any] = {"c_now": now, "c_instance": instance, "c_limit": limit}
     if chat_id is not None:
         params["c_chat"] = chat_id
+    if after is not None:
+        params["c_after"] = after
     if lease is None:
         params["c_until"] = until
     # On the connection, not through the session's ORM UPDATE: that path (identity map,
@@ -341,7 +346,8 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
     # bench/README.md). The rows come back as plain Outbox objects, not in the session: the
     # caller only reads them (the payload is opened by its column type either way). Read
     # in the session's greenlet: opening a payload may fetch its family's key.
-    statement = _claim_statement(dialect, chat_id is not None, bulk, lease, continuing)
+    statement = _claim_statement(dialect, chat_id is not None, bulk, lease, continuing,
+                                 after is not None)
 
     def claim(sync_session: Any) -> list[Outbox]:
         result = sync_session.connection().execute(statement, params)
@@ -394,14 +400,17 @@ _WAITED_FOR = select(Outbox.id).where(
 
 @functools.lru_cache(maxsize=64)
 def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
-                     lease: ServerLease | None, continuing: bool = False) -> Any:
+                     lease: ServerLease | None, continuing: bool = False,
+                     after: bool = False) -> Any:
     """The claim, built once per kind with its values as parameters: built afresh for every
     claim it was, after the aliases, still a fifth of the bot's CPU in a reminder burst."""
     now = bindparam("c_now", type_=table_of(Outbox).c.due_at.type)
     instance = bindparam("c_instance", type_=table_of(Outbox).c.claimed_by.type)
     # A bulk row that a person's row waits for goes with the people waiting (_bulk_only).
     bulk_only = _bulk_only(by_chat)
-    heads = select(Outbox.id).where(claimable(now, dialect, instance, continuing, by_chat))
+    heads = select(Outbox.id).where(claimable(
+        now, dialect, instance, continuing, by_chat,
+        after=bindparam("c_after", type_=Integer) if after else None))
     if by_chat:
         heads = heads.where(Outbox.chat_id == bindparam("c_chat"))
     if continuing:

@@ -1,0 +1,194 @@
+"""A family's receipt claimed with its copy (Dispatcher.claim_written) goes right after the copy
+and is recorded with it, one commit for both (issue 16); never before the copy reached the
+coach, and whatever Telegram answers to it, it is sent or waits as any row does."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from telegram.error import Forbidden, NetworkError, RetryAfter
+
+from bot.clock import ManualClock
+from bot.outbox import Outgoing
+from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.outgoing import write
+from storage.db import Database
+from storage.models import Outbox
+
+NOW = datetime(2026, 11, 25, 18, 0, 30, tzinfo=UTC)
+COACH, FAMILY = 100, 200
+
+
+class _Telegram:
+    """Answers each text with the faults listed for it first, then a message id."""
+
+    def __init__(self, faults: dict[str, list[Exception]] | None = None) -> None:
+        self.faults = faults or {}
+        self.calls: list[str] = []
+        self.sent: list[str] = []
+
+    async def call(self, _method: str, _chat: int, params: dict[str, Any]) -> dict[str, int]:
+        text = params["text"]
+        self.calls.append(text)
+        waiting = self.faults.get(text)
+        if waiting:
+            raise waiting.pop(0)
+        self.sent.append(text)
+        return {"message_id": len(self.sent)}
+
+
+class _NoPace:
+    def __init__(self) -> None:
+        self.paused: list[float] = []
+
+    async def acquire(self, chat_id: int | None, bulk: bool = False) -> None:
+        return None
+
+    def pause(self, seconds: float) -> None:
+        self.paused.append(seconds)
+
+    def hurry(self, chat_id: int) -> None:
+        return None
+
+
+def _dispatcher(db: Database, telegram: _Telegram) -> Dispatcher:
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW),  # type: ignore[arg-type]
+                            limiter=_NoPace(), poll_seconds=3600)  # type: ignore[arg-type]
+    dispatcher._call = telegram.call  # type: ignore[method-assign]
+    dispatcher._running = True  # as while its main loop runs: handlers' rows are claimed
+    dispatcher._instances = 1
+    return dispatcher
+
+
+async def _relayed(db: Database, dispatcher: Dispatcher, receipt_chat: int = FAMILY
+                   ) -> list[Outbox]:
+    """A handler's transaction: the copy to the coach and the receipt waiting for it."""
+    out = Outgoing()
+    out.text(COACH, "copy")
+    out.text(receipt_chat, "receipt", after=out.last)
+    async with db.transaction() as session:
+        rows = write(session, out.sends, NOW)
+        claimed = await dispatcher.claim_written(session, rows, NOW)
+    await dispatcher.take_claimed(claimed, session)
+    return list(claimed)
+
+
+async def _rows(db: Database) -> dict[str, tuple[str, str | None]]:
+    async with db.transaction() as session:
+        found = (await session.execute(select(Outbox.purpose, Outbox.chat_id, Outbox.status,
+                                              Outbox.claimed_by).order_by(Outbox.id))).all()
+    return {"copy" if chat == COACH else "receipt": (status, claimed)
+            for _, chat, status, claimed in found}
+
+
+class _Commits:
+    def __init__(self, db: Database) -> None:
+        self.count = 0
+        self._engine = db.engine.sync_engine
+
+    def __enter__(self) -> _Commits:
+        event.listen(self._engine, "commit", self._commit)
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        event.remove(self._engine, "commit", self._commit)
+
+    def _commit(self, *_args: Any) -> None:
+        self.count += 1
+
+
+async def test_the_receipt_goes_right_after_its_copy_and_both_are_recorded_at_once(
+        db: Database) -> None:
+    telegram = _Telegram()
+    dispatcher = _dispatcher(db, telegram)
+    with _Commits(db) as commits:
+        claimed = await _relayed(db, dispatcher)
+        await dispatcher.lanes_done()
+    assert len(claimed) == 2  # the copy, and the receipt with it
+    assert telegram.sent == ["copy", "receipt"]
+    assert await _rows(db) == {"copy": ("sent", None), "receipt": ("sent", None)}
+    assert commits.count == 2  # the handler's, one record (three before)
+    assert dispatcher.sent == 2 and not dispatcher._held and not dispatcher._then
+
+
+async def test_a_receipt_behind_another_row_of_its_chat_waits_for_the_copys_record(
+        db: Database) -> None:
+    """Not first in its chat: claimed once the copy is recorded, as before."""
+    telegram = _Telegram()
+    dispatcher = _dispatcher(db, telegram)
+    out = Outgoing()
+    out.text(FAMILY, "earlier")
+    async with db.transaction() as session:
+        write(session, out.sends, NOW)
+    claimed = await _relayed(db, dispatcher)
+    assert [row.chat_id for row in claimed] == [COACH]
+
+
+async def test_no_receipt_when_the_coach_cannot_be_reached(db: Database) -> None:
+    telegram = _Telegram({"copy": [Forbidden("Forbidden: bot was blocked by the user")]})
+    dispatcher = _dispatcher(db, telegram)
+    await _relayed(db, dispatcher)
+    await dispatcher.lanes_done()
+    assert telegram.calls == ["copy"]
+    copy, receipt = (await _rows(db)).values()
+    assert copy == ("parked", None)
+    assert receipt[0] in ("pending", "cancelled") and receipt[1] is None  # not held
+    assert not dispatcher._held and not dispatcher._then
+
+
+async def test_a_copy_tried_again_later_lets_its_receipt_go(db: Database) -> None:
+    telegram = _Telegram({"copy": [NetworkError("Bad Gateway")]})
+    dispatcher = _dispatcher(db, telegram)
+    await _relayed(db, dispatcher)
+    await dispatcher.lanes_done()
+    assert telegram.calls == ["copy"]
+    assert await _rows(db) == {"copy": ("pending", None), "receipt": ("pending", None)}
+    assert not dispatcher._held and not dispatcher._then
+
+
+async def test_a_receipt_telegram_did_not_take_at_once_is_sent_by_its_own_lane(
+        db: Database) -> None:
+    """The copy is recorded as sent; the receipt is tried again and recorded on its own."""
+    telegram = _Telegram({"receipt": [NetworkError("Bad Gateway")]})
+    dispatcher = _dispatcher(db, telegram)
+    await _relayed(db, dispatcher)
+    await dispatcher.lanes_done()
+    assert telegram.calls == ["copy", "receipt", "receipt"]
+    assert telegram.sent == ["copy", "receipt"]
+    assert await _rows(db) == {"copy": ("sent", None), "receipt": ("sent", None)}
+
+
+async def test_a_429_on_the_receipt_pauses_every_send_and_the_receipt_goes_after_it(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # retry_after as a timedelta, no warning
+    telegram = _Telegram({"receipt": [RetryAfter(timedelta(seconds=3))]})
+    dispatcher = _dispatcher(db, telegram)
+    await _relayed(db, dispatcher)
+    await dispatcher.lanes_done()
+    assert dispatcher.limiter.paused == [3]  # type: ignore[attr-defined]
+    assert telegram.sent == ["copy", "receipt"]
+    assert await _rows(db) == {"copy": ("sent", None), "receipt": ("sent", None)}
+
+
+async def test_a_receipt_whose_claim_was_lost_is_not_sent(db: Database) -> None:
+    telegram = _Telegram()
+    dispatcher = _dispatcher(db, telegram)
+    gate = asyncio.Event()
+    call = telegram.call
+
+    async def held_up(method: str, chat: int, params: dict[str, Any]) -> dict[str, int]:
+        if params["text"] == "copy":
+            await gate.wait()
+        return await call(method, chat, params)
+
+    dispatcher._call = held_up  # type: ignore[method-assign]
+    _copy, receipt = await _relayed(db, dispatcher)
+    await asyncio.sleep(0)
+    dispatcher._held.discard(receipt.id)  # as renew() does with a claim another instance took
+    gate.set()
+    await dispatcher.lanes_done()
+    assert telegram.sent == ["copy"]
