@@ -106,6 +106,7 @@ async def work(context: Context) -> AsyncIterator[Work]:
     if out:  # new rows to send; nothing new to plan
         taken = {row.id for row in claimed}
         # A row claimed with the row it waits for goes right after it (claim_written).
+        new = {r.chat_id for r in rows if r.id not in taken and r.waits_for is None}
         svc.wake(plan=False, awaited={r.waits_for for r in rows
                                       if r.waits_for is not None and r.id not in taken},
-                 claim=any(r.id not in taken and r.waits_for is None for r in rows))
+                 claim=bool(new), chats=new)

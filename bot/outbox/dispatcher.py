@@ -204,18 +204,25 @@ class Dispatcher:
         self.metrics = Metrics()  # bot/metrics.py
         self.statistics = OutboxStatistics(db)
 
-    def wake(self, plan: bool = True, awaited: Iterable[int] = (), claim: bool = True) -> None:
+    def wake(self, plan: bool = True, awaited: Iterable[int] = (), claim: bool = True,
+             chats: Collection[int] | None = None) -> None:
         """Run a pass now. `plan=False` (a handler just wrote outbox rows): only claim and send;
         the planners run at most once a second then (bench/README.md: three planner
         transactions before every claim cost a relayed message about 7 ms). `awaited`: rows
         that rows just written wait for: once one is recorded, the main loop claims again.
-        `claim=False`: nothing new to claim (the handler claimed what it wrote): no pass."""
+        `claim=False`: nothing new to claim (the handler claimed what it wrote): no pass.
+        `chats`: those of the rows to claim, committed: no pass when each has a lane here,
+        whose record claims them (a row committed after that claim wakes the main loop
+        then: _record); in a burst of one family's messages the main loop's claim found
+        nothing for each one, a statement and a commit (bench/README.md)."""
         if plan:
             self._plan_now = True
         for row_id in awaited:
             self._awaited[row_id] = None
         while len(self._awaited) > AWAITED_KEPT:  # sent by another instance: never recorded here
             del self._awaited[next(iter(self._awaited))]
+        if claim and chats is not None:
+            claim = any(chat not in self._lanes for chat in chats)
         if plan or claim:
             self._wake.set()
 
@@ -935,12 +942,15 @@ class Dispatcher:
             self._ahead_of_people |= ahead
             self._took(following)
             self._next[row.chat_id] = following
+            if not following and self.db.outbox_writes.written_since(row.chat_id, mark):
+                self._wake.set()  # (as below)
         elif quiet is not None:
             self._next_taken(row.chat_id, [])
             self._next[row.chat_id] = []  # the lane ends
             if self.db.outbox_writes.written_since(row.chat_id, *quiet):
-                # Written meanwhile (committed before this record): the main loop claims it
-                # (a claim before this record's commit found this row still in the way).
+                # Written meanwhile (committed after the look, or after the claim): the main
+                # loop claims it (a claim before this record's commit found this row still
+                # in the way, and its writer may not have woken it: wake(chats=…)).
                 self._wake.set()
         if freed:
             self._ahead_of_people |= freed_ahead

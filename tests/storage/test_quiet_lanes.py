@@ -211,3 +211,49 @@ async def test_a_row_committed_while_the_record_is_written_wakes_the_main_loop(
     assert await dispatcher.claim_into_lanes(NOW, bulk=False) == 1
     await dispatcher.lanes_done()
     assert telegram.sent == ["answer", "notice"]
+
+
+async def test_a_row_for_a_chat_whose_lane_sends_is_left_to_that_lane(db: Database) -> None:
+    """The handler's wake (chats=…) starts no pass of the main loop for it: the lane's record
+    claims it (in a burst of one family's messages that pass found nothing, a statement and a
+    commit for every message)."""
+    dispatcher, telegram = _dispatcher(db)
+    await _add(db, 1, "answer")
+    await dispatcher.claim_into_lanes(NOW, bulk=False)
+    await telegram.asked.wait()
+    await _add(db, 1, "notice")
+    dispatcher._wake.clear()
+    dispatcher.wake(plan=False, claim=True, chats={1})
+    assert not dispatcher._wake.is_set()  # on the code before: a pass
+    dispatcher.wake(plan=False, claim=True, chats={1, 2})  # chat 2 has no lane here
+    assert dispatcher._wake.is_set()
+    dispatcher._wake.clear()
+    with _Counted(db) as counted:
+        telegram.through.release()
+        telegram.through.release()
+        await dispatcher.lanes_done()
+    assert telegram.sent == ["answer", "notice"]
+    assert counted.claims == 1  # the first one's record took the notice; none after it
+
+
+async def test_a_row_committed_after_the_lanes_claim_found_nothing_wakes_the_main_loop(
+        db: Database, monkeypatch: Any) -> None:
+    """A lane that claimed its next row and found none, while a row for its chat was being
+    committed: its writer left it to the lane (wake(chats=…)), so the main loop is woken."""
+    dispatcher, telegram = _dispatcher(db)
+    await _add(db, 1, "answer")
+    await dispatcher.claim_into_lanes(NOW, bulk=False)
+    dispatcher._alone.clear()  # (as if another row had waited in the chat at the claim)
+    claim_heads = rows.claim_heads
+
+    async def then_written(*args: Any, **kwargs: Any) -> list[Outbox]:
+        found = await claim_heads(*args, **kwargs)
+        db.outbox_writes.note([1])  # another transaction commits a row for the chat now
+        return found
+
+    monkeypatch.setattr(rows, "claim_heads", then_written)
+    dispatcher._wake.clear()
+    dispatcher._more_may_wait = False  # (the lane's end wakes it else: nothing may wait)
+    telegram.through.release()
+    await dispatcher.lanes_done()
+    assert dispatcher._wake.is_set()  # on the code before this look: not
