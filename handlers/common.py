@@ -18,6 +18,7 @@ from bot.unit import Unit
 from storage.models import Family, Member, Staff
 from storage.repos import families, people
 from storage.repos import outbox as outbox_rows
+from storage.repos.families import StaffAround
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -39,6 +40,8 @@ class Who:
     family: Family | None
     staff: Staff | None
     telegram_language: str | None
+    # A member's: everyone their messages may go to, read with them (families.MemberAt).
+    around: StaffAround | None = None
 
     @property
     def is_member(self) -> bool:
@@ -65,8 +68,9 @@ class Work(Unit):
         chat = update.effective_chat
         user = update.effective_user
         chat_id = chat.id if chat else (user.id if user else 0)
-        found = await families.member_and_family(self.session, chat_id)
-        member, family = found if found else (None, None)
+        found = await families.member_and_family(self.session, chat_id, self.now)
+        member, family = (found.member, found.family) if found else (None, None)
+        around = found.around if found else None
         staff = None if member else await people.staff_by_chat(self.session, chat_id)
         if (member is not None and member.blocked_at is not None) or (
                 staff is not None and staff.blocked_at is not None):
@@ -74,9 +78,11 @@ class Work(Unit):
             await people.clear_blocked(self.session, chat_id)
             await outbox_rows.unpark(self.session, chat_id)
             self.session.expire_all()
+            around = None  # expired with the rest: read again when needed
             member = await people.member_by_chat(self.session, chat_id)
             staff = None if member else await people.staff_by_chat(self.session, chat_id)
-        return Who(chat_id, member, family, staff, user.language_code if user else None)
+        return Who(chat_id, member, family, staff, user.language_code if user else None,
+                   around)
 
     def tr(self, who: Who) -> Translator:
         return self.tr_for(who.member, who.family, who.staff, who.telegram_language)

@@ -32,7 +32,8 @@ async def from_member(w: Work, who: Who, message: Message, edited: bool = False)
     if edited:
         body = "✏️ " + (body or "")
     await family_messages.receive(w, member, family, chat_id=who.chat_id,
-                                  message_id=message.message_id, kind=kind, body=body)
+                                  message_id=message.message_id, kind=kind, body=body,
+                                  around=who.around)
 
 
 async def help_now(w: Work, who: Who, tr: Translator) -> None:

@@ -17,20 +17,24 @@ from bot.unit import Unit
 from storage.models import Family, FamilyMessage, Member, Staff
 from storage.repos import families, messages
 from storage.repos import outbox as outbox_rows
+from storage.repos.families import StaffAround
 
 
 async def receive(unit: Unit, member: Member, family: Family, *, chat_id: int,
-                  message_id: int, kind: str, body: str | None) -> None:
+                  message_id: int, kind: str, body: str | None,
+                  around: StaffAround | None = None) -> None:
     """`kind` as bot/domain/relay.message_kind names it; `body` its text or caption (an edit
-    already marked as one)."""
+    already marked as one); `around`: the staff around the family, when read with the member
+    in this unit of work (families.member_and_family)."""
     tr = unit.tr_for(member, family)
     topics = urgent_topics(body, member.language) if body else frozenset()
     stored = FamilyMessage(
         family_id=family.id, member_id=member.id, chat_id=chat_id,
         telegram_message_id=message_id, kind=kind, body=body, urgent=bool(topics),
         received_at=unit.now, status="delivered")
-    around = await families.staff_around(unit.session, family.id, family.oncall_agreed,
-                                         unit.now)
+    if around is None:
+        around = await families.staff_around(unit.session, family.id, family.oncall_agreed,
+                                             unit.now)
     coaches = around.coaches
     routed = await route_message(unit.session, family, coaches, stored, topics, unit.now,
                                  around)

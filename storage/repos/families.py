@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.domain.text import fold_accents
 from storage import sealing
@@ -76,24 +77,53 @@ async def family_for_writing(session: AsyncSession, family_id: int) -> Family | 
 
 # Built once, with their values as parameters: every update reads them, and a statement built
 # afresh spent more CPU on its cache key than the database on the query (bench/README.md).
-_member_and_family = (
-    select(Member, Family).join(Family, Family.id == Member.family_id)
-    .where(Member.chat_id == bindparam("f_chat", type_=Member.__table__.c.chat_id.type))
-    .with_for_update(read=True, of=Family))
+@dataclass(frozen=True)
+class MemberAt:
+    """A member writing, their family, and everyone the family's messages may go to."""
+
+    member: Member
+    family: Family
+    around: StaffAround
 
 
-async def member_and_family(session: AsyncSession, chat_id: int
-                            ) -> tuple[Member, Family] | None:
-    """The member writing from this chat and their family, in one query (every update of
-    a member reads both: a statement fewer for each), the family read as family_for_writing
-    reads it."""
-    found = (await session.execute(_member_and_family, {"f_chat": chat_id})).first()
-    if found is None:
+async def member_and_family(session: AsyncSession, chat_id: int, now: datetime
+                            ) -> MemberAt | None:
+    """The member writing from this chat, their family (read as family_for_writing reads
+    it) and the staff around it at `now` (as staff_around reads them), in one query: every
+    update of a member reads the first two, and a message to the coach, most of them, all
+    three (one round trip where three were, issue 16)."""
+    found = (await session.execute(_member_and_family(),
+                                   {"f_chat": chat_id, "f_now": now})).all()
+    if not found:
         return None
-    member, family = found
+    member, family = found[0][:2]
     if family.key_id is not None:
         sealing.remember(session, family.id, family.key_id)
-    return member, family
+    return MemberAt(member, family, _around(
+        [(s, since, absence) for _, _, s, since, absence in found if s is not None],
+        family.oncall_agreed))
+
+
+@functools.cache
+def _member_and_family() -> Any:
+    """Built once (it runs for every update of a member). The staff joined as
+    _staff_around picks them, for the member's family; none: one row, without staff."""
+    reachable = Staff.chat_id.is_not(None)
+    coaching = aliased(FamilyCoach, name="coaching")
+    return (
+        select(Member, Family, Staff, FamilyCoach.since, Absence)
+        .join(Family, Family.id == Member.family_id)
+        .outerjoin(Staff, and_(Staff.active.is_(True), or_(
+            Staff.id.in_(select(coaching.staff_id).where(coaching.family_id == Family.id)),
+            and_(Staff.is_coordinator.is_(True), reachable),
+            and_(Family.oncall_agreed.is_(True), Staff.is_oncall.is_(True), reachable))))
+        .outerjoin(FamilyCoach, and_(FamilyCoach.staff_id == Staff.id,
+                                     FamilyCoach.family_id == Family.id))
+        .outerjoin(Absence, and_(
+            Absence.staff_id == Staff.id,
+            Absence.ends_at > bindparam("f_now", type_=Absence.__table__.c.ends_at.type)))
+        .where(Member.chat_id == bindparam("f_chat", type_=Member.__table__.c.chat_id.type))
+        .with_for_update(read=True, of=Family))
 
 
 async def active_families(session: AsyncSession) -> Sequence[Family]:
@@ -143,6 +173,13 @@ async def staff_around(session: AsyncSession, family_id: int, with_oncall: bool,
     were, issue 16)."""
     rows = (await session.execute(_staff_around(with_oncall),
                                   {"f_family": family_id, "f_now": now})).all()
+    return _around([(s, since, absence) for s, since, absence in rows], with_oncall)
+
+
+def _around(rows: Sequence[tuple[Staff, datetime | None, Absence | None]], with_oncall: bool
+            ) -> StaffAround:
+    """Staff rows as _staff_around reads them: a person with when they began to coach the
+    family (None: not its coach), one row per absence."""
     since = {s.id: when for s, when, _ in rows}  # a row per absence: each person once
     by_id = sorted({s.id: s for s, _, _ in rows}.values(), key=lambda s: s.id)
     coaches = sorted((s for s in by_id if since[s.id] is not None),
