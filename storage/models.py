@@ -241,8 +241,11 @@ class Outbox(Base):
     waits_for: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
     awaited: Mapped[Outbox | None] = relationship(remote_side=[id], lazy="raise")
 
+    # Ids never used twice (SQLite's AUTOINCREMENT; PostgreSQL's sequences anyway): a send
+    # is known by its row's id from its claim to its record (migration 0012).
     __table_args__ = (Index("ix_outbox_due", "status", "due_at"),
-                      Index("ix_outbox_lane", "chat_id", "status", "id"))
+                      Index("ix_outbox_lane", "chat_id", "status", "id"),
+                      {"sqlite_autoincrement": True})
 
 
 class PendingInput(Base):
