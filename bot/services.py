@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from bot.callbacks import CallbackSigner
@@ -24,10 +24,9 @@ class Services:
     stranger_answered: dict[int, float] = field(default_factory=dict)
     refusal_answered: dict[int, float] = field(default_factory=dict)  # links that do not work
 
-    def wake(self, plan: bool = True, awaited: Mapping[int, int | None] | None = None,
-             claim: bool = True, chats: Collection[int] | None = None) -> None:
-        """`awaited`: outbox rows that rows just written wait for (a receipt for its copy),
-        with the chat of those (None: several);
+    def wake(self, plan: bool = True, awaited: Iterable[int] = (), claim: bool = True,
+             chats: Collection[int] | None = None) -> None:
+        """`awaited`: outbox rows that rows just written wait for (a receipt for its copy);
         `claim=False`: what was written was claimed already (Dispatcher.claim_written);
         `chats`: the chats of what is to be claimed (Dispatcher.wake)."""
         if self.dispatcher is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +15,7 @@ from bot.i18n import Translator
 from bot.outbox import Outgoing
 from bot.services import Services
 from bot.unit import Unit
-from storage.models import Family, Member, Outbox, Staff
+from storage.models import Family, Member, Staff
 from storage.repos import families, people
 from storage.repos import outbox as outbox_rows
 from storage.repos.families import StaffAround
@@ -113,15 +113,6 @@ async def work(context: Context) -> AsyncIterator[Work]:
         taken = {row.id for row in claimed}
         # A row claimed with the row it waits for goes right after it (claim_written).
         new = {r.chat_id for r in rows if r.id not in taken and r.waits_for is None}
-        svc.wake(plan=False, awaited=waiting_for(r for r in rows if r.id not in taken),
+        svc.wake(plan=False, awaited={r.waits_for for r in rows
+                                      if r.waits_for is not None and r.id not in taken},
                  claim=bool(new), chats=new)
-
-
-def waiting_for(rows: Iterable[Outbox]) -> dict[int, int | None]:
-    """The rows these wait for, each with the chat of those waiting for it (None: several)."""
-    awaited: dict[int, int | None] = {}
-    for row in rows:
-        if row.waits_for is not None:
-            known = awaited.get(row.waits_for, row.chat_id)
-            awaited[row.waits_for] = row.chat_id if known == row.chat_id else None
-    return awaited

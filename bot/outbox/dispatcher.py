@@ -46,7 +46,7 @@ import time
 import uuid
 import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -189,10 +189,9 @@ class Dispatcher:
         # written go together in the next (one commit for many sends in a burst, bench).
         self._records: list[tuple[Step, asyncio.Future[bool]]] = []
         self._recording = asyncio.Lock()
-        # Rows others wait for (a copy its receipt), with the chat of those others (None:
-        # several): recording one wakes the main loop to claim them (else the poll_seconds
-        # pass would), and a lane that claims one claims them with it. Oldest first; bounded.
-        self._awaited: dict[int, int | None] = {}
+        # Rows others wait for (a copy its receipt): recording one wakes the main loop to
+        # claim them (else the poll_seconds pass would). Oldest first; bounded.
+        self._awaited: dict[int, None] = {}
         # Bulk rows come from the planners (here, or another instance's) and with the clock:
         # the main loop looks for them after a pass planned some, after a look that filled
         # its room (or could not be made: no bulk lane free), and else every poll_seconds;
@@ -209,13 +208,12 @@ class Dispatcher:
         self.metrics = Metrics()  # bot/metrics.py
         self.statistics = OutboxStatistics(db)
 
-    def wake(self, plan: bool = True, awaited: Mapping[int, int | None] | None = None,
-             claim: bool = True, chats: Collection[int] | None = None) -> None:
+    def wake(self, plan: bool = True, awaited: Iterable[int] = (), claim: bool = True,
+             chats: Collection[int] | None = None) -> None:
         """Run a pass now. `plan=False` (a handler just wrote outbox rows): only claim and send;
         the planners run at most once a second then (bench/README.md: three planner
         transactions before every claim cost a relayed message about 7 ms). `awaited`: rows
-        that rows just written wait for, with those rows' chat (None: several chats): once
-        one is recorded, the main loop claims again.
+        that rows just written wait for: once one is recorded, the main loop claims again.
         `claim=False`: nothing new to claim (the handler claimed what it wrote): no pass.
         `chats`: those of the rows to claim, committed: no pass when each has a lane here,
         whose record claims them (a row committed after that claim wakes the main loop
@@ -223,7 +221,8 @@ class Dispatcher:
         nothing for each one, a statement and a commit (bench/README.md)."""
         if plan:
             self._plan_now = True
-        self._awaited.update(awaited or {})
+        for row_id in awaited:
+            self._awaited[row_id] = None
         while len(self._awaited) > AWAITED_KEPT:  # sent by another instance: never recorded here
             del self._awaited[next(iter(self._awaited))]
         if claim and chats is not None:
@@ -910,11 +909,10 @@ class Dispatcher:
         freed_ahead: set[int] = set()
         alone: set[int] = set()
         mark = 0
-        chained: list[Outbox] = []  # what waits for the next row, to go right after it
 
         async def step(session: Session) -> None:
-            nonlocal ours, following, freed, room, mark, chained
-            following, freed, chained = [], [], []
+            nonlocal ours, following, freed, room, mark
+            following, freed = [], []
             ahead.clear()  # a step tried again claims again
             freed_ahead.clear()
             alone.clear()
@@ -935,8 +933,6 @@ class Dispatcher:
                     if following:
                         break
                 self._next_taken(row.chat_id, following, ahead)
-                if following:
-                    chained = await self._claim_followers(session, now, following[0], alone)
             room = self.capacity - len(self._lanes)  # (this lane stays open)
             if ours and frees_others and room > 0 and not self._stopping():
                 freed = list(await outbox_rows.claim_heads(
@@ -947,14 +943,11 @@ class Dispatcher:
         # when the main loop claims the same row at the same moment only one gets it; taking
         # the lock here made refilling lanes wait behind every record.
         await self._persist_together(step, "sent")
-        self._after_claim(following + chained + freed, alone, mark)
+        self._after_claim(following + freed, alone, mark)
         if claim_next:
             self._ahead_of_people |= ahead
-            self._took(following + chained)
+            self._took(following)
             self._next[row.chat_id] = following
-            if chained:
-                self._then[following[0].id] = chained
-                self._awaited.pop(following[0].id, None)  # its record need not claim them
             if not following and self.db.outbox_writes.written_since(row.chat_id, mark):
                 self._wake.set()  # (as below)
         elif quiet is not None:
@@ -981,20 +974,6 @@ class Dispatcher:
             self._sent(follower, now, mine)
             self._awaited_done(follower)
         self._sent(row, now, ours)
-
-    async def _claim_followers(self, session: Session, now: datetime, row: Outbox,
-                               alone: set[int]) -> list[Outbox]:
-        """The rows waiting for `row` (its receipt), claimed with it to go right after it from
-        its lane and to be recorded with it: as the handler does (claim_written), for a copy
-        its lane claims next. In a burst of one family's messages each receipt had a lane
-        and a record of its own (bench/README.md). Only when they are in one chat without a
-        lane here (else they are claimed once `row` is recorded, as before)."""
-        chat = self._awaited.get(row.id)
-        if chat is None or chat in self._lanes or self._stopping():
-            return []
-        return list(await outbox_rows.claim_heads(
-            session, self.db.dialect, now, 1, self.instance, self._until(now), chat,
-            bulk=False, alone=alone, after=row.id))
 
     def _sent(self, row: Outbox, now: datetime, ours: bool) -> None:
         if ours:

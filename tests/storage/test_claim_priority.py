@@ -458,7 +458,7 @@ async def test_a_receipt_is_claimed_as_soon_as_its_copy_is_recorded(db: Database
                              payload={"p": {"text": "✓"}}, purpose="receipt", due_at=NOW,
                              created_at=NOW, link_family_id=None, link_member_id=None,
                              link_message_id=None, awaited=copy)
-        dispatcher.wake(plan=False, awaited={copy.id: 8} if awaited else {})
+        dispatcher.wake(plan=False, awaited=[copy.id] if awaited else [])
         dispatcher._wake.clear()
         sent.clear()
         assert await dispatcher.claim_into_lanes(NOW, bulk=False) == 1

@@ -16,7 +16,6 @@ from bot.clock import ManualClock
 from bot.outbox import Outgoing
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.outgoing import write
-from handlers.common import waiting_for
 from storage.db import Database
 from storage.models import Outbox
 
@@ -193,65 +192,6 @@ async def test_a_receipt_whose_claim_was_lost_is_not_sent(db: Database) -> None:
     gate.set()
     await dispatcher.lanes_done()
     assert telegram.sent == ["copy"]
-
-
-async def _as_a_handler(db: Database, dispatcher: Dispatcher, text: str) -> list[Outbox]:
-    """What handlers/common.py `work` does with a relayed message's rows."""
-    out = Outgoing()
-    out.text(COACH, f"copy {text}")
-    out.text(FAMILY, f"receipt {text}", after=out.last)
-    async with db.transaction() as session:
-        rows = write(session, out.sends, NOW)
-        claimed = await dispatcher.claim_written(session, rows, NOW)
-    await dispatcher.take_claimed(claimed, session)
-    taken = {row.id for row in claimed}
-    new = {r.chat_id for r in rows if r.id not in taken and r.waits_for is None}
-    dispatcher.wake(plan=False, awaited=waiting_for(r for r in rows if r.id not in taken),
-                    claim=bool(new), chats=new)
-    return list(claimed)
-
-
-async def test_in_a_burst_each_receipt_goes_from_its_copys_lane_with_its_record(
-        db: Database) -> None:
-    """The copy's lane claims its next copy in the record's transaction, and the receipt
-    waiting for it with it: no lane and no record of their own for the receipts (in a burst
-    of one family's messages each had both, bench/README.md)."""
-    telegram = _Telegram()
-    dispatcher = _dispatcher(db, telegram)
-    gate = asyncio.Event()
-    call = telegram.call
-
-    async def first_held_up(method: str, chat: int, params: dict[str, Any]
-                            ) -> dict[str, int]:
-        if params["text"] == "copy 1":
-            await gate.wait()
-        return await call(method, chat, params)
-
-    dispatcher._call = first_held_up  # type: ignore[method-assign]
-    assert len(await _as_a_handler(db, dispatcher, "1")) == 2
-    await asyncio.sleep(0)  # the copy is on its way
-    lanes: list[int] = []
-    add_to_lane = dispatcher._add_to_lane
-
-    def opened(row: Outbox) -> None:
-        lanes.append(row.chat_id)
-        add_to_lane(row)
-
-    dispatcher._add_to_lane = opened  # type: ignore[method-assign]
-    assert await _as_a_handler(db, dispatcher, "2") == []  # its coach's chat has a lane
-    assert await _as_a_handler(db, dispatcher, "3") == []
-    assert not dispatcher._wake.is_set()  # left to that lane
-    with _Commits(db) as commits:
-        gate.set()
-        await dispatcher.lanes_done()
-    assert telegram.sent == ["copy 1", "receipt 1", "copy 2", "receipt 2", "copy 3",
-                             "receipt 3"]
-    assert lanes == []  # no lane for the receipts (nor for anything else)
-    assert commits.count == 3  # one record for each copy and its receipt
-    async with db.transaction() as session:
-        statuses = (await session.scalars(select(Outbox.status))).all()
-    assert statuses == ["sent"] * 6
-    assert not dispatcher._held and not dispatcher._then and not dispatcher._awaited
 
 
 async def test_a_lane_that_stops_lets_go_of_what_was_to_follow_its_rows(db: Database) -> None:
