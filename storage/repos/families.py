@@ -91,7 +91,7 @@ async def member_and_family(session: AsyncSession, chat_id: int, now: datetime
     """The member writing from this chat, their family (read as family_for_writing reads
     it) and the staff around it at `now` (as staff_around reads them), in one query: every
     update of a member reads the first two, and a message to the coach, most of them, all
-    three (one round trip where three were, issue 16)."""
+    three (one round trip where two were, issue 16)."""
     found = (await session.execute(_member_and_family(),
                                    {"f_chat": chat_id, "f_now": now})).all()
     if not found:
