@@ -30,9 +30,17 @@ class _Telegram:
         self.faults = faults or {}
         self.calls: list[str] = []
         self.sent: list[str] = []
+        self._held: dict[str | None, asyncio.Event] = {}
+
+    def hold(self, text: str | None = None) -> asyncio.Event:
+        """Sends of this text (None: every send) wait until the event is set."""
+        return self._held.setdefault(text, asyncio.Event())
 
     async def call(self, _method: str, _chat: int, params: dict[str, Any]) -> dict[str, int]:
         text = params["text"]
+        for gate in (self._held.get(text), self._held.get(None)):
+            if gate is not None:
+                await gate.wait()
         self.calls.append(text)
         waiting = self.faults.get(text)
         if waiting:
@@ -177,15 +185,7 @@ async def test_a_429_on_the_receipt_pauses_every_send_and_the_receipt_goes_after
 async def test_a_receipt_whose_claim_was_lost_is_not_sent(db: Database) -> None:
     telegram = _Telegram()
     dispatcher = _dispatcher(db, telegram)
-    gate = asyncio.Event()
-    call = telegram.call
-
-    async def held_up(method: str, chat: int, params: dict[str, Any]) -> dict[str, int]:
-        if params["text"] == "copy":
-            await gate.wait()
-        return await call(method, chat, params)
-
-    dispatcher._call = held_up  # type: ignore[method-assign]
+    gate = telegram.hold("copy")
     _copy, receipt = await _relayed(db, dispatcher)
     await asyncio.sleep(0)
     dispatcher._held.discard(receipt.id)  # as renew() does with a claim another instance took
@@ -210,14 +210,7 @@ async def test_the_receipt_of_a_copy_claimed_away_is_let_go(db: Database) -> Non
     the queue again, not held here for a copy this instance will not send."""
     telegram = _Telegram()
     dispatcher = _dispatcher(db, telegram)
-    gate = asyncio.Event()
-    call = telegram.call
-
-    async def held_up(method: str, chat: int, params: dict[str, Any]) -> dict[str, int]:
-        await gate.wait()
-        return await call(method, chat, params)
-
-    dispatcher._call = held_up  # type: ignore[method-assign]
+    gate = telegram.hold()
     copy, receipt = await _relayed(db, dispatcher)
     async with db.transaction() as session:  # another instance's claim of the copy
         await session.execute(update(Outbox).where(Outbox.id == copy.id)
@@ -242,15 +235,7 @@ async def test_a_send_whose_row_was_erased_meanwhile_marks_no_row_that_took_its_
     deleted (seen once in a loaded test run, tests/e2e/test_privacy.py)."""
     telegram = _Telegram()
     dispatcher = _dispatcher(db, telegram)
-    gate = asyncio.Event()
-    call = telegram.call
-
-    async def held_up(method: str, chat: int, params: dict[str, Any]) -> dict[str, int]:
-        if params["text"] == "question":
-            await gate.wait()
-        return await call(method, chat, params)
-
-    dispatcher._call = held_up  # type: ignore[method-assign]
+    gate = telegram.hold("question")
     out = Outgoing()
     out.text(FAMILY, "question")
     async with db.transaction() as session:
