@@ -245,19 +245,26 @@ class Dispatcher:
                  if row.purpose not in outbox_rows.BULK and row.waits_for is None}
         if len(chats) != 1 or next(iter(chats)) in self._lanes:
             return []
+        chat = next(iter(chats))
         mark, alone = self._before_claim()
+        # What waits for the copy (the family's receipt) goes right after it, from its lane,
+        # and is recorded with it: one commit for both (issue 16). When first in its own
+        # chat, which has no lane here (else it waits for the copy's record, as before).
+        # Claimed in the same statement as the copy, on the word that the copy is the row
+        # first in its chat; let go again when another row was (the claim's own rule).
+        copy = next(row for row in rows if row.chat_id == chat and row.waits_for is None)
+        waiting = {row.chat_id for row in rows if row.waits_for == copy.id}
+        then = (copy.id, next(iter(waiting))) \
+            if len(waiting) == 1 and not waiting & self._lanes.keys() else None
         claimed = await outbox_rows.claim_heads(
-            session, self.db.dialect, now, 1, self.instance, self._until(now),
-            next(iter(chats)), bulk=False, ahead=self._ahead_of_people, alone=alone)
-        # What waits for it (the family's receipt) goes right after it, from its lane, and
-        # is recorded with it: one commit for both (issue 16). When first in its own chat,
-        # which has no lane here (else it waits for the copy's record, as before).
-        waiting = {row.chat_id for row in rows
-                   if claimed and row.waits_for == claimed[0].id}
-        if len(waiting) == 1 and next(iter(waiting)) not in self._lanes:
-            claimed += await outbox_rows.claim_heads(
-                session, self.db.dialect, now, len(rows), self.instance, self._until(now),
-                next(iter(waiting)), bulk=False, alone=alone, after=claimed[0].id)
+            session, self.db.dialect, now, 1, self.instance, self._until(now), chat,
+            bulk=False, ahead=self._ahead_of_people, alone=alone, then=then)
+        if not any(row.id == copy.id for row in claimed):
+            wrong = [row for row in claimed if row.waits_for == copy.id]
+            if wrong:
+                await outbox_rows.release_claims(session, [row.id for row in wrong])
+                claimed = [row for row in claimed if row not in wrong]
+                alone.difference_update(row.id for row in wrong)
         # Alone once committed: this transaction's own rows (the copy among them) are noted
         # at its commit, after the mark, and do not count (take_claimed).
         session.info[_ALONE_HERE] = {row_id: mark for row_id in alone}
@@ -917,9 +924,10 @@ class Dispatcher:
             freed_ahead.clear()
             alone.clear()
             mark = self.db.outbox_writes.mark()
-            ours = await self._mark_sent(session, row, message_id, now)
-            followed[:] = [await self._mark_sent(session, follower, _message_id(sent), now)
-                           for follower, sent in followers]
+            marked = await self._mark_sent(
+                session, [(row, message_id)] + [(follower, _message_id(sent))
+                                                for follower, sent in followers], now)
+            ours, followed[:] = marked[0], marked[1:]
             if ours and claim_next:
                 # After a digest row, the digest's next copy first, if it has one.
                 for continuing in (True, False) if row.purpose == "digest" else (False,):
@@ -982,21 +990,37 @@ class Dispatcher:
         else:
             log.warning("outbox row %s was sent after its claim was lost", row.id)
 
-    async def _mark_sent(self, session: Session, row: Outbox, message_id: int | None,
-                         now: datetime) -> bool:
-        """The sent row's part of its record; False when it was no longer this instance's."""
-        if row.purpose in EPHEMERAL:
-            # The last word to someone who left, an answer to a stranger: not even their
-            # chat id stays behind.
-            return await outbox_rows.delete_row(session, row.id, self.instance)
-        # Contents leave the outbox once delivered: minimal data.
-        ours = await outbox_rows.mark_sent(session, row.id, self.instance, now, message_id,
-                                           row.attempts + 1)
-        if ours and message_id is not None and row.link_family_id is not None \
-                and not outbox_rows.is_digest_title(row):
-            await outbox_rows.link_sent_message(session, row, message_id, now)
-        if ours and self.on_sent is not None and row.link_message_id is not None:
-            await self.on_sent(session, row, now)
+    async def _mark_sent(self, session: Session, sends: Sequence[tuple[Outbox, int | None]],
+                         now: datetime) -> list[bool]:
+        """The sent rows' part of their record (a copy and the receipt sent right after it: in
+        one UPDATE); for each, False when it was no longer this instance's."""
+        marked = [row for row, _ in sends if row.purpose not in EPHEMERAL]
+        ids: set[int] = set()
+        if len(marked) == 1:
+            row, message_id = next(send for send in sends if send[0] is marked[0])
+            # Contents leave the outbox once delivered: minimal data.
+            if await outbox_rows.mark_sent(session, row.id, self.instance, now, message_id,
+                                           row.attempts + 1):
+                ids.add(row.id)
+        elif marked:
+            ids = await outbox_rows.mark_all_sent(
+                session, [(row.id, message_id) for row, message_id in sends
+                          if row.purpose not in EPHEMERAL], self.instance, now)
+        ours = []
+        for row, message_id in sends:
+            if row.purpose in EPHEMERAL:
+                # The last word to someone who left, an answer to a stranger: not even their
+                # chat id stays behind.
+                ours.append(await outbox_rows.delete_row(session, row.id, self.instance))
+                continue
+            ours.append(row.id in ids)
+            if row.id not in ids:
+                continue
+            if message_id is not None and row.link_family_id is not None \
+                    and not outbox_rows.is_digest_title(row):
+                await outbox_rows.link_sent_message(session, row, message_id, now)
+            if self.on_sent is not None and row.link_message_id is not None:
+                await self.on_sent(session, row, now)
         return ours
 
     def _awaited_done(self, row: Outbox, wake: bool = True) -> None:

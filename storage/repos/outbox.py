@@ -323,7 +323,8 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
                       instance: str, until: datetime | ServerLease, chat_id: int | None = None,
                       bulk: bool | None = None, continuing: bool = False,
                       ahead: set[int] | None = None, alone: set[int] | None = None,
-                      after: int | None = None) -> list[Outbox]:
+                      after: int | None = None, then: tuple[int, int] | None = None
+                      ) -> list[Outbox]:
     """Claim the first row of up to `limit` lanes (of one chat's lane, when given), people
     waiting first, then most overdue first, for `instance` (`bulk`: only bulk rows, or none;
     `continuing`: only the next copy of a digest that has begun, see continues_digest):
@@ -331,7 +332,10 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
     statement per claim, not two: issue 16). The ids of the bulk rows claimed that a person
     waits for (they go with the people) are added to `ahead`; those of the rows with nothing
     else waiting in their chat, to `alone`. `after`: only rows that wait for that row, held
-    by `instance` and not sent yet (they go once it went)."""
+    by `instance` and not sent yet (they go once it went). `then` (a row's id, a chat): in
+    the same statement, also the rows of that chat that wait for that row, as `after` claims
+    them, as if that row is the one claimed first (the caller lets them go if not: one
+    statement where two were, for every relayed message's copy and receipt, issue 16)."""
     lease = until if isinstance(until, ServerLease) else None
     # Named apart from the columns: an UPDATE reserves those names for its SET clause.
     params: dict[str, Any] = {"c_now": now, "c_instance": instance, "c_limit": limit}
@@ -339,6 +343,8 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
         params["c_chat"] = chat_id
     if after is not None:
         params["c_after"] = after
+    if then is not None:
+        params["c_then_after"], params["c_then_chat"] = then
     if lease is None:
         params["c_until"] = until
     # On the connection, not through the session's ORM UPDATE: that path (identity map,
@@ -347,7 +353,7 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
     # caller only reads them (the payload is opened by its column type either way). Read
     # in the session's greenlet: opening a payload may fetch its family's key.
     statement = _claim_statement(dialect, chat_id is not None, bulk, lease, continuing,
-                                 after is not None)
+                                 after is not None, then is not None)
 
     def claim(sync_session: Any) -> list[Outbox]:
         result = sync_session.connection().execute(statement, params)
@@ -401,7 +407,7 @@ _WAITED_FOR = select(Outbox.id).where(
 @functools.lru_cache(maxsize=64)
 def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
                      lease: ServerLease | None, continuing: bool = False,
-                     after: bool = False) -> Any:
+                     after: bool = False, then: bool = False) -> Any:
     """The claim, built once per kind with its values as parameters: built afresh for every
     claim it was, after the aliases, still a fifth of the bot's CPU in a reminder burst."""
     now = bindparam("c_now", type_=table_of(Outbox).c.due_at.type)
@@ -427,9 +433,18 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
     # the outbox was empty ran the subquery again for every row, and each run picked `limit`
     # more (one claim of 16 took 984 rows; tests/storage/test_outbox_statistics.py).
     picked = heads.cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
+    chosen: Any = Outbox.id.in_(select(picked.c.id))
+    if then:
+        following = select(Outbox.id).where(
+            claimable(now, dialect, instance, few_rows=True,
+                      after=bindparam("c_then_after", type_=Integer)),
+            Outbox.chat_id == bindparam("c_then_chat"), Outbox.purpose.not_in(BULK)) \
+            .with_for_update(skip_locked=True) \
+            .cte("following").prefix_with("MATERIALIZED", dialect="postgresql")
+        chosen = or_(chosen, Outbox.id.in_(select(following.c.id)))
     # Taken only where still free: without FOR UPDATE (SQLite) two claims that read the same
     # row cannot both have it.
-    return (update(Outbox).where(Outbox.id.in_(select(picked.c.id)),
+    return (update(Outbox).where(chosen,
                                  or_(Outbox.claimed_by.is_(None),
                                      and_(Outbox.claimed_by != instance,
                                           Outbox.claimed_until < lease_now(dialect, now))))
@@ -645,6 +660,36 @@ async def mark_sent(session: AsyncSession, row_id: int, instance: str, now: date
     return _changed(await session.execute(_mark_sent_statement(), {
         "m_id": row_id, "m_instance": instance, "m_now": now, "m_message": message_id,
         "m_attempts": attempts}))
+
+
+async def mark_all_sent(session: AsyncSession, sends: Sequence[tuple[int, int | None]],
+                        instance: str, now: datetime) -> set[int]:
+    """Several rows sent (a copy and its receipt, recorded together), marked in one UPDATE
+    as mark_sent marks one (each row's attempts counted up in SQL: while it is held, the
+    column is the claimed row's): the ids of those that were still this instance's. (One
+    statement less for every relayed message, issue 16.)"""
+    params: dict[str, Any] = {"m_instance": instance, "m_now": now,
+                              "m_ids": [row_id for row_id, _ in sends]}
+    for n, (row_id, message_id) in enumerate(sends):
+        params[f"m_id_{n}"] = row_id
+        params[f"m_message_{n}"] = message_id
+    found = await session.execute(_mark_all_sent_statement(len(sends)), params)
+    return {row_id for (row_id,) in found}
+
+
+@functools.lru_cache(maxsize=8)
+def _mark_all_sent_statement(count: int) -> Any:
+    c = table_of(Outbox).c
+    message = case(*[(c.id == bindparam(f"m_id_{n}", type_=Integer),
+                      bindparam(f"m_message_{n}", type_=c.sent_message_id.type))
+                     for n in range(count)])
+    return (update(table_of(Outbox))
+            .where(c.id.in_(bindparam("m_ids", expanding=True)),
+                   c.claimed_by == bindparam("m_instance"), c.status == "pending")
+            .values(status="sent", sent_at=bindparam("m_now", type_=c.sent_at.type),
+                    sent_message_id=message, payload=None, claimed_by=None,
+                    claimed_until=None, attempts=c.attempts + 1)
+            .returning(c.id))
 
 
 @functools.cache

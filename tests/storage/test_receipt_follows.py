@@ -255,3 +255,96 @@ async def test_a_send_whose_row_was_erased_meanwhile_marks_no_row_that_took_its_
         left = (await session.execute(select(Outbox.id, Outbox.status))).all()
     assert left == []  # the farewell sent, and deleted once sent
     assert farewell.id != question.id  # on the code before (SQLite): the same id
+
+
+class _Statements:
+    """The statements the bot runs on `db` while the block runs, as written."""
+
+    def __init__(self, db: Database) -> None:
+        self.run: list[str] = []
+        self._engine = db.engine.sync_engine
+
+    def __enter__(self) -> _Statements:
+        event.listen(self._engine, "before_cursor_execute", self._statement)
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, *args: Any) -> None:
+        self.run.append(" ".join(str(args[2]).split()))
+
+    def claims(self) -> list[str]:
+        return [s for s in self.run if s.startswith("WITH") and "UPDATE outbox" in s]
+
+    def marks(self) -> list[str]:
+        return [s for s in self.run if s.startswith("UPDATE outbox SET") and "sent_at" in s]
+
+
+async def test_the_copy_and_its_receipt_are_claimed_in_one_statement_and_marked_in_one(
+        db: Database) -> None:
+    """Two statements less for every relayed message (issue 16): one claim for the copy and
+    the receipt that goes right after it, one UPDATE that marks both sent."""
+    telegram = _Telegram()
+    dispatcher = _dispatcher(db, telegram)
+    with _Statements(db) as statements:
+        claimed = await _relayed(db, dispatcher)
+        handled = len(statements.run)
+        await dispatcher.lanes_done()
+    assert [row.chat_id for row in claimed] == [COACH, FAMILY]
+    assert len(statements.claims()) == 1, statements.claims()
+    assert len(statements.marks()) == 1, statements.marks()
+    assert handled == 3  # the two rows written, one claim
+    async with db.transaction() as session:
+        found = (await session.execute(select(
+            Outbox.chat_id, Outbox.status, Outbox.attempts, Outbox.sent_message_id,
+            Outbox.payload, Outbox.claimed_by).order_by(Outbox.id))).all()
+    assert [tuple(row) for row in found] == [(COACH, "sent", 1, 1, None, None),
+                                             (FAMILY, "sent", 1, 2, None, None)]
+
+
+async def test_a_receipt_claimed_with_a_copy_that_was_not_first_in_its_chat_is_let_go(
+        db: Database) -> None:
+    """Another family's copy waits before this one in the coach's chat: that one is claimed
+    (the claim's own rule), and the receipt claimed on the word that this copy would be is
+    let go: it waits for its copy's record, as any row waits for the one it follows."""
+    telegram = _Telegram()
+    dispatcher = _dispatcher(db, telegram)
+    out = Outgoing()
+    out.text(COACH, "earlier copy")
+    async with db.transaction() as session:
+        [earlier] = write(session, out.sends, NOW)
+    claimed = await _relayed(db, dispatcher)
+    assert [row.id for row in claimed] == [earlier.id]
+    async with db.transaction() as session:
+        found = (await session.execute(select(Outbox.chat_id, Outbox.claimed_by)
+                                       .order_by(Outbox.id))).all()
+    assert [tuple(row) for row in found] == [(COACH, dispatcher.instance), (COACH, None),
+                                             (FAMILY, None)]
+    assert not dispatcher._then
+    await dispatcher.lanes_done()
+    await dispatcher.claim_into_lanes(NOW, bulk=False)
+    await dispatcher.lanes_done()
+    await dispatcher.claim_into_lanes(NOW, bulk=False)
+    await dispatcher.lanes_done()
+    assert telegram.sent == ["earlier copy", "copy", "receipt"]
+
+
+async def test_of_two_rows_marked_sent_at_once_only_the_one_still_held_is_marked(
+        db: Database) -> None:
+    """The receipt's claim was lost while its copy was on its way (its lease ran out, another
+    instance took it, and this one has not noticed yet): both went, the copy is marked
+    sent, the receipt is left to the instance that holds it."""
+    telegram = _Telegram()
+    dispatcher = _dispatcher(db, telegram)
+    gate = telegram.hold("copy")
+    claimed = await _relayed(db, dispatcher)
+    receipt = claimed[1]
+    async with db.transaction() as session:
+        await session.execute(update(Outbox).where(Outbox.id == receipt.id)
+                              .values(claimed_by="other"))
+    gate.set()
+    await dispatcher.lanes_done()
+    assert telegram.sent == ["copy", "receipt"]
+    assert await _rows(db) == {"copy": ("sent", None), "receipt": ("pending", "other")}
+    assert dispatcher.sent == 1
