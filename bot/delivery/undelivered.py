@@ -125,6 +125,7 @@ async def hold_for_coach(session: Session, out: Outgoing, message: FamilyMessage
 
 
 async def copy_arrived(session: Session, row: Outbox, now: datetime) -> None:
-    """Dispatcher hook: a copy reached its coach (a waiting message is delivered now)."""
+    """Dispatcher hook: a copy of a message that waited for its coach reached them (it is
+    delivered now)."""
     if row.link_message_id is not None and row.purpose in ("relay", "digest"):
         await messages.mark_arrived(session, row.link_message_id, now)

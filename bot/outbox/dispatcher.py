@@ -148,7 +148,8 @@ class Dispatcher:
         self.planners: list[Planner] = []
         self.on_blocked: BlockedHook | None = None
         # A row that will not reach its reader (parked or given up), in the transaction that
-        # records it; and a row that did, in the one that records that.
+        # records it; and a copy of a family message that waited for a coach who could not be
+        # reached, in the one that records that it did reach them (outbox_rows.mark_sent).
         self.on_undelivered: RowHook | None = None
         self.on_sent: RowHook | None = None
         self.capacity = concurrency
@@ -994,18 +995,16 @@ class Dispatcher:
                          now: datetime) -> list[bool]:
         """The sent rows' part of their record (a copy and the receipt sent right after it: in
         one UPDATE); for each, False when it was no longer this instance's."""
-        marked = [row for row, _ in sends if row.purpose not in EPHEMERAL]
-        ids: set[int] = set()
+        marked = [(row.id, message_id) for row, message_id in sends
+                  if row.purpose not in EPHEMERAL]
+        found: dict[int, bool] = {}  # marked: whether its message waits for a coach
         if len(marked) == 1:
-            row, message_id = next(send for send in sends if send[0] is marked[0])
+            row = next(row for row, _ in sends if row.id == marked[0][0])
             # Contents leave the outbox once delivered: minimal data.
-            if await outbox_rows.mark_sent(session, row.id, self.instance, now, message_id,
-                                           row.attempts + 1):
-                ids.add(row.id)
+            found = await outbox_rows.mark_sent(session, row.id, self.instance, now,
+                                                marked[0][1], row.attempts + 1)
         elif marked:
-            ids = await outbox_rows.mark_all_sent(
-                session, [(row.id, message_id) for row, message_id in sends
-                          if row.purpose not in EPHEMERAL], self.instance, now)
+            found = await outbox_rows.mark_all_sent(session, marked, self.instance, now)
         ours = []
         for row, message_id in sends:
             if row.purpose in EPHEMERAL:
@@ -1013,13 +1012,13 @@ class Dispatcher:
                 # chat id stays behind.
                 ours.append(await outbox_rows.delete_row(session, row.id, self.instance))
                 continue
-            ours.append(row.id in ids)
-            if row.id not in ids:
+            ours.append(row.id in found)
+            if row.id not in found:
                 continue
             if message_id is not None and row.link_family_id is not None \
                     and not outbox_rows.is_digest_title(row):
                 await outbox_rows.link_sent_message(session, row, message_id, now)
-            if self.on_sent is not None and row.link_message_id is not None:
+            if self.on_sent is not None and found[row.id]:
                 await self.on_sent(session, row, now)
         return ours
 

@@ -40,8 +40,9 @@ async def by_id(session: AsyncSession, message_id: int) -> FamilyMessage | None:
 
 
 async def mark_arrived(session: AsyncSession, message_id: int, now: datetime) -> None:
-    """A message that waited for an unreachable coach reached them now. (Run for every copy
-    sent, so built once, on the table: storage/repos/outbox.py `_mark_sent_statement`.)"""
+    """A message that waited for an unreachable coach reached them now. (Run for the copies
+    whose mark found their message waiting, storage/repos/outbox.py `mark_sent`: built once,
+    on the table, as that mark is.)"""
     await session.execute(_arrived_statement(), {"m_id": message_id, "m_now": now})
 
 

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.db import OUTBOX_CHATS, Database, table_of
-from storage.models import Outbox, RelayLink
+from storage.models import FamilyMessage, Outbox, RelayLink
 
 # pg_advisory_lock(namespace, key): the namespace keeps these apart from any other use.
 LIVENESS_NAMESPACE = 0x676C6976
@@ -655,26 +655,38 @@ async def delete_row(session: AsyncSession, row_id: int, instance: str) -> bool:
 
 
 async def mark_sent(session: AsyncSession, row_id: int, instance: str, now: datetime,
-                    message_id: int | None, attempts: int) -> bool:
-    """Sent: the contents leave the outbox (minimal data), the claim ends."""
-    return _changed(await session.execute(_mark_sent_statement(), {
+                    message_id: int | None, attempts: int) -> dict[int, bool]:
+    """Sent: the contents leave the outbox (minimal data), the claim ends. Marked (empty when
+    the row was no longer this instance's): its id, and whether the family message it is a
+    copy of waits for a coach who could not be reached (only then is that message's state
+    written: messages.mark_arrived; read in the same statement, one less for every copy)."""
+    found = await session.execute(_mark_sent_statement(), {
         "m_id": row_id, "m_instance": instance, "m_now": now, "m_message": message_id,
-        "m_attempts": attempts}))
+        "m_attempts": attempts})
+    return {marked: bool(waits) for marked, waits in found}
 
 
 async def mark_all_sent(session: AsyncSession, sends: Sequence[tuple[int, int | None]],
-                        instance: str, now: datetime) -> set[int]:
+                        instance: str, now: datetime) -> dict[int, bool]:
     """Several rows sent (a copy and its receipt, recorded together), marked in one UPDATE
     as mark_sent marks one (each row's attempts counted up in SQL: while it is held, the
-    column is the claimed row's): the ids of those that were still this instance's. (One
-    statement less for every relayed message, issue 16.)"""
+    column is the claimed row's), told as mark_sent tells them. (One statement less for
+    every relayed message, issue 16.)"""
     params: dict[str, Any] = {"m_instance": instance, "m_now": now,
                               "m_ids": [row_id for row_id, _ in sends]}
     for n, (row_id, message_id) in enumerate(sends):
         params[f"m_id_{n}"] = row_id
         params[f"m_message_{n}"] = message_id
     found = await session.execute(_mark_all_sent_statement(len(sends)), params)
-    return {row_id for (row_id,) in found}
+    return {marked: bool(waits) for marked, waits in found}
+
+
+def _message_waits() -> Any:
+    """In a mark's RETURNING: the row is a copy of a family message that waits for a coach
+    who could not be reached. Its column named with its table by hand (_nothing_else_waits)."""
+    m = table_of(FamilyMessage).c
+    return exists().where(m.id == literal_column("outbox.link_message_id"),
+                          m.status == "waiting")
 
 
 @functools.lru_cache(maxsize=8)
@@ -689,7 +701,7 @@ def _mark_all_sent_statement(count: int) -> Any:
             .values(status="sent", sent_at=bindparam("m_now", type_=c.sent_at.type),
                     sent_message_id=message, payload=None, claimed_by=None,
                     claimed_until=None, attempts=c.attempts + 1)
-            .returning(c.id))
+            .returning(c.id, _message_waits()))
 
 
 @functools.cache
@@ -703,7 +715,8 @@ def _mark_sent_statement() -> Any:
             .values(status="sent", sent_at=bindparam("m_now", type_=c.sent_at.type),
                     sent_message_id=bindparam("m_message", type_=c.sent_message_id.type),
                     payload=None, claimed_by=None, claimed_until=None,
-                    attempts=bindparam("m_attempts", type_=c.attempts.type)))
+                    attempts=bindparam("m_attempts", type_=c.attempts.type))
+            .returning(c.id, _message_waits()))
 
 
 async def link_sent_message(session: AsyncSession, row: Outbox, message_id: int,
