@@ -69,14 +69,18 @@ class MorningAgenda:
         self.next_opening = min(openings, default=None)
         if not due:
             return 0
+        # Every due coach's snapshot in one set of queries, not a set per coach; read before
+        # the claim, the first write: on SQLite that holds the one write lock until the
+        # commit, and the families' own messages waited for the snapshots (seconds for a
+        # region's 09:00, bench/README.md).
+        ready = [c for c in coaches if c.id in due]
+        snaps = await agenda.snapshots(
+            session, ready, now, {c.id: due[c.id][0].timezone for c in ready},
+            weekly={c.id for c in ready if _first_working_day_of_week(*due[c.id])})
         # Claimed in the database: another instance sends the ones it claimed first.
         claimed = await people.claim_agenda_days(
             session, {cid: today for cid, (_, today) in due.items()})
-        mine = [c for c in coaches if c.id in claimed]
-        # Every claimed coach's snapshot in one set of queries, not a set per coach.
-        snaps = await agenda.snapshots(
-            session, mine, now, {c.id: due[c.id][0].timezone for c in mine},
-            weekly={c.id for c in mine if _first_working_day_of_week(*due[c.id])})
+        mine = [c for c in ready if c.id in claimed]
         out = Outgoing()
         for coach in mine:
             agreement, today = due[coach.id]

@@ -68,12 +68,18 @@ class UnansweredNudges:
             return 0
         out = Outgoing()
         coordinators = await people.coordinators(session)
-        found = await families.families_by_id(session, list(due))
-        for family_id, waiting in due.items():
-            family = found.get(family_id)
-            if family is None or (family.paused_until is not None and family.paused_until > now):
-                continue
-            await self._family(session, out, family, waiting, coordinators, now)
+        found = await families.families_for_writing(session, list(due))
+        # Everything read before anything is written (the messages marked nudged go out with
+        # the nudges, at the commit): on SQLite the first write takes the database's one
+        # write lock until the commit, and the families' own messages waited seconds for
+        # every family read after it (bench/README.md, the evening's "before").
+        with session.no_autoflush:
+            for family_id, waiting in due.items():
+                family = found.get(family_id)
+                if family is None or (family.paused_until is not None
+                                      and family.paused_until > now):
+                    continue
+                await self._family(session, out, family, waiting, coordinators, now)
         outbox.write(session, out.sends, now)
         return 0
 
