@@ -35,7 +35,7 @@ async def release_held(session: Session, now: datetime) -> int:
     # The batch's families and their members read at once, not per family (the busiest
     # morning released 5,716 messages at 5.0 statements each, bench/README.md).
     ids = [held[0].family_id for held in groups]
-    found = await families.families_for_writing(session, ids)
+    found = await families.families_by_id(session, ids)
     members_of = await people.members_of_families(session, ids)
     # Everything read before anything is written (the messages' new state goes out with the
     # digests, at the commit): on SQLite the first write holds the one write lock until the

@@ -68,7 +68,7 @@ class UnansweredNudges:
             return 0
         out = Outgoing()
         coordinators = await people.coordinators(session)
-        found = await families.families_for_writing(session, list(due))
+        found = await families.families_by_id(session, list(due))
         # Everything read before anything is written (the messages marked nudged go out with
         # the nudges, at the commit): on SQLite the first write takes the database's one
         # write lock until the commit, and the families' own messages waited seconds for

@@ -65,22 +65,6 @@ async def families_by_id(session: AsyncSession, family_ids: Sequence[int]) -> di
         select(Family).where(Family.id.in_(sorted(set(family_ids)))))).all()}
 
 
-async def families_for_writing(session: AsyncSession, family_ids: Sequence[int]
-                               ) -> dict[int, Family]:
-    """Several families read as family_for_writing reads one, in one query: a job that
-    writes for a batch of families then seals with keys it read before its first write,
-    not one look-up a family while it holds SQLite's write lock (bench/README.md)."""
-    if not family_ids:
-        return {}
-    found = (await session.scalars(
-        select(Family).where(Family.id.in_(sorted(set(family_ids))))
-        .with_for_update(read=True))).all()
-    for family in found:
-        if family.key_id is not None:
-            sealing.remember(session, family.id, family.key_id)
-    return {family.id: family for family in found}
-
-
 async def family_for_writing(session: AsyncSession, family_id: int) -> Family | None:
     """The family, read FOR SHARE (PostgreSQL) like storage/sealing.py reads a family's key:
     what this transaction seals for it then uses the key it read, without asking again, and
