@@ -253,7 +253,8 @@ class Dispatcher:
         # chat, which has no lane here (else it waits for the copy's record, as before).
         # Claimed in the same statement as the copy, on the word that the copy is the row
         # first in its chat; let go again when another row was (the claim's own rule).
-        copy = next(row for row in rows if row.chat_id == chat and row.waits_for is None)
+        copy = next(row for row in rows if row.chat_id == chat and row.waits_for is None
+                    and row.purpose not in outbox_rows.BULK)
         waiting = {row.chat_id for row in rows if row.waits_for == copy.id}
         then = (copy.id, next(iter(waiting))) \
             if len(waiting) == 1 and not waiting & self._lanes.keys() else None
