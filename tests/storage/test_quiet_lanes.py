@@ -8,7 +8,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from bot.clock import ManualClock
 from bot.outbox.dispatcher import Dispatcher
@@ -16,6 +16,7 @@ from storage.db import Database
 from storage.models import Outbox
 from storage.repos import outbox as rows
 from storage.write_log import WriteLog
+from tests.storage.statements import Listened
 
 NOW = datetime(2026, 11, 25, 18, 0, 30, tzinfo=UTC)
 LEASE = timedelta(minutes=1)
@@ -127,22 +128,6 @@ def _dispatcher(db: Database) -> tuple[Dispatcher, _Telegram]:
     return dispatcher, telegram
 
 
-class _Counted:
-    def __init__(self, db: Database) -> None:
-        self.claims = 0
-        self._engine = db.engine.sync_engine
-
-    def __enter__(self) -> _Counted:
-        event.listen(self._engine, "before_cursor_execute", self._statement)
-        return self
-
-    def __exit__(self, *_exc: Any) -> None:
-        event.remove(self._engine, "before_cursor_execute", self._statement)
-
-    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        self.claims += statement.startswith("WITH picked")
-
-
 async def _statuses(db: Database) -> list[str]:
     async with db.transaction() as session:
         return list((await session.scalars(select(Outbox.status).order_by(Outbox.id))).all())
@@ -152,11 +137,11 @@ async def test_a_lane_whose_row_was_alone_claims_nothing_after_it(db: Database) 
     dispatcher, telegram = _dispatcher(db)
     await _add(db, 1)
     assert await dispatcher.claim_into_lanes(NOW, bulk=False) == 1
-    with _Counted(db) as counted:
+    with Listened(db) as counted:
         telegram.through.release()
         await dispatcher.lanes_done()
     assert await _statuses(db) == ["sent"]
-    assert counted.claims == 0  # on the code before: 1, the lane's claim of its next row
+    assert len(counted.claims()) == 0  # on the code before: 1, the lane's claim of its next row
 
 
 async def test_beside_another_instance_a_lane_claims_its_next_row_as_before(
@@ -168,10 +153,10 @@ async def test_beside_another_instance_a_lane_claims_its_next_row_as_before(
     dispatcher._instances = 2
     await _add(db, 1)
     await dispatcher.claim_into_lanes(NOW, bulk=False)
-    with _Counted(db) as counted:
+    with Listened(db) as counted:
         telegram.through.release()
         await dispatcher.lanes_done()
-    assert counted.claims == 1
+    assert len(counted.claims()) == 1
 
 
 async def test_a_row_written_for_the_chat_while_its_lane_sends_goes_next(db: Database) -> None:
@@ -228,12 +213,12 @@ async def test_a_row_for_a_chat_whose_lane_sends_is_left_to_that_lane(db: Databa
     dispatcher.wake(plan=False, claim=True, chats={1, 2})  # chat 2 has no lane here
     assert dispatcher._wake.is_set()
     dispatcher._wake.clear()
-    with _Counted(db) as counted:
+    with Listened(db) as counted:
         telegram.through.release()
         telegram.through.release()
         await dispatcher.lanes_done()
     assert telegram.sent == ["answer", "notice"]
-    assert counted.claims == 1  # the first one's record took the notice; none after it
+    assert len(counted.claims()) == 1  # the first one's record took the notice; none after it
 
 
 async def test_a_row_committed_after_the_lanes_claim_found_nothing_wakes_the_main_loop(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 from telegram.error import Forbidden, NetworkError, RetryAfter
 
 from bot.clock import ManualClock
@@ -18,6 +18,7 @@ from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.outgoing import write
 from storage.db import Database
 from storage.models import Outbox
+from tests.storage.statements import Listened
 
 NOW = datetime(2026, 11, 25, 18, 0, 30, tzinfo=UTC)
 COACH, FAMILY = 100, 200
@@ -93,33 +94,17 @@ async def _rows(db: Database) -> dict[str, tuple[str, str | None]]:
             for _, chat, status, claimed in found}
 
 
-class _Commits:
-    def __init__(self, db: Database) -> None:
-        self.count = 0
-        self._engine = db.engine.sync_engine
-
-    def __enter__(self) -> _Commits:
-        event.listen(self._engine, "commit", self._commit)
-        return self
-
-    def __exit__(self, *_exc: Any) -> None:
-        event.remove(self._engine, "commit", self._commit)
-
-    def _commit(self, *_args: Any) -> None:
-        self.count += 1
-
-
 async def test_the_receipt_goes_right_after_its_copy_and_both_are_recorded_at_once(
         db: Database) -> None:
     telegram = _Telegram()
     dispatcher = _dispatcher(db, telegram)
-    with _Commits(db) as commits:
+    with Listened(db) as commits:
         claimed = await _relayed(db, dispatcher)
         await dispatcher.lanes_done()
     assert len(claimed) == 2  # the copy, and the receipt with it
     assert telegram.sent == ["copy", "receipt"]
     assert await _rows(db) == {"copy": ("sent", None), "receipt": ("sent", None)}
-    assert commits.count == 2  # the handler's, one record (three before)
+    assert commits.commits == 2  # the handler's, one record (three before)
     assert dispatcher.sent == 2 and not dispatcher._held and not dispatcher._then
 
 
@@ -257,28 +242,9 @@ async def test_a_send_whose_row_was_erased_meanwhile_marks_no_row_that_took_its_
     assert farewell.id != question.id  # on the code before (SQLite): the same id
 
 
-class _Statements:
-    """The statements the bot runs on `db` while the block runs, as written."""
-
-    def __init__(self, db: Database) -> None:
-        self.run: list[str] = []
-        self._engine = db.engine.sync_engine
-
-    def __enter__(self) -> _Statements:
-        event.listen(self._engine, "before_cursor_execute", self._statement)
-        return self
-
-    def __exit__(self, *_exc: Any) -> None:
-        event.remove(self._engine, "before_cursor_execute", self._statement)
-
-    def _statement(self, *args: Any) -> None:
-        self.run.append(" ".join(str(args[2]).split()))
-
-    def claims(self) -> list[str]:
-        return [s for s in self.run if s.startswith("WITH") and "UPDATE outbox" in s]
-
-    def marks(self) -> list[str]:
-        return [s for s in self.run if s.startswith("UPDATE outbox SET") and "sent_at" in s]
+def _marks(listened: Listened) -> list[str]:
+    return [s for s in listened.statements
+            if s.startswith("UPDATE outbox SET") and "sent_at" in s]
 
 
 async def test_the_copy_and_its_receipt_are_claimed_in_one_statement_and_marked_in_one(
@@ -287,13 +253,13 @@ async def test_the_copy_and_its_receipt_are_claimed_in_one_statement_and_marked_
     the receipt that goes right after it, one UPDATE that marks both sent."""
     telegram = _Telegram()
     dispatcher = _dispatcher(db, telegram)
-    with _Statements(db) as statements:
+    with Listened(db) as statements:
         claimed = await _relayed(db, dispatcher)
-        handled = len(statements.run)
+        handled = len(statements.statements)
         await dispatcher.lanes_done()
     assert [row.chat_id for row in claimed] == [COACH, FAMILY]
     assert len(statements.claims()) == 1, statements.claims()
-    assert len(statements.marks()) == 1, statements.marks()
+    assert len(_marks(statements)) == 1, _marks(statements)
     assert handled == 3  # the two rows written, one claim
     async with db.transaction() as session:
         found = (await session.execute(select(
