@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
-from storage import errors, sealing
+from storage import errors, sealing, sqlite_writer
 from storage.keystore import KeyStore
 from storage.keystore import keystore_url as default_keystore_url
 from storage.write_log import WriteLog
@@ -85,11 +85,16 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database.removeprefix("file:").split("?")[0]).resolve()
 
 
+# How long a SQLite writer waits for another process's write lock (or, past
+# storage/sqlite_writer.py's safety net, for this process's) before "database is locked".
+BUSY_TIMEOUT_MS = 10_000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
     # Deleted content is overwritten, not just unlinked: an erased name leaves no bytes behind
     # in the file (PRODUCT.md §2.7; the write-ahead log is emptied after an erasure).
     cursor.execute("PRAGMA secure_delete=ON")
@@ -112,6 +117,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             kwargs.setdefault("pool_size", 8)
             kwargs.setdefault("max_overflow", 8)
             engine = create_async_engine(full, **kwargs)
+            # One writer at a time, in turn (storage/sqlite_writer.py).
+            sqlite_writer.install(engine.sync_engine)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
