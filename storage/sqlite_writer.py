@@ -10,12 +10,13 @@ between them (7-10 s in the busiest evening at 300 coaches, bench/README.md), an
 own message, a record of sends or a renewal of claims lost the race and failed.
 
 Here a transaction that is about to write first takes an asyncio lock of the engine's, in the
-order the writers came, and lets go of it when its connection goes back to the pool (right
-after the commit or rollback): they no longer race, the next one starts as soon as the last
-one ended, and nobody fails while others take turns. Reading needs no lock (WAL: readers
-never wait for the writer). It is the pattern of a single writer behind an asyncio lock (as
-in chia's DBWrapper2), taken at the first write so that a transaction that only reads, or
-reads first, does not wait for the writer.
+order the writers came, and lets go of it when SQLite does: when its connection goes back to
+the pool (right after the commit or rollback), or after a write that ran in no transaction.
+They no longer race, the next one starts as soon as the last one ended, and nobody fails
+while others take turns. Reading needs no lock (WAL: readers never wait for the writer). It
+is the pattern of a single writer behind an asyncio lock (as in chia's DBWrapper2), taken at
+the first write so that a transaction that only reads, or reads first, does not wait for
+the writer.
 
 A safety net: a writer that waited `WAIT` for the lock goes on without it (SQLite's own lock
 and busy time-out then decide, as before), so a lock left behind by a fault cannot stop every
@@ -78,6 +79,18 @@ class WriterLock:
                         WAIT)
 
     @staticmethod
+    def after_statement(conn: Connection, *_: Any) -> None:
+        """A write that began no transaction (pysqlite begins one before INSERT, UPDATE,
+        DELETE and REPLACE only: a WITH ... UPDATE claim commits on its own) has let go of
+        SQLite's lock already, and so do we: a planner's pass that starts with such a claim
+        and then reads for seconds holds up no one's message (bench/README.md)."""
+        if HELD not in conn.info:
+            return
+        driver = conn.connection.driver_connection
+        if driver is not None and not driver.in_transaction:
+            _release(conn.info)
+
+    @staticmethod
     def ended(connection_record: Any, **_: Any) -> None:
         """The connection went back to the pool (every unit of work gives it back right after
         its commit or rollback), or was dropped: the lock goes with it."""
@@ -104,6 +117,7 @@ def install(engine: Engine) -> WriterLock:
     """Writers of `engine` (a SQLite file's) take turns."""
     writer = WriterLock()
     event.listen(engine, "before_cursor_execute", writer.before_statement)
+    event.listen(engine, "after_cursor_execute", writer.after_statement)
     for ending in ("checkin", "invalidate", "close"):
         event.listen(engine.pool, ending, writer.ended, named=True)
     return writer

@@ -119,3 +119,28 @@ async def test_a_writer_that_failed_lets_the_next_one_in(
 ])
 def test_which_statements_write(statement: str, writes: bool) -> None:
     assert sqlite_writer.writes(statement) is writes
+
+
+async def test_a_claim_that_committed_on_its_own_does_not_keep_the_others_waiting(
+        db: Database, caplog: pytest.LogCaptureFixture) -> None:
+    """A WITH ... UPDATE runs in no transaction of pysqlite's (it begins one only before
+    INSERT, UPDATE, DELETE and REPLACE): it committed as it ran. A planner's pass that starts
+    with such a claim and then reads for long holds no one up."""
+    caplog.set_level(logging.WARNING, logger=sqlite_writer.__name__)
+    claimed, done = asyncio.Event(), asyncio.Event()
+
+    async def planner() -> None:
+        async with db.transaction() as session:
+            await session.execute(text(
+                "WITH picked AS (SELECT n FROM t) UPDATE t SET n = n WHERE n IN picked"))
+            claimed.set()
+            await done.wait()  # reading, deciding
+            await session.execute(text("SELECT count(*) FROM t"))
+
+    task = asyncio.create_task(planner())
+    await claimed.wait()
+    async with db.transaction() as session:  # a family's message, meanwhile
+        await session.execute(INSERT, {"n": 1})
+    done.set()
+    await task
+    assert not [r for r in caplog.records if "writing without it" in r.getMessage()]
