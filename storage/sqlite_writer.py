@@ -113,11 +113,10 @@ def _release(info: dict[Any, Any]) -> None:
         lock.release()
 
 
-def install(engine: Engine) -> WriterLock:
+def install(engine: Engine) -> None:
     """Writers of `engine` (a SQLite file's) take turns."""
     writer = WriterLock()
     event.listen(engine, "before_cursor_execute", writer.before_statement)
     event.listen(engine, "after_cursor_execute", writer.after_statement)
     for ending in ("checkin", "invalidate", "close"):
         event.listen(engine.pool, ending, writer.ended, named=True)
-    return writer
