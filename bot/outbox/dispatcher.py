@@ -256,8 +256,7 @@ class Dispatcher:
         copy = next(row for row in rows if row.chat_id == chat and row.waits_for is None
                     and row.purpose not in outbox_rows.BULK)
         waiting = {row.chat_id for row in rows if row.waits_for == copy.id}
-        then = (copy.id, next(iter(waiting))) \
-            if len(waiting) == 1 and not waiting & self._lanes.keys() else None
+        then = copy.id if len(waiting) == 1 and not waiting & self._lanes.keys() else None
         claimed = await outbox_rows.claim_heads(
             session, self.db.dialect, now, 1, self.instance, self._until(now), chat,
             bulk=False, ahead=self._ahead_of_people, alone=alone, then=then)
@@ -285,12 +284,10 @@ class Dispatcher:
             await self._let_go(list(rows))
             return
         self._took(rows)
-        ids = {row.id for row in rows}
-        for row in rows:
-            if row.waits_for in ids:
-                self._then.setdefault(row.waits_for, []).append(row)
-            else:
-                self._add_to_lane(row)
+        heads, then = _followers_apart(rows)
+        self._then.update(then)
+        for row in heads:
+            self._add_to_lane(row)
 
     def clock_delta(self, real_seconds: float) -> timedelta:
         """A span of real time on this dispatcher's clock (simulated clocks run faster)."""
@@ -883,8 +880,11 @@ class Dispatcher:
             if follower.id not in self._held:
                 continue  # let go meanwhile
             params = (follower.payload or {}).get("p")
-            if params is None or not self.claims_hold() or self._stopping():
-                self._add_to_lane(follower)  # given up, or let go, there
+            if params is None or not self.claims_hold() or self._stopping() or (
+                    follower.chat_id != row.chat_id and follower.chat_id in self._lanes):
+                # Given up or let go there; or its chat has a lane here now, which sends it
+                # in that chat's order.
+                self._add_to_lane(follower)
                 continue
             try:
                 sent.append((follower, await self._attempt(follower, follower.method, params)))
@@ -915,13 +915,14 @@ class Dispatcher:
         frees_others = row.id in self._awaited and row.purpose not in EPHEMERAL
         room = 0
         freed: list[Outbox] = []
+        freed_with_next = False  # claimed with the chat's next row, not by a claim of their own
         freed_ahead: set[int] = set()
         alone: set[int] = set()
         mark = 0
 
         async def step(session: Session) -> None:
-            nonlocal ours, following, freed, room, mark
-            following, freed = [], []
+            nonlocal ours, following, freed, freed_with_next, room, mark
+            following, freed, freed_with_next = [], [], False
             ahead.clear()  # a step tried again claims again
             freed_ahead.clear()
             alone.clear()
@@ -936,15 +937,24 @@ class Dispatcher:
                     kind = self._next_kind(row.chat_id, continuing)
                     if kind is False:
                         self._bulk_left()
+                    # With what this row frees (a family's receipt waits for its copy):
+                    # it goes right after the next row, from this lane, and is recorded
+                    # with it. In a burst of one family's messages each receipt had a
+                    # claim, a lane and a record of its own (issue 16).
+                    with_freed = frees_others and not continuing
                     following = list(await outbox_rows.claim_heads(
                         session, self.db.dialect, now, 1, self.instance, self._until(now),
                         row.chat_id, bulk=kind, continuing=continuing, ahead=ahead,
-                        alone=alone))
+                        alone=alone, then=row.id if with_freed else None))
+                    if with_freed:
+                        freed = [each for each in following if each.waits_for == row.id]
+                        following = [each for each in following if each not in freed]
+                        freed_with_next = bool(freed)
                     if following:
                         break
                 self._next_taken(row.chat_id, following, ahead)
             room = self.capacity - len(self._lanes)  # (this lane stays open)
-            if ours and frees_others and room > 0 and not self._stopping():
+            if ours and frees_others and not freed and room > 0 and not self._stopping():
                 freed = list(await outbox_rows.claim_heads(
                     session, self.db.dialect, now, room, self.instance, self._until(now),
                     bulk=False, ahead=freed_ahead, alone=alone))
@@ -971,16 +981,26 @@ class Dispatcher:
         if freed:
             self._ahead_of_people |= freed_ahead
             self._took(freed)
+            head = following[0] if freed_with_next and following and \
+                following[0].purpose not in outbox_rows.BULK else None
             for each in freed:
-                self._add_to_lane(each)
-        # A claim that took fewer than it had room for left no person's row behind.
-        self._awaited_done(row, wake=not frees_others or not ours or len(freed) >= room)
+                if head is not None and each.chat_id not in self._lanes:
+                    self._then.setdefault(head.id, []).append(each)  # right after it
+                else:
+                    self._add_to_lane(each)
+        # A claim that took fewer than it had room for left no person's row behind; nor did
+        # the lane's claim that took what waits for this row.
+        self._awaited_done(row, wake=not frees_others or not ours or (
+            len(freed) >= room and not freed_with_next))
         if ours and row.purpose in EPHEMERAL:
             await self._erase_traces()
         for (follower, _), mine in zip(followers, followed, strict=True):
             self._held.discard(follower.id)
-            if self._nothing_more(follower) is None:
-                self._wake.set()  # rows behind it in its chat may go now
+            if self._nothing_more(follower) is None and \
+                    not any(each.chat_id == follower.chat_id for each in freed):
+                # Rows behind it in its chat may go now (unless this record claimed the
+                # chat's next row: nothing else was ready before that one).
+                self._wake.set()
             self._sent(follower, now, mine)
             self._awaited_done(follower)
         self._sent(row, now, ours)
@@ -1105,6 +1125,17 @@ async def _settle_ephemeral(session: Session, parked: Sequence[Outbox]) -> None:
             await outbox_rows.keep_instead(session, row.id, kept)
         else:
             await outbox_rows.delete_parked(session, row)
+
+
+def _followers_apart(rows: Sequence[Outbox]) -> tuple[list[Outbox], dict[int, list[Outbox]]]:
+    """A claim's rows, and apart (by the row they wait for) those claimed to go right after
+    another of them."""
+    ids = {row.id for row in rows}
+    then: dict[int, list[Outbox]] = {}
+    for row in rows:
+        if row.waits_for in ids:
+            then.setdefault(row.waits_for, []).append(row)
+    return [row for row in rows if row.waits_for not in ids], then
 
 
 def _message_id(result: Any) -> int | None:

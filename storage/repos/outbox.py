@@ -323,8 +323,7 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
                       instance: str, until: datetime | ServerLease, chat_id: int | None = None,
                       bulk: bool | None = None, continuing: bool = False,
                       ahead: set[int] | None = None, alone: set[int] | None = None,
-                      after: int | None = None, then: tuple[int, int] | None = None
-                      ) -> list[Outbox]:
+                      after: int | None = None, then: int | None = None) -> list[Outbox]:
     """Claim the first row of up to `limit` lanes (of one chat's lane, when given), people
     waiting first, then most overdue first, for `instance` (`bulk`: only bulk rows, or none;
     `continuing`: only the next copy of a digest that has begun, see continues_digest):
@@ -332,10 +331,12 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
     statement per claim, not two: issue 16). The ids of the bulk rows claimed that a person
     waits for (they go with the people) are added to `ahead`; those of the rows with nothing
     else waiting in their chat, to `alone`. `after`: only rows that wait for that row, held
-    by `instance` and not sent yet (they go once it went). `then` (a row's id, a chat): in
-    the same statement, also the rows of that chat that wait for that row, as `after` claims
-    them, as if that row is the one claimed first (the caller lets them go if not: one
-    statement where two were, for every relayed message's copy and receipt, issue 16)."""
+    by `instance` and not sent yet (they go once it went). `then` (a row's id): in the same
+    statement, also the people's rows that wait for that row, each if first in its chat, as
+    `after` claims them: for a row claimed in the same statement (the caller lets them go if
+    that row was not claimed), or for one just marked sent (a lane's record claims its
+    chat's next row with them). One statement where two were, for every relayed message's
+    copy and receipt (issue 16)."""
     lease = until if isinstance(until, ServerLease) else None
     # Named apart from the columns: an UPDATE reserves those names for its SET clause.
     params: dict[str, Any] = {"c_now": now, "c_instance": instance, "c_limit": limit}
@@ -344,7 +345,7 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
     if after is not None:
         params["c_after"] = after
     if then is not None:
-        params["c_then_after"], params["c_then_chat"] = then
+        params["c_then_after"] = then
     if lease is None:
         params["c_until"] = until
     # On the connection, not through the session's ORM UPDATE: that path (identity map,
@@ -438,7 +439,7 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
         following = select(Outbox.id).where(
             claimable(now, dialect, instance, few_rows=True,
                       after=bindparam("c_then_after", type_=Integer)),
-            Outbox.chat_id == bindparam("c_then_chat"), Outbox.purpose.not_in(BULK)) \
+            Outbox.purpose.not_in(BULK)) \
             .with_for_update(skip_locked=True) \
             .cte("following").prefix_with("MATERIALIZED", dialect="postgresql")
         chosen = or_(chosen, Outbox.id.in_(select(following.c.id)))

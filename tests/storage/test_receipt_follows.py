@@ -73,16 +73,21 @@ def _dispatcher(db: Database, telegram: _Telegram) -> Dispatcher:
     return dispatcher
 
 
-async def _relayed(db: Database, dispatcher: Dispatcher, receipt_chat: int = FAMILY
-                   ) -> list[Outbox]:
+async def _relayed(db: Database, dispatcher: Dispatcher, receipt_chat: int = FAMILY,
+                   name: str = "") -> list[Outbox]:
     """A handler's transaction: the copy to the coach and the receipt waiting for it."""
     out = Outgoing()
-    out.text(COACH, "copy")
-    out.text(receipt_chat, "receipt", after=out.last)
+    out.text(COACH, f"copy{name}")
+    out.text(receipt_chat, f"receipt{name}", after=out.last)
     async with db.transaction() as session:
         rows = write(session, out.sends, NOW)
         claimed = await dispatcher.claim_written(session, rows, NOW)
     await dispatcher.take_claimed(claimed, session)
+    taken = {row.id for row in claimed}  # and the wake, as handlers.common.work wakes it
+    dispatcher.wake(plan=False, awaited={row.waits_for for row in rows
+                                         if row.waits_for is not None and row.id not in taken},
+                    chats={row.chat_id for row in rows
+                           if row.id not in taken and row.waits_for is None})
     return list(claimed)
 
 
@@ -315,3 +320,32 @@ async def test_of_two_rows_marked_sent_at_once_only_the_one_still_held_is_marked
     assert telegram.sent == ["copy", "receipt"]
     assert await _rows(db) == {"copy": ("sent", None), "receipt": ("pending", "other")}
     assert dispatcher.sent == 1
+
+
+async def test_in_a_burst_the_copys_lane_claims_each_next_copy_with_its_receipt(
+        db: Database) -> None:
+    """A burst of one family's messages: the coach's lane is busy, so the handlers claim
+    nothing. Each record of a copy claims, in one statement, the coach's next copy and the
+    receipt the recorded copy freed; that receipt goes right after the next copy, from the
+    same lane, and is recorded with it in one UPDATE. (Each receipt had a claim, a lane and a
+    record of its own: a commit and three statements more for every message of a burst,
+    issue 16.) The last receipt, with no copy after it, goes in its own lane."""
+    telegram = _Telegram()
+    dispatcher = _dispatcher(db, telegram)
+    gate = telegram.hold("copy 1")
+    assert len(await _relayed(db, dispatcher, name=" 1")) == 2
+    for n in (2, 3, 4):
+        assert await _relayed(db, dispatcher, name=f" {n}") == []  # the lane is busy
+    with Listened(db) as counted:
+        gate.set()
+        await dispatcher.lanes_done()
+    assert telegram.sent == ["copy 1", "receipt 1", "copy 2", "copy 3", "receipt 2",
+                             "copy 4", "receipt 3", "receipt 4"]
+    async with db.transaction() as session:
+        left = (await session.execute(select(Outbox.status, Outbox.claimed_by))).all()
+    assert {tuple(row) for row in left} == {("sent", None)}
+    # One UPDATE for each copy and the receipt sent after it; the last receipt's own.
+    assert len(_marks(counted)) == 5, _marks(counted)
+    assert len(counted.claims()) == 4, counted.claims()  # each with a copy's record
+    assert counted.commits == 5
+    assert not dispatcher._held and not dispatcher._then and not dispatcher._lanes
