@@ -95,6 +95,8 @@ class Family(Base):
     review_frequency: Mapped[str] = mapped_column(String(12), default="never",
                                                   server_default="never")
     last_review_at: Mapped[datetime | None]
+    # A message of the family's in their chat moves it to its time, in the database (a
+    # trigger, migration 0013); a coach's logged contact, here.
     last_contact_at: Mapped[datetime | None]
 
     @validates("alias")
@@ -128,6 +130,8 @@ class Member(Base):
     consent_version: Mapped[str] = mapped_column(String(16))
     consent_language: Mapped[str] = mapped_column(String(8))
     last_receipt_at: Mapped[datetime | None]
+    # The member's latest message in their chat: kept by the database (a trigger on the
+    # family message's INSERT, migration 0013).
     last_relay_at: Mapped[datetime | None]
     # The out-of-hours answer was given for the quiet period ending then (one per period).
     notice_until: Mapped[datetime | None]

@@ -45,11 +45,11 @@ async def receive(unit: Unit, member: Member, family: Family, *, chat_id: int,
     else:
         stored.status = "held"
         stored.hold_until = delivery.hold_until
-    await messages.add(unit.session, stored)
+    # The INSERT moves the member's last relay and the family's last contact to now itself
+    # (migration 0013): two statements less for every relayed message (issue 16).
     silent = silent_copy(member.last_relay_at, unit.now)
-    member.last_relay_at = unit.now
+    await messages.add(unit.session, stored)
     member.blocked_at = None  # writing again means the bot is no longer blocked
-    family.last_contact_at = unit.now
     receipt_after: int | None = None
     waiting_copy: int | None = None  # nobody can read it now: the copy that waits for them
     if delivery.recipients:
