@@ -19,15 +19,17 @@ import time
 IMPORT_STARTED = time.perf_counter()
 
 import asyncio  # noqa: E402
+import atexit  # noqa: E402
 import contextvars  # noqa: E402
 import functools  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 from datetime import datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any, TextIO  # noqa: E402
 
 from sqlalchemy import event  # noqa: E402
 
@@ -53,6 +55,18 @@ def planner_name(planner: Any) -> str:
     return str(getattr(planner, "__name__", None) or type(planner).__name__)
 
 
+def _sql_trace() -> TextIO | None:
+    """GEZINSLIJN_BENCH_SQL_TRACE=FILE: every statement in order, with its stage, its
+    connection and its first 150 characters, and every commit (the SQL as written: no
+    parameters, so no content). How a message's statements were found (bench/README.md)."""
+    path = os.environ.get("GEZINSLIJN_BENCH_SQL_TRACE")
+    if not path:
+        return None
+    trace = open(path, "a", buffering=1)  # noqa: SIM115 (open for the child's whole life)
+    atexit.register(trace.close)
+    return trace
+
+
 class Counts:
     """Statements, commits and new connections, from SQLAlchemy's engine events; statements
     and commits also per stage (STAGE), and the key store's statements apart (its own
@@ -74,14 +88,20 @@ class Counts:
         by_stage = self.by_stage
         commits_by_stage = self.commits_by_stage
 
-        def statement(*_: Any) -> None:
+        trace = _sql_trace()
+
+        def statement(connection: Any, _cursor: Any, sql: str, *_: Any) -> None:
             self.statements += 1
             stage = STAGE.get()
+            if trace is not None:
+                trace.write(f"{stage}\t{id(connection)}\t{' '.join(sql.split())[:150]}\n")
             by_stage[stage] = by_stage.get(stage, 0) + 1
 
         def commit(*_: Any) -> None:
             self.commits += 1
             stage = STAGE.get()
+            if trace is not None:
+                trace.write(f"{stage}\t-\tCOMMIT\n")
             commits_by_stage[stage] = commits_by_stage.get(stage, 0) + 1
 
         def connect(*_: Any) -> None:

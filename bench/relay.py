@@ -82,6 +82,7 @@ async def _drive(api: BenchBotApi, child: Child, latency_n: int, burst_n: int,
         after = await child.ask("counts")
         database = {f"{key}_per_message": round((after[key] - before[key]) / burst_n, 2)
                     for key in ("statements", "commits", "connects")}
+        database.update(_split_by_stage(before, after, burst_n))
     per_method = Counter(call.method for call in api.calls[calls_before:]
                          if call.method != "getUpdates")
     return {
@@ -98,6 +99,27 @@ async def _drive(api: BenchBotApi, child: Child, latency_n: int, burst_n: int,
             **({"database": database} if database else {}),
         },
     }
+
+
+# The stages that are the relay's own work: storing and handling the updates, claiming,
+# sending and recording (bench/bot_child.py STAGE). The rest is what the bot does anyway
+# while it runs (the planners' passes every half second, the claims' upkeep), whose share of
+# a message shrinks as the bot relays faster.
+RELAY_STAGES = ("intake:", "dispatch:")
+
+
+def _split_by_stage(before: dict[str, Any], after: dict[str, Any], n: int
+                    ) -> dict[str, float]:
+    """Statements and commits per message of the burst: the relay's own, and the rest."""
+    split: dict[str, float] = {}
+    for key, counter in (("statements", "by_stage"), ("commits", "commits_by_stage")):
+        spent = {stage: count - before.get(counter, {}).get(stage, 0)
+                 for stage, count in after.get(counter, {}).items()}
+        own = sum(count for stage, count in spent.items() if stage.startswith(RELAY_STAGES))
+        split[f"relay_{key}_per_message"] = round(own / n, 2)
+        split[f"background_{key}_per_message"] = round(
+            (sum(spent.values()) - own) / n, 2)
+    return split
 
 
 async def run_framework(latency_n: int, burst_n: int, log_dir: Path,
