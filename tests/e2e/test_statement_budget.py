@@ -19,8 +19,11 @@ BURST = 40
 # lane's record claims the next copy with the receipt its copy freed and a family message's
 # INSERT moves the member's and the family's times itself; 11.95 and 3.6 on the code before
 # (16.3 / 4.1 alone and 18.7 / 5.2 in a loaded CI run earlier; 23.1 / 7.7 at first).
-MAX_STATEMENTS = 11
-MAX_COMMITS = 3.5
+# PostgreSQL: 12.3 / 3.8 measured (each transaction's pool ping at check-out is a statement;
+# the poller lock, the look at the other instances and the liveness lock run every second or
+# five while the burst lasts).
+MAX_STATEMENTS = {"sqlite": 11.0, "postgresql": 14.0}
+MAX_COMMITS = {"sqlite": 3.5, "postgresql": 4.5}
 
 
 @contextmanager
@@ -76,8 +79,9 @@ async def test_a_burst_of_family_messages_stays_within_the_statement_budget(
         monkeypatch.undo()
     assert len([m for m in sanne.inbox()[start:] if "bericht" in m.text]) == BURST
     per_message = {k: v / BURST for k, v in counted.items()}
-    assert per_message["statements"] <= MAX_STATEMENTS, per_message
-    assert per_message["commits"] <= MAX_COMMITS, per_message
+    dialect = harness.runtime.db.dialect
+    assert per_message["statements"] <= MAX_STATEMENTS[dialect], per_message
+    assert per_message["commits"] <= MAX_COMMITS[dialect], per_message
 
 
 async def test_a_receipt_follows_its_copy_without_waiting_for_the_dispatchers_next_pass(
