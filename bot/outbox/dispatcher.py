@@ -880,11 +880,8 @@ class Dispatcher:
             if follower.id not in self._held:
                 continue  # let go meanwhile
             params = (follower.payload or {}).get("p")
-            if params is None or not self.claims_hold() or self._stopping() or (
-                    follower.chat_id != row.chat_id and follower.chat_id in self._lanes):
-                # Given up or let go there; or its chat has a lane here now, which sends it
-                # in that chat's order.
-                self._add_to_lane(follower)
+            if params is None or not self.claims_hold() or self._stopping():
+                self._add_to_lane(follower)  # given up, or let go, there
                 continue
             try:
                 sent.append((follower, await self._attempt(follower, follower.method, params)))
@@ -983,8 +980,12 @@ class Dispatcher:
             self._took(freed)
             head = following[0] if freed_with_next and following and \
                 following[0].purpose not in outbox_rows.BULK else None
+            # Also when the freed row's chat has a lane here: the claim found nothing before
+            # it there (a row that lane holds would have been in its way), and that lane
+            # would take every next receipt too (a burst's receipts then kept a lane, claims
+            # and records of their own: 11.4 statements and 3.3 commits a message).
             for each in freed:
-                if head is not None and each.chat_id not in self._lanes:
+                if head is not None:
                     self._then.setdefault(head.id, []).append(each)  # right after it
                 else:
                     self._add_to_lane(each)

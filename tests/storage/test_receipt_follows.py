@@ -5,6 +5,7 @@ coach, and whatever Telegram answers to it, it is sent or waits as any row does.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -349,3 +350,27 @@ async def test_in_a_burst_the_copys_lane_claims_each_next_copy_with_its_receipt(
     assert len(counted.claims()) == 4, counted.claims()  # each with a copy's record
     assert counted.commits == 5
     assert not dispatcher._held and not dispatcher._then and not dispatcher._lanes
+
+
+async def test_a_freed_receipt_goes_with_the_next_copy_also_when_its_chat_has_a_lane_here(
+        db: Database) -> None:
+    """The family's chat has a lane here (between two of its sends) when a copy's record frees
+    the receipt: the receipt still goes right after the coach's next copy. The claim found
+    nothing before it in that chat, and handed to that lane, every next receipt went there
+    too: a claim, a lane and a record of its own for each (the burst's 11.4 statements and
+    3.3 commits a message)."""
+    telegram = _Telegram()
+    dispatcher = _dispatcher(db, telegram)
+    gate = telegram.hold("copy 1")
+    await _relayed(db, dispatcher, name=" 1")
+    for n in (2, 3):
+        await _relayed(db, dispatcher, name=f" {n}")
+    family_lane: deque[Outbox] = deque()
+    dispatcher._lanes[FAMILY] = family_lane  # open, sending nothing now
+    gate.set()
+    await dispatcher.lanes_done()
+    assert telegram.sent == ["copy 1", "receipt 1", "copy 2", "copy 3", "receipt 2"]
+    # The last receipt, with no copy after it, went to the chat's lane.
+    assert [row.chat_id for row in family_lane] == [FAMILY]
+    del dispatcher._lanes[FAMILY]
+    await dispatcher._let_go(list(family_lane))
