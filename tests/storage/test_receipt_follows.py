@@ -330,7 +330,8 @@ async def test_in_a_burst_the_copys_lane_claims_each_next_copy_with_its_receipt(
     receipt the recorded copy freed; that receipt goes right after the next copy, from the
     same lane, and is recorded with it in one UPDATE. (Each receipt had a claim, a lane and a
     record of its own: a commit and three statements more for every message of a burst,
-    issue 16.) The last receipt, with no copy after it, goes in its own lane."""
+    issue 16.) The last receipt, with no copy after it, goes from the coach's lane right
+    away, and its record looks for the coach's next copy (none)."""
     telegram = _Telegram()
     dispatcher = _dispatcher(db, telegram)
     gate = telegram.hold("copy 1")
@@ -347,7 +348,7 @@ async def test_in_a_burst_the_copys_lane_claims_each_next_copy_with_its_receipt(
     assert {tuple(row) for row in left} == {("sent", None)}
     # One UPDATE for each copy and the receipt sent after it; the last receipt's own.
     assert len(_marks(counted)) == 5, _marks(counted)
-    assert len(counted.claims()) == 4, counted.claims()  # each with a copy's record
+    assert len(counted.claims()) == 5, counted.claims()  # each with a record
     assert counted.commits == 5
     assert not dispatcher._held and not dispatcher._then and not dispatcher._lanes
 
@@ -355,10 +356,10 @@ async def test_in_a_burst_the_copys_lane_claims_each_next_copy_with_its_receipt(
 async def test_a_freed_receipt_goes_with_the_next_copy_also_when_its_chat_has_a_lane_here(
         db: Database) -> None:
     """The family's chat has a lane here (between two of its sends) when a copy's record frees
-    the receipt: the receipt still goes right after the coach's next copy. The claim found
-    nothing before it in that chat, and handed to that lane, every next receipt went there
-    too: a claim, a lane and a record of its own for each (the burst's 11.4 statements and
-    3.3 commits a message)."""
+    the receipt: the receipt still goes from the coach's lane, right after the next copy, or
+    right away when there is none. The claim found nothing before it in that chat; handed to
+    that lane, every next receipt went there too, a claim, a lane and a record of its own
+    for each (the burst's 11.4 statements and 3.3 commits a message)."""
     telegram = _Telegram()
     dispatcher = _dispatcher(db, telegram)
     gate = telegram.hold("copy 1")
@@ -369,8 +370,8 @@ async def test_a_freed_receipt_goes_with_the_next_copy_also_when_its_chat_has_a_
     dispatcher._lanes[FAMILY] = family_lane  # open, sending nothing now
     gate.set()
     await dispatcher.lanes_done()
-    assert telegram.sent == ["copy 1", "receipt 1", "copy 2", "copy 3", "receipt 2"]
-    # The last receipt, with no copy after it, went to the chat's lane.
-    assert [row.chat_id for row in family_lane] == [FAMILY]
+    assert telegram.sent == ["copy 1", "receipt 1", "copy 2", "copy 3", "receipt 2",
+                             "receipt 3"]
+    assert not family_lane
     del dispatcher._lanes[FAMILY]
-    await dispatcher._let_go(list(family_lane))
+    assert not dispatcher._held and not dispatcher._carried
