@@ -287,10 +287,12 @@ class Dispatcher:
             await self._let_go(list(rows))
             return
         self._took(rows)
-        heads, then = _followers_apart(rows)
-        self._then.update(then)
-        for row in heads:
-            self._add_to_lane(row)
+        ids = {row.id for row in rows}
+        for row in rows:
+            if row.waits_for in ids:
+                self._then.setdefault(row.waits_for, []).append(row)
+            else:
+                self._add_to_lane(row)
 
     def clock_delta(self, real_seconds: float) -> timedelta:
         """A span of real time on this dispatcher's clock (simulated clocks run faster)."""
@@ -990,14 +992,12 @@ class Dispatcher:
             self._took(freed)
             head = following[0] if freed_with_next and following and \
                 following[0].purpose not in outbox_rows.BULK else None
-            # Also when the freed row's chat has a lane here: the claim found nothing before
-            # it there (a row that lane holds would have been in its way), and that lane
-            # would take every next receipt too (a burst's receipts then kept a lane, claims
-            # and records of their own: 11.4 statements and 3.3 commits a message).
-            # With no next row to go after, what waited for this row goes from this lane
-            # now: in a lane of its own chat it stayed there, and that lane took the next
-            # receipts too whenever a copy's record came before its own (the e2e burst of
-            # 40 in a loaded CI run: 12.2 statements, 3.8 commits a message).
+            # What waited for this row goes from this lane: right after the next row, or at
+            # once when there is none. Also when its chat has a lane here: the claim found
+            # nothing before it there (a row that lane holds would have been in its way).
+            # Handed to a lane of its own chat, that lane took the next receipts too, each
+            # with a claim and a record of its own (a burst's 11.4-12.2 statements and
+            # 3.3-3.8 commits a message).
             queue = None if self._stopping() else self._lanes.get(lane)
             for each in freed:
                 if head is not None:
@@ -1013,18 +1013,23 @@ class Dispatcher:
             len(freed) >= room and not freed_with_next))
         if ours and row.purpose in EPHEMERAL:
             await self._erase_traces()
-        if carried and self._nothing_more(row) is None:
-            self._wake.set()  # rows behind it in its own chat may go now (as below)
+        if carried:
+            self._sent_from_another_lane(row, freed)
         for (follower, _), mine in zip(followers, followed, strict=True):
             self._held.discard(follower.id)
-            if self._nothing_more(follower) is None and \
-                    not any(each.chat_id == follower.chat_id for each in freed):
-                # Rows behind it in its chat may go now (unless this record claimed the
-                # chat's next row: nothing else was ready before that one).
-                self._wake.set()
+            self._sent_from_another_lane(follower, freed)
             self._sent(follower, now, mine)
             self._awaited_done(follower)
         self._sent(row, now, ours)
+
+    def _sent_from_another_lane(self, row: Outbox, claimed: Sequence[Outbox]) -> None:
+        """A row sent by the lane of another chat (a receipt) is recorded: rows behind it in
+        its own chat may go now, and the main loop is to claim them. Not when its claim
+        found nothing else there, nor when this record claimed that chat's next row
+        (nothing else was ready before that one)."""
+        if self._nothing_more(row) is None and \
+                not any(each.chat_id == row.chat_id for each in claimed):
+            self._wake.set()
 
     def _sent(self, row: Outbox, now: datetime, ours: bool) -> None:
         if ours:
@@ -1146,17 +1151,6 @@ async def _settle_ephemeral(session: Session, parked: Sequence[Outbox]) -> None:
             await outbox_rows.keep_instead(session, row.id, kept)
         else:
             await outbox_rows.delete_parked(session, row)
-
-
-def _followers_apart(rows: Sequence[Outbox]) -> tuple[list[Outbox], dict[int, list[Outbox]]]:
-    """A claim's rows, and apart (by the row they wait for) those claimed to go right after
-    another of them."""
-    ids = {row.id for row in rows}
-    then: dict[int, list[Outbox]] = {}
-    for row in rows:
-        if row.waits_for in ids:
-            then.setdefault(row.waits_for, []).append(row)
-    return [row for row in rows if row.waits_for not in ids], then
 
 
 def _message_id(result: Any) -> int | None:
