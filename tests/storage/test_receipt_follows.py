@@ -375,3 +375,25 @@ async def test_a_freed_receipt_goes_with_the_next_copy_also_when_its_chat_has_a_
     assert not family_lane
     del dispatcher._lanes[FAMILY]
     assert not dispatcher._held and not dispatcher._carried
+
+
+async def test_a_receipt_sent_from_the_copys_lane_that_telegram_refuses_is_parked_there(
+        db: Database) -> None:
+    """The family blocked the bot: the receipt the coach's lane sends at once after the last
+    copy gets 403. It is parked with its chat, as in a lane of its own; the coach's lane
+    holds nothing after it."""
+    telegram = _Telegram({"receipt 2": [Forbidden("Forbidden: bot was blocked by the user")]})
+    dispatcher = _dispatcher(db, telegram)
+    gate = telegram.hold("copy 1")
+    await _relayed(db, dispatcher, name=" 1")
+    await _relayed(db, dispatcher, name=" 2")
+    gate.set()
+    await dispatcher.lanes_done()
+    assert telegram.sent == ["copy 1", "receipt 1", "copy 2"]
+    async with db.transaction() as session:
+        found = (await session.execute(select(Outbox.chat_id, Outbox.status, Outbox.claimed_by)
+                                       .order_by(Outbox.id))).all()
+    assert [tuple(row) for row in found] == [
+        (COACH, "sent", None), (FAMILY, "sent", None), (COACH, "sent", None),
+        (FAMILY, "parked", None)]
+    assert not dispatcher._held and not dispatcher._carried and not dispatcher._lanes
