@@ -1053,7 +1053,7 @@ class Dispatcher:
         elif marked:
             found = await outbox_rows.mark_all_sent(session, marked, self.instance, now)
         ours = []
-        for row, message_id in sends:
+        for row, _ in sends:
             if row.purpose in EPHEMERAL:
                 # The last word to someone who left, an answer to a stranger: not even their
                 # chat id stays behind.
@@ -1062,9 +1062,8 @@ class Dispatcher:
             ours.append(row.id in found)
             if row.id not in found:
                 continue
-            if message_id is not None and row.link_family_id is not None \
-                    and not outbox_rows.is_digest_title(row):
-                await outbox_rows.link_sent_message(session, row, message_id, now)
+            # (The message it became is linked to its family by the mark itself: a trigger,
+            # migration 0014.)
             if self.on_sent is not None and found[row.id]:
                 await self.on_sent(session, row, now)
         return ours

@@ -25,7 +25,6 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    insert,
     literal_column,
     or_,
     select,
@@ -38,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.db import OUTBOX_CHATS, Database, table_of
-from storage.models import FamilyMessage, Outbox, RelayLink
+from storage.models import FamilyMessage, Outbox
 
 # pg_advisory_lock(namespace, key): the namespace keeps these apart from any other use.
 LIVENESS_NAMESPACE = 0x676C6976
@@ -311,12 +310,6 @@ def continues_digest(row: Outbox) -> bool:
     do): one that can be claimed follows its title or another copy, so its digest has begun,
     and nothing goes in between (PRODUCT.md §2.3: one digest per family)."""
     return row.purpose == "digest" and row.link_message_id is not None
-
-
-def is_digest_title(row: Outbox) -> bool:
-    """A digest's title: it names its family (for the order in its chat, _may_pass), but it
-    is no copy a reply could answer."""
-    return row.purpose == "digest" and row.link_message_id is None
 
 
 async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit: int,
@@ -718,25 +711,6 @@ def _mark_sent_statement() -> Any:
                     payload=None, claimed_by=None, claimed_until=None,
                     attempts=bindparam("m_attempts", type_=c.attempts.type))
             .returning(c.id, _message_waits()))
-
-
-async def link_sent_message(session: AsyncSession, row: Outbox, message_id: int,
-                            now: datetime) -> None:
-    """The message this row became points at the row's family, so a reply to it finds them.
-    (One INSERT on the table, built once: not a unit of work's flush for every copy.)"""
-    await session.execute(_link_statement(), {
-        "chat_id": row.chat_id, "message_id": message_id, "family_id": row.link_family_id,
-        "member_id": row.link_member_id, "family_message_id": row.link_message_id,
-        "created_at": now})
-
-
-@functools.cache
-def _link_statement() -> Any:
-    c = table_of(RelayLink).c
-    return insert(table_of(RelayLink)).values(
-        {name: bindparam(name, type_=c[name].type) for name in (
-            "chat_id", "message_id", "family_id", "member_id", "family_message_id",
-            "created_at")})
 
 
 async def postpone(session: AsyncSession, row_id: int, instance: str, not_before: datetime,

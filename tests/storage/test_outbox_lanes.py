@@ -40,7 +40,7 @@ async def claim(db: Database, instance: str = "me", chat: int | None = None,
 
 async def sent(db: Database, row_id: int, instance: str = "me") -> bool:
     async with db.transaction() as session:
-        return await rows.mark_sent(session, row_id, instance, NOW, 1, 1)
+        return await rows.mark_sent(session, row_id, instance, NOW, row_id, 1)
 
 
 async def status(db: Database) -> dict[int, str]:
