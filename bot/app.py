@@ -26,7 +26,7 @@ from bot.domain.crisis import CrisisConfigError
 from bot.i18n import FAMILY_LANGUAGES, translator
 from bot.jobs.blocked_recipients import mark_blocked
 from bot.jobs.data_keys import keep_family_keys
-from bot.jobs.held_messages import release_held
+from bot.jobs.held_messages import HeldRelease
 from bot.jobs.morning_agenda import MorningAgenda
 from bot.jobs.nudges import UnansweredNudges
 from bot.jobs.reminders import ReminderSender
@@ -114,7 +114,7 @@ def install_jobs(dispatcher: Dispatcher, services: Services) -> None:
     dispatcher.on_blocked = mark_blocked
     dispatcher.on_undelivered = copy_not_delivered
     dispatcher.on_sent = copy_arrived
-    dispatcher.planners = [release_held, ReminderSender(services.signer),
+    dispatcher.planners = [HeldRelease(), ReminderSender(services.signer),
                            MorningAgenda(services.settings, services.signer),
                            UnansweredNudges(services.settings),
                            RetentionPurge(services.settings.retention_days), StrayCopies()]

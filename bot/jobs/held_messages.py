@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from itertools import groupby
+from typing import Any
 
 from bot import outbox, wording
 from bot.delivery.copies import copy_to_coach
@@ -44,6 +45,17 @@ async def release_held(session: Session, now: datetime) -> int:
         await _decide_each(session, groups, found, members_of, out, now)
     outbox.write(session, out.sends, now)
     return len(rows)
+
+
+class HeldRelease:
+    """The job: release_held, in the passes where a held message is due (the dispatcher asks
+    first, for all its planners in one statement: bot/outbox/dispatcher.py _plan_pass)."""
+
+    async def __call__(self, session: Session, now: datetime) -> int:
+        return await release_held(session, now)
+
+    def due_probe(self, now: datetime) -> Any:
+        return messages.held_due(now)
 
 
 async def _decide_each(session: Session, groups: Sequence[Sequence[FamilyMessage]],

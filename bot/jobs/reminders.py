@@ -97,6 +97,9 @@ class ReminderSender:
     def __init__(self, signer: CallbackSigner) -> None:
         self.signer = signer
 
+    def due_probe(self, now: datetime) -> Any:
+        return reminders.due(now)
+
     async def __call__(self, session: Session, now: datetime) -> int:
         rows = await reminders.claim_due(session, now, BATCH)
         if not rows:

@@ -33,7 +33,9 @@ once. A row that does not reach its reader is handed to `on_undelivered` (the fa
 the message goes to whoever else can read it).
 
 Before sending, registered *planners* run: they turn due work (held messages at a window's
-opening, reminders) into outbox rows, each in one transaction.
+opening, reminders) into outbox rows, each in one transaction. A planner that can say in SQL
+whether its work is there (a method `due_probe(now)`) is asked first, with the outbox's own
+upkeep, in one SELECT for the pass, and is not run when its work is not there.
 """
 
 from __future__ import annotations
@@ -70,12 +72,15 @@ from bot.outbox.statistics import OutboxStatistics
 from storage.db import OUTBOX_NOTED, Database, Session
 from storage.models import Outbox
 from storage.repos import outbox as outbox_rows
+from storage.repos import probes
 
 log = logging.getLogger(__name__)
 # Outbox rows name their Bot API method as data, so the generic call is the right one here.
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
 
 Planner = Callable[[Session, datetime], Awaitable[int]]
+
+
 Step = Callable[[Session], Awaitable[None]]
 BlockedHook = Callable[[Session, int, datetime], Awaitable[None]]
 RowHook = Callable[[Session, Outbox, datetime], Awaitable[None]]
@@ -480,11 +485,21 @@ class Dispatcher:
     async def _plan_pass(self, now: datetime) -> int:
         self._plan_now = False
         self._planned_at = time.monotonic()
-        async with self.db.transaction() as session:
-            await outbox_rows.expire_and_cancel(session, self.db.dialect, now)
+        # A planner with a `due_probe(now)` (an EXISTS of its repo) says whether it has work.
+        probed = [(planner, probe(now)) for planner in self.planners
+                  if (probe := getattr(planner, "due_probe", None)) is not None]
+        upkeep, *due = await probes.which_due(
+            self.db, [outbox_rows.expiry_due(self.db.dialect, now),
+                      *(probe for _, probe in probed)])
+        if upkeep:
+            async with self.db.transaction() as session:
+                await outbox_rows.expire_and_cancel(session, self.db.dialect, now)
+        idle = {id(planner) for (planner, _), found in zip(probed, due, strict=True)
+                if not found}
         planned = 0
         for planner in self.planners:
-            planned += await planner_step(self.db, planner, now)
+            if id(planner) not in idle:
+                planned += await planner_step(self.db, planner, now)
         if planned:  # more may be due at once: plan again next pass (a wake during the
             self._plan_now = True  # planners, for a later time, has set it already)
         self.statistics.changed(planned)

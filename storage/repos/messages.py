@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -23,13 +23,22 @@ async def add(session: AsyncSession, message: FamilyMessage) -> None:
     await session.flush()
 
 
+def _held_due(now: datetime) -> Any:
+    return and_(FamilyMessage.status == "held", FamilyMessage.hold_until <= now)
+
+
+def held_due(now: datetime) -> Any:
+    """For probes.which_due: a held message's release time has come (claim_held_due)."""
+    return exists().where(_held_due(now))
+
+
 async def claim_held_due(session: AsyncSession, now: datetime, limit: int
                          ) -> Sequence[FamilyMessage]:
     """Held messages whose release time has come, per family in the order written, claimed
     under SKIP LOCKED (each goes to one instance)."""
     return (await session.scalars(
         select(FamilyMessage)
-        .where(FamilyMessage.status == "held", FamilyMessage.hold_until <= now)
+        .where(_held_due(now))
         .order_by(FamilyMessage.family_id, FamilyMessage.received_at, FamilyMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True))).all()

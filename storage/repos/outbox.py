@@ -519,22 +519,37 @@ async def release_claims_of(session: AsyncSession, instance: str | None) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def _expirable(dialect: str, now: datetime) -> Any:
+    """Past its use, and nobody holds it."""
+    return and_(Outbox.status == "pending", Outbox.expires_at.is_not(None),
+                Outbox.expires_at <= now,
+                or_(Outbox.claimed_until.is_(None),
+                    Outbox.claimed_until < lease_now(dialect, now)))
+
+
+def _cancellable() -> Any:
+    """A receipt whose copy will not arrive."""
+    awaited = _AWAITED
+    return and_(Outbox.status == "pending", Outbox.waits_for.is_not(None),
+                exists().where(awaited.id == Outbox.waits_for,
+                               awaited.status.in_(UNDELIVERED)))
+
+
+def expiry_due(dialect: str, now: datetime) -> Any:
+    """For probes.which_due: a row would expire or be cancelled (expire_and_cancel)."""
+    return or_(exists().where(_expirable(dialect, now)), exists().where(_cancellable()))
+
+
 async def expire_and_cancel(session: AsyncSession, dialect: str, now: datetime) -> int:
     """Rows past their use expire (unless someone holds them); receipts whose copy will not
     arrive are cancelled. How many rows changed."""
     expired = await session.execute(
-        update(Outbox).where(
-            Outbox.status == "pending", Outbox.expires_at.is_not(None),
-            Outbox.expires_at <= now,
-            or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < lease_now(dialect, now)))
+        update(Outbox).where(_expirable(dialect, now))
         .values(status="expired", claimed_by=None, claimed_until=None,
                 last_error="expired before it could be sent")
         .execution_options(synchronize_session=False))
-    awaited = _AWAITED
     cancelled = await session.execute(
-        update(Outbox).where(
-            Outbox.status == "pending", Outbox.waits_for.is_not(None),
-            exists().where(awaited.id == Outbox.waits_for, awaited.status.in_(UNDELIVERED)))
+        update(Outbox).where(_cancellable())
         .values(status="cancelled", payload=None, claimed_by=None, claimed_until=None,
                 last_error="what it confirms was not delivered")
         .execution_options(synchronize_session=False))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ActionItem, Appointment, Family, Reminder
@@ -20,10 +20,19 @@ def add_planned(session: AsyncSession, family_id: int, kind: str, due_at: dateti
                          action_id=action_id, kind=kind, due_at=due_at, status="planned"))
 
 
+def _due(now: datetime) -> Any:
+    return and_(Reminder.status == "planned", Reminder.due_at <= now)
+
+
+def due(now: datetime) -> Any:
+    """For probes.which_due: a planned reminder's time has come (claim_due)."""
+    return exists().where(_due(now))
+
+
 async def claim_due(session: AsyncSession, now: datetime, limit: int) -> Sequence[Reminder]:
     """Planned reminders whose time has come, claimed under SKIP LOCKED (one instance each)."""
     return (await session.scalars(
-        select(Reminder).where(Reminder.status == "planned", Reminder.due_at <= now)
+        select(Reminder).where(_due(now))
         .order_by(Reminder.due_at, Reminder.id).limit(limit)
         .with_for_update(skip_locked=True))).all()
 
