@@ -427,6 +427,7 @@ class Dispatcher:
             await self.stop_planning()
 
     async def _run(self, stop: asyncio.Event) -> None:
+        look_first = False  # nothing woke this pass: ask whether a claim would find anything
         while not stop.is_set():
             # Cleared before the pass, not after: a wake that comes while the pass runs (a
             # handler's new row, a lane that finished) makes the next pass run at once instead
@@ -435,23 +436,28 @@ class Dispatcher:
             try:
                 await self.liveness()
                 await self.renew()
-                busy = await self.step()
+                busy = await self.step(look_first)
             except Exception:  # the database may be away for a moment: keep going
                 log.exception("dispatcher step failed; retrying")
                 busy = 0
                 await asyncio.sleep(1.0)
+            look_first = False
             if busy and self._filled:
                 continue  # the claim took all it had room for: more may be due
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            except TimeoutError:
+                look_first = True
 
-    async def step(self) -> int:
+    async def step(self, look_first: bool = False) -> int:
         """Start a planner pass when one is due (in the background), then claim the first row
         of as many lanes as there is room for and start them; returns at once (the lanes send
-        on their own)."""
+        on their own). `look_first`: nothing is known to wait (no wake): ask before the
+        claim whether it would find anything."""
         now = self.clock.now()
         self._start_planning(now)
-        return await self.claim_into_lanes(now, bulk=self._bulk_may_wait())
+        return await self.claim_into_lanes(now, bulk=self._bulk_may_wait(),
+                                           look_first=look_first)
 
     def _start_planning(self, now: datetime) -> None:
         """Planners run beside the claims, one pass at a time: a pass writing 200 reminders
@@ -572,15 +578,25 @@ class Dispatcher:
         return self._bulk_full or self._bulk_seen != self._passes_that_planned or \
             time.monotonic() - self._bulk_looked >= self.poll_seconds
 
-    async def claim_into_lanes(self, now: datetime, bulk: bool = True) -> int:
+    async def claim_into_lanes(self, now: datetime, bulk: bool = True,
+                               look_first: bool = False) -> int:
         """People waiting first; bulk sends (reminders, agendas) in at most BULK_LANES lanes,
         so a family's message finds a free lane and few sends ahead of it at the limiter.
-        `bulk=False`: look for the people's rows only (no bulk row can have come)."""
+        `bulk=False`: look for the people's rows only (no bulk row can have come).
+        `look_first`: claim only if a read (no commit) finds a row a claim would take."""
         room = self.capacity - len(self._lanes)
         self._filled = False
         if room <= 0 or self._stopping():
             self._more_may_wait = True
             return 0
+        if look_first:
+            seen, looked = self._passes_that_planned, time.monotonic()
+            if not await outbox_rows.anything_claimable(self.db, now, self.instance):
+                # As a claim of both kinds that found nothing would leave it.
+                self._more_may_wait = self._bulk_full = False
+                if bulk:
+                    self._bulk_seen, self._bulk_looked = seen, looked
+                return 0
         until = self._until(now)
         mark, alone = self._before_claim()
         async with self._claiming, self.db.transaction() as session:

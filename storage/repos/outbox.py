@@ -305,6 +305,25 @@ def claimable(now: datetime | Any, dialect: str, instance: str | Any,
 
 
 
+async def anything_claimable(db: Database, now: datetime, instance: str) -> bool:
+    """Whether a claim now would find a row (either kind, any chat): the claim's own
+    condition, read on a connection of its own and not committed. The main loop asks this
+    before the claim it makes every poll_seconds when nothing woke it: an idle bot made a
+    claim that found nothing, an UPDATE and a commit, twice a second, day and night (and
+    through a burst, beside the lanes: issue 16)."""
+    async with db.engine.connect() as connection:
+        found = await connection.scalar(_claimable_statement(db.dialect),
+                                        {"c_now": now, "c_instance": instance})
+    return found is not None
+
+
+@functools.lru_cache(maxsize=4)
+def _claimable_statement(dialect: str) -> Any:
+    now = bindparam("c_now", type_=table_of(Outbox).c.due_at.type)
+    instance = bindparam("c_instance", type_=table_of(Outbox).c.claimed_by.type)
+    return select(Outbox.id).where(claimable(now, dialect, instance)).limit(1)
+
+
 def continues_digest(row: Outbox) -> bool:
     """A copy in a digest of held messages (its title links no family message, its copies
     do): one that can be claimed follows its title or another copy, so its digest has begun,

@@ -124,9 +124,9 @@ async def _housekeeping_off(harness: Harness, monkeypatch: pytest.MonkeyPatch) -
     steps = {"done": 0}
     step = dispatcher.step
 
-    async def counted_step() -> int:
+    async def counted_step(*args: Any) -> int:
         try:
-            return await step()
+            return await step(*args)
         finally:
             steps["done"] += 1
 

@@ -1,15 +1,18 @@
-"""A planner pass first asks, in one SELECT, whether the outbox has rows to expire or cancel,
-whether a held message is due and whether a reminder is: a pass with nothing to do is that
-one statement and no commit (it was two UPDATEs and two empty claims, three commits, twice a
-second: issue 16). Work that is there is done in the same pass as before; a planner that
-cannot say whether it has work runs every pass."""
+"""What an idle bot costs the database. A planner pass first asks, in one SELECT, whether the
+outbox has rows to expire or cancel, whether a held message is due and whether a reminder
+is: a pass with nothing to do is that one statement and no commit (it was two UPDATEs and two
+empty claims, three commits, twice a second: issue 16). Work that is there is done in the
+same pass as before; a planner that cannot say whether it has work runs every pass. The
+main loop's claim when nothing woke it (every poll_seconds) is asked first, by a read of the
+claim's own condition, whether it would find anything: no claim, no commit, when not."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.callbacks import CallbackSigner
 from bot.clock import ManualClock
@@ -22,6 +25,8 @@ from storage.repos import outbox as rows
 from storage.repos import reminders
 from tests.caseload import joined_member, joined_staff
 from tests.storage.statements import Listened
+from tests.storage.test_outbox_lanes import NOW as AT
+from tests.storage.test_outbox_lanes import A, B, add, claim
 
 AMS = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=AMS)  # a Monday morning
@@ -123,3 +128,52 @@ async def test_a_planner_that_cannot_say_runs_every_pass(db: Database) -> None:
     await dispatcher._plan_pass(NOW)
     await dispatcher._plan_pass(NOW + timedelta(seconds=1))
     assert passes == [NOW, NOW + timedelta(seconds=1)]
+
+
+async def _claimable(db: Database, now: datetime = AT, instance: str = "me") -> bool:
+    return await rows.anything_claimable(db, now, instance)
+
+
+async def test_a_claim_is_looked_for_only_where_a_claim_would_find_one(db: Database) -> None:
+    assert not await _claimable(db)
+    later = await add(db, A, "later", due=AT + timedelta(minutes=5))
+    assert not await _claimable(db)  # not due yet
+    assert await _claimable(db, AT + timedelta(minutes=5))
+    copy = await add(db, B, "copy")
+    receipt = await add(db, A, "✓", awaited=copy)
+    assert await _claimable(db)
+    assert await claim(db) == [copy]
+    # The receipt waits for its copy, the later row is not due, the copy is ours: nothing.
+    assert not await _claimable(db)
+    await add(db, B, "behind the copy")
+    assert not await _claimable(db)  # its chat's first row is out with a lane
+    assert await _claimable(db, instance="other") is False  # (ours, and not given up)
+    async with db.transaction() as session:
+        await session.execute(update(Outbox).where(Outbox.id == copy).values(
+            claimed_until=datetime(2000, 1, 1, tzinfo=UTC)))
+    assert await _claimable(db, instance="other")  # a claim past its lease is free to take
+    assert {later, receipt} - set(await claim(db, now=AT + timedelta(minutes=5))) == {receipt}
+
+
+async def test_a_pass_nothing_woke_claims_nothing_and_commits_nothing(db: Database) -> None:
+    dispatcher = _dispatcher(db)
+    dispatcher.planners = []
+    dispatcher._plan_now, dispatcher._planned_at = False, time.monotonic()  # (none due here)
+    sent: list[int] = []
+
+    async def call(_method: str, chat_id: int, _params: dict[str, object]) -> dict[str, int]:
+        sent.append(chat_id)
+        return {"message_id": len(sent)}
+
+    dispatcher._call = call  # type: ignore[method-assign]
+    with Listened(db) as listened:
+        assert await dispatcher.step(look_first=True) == 0
+    assert len(listened.statements) == 1, listened.statements
+    assert listened.statements[0].startswith("SELECT outbox.id")
+    assert listened.commits == 0
+    await add(db, A, "due", due=datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    with Listened(db) as listened:
+        assert await dispatcher.step(look_first=True) == 1
+    assert listened.claims(), listened.statements  # the look found it, and the claim took it
+    await dispatcher.lanes_done()
+    assert sent == [A]
