@@ -40,7 +40,8 @@ WAIT = 30.0  # seconds; three times SQLite's busy time-out
 HELD = "gezinslijn_writer_lock"  # in the connection's info: the lock it holds
 
 _LEADING = re.compile(r"^(?:\s+|--[^\n]*\n|/\*.*?\*/)*", re.DOTALL)
-_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER"})
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER",
+                     "ANALYZE"})
 _WRITE_IN_WITH = re.compile(r"\b(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 
