@@ -79,8 +79,6 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
 
 Planner = Callable[[Session, datetime], Awaitable[int]]
-
-
 Step = Callable[[Session], Awaitable[None]]
 BlockedHook = Callable[[Session, int, datetime], Awaitable[None]]
 RowHook = Callable[[Session, Outbox, datetime], Awaitable[None]]

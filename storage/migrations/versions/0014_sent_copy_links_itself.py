@@ -1,10 +1,10 @@
 """an outbox row linked to a family (a copy of a family member's message for their coach, a
 coach's answer for a member) links the message it became to that family itself: a trigger on
 the UPDATE that marks it sent inserts its `relay_link` (chat, message, family, member, family
-message), so a *reply* to it finds who it stands for. The dispatcher wrote it with an INSERT of its own after
-the mark, one of the statements of every relayed message (issue 16). Not for a digest's title
-(it names its family, but no reply to it can be answered), nor for a row sent without a message
-id (a reaction).
+message), so a *reply* to it finds who it stands for. The dispatcher wrote it with an INSERT
+of its own after the mark, one of the statements of every relayed message (issue 16). Not
+for a digest's title (it names its family, but no reply to it can be answered), nor for a row
+sent without a message id (a reaction).
 
 Revision ID: 0014
 Revises: 0013
