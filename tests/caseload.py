@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from handlers.onboarding import CONSENT_VERSION
+from storage.db import Database
 from storage.models import Member, Staff
+from storage.repos import families
 
 COACH_WINDOWS = "ma-vr 09:00-17:00"  # what a coach agrees to when joining
 
@@ -24,3 +26,14 @@ def joined_member(family_id: int, chat_id: int, name: str, role: str, since: dat
     return Member(family_id=family_id, chat_id=chat_id, first_name=name, role=role,
                   language=language, consent_at=since, consent_version=CONSENT_VERSION,
                   consent_language=language, created_at=since)
+
+
+async def family_with_member(db: Database, since: datetime) -> tuple[int, int]:
+    """Gezin Jansen with Marieke (chat 501), joined at `since`: their ids."""
+    async with db.transaction() as session:
+        family = await families.add_family(session, "Gezin Jansen", "NL", "Europe/Amsterdam",
+                                           since)
+        member = joined_member(family.id, 501, "Marieke", "moeder", since)
+        session.add(member)
+        await session.flush()
+        return family.id, member.id

@@ -11,21 +11,15 @@ from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import Family, FamilyMessage, Member
-from storage.repos import families, messages
-from tests.caseload import joined_member
+from storage.repos import messages
+from tests.caseload import family_with_member
 from tests.storage.statements import recorded
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 async def _family(db: Database) -> tuple[int, int]:
-    async with db.transaction() as session:
-        family = await families.add_family(session, "Gezin Jansen", "NL", "Europe/Amsterdam",
-                                           NOW - timedelta(days=30))
-        member = joined_member(family.id, 501, "Marieke", "moeder", NOW - timedelta(days=30))
-        session.add(member)
-        await session.flush()
-        return family.id, member.id
+    return await family_with_member(db, NOW - timedelta(days=30))
 
 
 async def _write(db: Database, family_id: int, member_id: int, at: datetime,

@@ -13,9 +13,9 @@ from bot.clock import ManualClock
 from bot.outbox.dispatcher import Dispatcher
 from storage.db import Database
 from storage.models import FamilyMessage, Outbox, RelayLink
-from storage.repos import families, messages
+from storage.repos import messages
 from storage.repos import outbox as rows
-from tests.caseload import joined_member
+from tests.caseload import family_with_member
 from tests.storage.statements import Listened
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -24,18 +24,13 @@ COACH = 900
 
 
 async def _family(db: Database) -> tuple[int, int, int]:
+    family_id, member_id = await family_with_member(db, NOW - timedelta(days=30))
     async with db.transaction() as session:
-        family = await families.add_family(session, "Gezin Jansen", "NL", "Europe/Amsterdam",
-                                           NOW - timedelta(days=30))
-        member = joined_member(family.id, 501, "Marieke", "moeder", NOW - timedelta(days=30))
-        session.add(member)
-        await session.flush()
         message = FamilyMessage(
-            family_id=family.id, member_id=member.id, chat_id=501, telegram_message_id=7,
+            family_id=family_id, member_id=member_id, chat_id=501, telegram_message_id=7,
             kind="text", body="hoi", urgent=False, received_at=NOW, status="delivered")
         await messages.add(session, message)
-        await session.flush()
-        return family.id, member.id, message.id
+        return family_id, member_id, message.id
 
 
 async def _claimed(db: Database, purpose: str, family_id: int | None, member_id: int | None,

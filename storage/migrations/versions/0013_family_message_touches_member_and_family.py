@@ -11,8 +11,7 @@ Create Date: 2026-12-02 07:05:00
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
+from storage.migrations import triggers
 
 revision: str = '0013'
 down_revision: str | None = '0012'
@@ -53,17 +52,8 @@ FOR EACH ROW WHEN (NEW.chat_id IS NOT NULL) EXECUTE FUNCTION {NAME}()
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        bind.execute(sa.text(SQLITE))
-    else:
-        bind.execute(sa.text(POSTGRESQL_FUNCTION))
-        bind.execute(sa.text(POSTGRESQL_TRIGGER))
+    triggers.create(SQLITE, POSTGRESQL_FUNCTION, POSTGRESQL_TRIGGER)
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    bind.execute(sa.text(f"DROP TRIGGER IF EXISTS {NAME}" if bind.dialect.name == "sqlite"
-                         else f"DROP TRIGGER IF EXISTS {NAME} ON family_message"))
-    if bind.dialect.name != "sqlite":
-        bind.execute(sa.text(f"DROP FUNCTION IF EXISTS {NAME}()"))
+    triggers.drop(NAME, "family_message")

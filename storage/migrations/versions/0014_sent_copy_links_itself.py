@@ -13,8 +13,7 @@ Create Date: 2026-12-02 11:00:00
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
+from storage.migrations import triggers
 
 revision: str = '0014'
 down_revision: str | None = '0013'
@@ -56,17 +55,8 @@ FOR EACH ROW WHEN ({WHEN}) EXECUTE FUNCTION {NAME}()
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        bind.execute(sa.text(SQLITE))
-    else:
-        bind.execute(sa.text(POSTGRESQL_FUNCTION))
-        bind.execute(sa.text(POSTGRESQL_TRIGGER))
+    triggers.create(SQLITE, POSTGRESQL_FUNCTION, POSTGRESQL_TRIGGER)
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    bind.execute(sa.text(f"DROP TRIGGER IF EXISTS {NAME}" if bind.dialect.name == "sqlite"
-                         else f"DROP TRIGGER IF EXISTS {NAME} ON outbox"))
-    if bind.dialect.name != "sqlite":
-        bind.execute(sa.text(f"DROP FUNCTION IF EXISTS {NAME}()"))
+    triggers.drop(NAME, "outbox")
