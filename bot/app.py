@@ -210,8 +210,9 @@ class Runtime:
 
     async def _tick(self) -> None:
         """The scheduler's wake-up, as a coroutine: APScheduler runs a plain function in a
-        worker thread, and the dispatcher's asyncio.Event must be set on the loop's thread."""
-        self.dispatcher.wake()
+        worker thread, and the dispatcher's asyncio.Event must be set on the loop's thread.
+        For the planners: the pass asks before it claims (Dispatcher._claim_now)."""
+        self.dispatcher.wake(claim=False)
 
     async def stop(self) -> None:
         await self.ops.stop()

@@ -157,6 +157,11 @@ class Dispatcher:
         self.on_sent: RowHook | None = None
         self.capacity = concurrency
         self._wake = asyncio.Event()
+        # Someone asked for a claim (a handler's row, a lane that ended, a planner's rows),
+        # not merely for a pass: else the pass asks first whether a claim would find anything.
+        # The scheduler's tick every second wakes the loop for the planners only; each tick
+        # was a claim that found nothing and a commit, day and night (bench/README.md).
+        self._claim_now = True
         self._alive: outbox_rows.LivenessLock | None = None
         self._liveness_due = 0.0
         self._share_due = 0.0
@@ -234,8 +239,14 @@ class Dispatcher:
             del self._awaited[next(iter(self._awaited))]
         if claim and chats is not None:
             claim = any(chat not in self._lanes for chat in chats)
+        if claim:
+            self._claim_now = True
         if plan or claim:
             self._wake.set()
+
+    def _wake_to_claim(self) -> None:
+        self._claim_now = True
+        self._wake.set()
 
     async def claim_written(self, session: Session, rows: Sequence[Outbox], now: datetime
                             ) -> list[Outbox]:
@@ -425,12 +436,14 @@ class Dispatcher:
             await self.stop_planning()
 
     async def _run(self, stop: asyncio.Event) -> None:
-        look_first = False  # nothing woke this pass: ask whether a claim would find anything
         while not stop.is_set():
             # Cleared before the pass, not after: a wake that comes while the pass runs (a
             # handler's new row, a lane that finished) makes the next pass run at once instead
             # of after poll_seconds (it was lost: relay latency p90 580 ms, bench/README.md).
             self._wake.clear()
+            # Nobody asked for a claim (the time ran out, a tick for the planners): ask
+            # whether a claim would find anything before making one.
+            look_first, self._claim_now = not self._claim_now, False
             try:
                 await self.liveness()
                 await self.renew()
@@ -439,13 +452,11 @@ class Dispatcher:
                 log.exception("dispatcher step failed; retrying")
                 busy = 0
                 await asyncio.sleep(1.0)
-            look_first = False
             if busy and self._filled:
+                self._claim_now = True
                 continue  # the claim took all it had room for: more may be due
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            except TimeoutError:
-                look_first = True
 
     async def step(self, look_first: bool = False) -> int:
         """Start a planner pass when one is due (in the background), then claim the first row
@@ -475,7 +486,7 @@ class Dispatcher:
                 return
             if planned:  # new rows to claim; a pass that planned nothing wakes nobody
                 self._passes_that_planned += 1
-                self._wake.set()
+                self._wake_to_claim()
 
         self._planning = asyncio.create_task(pass_())
 
@@ -767,7 +778,7 @@ class Dispatcher:
             left = list(queue) + self._next.pop(chat_id, [])
             await self._let_go(left + [f for row in left for f in self._then.pop(row.id, [])])
             if left or self._more_may_wait:  # a lane is free for what may wait
-                self._wake.set()
+                self._wake_to_claim()
 
     async def _let_go(self, rows: list[Outbox]) -> None:
         """Rows a lane will not send after all: no longer renewed, back to the queue (or, if
@@ -1007,7 +1018,7 @@ class Dispatcher:
             self._took(following)
             self._next[lane] = following
             if not following and self.db.outbox_writes.written_since(lane, mark):
-                self._wake.set()  # (as below)
+                self._wake_to_claim()  # (as below)
         elif quiet is not None:
             self._next_taken(row.chat_id, [])
             self._next[row.chat_id] = []  # the lane ends
@@ -1015,7 +1026,7 @@ class Dispatcher:
                 # Written meanwhile (committed after the look, or after the claim): the main
                 # loop claims it (a claim before this record's commit found this row still
                 # in the way, and its writer may not have woken it: wake(chats=…)).
-                self._wake.set()
+                self._wake_to_claim()
         if freed:
             self._ahead_of_people |= freed_ahead
             self._took(freed)
@@ -1058,7 +1069,7 @@ class Dispatcher:
         (nothing else was ready before that one)."""
         if self._nothing_more(row) is None and \
                 not any(each.chat_id == row.chat_id for each in claimed):
-            self._wake.set()
+            self._wake_to_claim()
 
     def _sent(self, row: Outbox, now: datetime, ours: bool) -> None:
         if ours:
@@ -1103,7 +1114,7 @@ class Dispatcher:
         if row.id in self._awaited:
             del self._awaited[row.id]
             if wake:
-                self._wake.set()
+                self._wake_to_claim()
 
     async def _erase_traces(self) -> None:
         """A deleted farewell (it may name who left) leaves no bytes in a SQLite log."""

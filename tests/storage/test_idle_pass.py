@@ -3,11 +3,13 @@ outbox has rows to expire or cancel, whether a held message is due and whether a
 is: a pass with nothing to do is that one statement and no commit (it was two UPDATEs and two
 empty claims, three commits, twice a second: issue 16). Work that is there is done in the
 same pass as before; a planner that cannot say whether it has work runs every pass. The
-main loop's claim when nothing woke it (every poll_seconds) is asked first, by a read of the
-claim's own condition, whether it would find anything: no claim, no commit, when not."""
+main loop's claim when nothing asked for one (every poll_seconds, and the scheduler's tick
+every second, which wakes it for the planners) is asked first, by a read of the claim's own
+condition, whether it would find anything: no claim, no commit, when not."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -177,3 +179,55 @@ async def test_a_pass_nothing_woke_claims_nothing_and_commits_nothing(db: Databa
     assert listened.claims(), listened.statements  # the look found it, and the claim took it
     await dispatcher.lanes_done()
     assert sent == [A]
+
+
+async def test_the_schedulers_tick_wakes_the_planners_without_a_claim(db: Database) -> None:
+    """The main loop as `gezinslijn run` runs it: woken every second by the scheduler's tick
+    (`wake(claim=False)`, bot/app.py), it looks before it claims; a handler's wake claims at
+    once. Each tick was a claim that found nothing and a commit: 0.04 commits a relayed
+    message in a burst, one a second all night (bench/README.md)."""
+    dispatcher = _dispatcher(db)
+    dispatcher.planners = []
+    dispatcher.poll_seconds = 3600.0  # only wakes run a pass here
+    await dispatcher._plan_pass(NOW)  # (the first also refreshes the outbox's statistics)
+    sent: list[int] = []
+    passes: asyncio.Queue[bool] = asyncio.Queue()  # each pass: whether it looked first
+    step = dispatcher.step
+
+    async def call(_method: str, chat_id: int, _params: dict[str, object]) -> dict[str, int]:
+        sent.append(chat_id)
+        return {"message_id": len(sent)}
+
+    async def counted(look_first: bool = False) -> int:
+        claimed = await step(look_first)
+        passes.put_nowait(look_first)
+        return claimed
+
+    dispatcher._call = call  # type: ignore[method-assign]
+    dispatcher.step = counted  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    running = asyncio.create_task(dispatcher.run(stop))
+    try:
+        assert await passes.get() is False  # the first pass claims: rows may wait from before
+        for _ in range(3):
+            with Listened(db) as listened:
+                dispatcher.wake(claim=False)  # the tick
+                assert await passes.get() is True
+            assert listened.claims() == [] and listened.commits == 0, listened.statements
+        await add(db, A, "due", due=datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+        dispatcher.wake(claim=False)  # a row no wake named: the tick's look finds it
+        assert await passes.get() is True
+        await dispatcher.lanes_done()
+        assert sent == [A]
+        await add(db, B, "written", due=datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+        with Listened(db) as listened:
+            dispatcher.wake(plan=False)  # a handler's row: claimed without a look
+            assert await passes.get() is False
+        assert listened.claims() and not listened.statements[0].startswith("SELECT outbox.id")
+        await dispatcher.lanes_done()
+        assert sent == [A, B]
+    finally:
+        stop.set()
+        dispatcher.wake()
+        await running
+        await dispatcher.close()  # (PostgreSQL: its liveness lock's connection)
