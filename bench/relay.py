@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.common import RELAY_CLOCK, Child, summary_ms, tagged
+from bench.common import RELAY_CLOCK, Child, ProcessWatch, summary_ms, tagged
 from bench.dataset import seed_relay_family
 from bench.server import BenchBotApi
 
@@ -66,6 +66,11 @@ async def _drive(api: BenchBotApi, child: Child, latency_n: int, burst_n: int,
         await child.start_profiler(profile)
         await asyncio.sleep(1.0)  # py-spy attaches
     burst = [next(tags) for _ in range(burst_n)]
+    # The process's CPU for the burst: steadier than its rate on a machine whose other
+    # tenants come and go (the bare relay's rate moved 283 → 353 a second between two runs
+    # ten minutes apart), and what framework ÷ bot comes down to once the bot is CPU-bound.
+    watch = ProcessWatch([child.pid])
+    cpu_before = watch.mark()
     started = time.perf_counter()
     for tag in burst:
         pushed[tag] = time.perf_counter()
@@ -74,6 +79,7 @@ async def _drive(api: BenchBotApi, child: Child, latency_n: int, burst_n: int,
         raise RuntimeError(f"{child.name}: only {len(api.arrivals)} copies arrived")
     finished = max(api.arrivals[tag] for tag in burst)
     await api.idle(quiet=0.2, timeout=120)
+    cpu_s = watch.window(cpu_before)[0]["cpu_s"]
     if profile is not None:
         await child.stop_profiler()
     elapsed = finished - started
@@ -93,6 +99,8 @@ async def _drive(api: BenchBotApi, child: Child, latency_n: int, burst_n: int,
             "messages": burst_n,
             "seconds": round(elapsed, 3),
             "messages_per_s": round(burst_n / elapsed, 1),
+            # CPU of the process (all threads), burst and its last records: per message.
+            "cpu_ms_per_message": round(1000 * cpu_s / burst_n, 2),
             "latency": summary_ms([api.arrivals[t] - pushed[t] for t in burst]),
             "api_calls_per_message": {method: round(count / burst_n, 2)
                                       for method, count in sorted(per_method.items())},

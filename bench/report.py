@@ -68,7 +68,8 @@ def relay(results: dict[str, Any]) -> list[str]:
     bare = results.get("framework")
     if bare:
         rows.append(["bare python-telegram-bot relay", bare["burst"]["messages_per_s"],
-                     _ms(bare["latency"]["p50_ms"]), _ms(bare["latency"]["p99_ms"]), "–"])
+                     _cpu(bare["burst"]), _ms(bare["latency"]["p50_ms"]),
+                     _ms(bare["latency"]["p99_ms"]), "–"])
     for db, found in _parts(results, "relay"):
         for key, label in (("bot", ""), ("bot_recommended", " + ")):
             run = found.get(key)
@@ -77,12 +78,18 @@ def relay(results: dict[str, Any]) -> list[str]:
             name = f"Gezinslijn, {db}" + (label + ", ".join(run.get("variants", []))
                                           if label else "")
             database = run["burst"]["database"]
-            rows.append([name, run["burst"]["messages_per_s"], _ms(run["latency"]["p50_ms"]),
-                         _ms(run["latency"]["p99_ms"]),
+            rows.append([name, run["burst"]["messages_per_s"], _cpu(run["burst"]),
+                         _ms(run["latency"]["p50_ms"]), _ms(run["latency"]["p99_ms"]),
                          f"{database['statements_per_message']} / "
                          f"{database['commits_per_message']}"])
-    return _table(["", "messages/s", "latency p50", "p99",
+    return _table(["", "messages/s", "CPU a message (burst)", "latency p50", "p99",
                    "SQL statements / commits per message (burst)"], rows)
+
+
+def _cpu(burst: dict[str, Any]) -> str:
+    """The process's CPU a message in the burst (runs before it was measured: –)."""
+    found = burst.get("cpu_ms_per_message")
+    return "–" if found is None else f"{found} ms"
 
 
 def reminders(results: dict[str, Any]) -> list[str]:
