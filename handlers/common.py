@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from bot import metrics, outbox
 from bot.i18n import Translator
 from bot.outbox import Outgoing
+from bot.outbox.dispatcher import RecordsNotCarried
 from bot.services import Services
 from bot.unit import Unit
 from storage.models import Family, Member, Staff
@@ -98,13 +99,28 @@ async def work(context: Context) -> AsyncIterator[Work]:
     svc = services(context)
     now = svc.clock.now()
     out = Outgoing()
-    async with metrics.timed(svc), svc.db.transaction() as session:
-        unit = Work(session, out, now, svc)
-        yield unit
-        rows = outbox.write(session, out.sends, now)
-        # The copy to the coach, claimed here: one commit less per relayed message.
-        claimed = await svc.dispatcher.claim_written(session, rows, now) \
-            if svc.dispatcher is not None and rows else []
+    carrier = svc.dispatcher.carrier() if svc.dispatcher is not None else None
+    try:
+        async with metrics.timed(svc), svc.db.transaction() as session:
+            unit = Work(session, out, now, svc)
+            yield unit
+            rows = outbox.write(session, out.sends, now)
+            # The copy to the coach, claimed here: one commit less per relayed message.
+            claimed = await svc.dispatcher.claim_written(session, rows, now) \
+                if svc.dispatcher is not None and rows else []
+            if carrier is not None and rows:
+                # The records of sends waiting now go in this commit (one commit less a
+                # relayed message in a burst: Dispatcher.carrier).
+                try:
+                    await carrier.ride(session)
+                except RecordsNotCarried as error:  # tried again in a moment, uncounted
+                    raise RetryLater(str(error)) from error
+    except BaseException:
+        if carrier is not None:
+            carrier.end(committed=False)
+        raise
+    if carrier is not None:
+        carrier.end(committed=True)
     if svc.dispatcher is not None:
         await svc.dispatcher.take_claimed(claimed, session)
     for step in unit.after_commit:

@@ -111,6 +111,11 @@ CHATLESS = frozenset({"setMyCommands", "deleteMyCommands"})
 LIVENESS_SECONDS = 5.0
 # Awaited rows remembered (their records wake the main loop); the oldest are let go beyond.
 AWAITED_KEPT = 4096
+# How long a record waits for the handler's transaction open beside it (Carrier), at most:
+# a handler takes milliseconds; one that takes longer does not hold up the lane.
+CARRIER_WAIT_SECONDS = 0.25
+# After records failed in a handler's transaction: none taken along for this long.
+CARRIER_PAUSE_SECONDS = 60.0
 # PostgreSQL: how often (real seconds) an instance counts the live instances to share the limit
 # with: one that starts or stops changes every instance's pace within this time.
 SHARE_SECONDS = 1.0
@@ -128,6 +133,56 @@ def liveness_key(instance: str) -> int | None:
         return int(instance[:8], 16) - 2**31
     except ValueError:
         return None
+
+
+class RecordsNotCarried(Exception):
+    """The records a handler's transaction took along failed in it: the transaction is lost
+    (its handler is tried again in a moment, handlers/common.work), the records go back to
+    their lanes."""
+
+
+class Carrier:
+    """A handler's transaction that takes the records of sends waiting at its end along to
+    its commit: in a burst of family messages a handler's transaction is nearly always open,
+    and every send's record was a commit of its own beside it, two commits a relayed message
+    (bench/README.md). Not in a SAVEPOINT of their own: that was two statements more for
+    every relayed message (10.2 instead of 8.1 in tests/e2e/test_statement_budget.py). So a
+    record that fails there fails the handler's transaction: its update is tried again in a
+    moment without counting an attempt, each lane writes its record as before, and no
+    handler takes records along for a while (a fault that comes back costs a family one
+    retry, not one at every message). A handler's transaction that fails for its own reasons
+    takes the records with it, and their lanes write them."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.batch: list[tuple[Step, asyncio.Future[bool]]] = []
+        self._ended = False
+        dispatcher._carriers += 1
+
+    async def ride(self, session: Session) -> None:
+        """In the handler's transaction, at its end: the records waiting now."""
+        dispatcher = self.dispatcher
+        if not dispatcher._carrying():
+            return
+        batch, dispatcher._records = dispatcher._records, []
+        if not batch:
+            return
+        self.batch = batch
+        try:
+            for step, _ in batch:
+                await step(session)
+        except Exception as error:
+            log.warning("recording %s sends in a handler's transaction failed (%s); each on "
+                        "its own, and the handler again in a moment", len(batch),
+                        type(error).__name__)
+            dispatcher._carry_again_at = time.monotonic() + CARRIER_PAUSE_SECONDS
+            self.end(committed=False)
+            raise RecordsNotCarried(f"{len(batch)} records") from error
+
+    def end(self, committed: bool) -> None:
+        if not self._ended:
+            self._ended = True
+            self.dispatcher._carrier_done(self.batch, committed)
 
 
 def _params(payload: dict[str, Any]) -> dict[str, Any]:
@@ -201,6 +256,11 @@ class Dispatcher:
         # written go together in the next (one commit for many sends in a burst, bench).
         self._records: list[tuple[Step, asyncio.Future[bool]]] = []
         self._recording = asyncio.Lock()
+        # Handlers' transactions open now (Carrier): a record waiting then goes along with
+        # the first of them to commit, instead of a commit of its own (issue 16).
+        self._carriers = 0
+        self._carrier_ended = asyncio.Event()
+        self._carry_again_at = 0.0  # (monotonic) after records failed in a handler's
         # Rows others wait for (a copy its receipt): recording one wakes the main loop to
         # claim them (else the poll_seconds pass would). Oldest first; bounded.
         self._awaited: dict[int, None] = {}
@@ -806,15 +866,43 @@ class Dispatcher:
     async def _persist_together(self, step: Step, what: str) -> None:
         """`_persist`, in one transaction with the records that wait beside it: the first lane
         to get the turn writes every record waiting then (group commit); the others find
-        theirs written. Should that transaction fail, each lane writes its own, with
+        theirs written. While a handler's transaction is open, the records wait for it and go
+        in its commit (Carrier). Should that transaction fail, each lane writes its own, with
         `_persist`'s tries, so one record that cannot be written holds up no other."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._records.append((step, future))
+        entry = (step, future)
+        self._records.append(entry)
+        if self._carriers and self._carrying():
+            # One handler's turn at most (a handler that writes nothing takes no records).
+            ended = self._carrier_ended
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ended.wait(), CARRIER_WAIT_SECONDS)
+        if not future.done() and entry not in self._records:
+            # Taken by a handler's transaction: its end settles it (shielded: a lane stopped
+            # meanwhile leaves its record to that transaction, as to a group commit).
+            await asyncio.shield(future)
         async with self._recording:
             if not future.done():
                 await self._write_records()
         if not future.result():
             await self._persist(step, what)
+
+    def carrier(self) -> Carrier | None:
+        """For a handler's transaction (handlers/common.work): records of sends waiting when
+        it is about to commit go in it. None while the main loop does not run."""
+        return Carrier(self) if self._running else None
+
+    def _carrying(self) -> bool:
+        return time.monotonic() >= self._carry_again_at
+
+    def _carrier_done(self, batch: list[tuple[Step, asyncio.Future[bool]]],
+                      written: bool) -> None:
+        self._carriers -= 1
+        for _, future in batch:
+            if not future.done():  # (cancelled: its lane stopped meanwhile)
+                future.set_result(written)
+        self._carrier_ended.set()
+        self._carrier_ended = asyncio.Event()
 
     async def _write_records(self) -> None:
         batch, self._records = self._records, []

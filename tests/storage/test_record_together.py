@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import event, select
 
 from bot.clock import ManualClock
-from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.dispatcher import Dispatcher, RecordsNotCarried
 from storage.db import Database
 from storage.models import Outbox
 from storage.repos import outbox as rows
+from tests.faults.common import wait_until
 
 NOW = datetime(2026, 11, 25, 18, 0, 30, tzinfo=UTC)
 
@@ -96,3 +97,107 @@ async def test_a_send_whose_lane_stopped_before_its_record_is_recorded_not_let_g
     async with db.transaction() as session:
         back = await session.get(Outbox, first.id)
         assert back is not None and back.claimed_by is None
+
+
+def _handlers_row(session: Any) -> None:
+    rows.add_pending(session, chat_id=300, method="sendMessage", payload={"p": {"text": "y"}},
+                     purpose="relay", due_at=NOW, created_at=NOW, link_family_id=None,
+                     link_member_id=None, link_message_id=None)
+
+
+async def _record_waiting_for_a_handler(dispatcher: Dispatcher, row: Outbox
+                                        ) -> asyncio.Task[None]:
+    """A lane's record, started while a handler's transaction is open (its Carrier): it waits
+    for that transaction instead of committing on its own."""
+    task = asyncio.create_task(dispatcher._record(row, {"message_id": row.id}))
+    await wait_until(lambda: dispatcher._records, 10, "the record waits", step=0.001)
+    assert not task.done()
+    return task
+
+
+async def test_a_record_goes_in_the_commit_of_a_handlers_transaction(db: Database) -> None:
+    """In a burst of family messages a handler's transaction is nearly always open: the
+    records of the sends made meanwhile go in its commit (one commit a relayed message, not
+    two: issue 16)."""
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    dispatcher._running = True  # (the main loop runs: handlers carry records)
+    [row] = await _claimed(db, dispatcher, 1)
+    commits: list[int] = []
+
+    def commit(*_args: Any) -> None:
+        commits.append(1)
+
+    engine = db.engine.sync_engine
+    event.listen(engine, "commit", commit)
+    try:
+        carrier = dispatcher.carrier()
+        assert carrier is not None
+        recording = await _record_waiting_for_a_handler(dispatcher, row)
+        async with db.transaction() as session:
+            _handlers_row(session)
+            await carrier.ride(session)
+        carrier.end(committed=True)
+        await asyncio.wait_for(recording, 10)
+    finally:
+        event.remove(engine, "commit", commit)
+    assert await _statuses(db) == ["sent", "pending"]
+    assert len(commits) == 1
+
+
+async def test_a_handlers_transaction_that_fails_leaves_the_records_to_their_lanes(
+        db: Database) -> None:
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    dispatcher._running = True
+    [row] = await _claimed(db, dispatcher, 1)
+    carrier = dispatcher.carrier()
+    assert carrier is not None
+    recording = await _record_waiting_for_a_handler(dispatcher, row)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            _handlers_row(session)
+            await carrier.ride(session)
+            raise RuntimeError("the handler failed after it took the record")
+    carrier.end(committed=False)
+    await asyncio.wait_for(recording, 10)
+    assert await _statuses(db) == ["sent"]  # recorded by its lane; the handler's row is gone
+
+
+async def test_a_record_that_fails_in_a_handlers_transaction_goes_back_to_its_lane(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record that fails in a handler's transaction fails that transaction (its update is
+    tried again in a moment: handlers/common.work); its lane writes it on its own, and the
+    next handlers take no records along for a while."""
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    dispatcher._running = True
+    first, second = await _claimed(db, dispatcher, 2)
+    mark_sent = rows.mark_sent
+    calls: list[int] = []
+
+    async def failing_once(session: Any, row_id: int, *args: Any) -> bool:
+        calls.append(row_id)
+        if len(calls) == 1:
+            raise ValueError("a record that fails once")
+        return await mark_sent(session, row_id, *args)
+
+    monkeypatch.setattr(rows, "mark_sent", failing_once)
+    carrier = dispatcher.carrier()
+    assert carrier is not None
+    recording = await _record_waiting_for_a_handler(dispatcher, first)
+    with pytest.raises(RecordsNotCarried):
+        async with db.transaction() as session:
+            _handlers_row(session)
+            await carrier.ride(session)
+    carrier.end(committed=False)
+    await asyncio.wait_for(recording, 10)
+    assert await _statuses(db) == ["sent", "pending"]  # (the handler's row: rolled back)
+    assert calls == [first.id, first.id]
+    # For a while no handler takes records along: the next one is written by its lane.
+    carrier = dispatcher.carrier()
+    assert carrier is not None
+    await asyncio.wait_for(dispatcher._record(second, {"message_id": second.id}), 10)
+    async with db.transaction() as session:
+        _handlers_row(session)
+        await carrier.ride(session)
+    carrier.end(committed=True)
+    assert carrier.batch == []
+    assert await _statuses(db) == ["sent", "sent", "pending"]
