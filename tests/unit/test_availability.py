@@ -194,6 +194,15 @@ def test_parse_default_windows() -> None:
     assert parse_windows("ma-vr 09:00-17:00") == DEFAULT_WINDOWS
 
 
+def test_the_same_windows_are_read_once() -> None:
+    """Every relayed message and every coach's agenda reads the same few texts: read once."""
+    first = parse_windows("ma t/m vr 9-17 behalve wo")
+    assert parse_windows("ma t/m vr 9-17 behalve wo") is first
+    for _ in range(2):  # an unreadable text is refused every time, not once
+        with pytest.raises(WindowSyntaxError):
+            parse_windows("ma-vr 25-26")
+
+
 def test_a_night_window_is_one_window_of_the_day_it_starts() -> None:
     (night,) = parse_windows("vr 20:00-02:00")
     assert night == Window(4, time(20), time(2))
