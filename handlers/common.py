@@ -95,7 +95,8 @@ class Work(Unit):
 @asynccontextmanager
 async def work(context: Context) -> AsyncIterator[Work]:
     """One transaction for the whole update; the outbox rows are written inside it, and the
-    dispatcher is woken only after the commit."""
+    dispatcher is woken only after the commit. The records of sends made meanwhile go in the
+    same commit (Dispatcher.carrier)."""
     svc = services(context)
     now = svc.clock.now()
     out = Outgoing()

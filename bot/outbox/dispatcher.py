@@ -260,7 +260,8 @@ class Dispatcher:
         # the first of them to commit, instead of a commit of its own (issue 16).
         self._carriers = 0
         self._carrier_ended = asyncio.Event()
-        self._carry_again_at = 0.0  # (monotonic) after records failed in a handler's
+        # (monotonic) Records failed in a handler's transaction: none go along until then.
+        self._carry_again_at = 0.0
         # Rows others wait for (a copy its receipt): recording one wakes the main loop to
         # claim them (else the poll_seconds pass would). Oldest first; bounded.
         self._awaited: dict[int, None] = {}
