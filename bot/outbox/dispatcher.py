@@ -878,13 +878,16 @@ class Dispatcher:
             ended = self._carrier_ended
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(ended.wait(), CARRIER_WAIT_SECONDS)
-        if not future.done() and entry not in self._records:
-            # Taken by a handler's transaction: its end settles it (shielded: a lane stopped
-            # meanwhile leaves its record to that transaction, as to a group commit).
-            await asyncio.shield(future)
-        async with self._recording:
-            if not future.done():
-                await self._write_records()
+        while not future.done():
+            if entry not in self._records:
+                # Taken by a handler's transaction (also while this lane waited for its turn
+                # below) or by a group being written: its end settles it (shielded: a lane
+                # stopped meanwhile leaves its record to that transaction).
+                await asyncio.shield(future)
+                break
+            async with self._recording:
+                if entry in self._records:
+                    await self._write_records()
         if not future.result():
             await self._persist(step, what)
 
@@ -909,6 +912,7 @@ class Dispatcher:
         batch, self._records = self._records, []
         if not batch:
             return
+        written = False
         try:
             async with self.db.transaction() as session:
                 for step, _ in batch:
@@ -917,10 +921,10 @@ class Dispatcher:
         except Exception as error:
             log.warning("recording %s sends together failed (%s); each on its own",
                         len(batch), type(error).__name__)
-            written = False
-        for _, future in batch:
-            if not future.cancelled():  # else its lane stopped meanwhile
-                future.set_result(written)
+        finally:  # also when the lane writing them stops: the others write their own
+            for _, future in batch:
+                if not future.done():  # (cancelled: its lane stopped meanwhile)
+                    future.set_result(written)
 
     async def _persist(self, step: Step, what: str) -> None:
         """Run `step` in a transaction; while the database is away, try again (in real time)

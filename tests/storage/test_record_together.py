@@ -201,3 +201,29 @@ async def test_a_record_that_fails_in_a_handlers_transaction_goes_back_to_its_la
     carrier.end(committed=True)
     assert carrier.batch == []
     assert await _statuses(db) == ["sent", "sent", "pending"]
+
+
+async def test_a_record_a_handler_takes_while_its_lane_waits_for_its_turn_waits_for_it(
+        db: Database) -> None:
+    """A lane waits for its turn to write records (another group is being written); meanwhile
+    a handler's transaction takes its record along. Its turn come, the lane waits for that
+    transaction's end: it found its record neither written nor waiting, and stopped with
+    "Result is not set" (the busiest hour at 300 coaches, SQLite), so the send was never
+    recorded and would have gone again after its lease."""
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    dispatcher._running = True
+    [row] = await _claimed(db, dispatcher, 1)
+    async with dispatcher._recording:  # another group of records is being written
+        recording = asyncio.create_task(dispatcher._record(row, {"message_id": row.id}))
+        await wait_until(lambda: dispatcher._records, 10, "the record waits", step=0.001)
+        carrier = dispatcher.carrier()  # a handler's transaction, which takes it along
+        assert carrier is not None
+        async with db.transaction() as session:
+            _handlers_row(session)
+            await carrier.ride(session)
+    for _ in range(10):  # the lane's turn comes before the handler's transaction ends
+        await asyncio.sleep(0)
+    assert not recording.done()
+    carrier.end(committed=True)
+    await asyncio.wait_for(recording, 10)
+    assert await _statuses(db) == ["sent", "pending"]
