@@ -114,6 +114,8 @@ AWAITED_KEPT = 4096
 # How long a record waits for the handler's transaction open beside it (Carrier), at most:
 # a handler takes milliseconds; one that takes longer does not hold up the lane.
 CARRIER_WAIT_SECONDS = 0.25
+# Records go along with handlers' transactions only while at most this many lanes send.
+CARRIER_LANES = 2
 # After records failed in a handler's transaction: none taken along for this long.
 CARRIER_PAUSE_SECONDS = 60.0
 # PostgreSQL: how often (real seconds) an instance counts the live instances to share the limit
@@ -897,7 +899,13 @@ class Dispatcher:
         return Carrier(self) if self._running else None
 
     def _carrying(self) -> bool:
-        return time.monotonic() >= self._carry_again_at
+        """Records go along with handlers' transactions only while few lanes send (a burst of
+        one family's messages: nothing to group them with) and not just after they failed
+        there. With more lanes open their records share commits already (_write_records), and
+        a handler carrying them did their statements on the intake's one-at-a-time path: the
+        busiest hour at 300 coaches (SQLite, beside a test run) sent 11-14 a second instead
+        of 27 and families waited minutes (bench/README.md)."""
+        return len(self._lanes) <= CARRIER_LANES and time.monotonic() >= self._carry_again_at
 
     def _carrier_done(self, batch: list[tuple[Step, asyncio.Future[bool]]],
                       written: bool) -> None:
