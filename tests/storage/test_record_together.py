@@ -11,15 +11,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.outbox import dispatcher as dispatcher_module
-from bot.outbox.dispatcher import Dispatcher, RecordsNotCarried
+from bot.outbox.dispatcher import Carrier, Dispatcher, RecordsNotCarried
 from storage.db import Database
 from storage.models import Outbox
 from storage.repos import outbox as rows
 from tests.faults.common import wait_until
+from tests.storage.statements import Listened
 
 NOW = datetime(2026, 11, 25, 18, 0, 30, tzinfo=UTC)
 
@@ -44,20 +45,11 @@ async def _statuses(db: Database) -> list[str]:
 async def test_sends_recorded_at_once_share_one_commit(db: Database) -> None:
     dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
     claimed = await _claimed(db, dispatcher, 6)
-    commits: list[int] = []
-
-    def commit(*_args: Any) -> None:
-        commits.append(1)
-
-    engine = db.engine.sync_engine
-    event.listen(engine, "commit", commit)
-    try:
+    with Listened(db) as listened:
         await asyncio.gather(*(dispatcher._record(row, {"message_id": row.id})
                                for row in claimed))
-    finally:
-        event.remove(engine, "commit", commit)
     assert await _statuses(db) == ["sent"] * 6
-    assert len(commits) == 2  # the first alone, the five that came meanwhile together
+    assert listened.commits == 2  # the first alone, the five that came meanwhile together
 
 
 async def test_a_record_that_cannot_be_written_holds_up_no_other(
@@ -101,6 +93,20 @@ async def test_a_send_whose_lane_stopped_before_its_record_is_recorded_not_let_g
         assert back is not None and back.claimed_by is None
 
 
+def _running(db: Database) -> Dispatcher:
+    """A dispatcher whose main loop runs (as far as handlers can tell: they carry records)."""
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    dispatcher._running = True
+    return dispatcher
+
+
+def _carrier(dispatcher: Dispatcher) -> Carrier:
+    """A handler's transaction begins."""
+    carrier = dispatcher.carrier()
+    assert carrier is not None
+    return carrier
+
+
 def _handlers_row(session: Any) -> None:
     rows.add_pending(session, chat_id=300, method="sendMessage", payload={"p": {"text": "y"}},
                      purpose="relay", due_at=NOW, created_at=NOW, link_family_id=None,
@@ -121,38 +127,25 @@ async def test_a_record_goes_in_the_commit_of_a_handlers_transaction(db: Databas
     """In a burst of family messages a handler's transaction is nearly always open: the
     records of the sends made meanwhile go in its commit (one commit a relayed message, not
     two: issue 16)."""
-    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
-    dispatcher._running = True  # (the main loop runs: handlers carry records)
+    dispatcher = _running(db)
     [row] = await _claimed(db, dispatcher, 1)
-    commits: list[int] = []
-
-    def commit(*_args: Any) -> None:
-        commits.append(1)
-
-    engine = db.engine.sync_engine
-    event.listen(engine, "commit", commit)
-    try:
-        carrier = dispatcher.carrier()
-        assert carrier is not None
+    with Listened(db) as listened:
+        carrier = _carrier(dispatcher)
         recording = await _record_waiting_for_a_handler(dispatcher, row)
         async with db.transaction() as session:
             _handlers_row(session)
             await carrier.ride(session)
         carrier.end(committed=True)
         await asyncio.wait_for(recording, 10)
-    finally:
-        event.remove(engine, "commit", commit)
     assert await _statuses(db) == ["sent", "pending"]
-    assert len(commits) == 1
+    assert listened.commits == 1
 
 
 async def test_a_handlers_transaction_that_fails_leaves_the_records_to_their_lanes(
         db: Database) -> None:
-    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
-    dispatcher._running = True
+    dispatcher = _running(db)
     [row] = await _claimed(db, dispatcher, 1)
-    carrier = dispatcher.carrier()
-    assert carrier is not None
+    carrier = _carrier(dispatcher)
     recording = await _record_waiting_for_a_handler(dispatcher, row)
     with pytest.raises(RuntimeError):
         async with db.transaction() as session:
@@ -169,8 +162,7 @@ async def test_a_record_that_fails_in_a_handlers_transaction_goes_back_to_its_la
     """A record that fails in a handler's transaction fails that transaction (its update is
     tried again in a moment: handlers/common.work); its lane writes it on its own, and the
     next handlers take no records along for a while."""
-    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
-    dispatcher._running = True
+    dispatcher = _running(db)
     first, second = await _claimed(db, dispatcher, 2)
     mark_sent = rows.mark_sent
     calls: list[int] = []
@@ -182,8 +174,7 @@ async def test_a_record_that_fails_in_a_handlers_transaction_goes_back_to_its_la
         return await mark_sent(session, row_id, *args)
 
     monkeypatch.setattr(rows, "mark_sent", failing_once)
-    carrier = dispatcher.carrier()
-    assert carrier is not None
+    carrier = _carrier(dispatcher)
     recording = await _record_waiting_for_a_handler(dispatcher, first)
     with pytest.raises(RecordsNotCarried):
         async with db.transaction() as session:
@@ -194,8 +185,7 @@ async def test_a_record_that_fails_in_a_handlers_transaction_goes_back_to_its_la
     assert await _statuses(db) == ["sent", "pending"]  # (the handler's row: rolled back)
     assert calls == [first.id, first.id]
     # For a while no handler takes records along: the next one is written by its lane.
-    carrier = dispatcher.carrier()
-    assert carrier is not None
+    carrier = _carrier(dispatcher)
     await asyncio.wait_for(dispatcher._record(second, {"message_id": second.id}), 10)
     async with db.transaction() as session:
         _handlers_row(session)
@@ -212,14 +202,12 @@ async def test_a_record_a_handler_takes_while_its_lane_waits_for_its_turn_waits_
     transaction's end: it found its record neither written nor waiting, and stopped with
     "Result is not set" (the busiest hour at 300 coaches, SQLite), so the send was never
     recorded and would have gone again after its lease."""
-    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
-    dispatcher._running = True
+    dispatcher = _running(db)
     [row] = await _claimed(db, dispatcher, 1)
     async with dispatcher._recording:  # another group of records is being written
         recording = asyncio.create_task(dispatcher._record(row, {"message_id": row.id}))
         await wait_until(lambda: dispatcher._records, 10, "the record waits", step=0.001)
-        carrier = dispatcher.carrier()  # a handler's transaction, which takes it along
-        assert carrier is not None
+        carrier = _carrier(dispatcher)  # a handler's transaction, which takes it along
         async with db.transaction() as session:
             _handlers_row(session)
             await carrier.ride(session)
@@ -236,13 +224,11 @@ async def test_with_many_lanes_sending_records_do_not_wait_for_handlers(
     """With several lanes sending, records share commits among themselves (group commit):
     they neither wait for a handler's transaction nor go in it, whose statements would be
     on the intake's one-at-a-time path (the busiest hour, bench/README.md)."""
-    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
-    dispatcher._running = True
+    dispatcher = _running(db)
     [row] = await _claimed(db, dispatcher, 1)
     dispatcher._lanes.update({chat: deque() for chat in range(900, 903)})  # three lanes send
     monkeypatch.setattr(dispatcher_module, "CARRIER_WAIT_SECONDS", 60.0)  # (a wait would show)
-    carrier = dispatcher.carrier()
-    assert carrier is not None
+    carrier = _carrier(dispatcher)
     await asyncio.wait_for(dispatcher._record(row, {"message_id": row.id}), 10)
     async with db.transaction() as session:
         _handlers_row(session)
