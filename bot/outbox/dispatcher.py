@@ -187,6 +187,13 @@ class Carrier:
             self.dispatcher._carrier_done(self.batch, committed)
 
 
+def _settle(batch: Sequence[tuple[Step, asyncio.Future[bool]]], written: bool) -> None:
+    """Tell the lanes of these records whether they were written (else each writes its own)."""
+    for _, future in batch:
+        if not future.done():  # (cancelled: its lane stopped meanwhile)
+            future.set_result(written)
+
+
 def _params(payload: dict[str, Any]) -> dict[str, Any]:
     params = dict(payload)
     for name, value in payload.items():
@@ -910,9 +917,7 @@ class Dispatcher:
     def _carrier_done(self, batch: list[tuple[Step, asyncio.Future[bool]]],
                       written: bool) -> None:
         self._carriers -= 1
-        for _, future in batch:
-            if not future.done():  # (cancelled: its lane stopped meanwhile)
-                future.set_result(written)
+        _settle(batch, written)
         self._carrier_ended.set()
         self._carrier_ended = asyncio.Event()
 
@@ -930,9 +935,7 @@ class Dispatcher:
             log.warning("recording %s sends together failed (%s); each on its own",
                         len(batch), type(error).__name__)
         finally:  # also when the lane writing them stops: the others write their own
-            for _, future in batch:
-                if not future.done():  # (cancelled: its lane stopped meanwhile)
-                    future.set_result(written)
+            _settle(batch, written)
 
     async def _persist(self, step: Step, what: str) -> None:
         """Run `step` in a transaction; while the database is away, try again (in real time)
