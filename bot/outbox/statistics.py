@@ -6,9 +6,8 @@ seconds and claimed at once: with the statistics from before, PostgreSQL took th
 few rows and planned each claim as a nested loop over all of it (the claims grew to 1.4 s each
 and the busiest evening sent 8 messages a second instead of 27, bench/README.md). So the
 dispatcher analyzes the outbox itself, by the same rule as autovacuum, as soon as the rows it
-planned or claimed reach it. SQLite too: without statistics its planner looked up a chat's
-earlier rows by the wrong index, and with 5,500 reminders waiting the people's claim took 18 s
-(1 send a second in the reminder burst, bench/README.md); analyzed, 0.04 s.
+planned or claimed reach it. SQLite's statistics are fixed instead, written at start-up
+(storage/sqlite_statistics.py): there an ANALYZE reached only the connection that ran it.
 """
 
 from __future__ import annotations
@@ -39,10 +38,10 @@ class OutboxStatistics:
         return self._changed >= max(REFRESH_ROWS, REFRESH_SHARE * self._counted)
 
     async def refresh_if_due(self) -> bool:
-        if not self.due():
+        if self.db.dialect != "postgresql" or not self.due():
             return False
         self._changed = 0
         async with self.db.transaction() as session:
-            self._counted = await outbox_rows.refresh_statistics(session, self.db.dialect)
+            self._counted = await outbox_rows.refresh_statistics(session)
         self.refreshed += 1
         return True

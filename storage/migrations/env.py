@@ -9,6 +9,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from storage import sqlite_statistics
 from storage.db import async_url
 from storage.models import Base
 
@@ -32,6 +33,8 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+    if connection.dialect.name == "sqlite":  # every start: before the bot connects
+        sqlite_statistics.keep(connection)
 
 
 async def _online() -> None:

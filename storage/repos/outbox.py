@@ -826,22 +826,11 @@ async def send_in_flight(session: AsyncSession, chat_id: int) -> bool:
 
 
 # Planner statistics (PostgreSQL) -----------------------------------------------------------------
-async def refresh_statistics(session: AsyncSession, dialect: str) -> float:
-    """ANALYZE the outbox; the rows the database now counts in it. The claim's lane checks are
-    planned from these statistics. PostgreSQL, counted while the outbox was nearly empty: a
-    burst of 2,000 rows made every claim a nested loop over the whole table (1.4 s a claim).
-    SQLite, with none: it looked up a chat's earlier rows by the (status, due) index instead of
-    the lane's, over every waiting row for each row, and the people's claim among 5,500
-    waiting reminders took 18 s (0.04 s analyzed), holding the writers' turn: 1 send a second
-    (bench/README.md). ANALYZE takes no lock that stops writers on PostgreSQL; on SQLite it is
-    a short write of its own."""
-    if dialect == "sqlite":  # a sample of each index is enough to tell lanes from states
-        await session.execute(text("PRAGMA analysis_limit = 2000"))
+async def refresh_statistics(session: AsyncSession) -> float:
+    """ANALYZE the outbox; the rows PostgreSQL now counts in it. The claim's lane checks are
+    planned from these statistics: counted while the outbox was nearly empty, a burst of 2,000
+    rows made every claim a nested loop over the whole table (1.4 s a claim). ANALYZE takes no
+    lock that stops writers. (SQLite's are fixed: storage/sqlite_statistics.py.)"""
     await session.execute(text("ANALYZE outbox"))
-    if dialect == "sqlite":
-        # sqlite_stat1's first number for an index of the table: its rows (none when empty).
-        stat = await session.scalar(text(
-            "SELECT stat FROM sqlite_stat1 WHERE tbl = 'outbox' AND idx IS NOT NULL LIMIT 1"))
-        return float(str(stat).split()[0]) if stat else 0.0
     return float(await session.scalar(text(
         "SELECT reltuples FROM pg_class WHERE oid = 'outbox'::regclass")) or 0.0)
