@@ -131,7 +131,8 @@ def _split_by_stage(before: dict[str, Any], after: dict[str, Any], n: int
 
 
 async def run_framework(latency_n: int, burst_n: int, log_dir: Path,
-                        profile: Path | None = None) -> dict[str, Any]:
+                        profile: Path | None = None, name: str = "relay-framework"
+                        ) -> dict[str, Any]:
     api = BenchBotApi()
     await api.start()
     try:
@@ -140,7 +141,7 @@ async def run_framework(latency_n: int, burst_n: int, log_dir: Path,
         api.user("Marieke")
         child = await Child.spawn("bench.bare_relay", {
             "api_url": api.base_url, "token": api.token, "target": coach.chat_id},
-            log_dir, "relay-framework")
+            log_dir, name)
         try:
             await child.event()
             result = await _drive(api, child, latency_n, burst_n, profile)
