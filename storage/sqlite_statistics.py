@@ -9,11 +9,12 @@ second instead of 27 (bench/README.md).
 Analyzing at run time did not hold: SQLite reads sqlite_stat1 when a connection opens (or on
 `ANALYZE sqlite_schema` in that connection), so an ANALYZE reached only the pooled connection
 that ran it, the others kept planning without; and an ANALYZE of an empty outbox (a bot's
-first pass) wrote no statistics at all. So the statistics are written once, by hand (as
-SQLite's documentation suggests for stable plans), before the bot opens its connections: at
-every migration run, which is every start. They describe an outbox of many chats with few rows
-each and a handful of states, which is its shape at any size; stat1 holds no more than
-that (no skew), so an ANALYZE of the real rows would tell the planner nothing more.
+first pass) wrote no statistics at all. So the statistics are written by hand (SQLite's
+"Manual Control Of Query Plans Using SQLITE_STAT Tables"), before the bot opens its
+connections: at every migration run, which is every start. They describe an outbox of many
+chats with few rows each and a handful of states, which is its shape at any size; stat1
+holds no more than that (no skew), so an ANALYZE of the real rows would tell the planner
+nothing more.
 """
 
 from __future__ import annotations
