@@ -16,7 +16,9 @@ from sqlalchemy import event, text
 from bot.clock import ManualClock
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.statistics import REFRESH_ROWS
+from storage import sqlite_statistics
 from storage.db import Database, Session
+from storage.migrate import upgrade_async
 from storage.repos import outbox as rows
 
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
@@ -131,6 +133,39 @@ async def test_after_a_burst_sqlite_finds_a_rows_chat_by_its_lane(db: Database) 
                 by_state = [step for step in plan if "ix_outbox_due" in step and
                             not step.startswith(("SEARCH outbox ", "SEARCH waiting_person "))]
                 assert not by_state, plan
+
+
+async def _sqlite_statistics(db: Database) -> dict[str, str]:
+    async with db.engine.connect() as connection:
+        return {str(index): str(stat) for index, stat in (await connection.exec_driver_sql(
+            "SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'outbox'")).all()}
+
+
+async def test_sqlite_keeps_its_fixed_statistics_through_the_passes(db: Database) -> None:
+    """The dispatcher analyzes nothing on SQLite: an ANALYZE of the empty outbox at its first
+    pass deleted the outbox's statistics for every connection opened after it."""
+    if db.dialect != "sqlite":
+        return
+    assert await _sqlite_statistics(db) == sqlite_statistics.OUTBOX  # from the migration run
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    burst = Burst()
+    dispatcher.planners = [burst]
+    await dispatcher._plan_pass(NOW)  # the outbox empty
+    burst.size = 2 * REFRESH_ROWS
+    await dispatcher._plan_pass(NOW)
+    assert await _sqlite_statistics(db) == sqlite_statistics.OUTBOX
+
+
+async def test_every_start_writes_sqlite_statistics_again(db: Database) -> None:
+    """Whatever an ANALYZE by hand left (none, for an empty outbox), the migration run at the
+    next start writes them again."""
+    if db.dialect != "sqlite":
+        return
+    async with db.engine.begin() as connection:
+        await connection.exec_driver_sql("ANALYZE outbox")
+    assert await _sqlite_statistics(db) == {}
+    await upgrade_async(db.url)
+    assert await _sqlite_statistics(db) == sqlite_statistics.OUTBOX
 
 
 async def _people_claim(db: Database) -> tuple[str, Any]:
