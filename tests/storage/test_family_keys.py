@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from bot.jobs.data_keys import keep_family_keys
 from storage import crypto, keystore
@@ -81,3 +81,27 @@ async def test_keys_no_family_uses_go_but_a_key_being_used_right_now_stays(
         assert family is not None and family.key_id in left and family.alias == "Gezin Blijft"
     finally:
         await db.dispose()
+
+
+async def test_a_fresh_process_reads_every_key_at_its_first_miss(db: Database) -> None:
+    """forget_cached behaves as a fresh process: also in a store that loaded every key
+    before, the first key missed loads them all in one statement, not one each (the bench's
+    agenda part read 10,000 keys one by one after it)."""
+    store = db.keystore
+    made = await store.create_many(3)
+    keystore.forget_cached()
+    await store.fetch(made[0])  # the store loads them all
+    keystore.forget_cached()
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = store.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        found = [await store.fetch(key_id) for key_id in made]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert all(key is not None for key in found)
+    assert len(statements) == 1, statements
