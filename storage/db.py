@@ -167,7 +167,6 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # The families' data keys, kept apart from the data (storage/keystore.py).
         self.keystore = KeyStore(keystore_url or default_keystore_url(url))
-        sealing.register(self.keystore)
         # The chats whose outbox rows this process's transactions wrote (storage/write_log.py).
         self.outbox_writes = WriteLog()
 

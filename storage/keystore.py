@@ -47,7 +47,9 @@ ORPHAN_AGE = {"sqlite": "datetime('now', '-1 hour')", "postgresql": "now() - int
 
 # Unwrapped data keys, by id, for every store in this process (ids are random, never reused).
 _keys: dict[str, Fernet] = {}
-_stores: weakref.WeakSet[KeyStore] = weakref.WeakSet()  # forget_cached resets each
+# Every key store of this process (storage/sealing.py looks in them for a session that was not
+# opened by Database; forget_cached resets each).
+_stores: weakref.WeakSet[KeyStore] = weakref.WeakSet()
 
 
 def keystore_url(database_url: str) -> str:
@@ -192,11 +194,16 @@ class KeyStore:
         await self.engine.dispose()
 
 
+def stores() -> list[KeyStore]:
+    """The key stores of this process that are still in use."""
+    return list(_stores)
+
+
 def forget_cached() -> None:
     """Tests and the bench: behave like a fresh process (every key read from its store
     again, all at the first miss: with the stores' own memory left, they fetched 10,000
     keys one by one in the bench's agenda part)."""
     _keys.clear()
-    for store in list(_stores):
+    for store in stores():
         store._gone.clear()
         store._all_loaded = False

@@ -30,7 +30,6 @@ TOKEN = re.compile(r"k([0-9a-f]{24}):(.+)", re.S)
 FAMILY_KEYS = "gezinslijn_family_keys"  # session.info: family id -> key id, this transaction
 
 _current: ContextVar[keystore.KeyStore | None] = ContextVar("gezinslijn_keystore", default=None)
-_stores: weakref.WeakSet[keystore.KeyStore] = weakref.WeakSet()
 _plain: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
@@ -40,10 +39,6 @@ class SealingError(RuntimeError):
 
 class FamilyToken(str):
     """A value already sealed with a family key: the column type binds it as it is."""
-
-
-def register(store: keystore.KeyStore) -> None:
-    _stores.add(store)
 
 
 def use(store: keystore.KeyStore) -> Any:
@@ -73,7 +68,7 @@ def _key(key_id: str) -> Fernet | None:
         return await_only(current.fetch(key_id))
     # A session not opened by Database.transaction (a test, a tool): the stores this process
     # knows, skipping any that cannot be reached (a database already gone).
-    for store in list(_stores):
+    for store in keystore.stores():
         try:
             found = await_only(store.fetch(key_id))
         except Exception:  # another store may hold it
