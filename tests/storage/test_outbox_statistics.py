@@ -117,14 +117,9 @@ async def test_after_a_burst_sqlite_finds_a_rows_chat_by_its_lane(db: Database) 
     connection that ran it, and the reminder burst went at 12 sends a second."""
     if db.dialect != "sqlite":
         return
-    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
-    burst = Burst()
-    dispatcher.planners = [burst]
     async with db.engine.connect() as before:
         await before.exec_driver_sql("SELECT count(*) FROM outbox")  # its schema is read
-        await dispatcher._plan_pass(NOW)
-        burst.size = 2 * REFRESH_ROWS
-        await dispatcher._plan_pass(NOW)
+        await _passes_around_a_burst(db)
         statement, parameters = await _people_claim(db)
         async with db.engine.connect() as after:
             for connection in (before, after):
@@ -133,6 +128,17 @@ async def test_after_a_burst_sqlite_finds_a_rows_chat_by_its_lane(db: Database) 
                 by_state = [step for step in plan if "ix_outbox_due" in step and
                             not step.startswith(("SEARCH outbox ", "SEARCH waiting_person "))]
                 assert not by_state, plan
+
+
+async def _passes_around_a_burst(db: Database) -> None:
+    """A starting dispatcher's first planner pass (the outbox empty), then one that plans a
+    burst of 2 * REFRESH_ROWS reminders."""
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    burst = Burst()
+    dispatcher.planners = [burst]
+    await dispatcher._plan_pass(NOW)
+    burst.size = 2 * REFRESH_ROWS
+    await dispatcher._plan_pass(NOW)
 
 
 async def _sqlite_statistics(db: Database) -> dict[str, str]:
@@ -147,12 +153,7 @@ async def test_sqlite_keeps_its_fixed_statistics_through_the_passes(db: Database
     if db.dialect != "sqlite":
         return
     assert await _sqlite_statistics(db) == sqlite_statistics.OUTBOX  # from the migration run
-    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
-    burst = Burst()
-    dispatcher.planners = [burst]
-    await dispatcher._plan_pass(NOW)  # the outbox empty
-    burst.size = 2 * REFRESH_ROWS
-    await dispatcher._plan_pass(NOW)
+    await _passes_around_a_burst(db)
     assert await _sqlite_statistics(db) == sqlite_statistics.OUTBOX
 
 
