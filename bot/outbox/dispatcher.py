@@ -67,7 +67,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock
 from bot.metrics import Metrics
-from bot.outbox.ratelimit import RateLimiter, retry_seconds
+from bot.outbox.ratelimit import GiveWay, RateLimiter, retry_seconds
 from bot.outbox.statistics import OutboxStatistics
 from storage.db import OUTBOX_NOTED, Database, Session
 from storage.models import Outbox
@@ -237,6 +237,7 @@ class Dispatcher:
         self._lane_tasks: dict[int, asyncio.Task[None]] = {}
         self._held: set[int] = set()  # ids of the rows this instance has claimed
         self._bulk_lane: dict[int, bool] = {}  # per lane: sending a bulk row now
+        self._sending: dict[int, Outbox] = {}  # per lane: the row it sends now
         self._ahead_of_people: set[int] = set()  # bulk rows a person's message waits behind
         # Held rows whose claim found nothing else waiting in their chat, with the write log's
         # mark from before that claim and the commit not to count (the handler's own, that
@@ -756,6 +757,17 @@ class Dispatcher:
         morning, and a family's copy waited behind them up to 50 s (bench/README.md)."""
         return any(not self._goes_bulk(queued) for queued in self._lanes.get(chat_id) or ())
 
+    def _may_give_way(self, sending: Outbox | None, person: Outbox) -> bool:
+        """Whether the bulk row a lane sends may go after the person's row that came behind
+        it, if it has not left yet: as the claim lets a person's row pass a bulk row that
+        waits (outbox_rows._in_the_way): of no family or another family, and not a digest
+        that has begun."""
+        return sending is not None and self._goes_bulk(sending) \
+            and not outbox_rows.continues_digest(sending) \
+            and person.waits_for != sending.id \
+            and (sending.link_family_id is None
+                 or sending.link_family_id != person.link_family_id)
+
     def _bulk_free(self) -> int:
         return BULK_LANES - sum(self._bulk_lane.values())
 
@@ -801,7 +813,8 @@ class Dispatcher:
         if queue is not None:
             _place(queue, row)
             if row.purpose not in outbox_rows.BULK:  # the lane's send now holds up a person
-                self.limiter.hurry(row.chat_id)
+                self.limiter.hurry(row.chat_id, give_way=self._may_give_way(
+                    self._sending.get(row.chat_id), row))
             return
         self._lanes[row.chat_id] = deque([row])
         self._bulk_lane[row.chat_id] = self._goes_bulk(row)
@@ -817,7 +830,12 @@ class Dispatcher:
                     log.warning("claims could not be renewed; this instance stops sending")
                     queue.appendleft(row)
                     return
-                finished = await self._send_safely(row)
+                self._sending[chat_id] = row
+                try:
+                    finished = await self._send_safely(row)
+                except GiveWay:  # a person's row came behind it before it left: that first
+                    _step_back(queue, row)
+                    continue
                 self._held.discard(row.id)
                 self._alone.pop(row.id, None)
                 self._carried.pop(row.id, None)
@@ -844,6 +862,7 @@ class Dispatcher:
         finally:
             del self._lanes[chat_id]
             del self._lane_tasks[chat_id]
+            self._sending.pop(chat_id, None)
             self._bulk_lane.pop(chat_id, None)
             left = list(queue) + self._next.pop(chat_id, [])
             await self._let_go(left + [f for row in left for f in self._then.pop(row.id, [])])
@@ -867,6 +886,8 @@ class Dispatcher:
     async def _send_safely(self, row: Outbox) -> bool:
         try:
             return await self.send_one(row)
+        except GiveWay:
+            raise
         except Exception:
             # Recording failed past the lease (the database away): the claim runs out and the
             # row goes again, from this instance or another.
@@ -1314,6 +1335,16 @@ def _place(queue: deque[Outbox], row: Outbox) -> None:
             if queued.purpose in outbox_rows.BULK and not outbox_rows.continues_digest(queued):
                 queue.insert(place, row)
                 return
+    queue.append(row)
+
+
+def _step_back(queue: deque[Outbox], row: Outbox) -> None:
+    """A bulk row that gave way goes right after the people's rows at the head of its lane,
+    still before the bulk rows queued behind it."""
+    for place, queued in enumerate(queue):
+        if queued.purpose in outbox_rows.BULK:
+            queue.insert(place, row)
+            return
     queue.append(row)
 
 

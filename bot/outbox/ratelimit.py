@@ -12,6 +12,14 @@ second (bench/README.md).
 Those waiting are served people first: a family's message or a coach's answer goes before the
 reminders, agendas and digests queued at the limiter (`bulk`), then in arrival order.
 
+A bulk send that a person's send comes to wait behind in its chat (one send at a time per
+chat) gives way while it still waits here, when the dispatcher says it may (`hurry(chat,
+give_way=True)`: an agenda, a nudge, a reminder, a digest not begun, of no family or another
+family): it raises `GiveWay` and goes right after the person's. Otherwise it goes as people's.
+Going as people's alone was not enough: in the busiest evening each family's copy came behind
+its coach's nudge, the nudges joined the people's queue, which then held more than a second of
+sends, and the copies waited there twice (bench/README.md).
+
 Per chat: a token bucket. A chat may get a short burst (a header and its copy, a split long
 text) and is then paced at one message a second on average: deliberate, Telegram tolerates such
 bursts in a private chat. Bulk sends leave a chat one token: a family's message that arrives in
@@ -39,6 +47,10 @@ from telegram.error import RetryAfter
 OVERALL_PER_SECOND = 30.0
 WINDOW_SECONDS = 1.0
 PEOPLES_TOKENS = 1.0  # of a chat's bucket, kept back from bulk sends
+
+
+class GiveWay(Exception):
+    """A bulk send, not let go yet, steps back for a person's send in its chat."""
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -126,8 +138,12 @@ class RateLimiter:
         self.paused_until = 0.0
         # Waiting for the overall window: (bulk, arrival, chat, future), people first.
         self._waiting: list[tuple[bool, int, int | None, asyncio.Future[float]]] = []
-        # Chats where a person's send waits behind a bulk send: that one goes as people.
+        # Chats where a person's send waits behind a bulk send: that one goes as people, or
+        # gives way (`_giving_way`) when it still waits.
         self._hurried: set[int] = set()
+        self._giving_way: set[int] = set()
+        # Bulk sends waiting for their chat's token, woken when a person's send comes behind.
+        self._pacing: dict[int, asyncio.Event] = {}
         self._arrival = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -175,11 +191,17 @@ class RateLimiter:
         # still there when the overall window lets it go.
         if bucket is not None:
             for _ in range(1000):  # its pace: a second or so
+                if bulk and chat_id in self._giving_way:
+                    self._giving_way.discard(chat_id)
+                    raise GiveWay
                 wait = bucket.available_in(
                     keep=PEOPLES_TOKENS if bulk and chat_id not in self._hurried else 0)
                 if wait <= 0:
                     break
-                await asyncio.sleep(wait)
+                if bulk and chat_id is not None:
+                    await self._pace(chat_id, wait)
+                else:
+                    await asyncio.sleep(wait)
         bulk = bulk and chat_id not in self._hurried
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (tests): nothing from the old one counts
@@ -190,22 +212,46 @@ class RateLimiter:
         granted = await turn
         if chat_id is not None:
             self._hurried.discard(chat_id)
+            self._giving_way.discard(chat_id)
         self.overall.moved(granted, time.monotonic())
         if bucket is not None:
             bucket.take()
         await self._paused()
 
-    def hurry(self, chat_id: int) -> None:
+    async def _pace(self, chat_id: int, wait: float) -> None:
+        """A bulk send waits for its chat's token, or until a person's send comes behind it."""
+        event = self._pacing.setdefault(chat_id, asyncio.Event())
+        try:
+            await asyncio.wait_for(event.wait(), wait)
+        except TimeoutError:
+            pass
+        finally:
+            if self._pacing.get(chat_id) is event:
+                del self._pacing[chat_id]
+
+    def hurry(self, chat_id: int, give_way: bool = False) -> None:
         """A person's send now waits behind this chat's send (a chat sends one at a time): a
-        bulk send of it, waiting here, goes as people. Without it a family's message waited
-        behind a coach's digest that itself waited behind every other bulk send."""
+        bulk send of it, waiting here, goes as people, or, with `give_way`, raises GiveWay
+        (the person's goes first). Without it a family's message waited behind a coach's
+        digest that itself waited behind every other bulk send."""
         if not self.enabled:
             return
         self._hurried.add(chat_id)
+        if give_way:
+            self._giving_way.add(chat_id)
+            event = self._pacing.get(chat_id)
+            if event is not None:
+                event.set()
         if any(bulk and chat == chat_id for bulk, _, chat, _ in self._waiting):
-            self._waiting = [(bulk and chat != chat_id, n, chat, turn)
-                             for bulk, n, chat, turn in self._waiting]
-            heapq.heapify(self._waiting)
+            if give_way:
+                for bulk, _, chat, turn in self._waiting:
+                    if bulk and chat == chat_id and not turn.done():
+                        turn.set_exception(GiveWay())
+                self._giving_way.discard(chat_id)
+            else:
+                self._waiting = [(bulk and chat != chat_id, n, chat, turn)
+                                 for bulk, n, chat, turn in self._waiting]
+                heapq.heapify(self._waiting)
             self._serve()
 
     def _serve(self) -> None:

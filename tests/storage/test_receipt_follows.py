@@ -61,7 +61,7 @@ class _NoPace:
     def pause(self, seconds: float) -> None:
         self.paused.append(seconds)
 
-    def hurry(self, chat_id: int) -> None:
+    def hurry(self, chat_id: int, give_way: bool = False) -> None:
         return None
 
 

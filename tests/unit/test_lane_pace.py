@@ -56,3 +56,31 @@ async def test_a_digest_goes_with_the_people_while_a_familys_copy_waits_behind_i
     assert not await _paced_as_bulk([_row(2, "digest", family=2), _row(3, "relay", family=1)])
     # A bulk row a person waits for counts as theirs (the coach's agenda before their digest).
     assert not await _paced_as_bulk([_row(3, "agenda")], ahead=frozenset({3}))
+
+
+def _waiting(row_id: int, purpose: str, family: int | None = 1, waits_for: int | None = None,
+             message: int | None = None) -> Any:
+    return SimpleNamespace(id=row_id, chat_id=COACH, purpose=purpose, link_family_id=family,
+                           waits_for=waits_for, link_message_id=message)
+
+
+def test_which_bulk_sends_give_way_to_a_person_behind_them() -> None:
+    """As the claim lets a person's row pass a waiting bulk row (outbox_rows._in_the_way)."""
+    dispatcher = Dispatcher(None, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    copy = _waiting(10, "relay", family=1)
+    cases = [
+        (_waiting(1, "agenda", family=None), True),
+        (_waiting(1, "nudge", family=None), True),
+        (_waiting(1, "reminder", family=2), True),  # another family's
+        (_waiting(1, "digest", family=2), True),  # another family's digest, not begun
+        (_waiting(1, "reminder", family=1), False),  # the family's own: its order
+        (_waiting(1, "digest", family=2, message=5), False),  # a digest that has begun
+        (_waiting(1, "relay", family=2), False),  # a person's own send
+        (None, False),  # nothing being sent
+    ]
+    for sending, gives_way in cases:
+        assert dispatcher._may_give_way(sending, copy) is gives_way, sending
+    receipt = _waiting(11, "receipt", family=None, waits_for=1)
+    assert not dispatcher._may_give_way(_waiting(1, "agenda", family=None), receipt)
+    dispatcher._ahead_of_people.add(1)  # a person of its family waits for it: theirs
+    assert not dispatcher._may_give_way(_waiting(1, "agenda", family=None), copy)

@@ -1,12 +1,15 @@
 """The overall limit in real time: never more than 28 sends in any second, a second used to the
-full when sends are waiting, people before bulk, and instances sharing one bot's limit."""
+full when sends are waiting, people before bulk, a bulk send giving way to a person behind it
+in its chat, and instances sharing one bot's limit."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
-from bot.outbox.ratelimit import RateLimiter
+import pytest
+
+from bot.outbox.ratelimit import GiveWay, RateLimiter
 from tests.faults.test_rate_limits import most_in_any_window
 
 
@@ -103,3 +106,55 @@ async def test_a_bulk_send_that_a_person_waits_behind_goes_as_people() -> None:
     await asyncio.gather(digest, *others)
     labels = [label for _, label in gone]
     assert labels.index("digest") <= before + 1, labels.index("digest")  # next, not ~60th
+
+
+async def test_a_bulk_send_waiting_for_the_limit_gives_way_to_a_person_behind_it() -> None:
+    """The busiest evening: a coach's nudge waits behind other bulk sends; the family's copy
+    comes behind it in the coach's lane. The nudge steps back (the copy goes first) instead of
+    joining the people's queue, which held more than a second of sends then."""
+    limiter = RateLimiter()
+    gone: list[tuple[float, str]] = []
+    others = [asyncio.create_task(_go(limiter, gone, "bulk", True)) for _ in range(28)]
+    await asyncio.sleep(0)
+    nudge = asyncio.create_task(limiter.acquire(42, bulk=True))
+    await asyncio.sleep(0.05)
+    assert not nudge.done()
+    limiter.hurry(42, give_way=True)
+    with pytest.raises(GiveWay):
+        await asyncio.wait_for(nudge, 0.1)  # at once, not at its turn
+    started = time.monotonic()
+    await asyncio.wait_for(limiter.acquire(42, bulk=False), 0.5)  # the person's: people first
+    assert time.monotonic() - started < 0.2
+    # The nudge again, after the person's: bulk again, no longer giving way.
+    again = asyncio.create_task(_go(limiter, gone, "nudge", True))
+    await asyncio.gather(again, *others)
+    assert [label for _, label in gone][-1] == "nudge"
+
+
+async def test_a_bulk_send_waiting_for_its_chats_token_gives_way_at_once() -> None:
+    limiter = RateLimiter()
+    coach = 42
+    for _ in range(3):  # the chat's burst of 4, less the person's token
+        await asyncio.wait_for(limiter.acquire(coach, bulk=True), 0.5)
+    agenda = asyncio.create_task(limiter.acquire(coach, bulk=True))
+    await asyncio.sleep(0.05)
+    assert not agenda.done()  # paced: it waits for the chat's next token, about a second
+    limiter.hurry(coach, give_way=True)
+    with pytest.raises(GiveWay):
+        await asyncio.wait_for(agenda, 0.2)
+    started = time.monotonic()
+    await asyncio.wait_for(limiter.acquire(coach, bulk=False), 0.5)
+    assert time.monotonic() - started < 0.2  # the person's token was there
+    # What gave way goes after it, at the chat's pace, and does not give way again.
+    await asyncio.wait_for(limiter.acquire(coach, bulk=True), 3)
+
+
+async def test_a_bulk_send_already_let_go_is_not_stopped_by_giving_way() -> None:
+    """Hurried after its send left: nothing to step back from; the next bulk send of another
+    chat is not touched, and the person's send clears the chat's mark."""
+    limiter = RateLimiter()
+    await asyncio.wait_for(limiter.acquire(42, bulk=True), 0.5)
+    limiter.hurry(42, give_way=True)
+    await asyncio.wait_for(limiter.acquire(7, bulk=True), 0.5)
+    await asyncio.wait_for(limiter.acquire(42, bulk=False), 0.5)
+    await asyncio.wait_for(limiter.acquire(42, bulk=True), 0.5)  # no GiveWay left behind
