@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     Integer,
+    String,
     and_,
     bindparam,
     case,
@@ -103,6 +104,11 @@ UNDELIVERED = ("failed", "expired", "cancelled")
 # claimed after what a person is waiting for now (a relayed message, an answer with the crisis
 # lines), which would otherwise queue behind thousands of them (bench/README.md, busiest hour).
 BULK = ("reminder", "agenda", "digest", "nudge")
+# The same, written into the statements rather than bound: a bound list is an "expanding"
+# parameter, which SQLAlchemy renders into the statement's text again at every execution (a
+# third of the claim's CPU, py-spy of a relay burst, bench/README.md). Constants of this file.
+_BULK_SQL = tuple(literal_column(f"'{purpose}'", String) for purpose in BULK)
+_WAITING_SQL = tuple(literal_column(f"'{status}'", String) for status in WAITING)
 
 
 # The claims' aliases, made once: a new alias per claim made SQLAlchemy set up its columns
@@ -145,7 +151,7 @@ def _first_in_lane(now: datetime | Any, continuing: bool = False, few_rows: bool
     where = true() if continuing else _a_family_waits(few_rows)
     return and_(
         or_(~_earlier_in_the_way(now, _in_the_way(_EARLIER)),
-            and_(Outbox.purpose.in_(BULK), where, _may_pass(Outbox, _PERSON, _TITLE),
+            and_(Outbox.purpose.in_(_BULK_SQL), where, _may_pass(Outbox, _PERSON, _TITLE),
                  ~_earlier_in_the_way(now, _in_the_way_of_passing(_PASSED), _PASSED,
                                       _PASSED_AWAITED))),
         ~_passed_by_later(now, few_rows))
@@ -162,7 +168,7 @@ def _earlier_in_the_way(now: datetime | Any, in_the_way: Any, earlier: Any = _EA
 
 def _persons_waiting(row: Any) -> Any:
     """A person's row (not BULK) still to be sent."""
-    return and_(row.status == "pending", row.purpose.not_in(BULK))
+    return and_(row.status == "pending", row.purpose.not_in(_BULK_SQL))
 
 
 def _a_family_waits(few_rows: bool = False) -> Any:
@@ -181,7 +187,7 @@ def _a_family_waits(few_rows: bool = False) -> Any:
 def _in_the_way(earlier: Any) -> Any:
     """An earlier waiting row keeps this one back, unless this is a person's row and that one
     a bulk row for no family or another family."""
-    return or_(Outbox.purpose.in_(BULK), earlier.purpose.not_in(BULK),
+    return or_(Outbox.purpose.in_(_BULK_SQL), earlier.purpose.not_in(_BULK_SQL),
                earlier.link_family_id == Outbox.link_family_id)
 
 
@@ -198,7 +204,7 @@ def _passable(earlier: Any) -> Any:
     """What a family's bulk row that may pass goes past: a waiting bulk row of no family or
     another family that is not claimed (in flight). (Asked only of pending rows: a parked
     one stands in the way whatever it is, _earlier_in_the_way.)"""
-    return and_(earlier.purpose.in_(BULK),
+    return and_(earlier.purpose.in_(_BULK_SQL),
                 earlier.claimed_by.is_(None),
                 or_(earlier.link_family_id.is_(None),
                     earlier.link_family_id != Outbox.link_family_id))
@@ -207,7 +213,7 @@ def _passable(earlier: Any) -> Any:
 def _may_pass(row: Any, person: Any, title: Any) -> Any:
     """A family's bulk row that goes past the bulk rows before it that it may pass: a person
     of its family waits behind it in its chat, or it continues a digest that has begun."""
-    return and_(row.purpose.in_(BULK), row.link_family_id.is_not(None),
+    return and_(row.purpose.in_(_BULK_SQL), row.link_family_id.is_not(None),
                 or_(_person_behind(row, person), _begun_copy(row, title)))
 
 
@@ -243,13 +249,13 @@ def _passed_by_later(now: datetime | Any, few_rows: bool = False) -> Any:
 
     def other_family(row: Any) -> Any:
         return and_(row.chat_id == Outbox.chat_id, row.id > Outbox.id,
-                    row.status == "pending", row.due_at <= now, row.purpose.in_(BULK),
+                    row.status == "pending", row.due_at <= now, row.purpose.in_(_BULK_SQL),
                     row.link_family_id.is_not(None),
                     or_(Outbox.link_family_id.is_(None),
                         row.link_family_id != Outbox.link_family_id))
 
     return and_(
-        Outbox.purpose.in_(BULK), Outbox.claimed_by.is_(None),
+        Outbox.purpose.in_(_BULK_SQL), Outbox.claimed_by.is_(None),
         _a_family_waits(few_rows), ~_begun_copy(Outbox, _TITLE),
         or_(exists().where(other_family(begun_later),
                            _begun_copy(begun_later, _LATER_TITLE))
@@ -404,9 +410,9 @@ def _bulk_only(few_rows: bool = False) -> Any:
         # Correlated by hand two levels up: left to itself SQLAlchemy put a second `outbox`
         # in this subquery's FROM, and any family's bulk row in any chat counted.
         exists().where(own.chat_id == Outbox.chat_id, own.id >= Outbox.id,
-                       own.id < behind.id, own.status == "pending", own.purpose.in_(BULK),
+                       own.id < behind.id, own.status == "pending", own.purpose.in_(_BULK_SQL),
                        own.link_family_id == behind.link_family_id).correlate(Outbox, behind))
-    return and_(Outbox.purpose.in_(BULK),
+    return and_(Outbox.purpose.in_(_BULK_SQL),
                 or_(~_a_family_waits(few_rows),
                     and_(~_person_behind(Outbox, behind),
                          ~and_(_begun_copy(Outbox, _TITLE), before_own))))
@@ -451,7 +457,7 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
         following = select(Outbox.id).where(
             claimable(now, dialect, instance, few_rows=True,
                       after=bindparam("c_then_after", type_=Integer)),
-            Outbox.purpose.not_in(BULK)) \
+            Outbox.purpose.not_in(_BULK_SQL)) \
             .with_for_update(skip_locked=True) \
             .cte("following").prefix_with("MATERIALIZED", dialect="postgresql")
         chosen = or_(chosen, Outbox.id.in_(select(following.c.id)))
@@ -475,7 +481,7 @@ def _nothing_else_waits() -> Any:
     other = _OTHER
     return ~exists().where(other.chat_id == literal_column("outbox.chat_id"),
                            other.id != literal_column("outbox.id"),
-                           other.status.in_(WAITING))
+                           other.status.in_(_WAITING_SQL))
 
 
 async def renew_claims(session: AsyncSession, instance: str, row_ids: Sequence[int],
