@@ -5,10 +5,7 @@ once."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from datetime import date, datetime, timedelta
-from datetime import time as clock_time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import agenda_text, outbox
@@ -33,8 +30,6 @@ from storage.models import Staff
 from storage.repos import agenda, people
 
 EVERY = timedelta(seconds=30)
-# Real seconds of agendas made before the event loop's other work goes on (a family's message).
-SLICE_SECONDS = 0.02
 
 
 def staff_agreement(staff: Staff, region: str) -> Agreement:
@@ -82,30 +77,21 @@ class MorningAgenda:
         snaps = await agenda.snapshots(
             session, ready, now, {c.id: due[c.id][0].timezone for c in ready},
             weekly={c.id for c in ready if _first_working_day_of_week(*due[c.id])})
-        # Made before the claim too, and in slices: a region's 2,000 agendas are seconds of
-        # the one event loop, and the families' messages that came meanwhile waited for
-        # all of them (the busiest morning's max 4.0 s, bench/README.md). Between slices
-        # they go on; on SQLite no write lock is held yet.
-        made: dict[int, Outgoing] = {}
-        sliced = time.monotonic()
-        for coach in ready:
+        # Claimed in the database: another instance sends the ones it claimed first.
+        claimed = await people.claim_agenda_days(
+            session, {cid: today for cid, (_, today) in due.items()})
+        mine = [c for c in ready if c.id in claimed]
+        out = Outgoing()
+        for coach in mine:
             agreement, today = due[coach.id]
             tr = translator(coach.language, self.region, agreement.timezone)
             found = build_agenda(snaps[coach.id])
             assert coach.chat_id is not None
-            out = made[coach.id] = Outgoing()
             # Today's agenda is of no use tomorrow: the next one replaces it.
             out.text(coach.chat_id, agenda_text.render(tr, found, now), purpose="agenda",
                      keyboard=agenda_text.keyboard(self.signer, coach.chat_id, tr, found),
                      expires_at=_next_day_starts(today, agreement.timezone))
-            if time.monotonic() - sliced >= SLICE_SECONDS:
-                await asyncio.sleep(0)
-                sliced = time.monotonic()
-        # Claimed in the database: another instance sends the ones it claimed first.
-        claimed = await people.claim_agenda_days(
-            session, {cid: today for cid, (_, today) in due.items()})
-        mine = [c.id for c in ready if c.id in claimed]
-        outbox.write(session, [send for cid in mine for send in made[cid].sends], now)
+        outbox.write(session, out.sends, now)
         return len(mine)
 
 
@@ -117,7 +103,7 @@ def _upcoming_openings(agreement: Agreement, now: datetime) -> list[datetime]:
 
 
 def _next_day_starts(today: date, timezone: str) -> datetime:
-    return datetime.combine(today + timedelta(days=1), clock_time(0), ZoneInfo(timezone))
+    return datetime.combine(today + timedelta(days=1), time(0), ZoneInfo(timezone))
 
 
 def _first_working_day_of_week(agreement: Agreement, today: date) -> bool:
