@@ -19,6 +19,27 @@ async def _go(limiter: RateLimiter, gone: list[tuple[float, str]], label: str,
     gone.append((time.monotonic(), label))
 
 
+COACH = 42
+
+
+async def _paced_bulk_send(limiter: RateLimiter, chat: int) -> asyncio.Task[None]:
+    """A coach's chat after its morning's burst: three bulk sends took all but the person's
+    token of its four, and a fourth bulk send waits for the chat's next token (a second)."""
+    for _ in range(3):
+        await asyncio.wait_for(limiter.acquire(chat, bulk=True), 0.5)
+    paced = asyncio.create_task(limiter.acquire(chat, bulk=True))
+    await asyncio.sleep(0.05)
+    assert not paced.done()  # paced now: the last token is not for bulk
+    return paced
+
+
+async def _goes_at_once(limiter: RateLimiter, chat: int) -> None:
+    """A person's send to `chat` goes at once, not at the chat's or the bulk's pace."""
+    started = time.monotonic()
+    await asyncio.wait_for(limiter.acquire(chat, bulk=False), 0.5)
+    assert time.monotonic() - started < 0.2
+
+
 async def test_a_backlog_uses_the_whole_second_and_never_more() -> None:
     limiter = RateLimiter()
     gone: list[tuple[float, str]] = []
@@ -74,15 +95,8 @@ async def test_bulk_leaves_a_chat_a_token_for_a_person() -> None:
     """A coach's chat during the morning: the agenda and digests take its burst but one token,
     so a family's message that arrives then goes at once (it waited a second, bench/README.md)."""
     limiter = RateLimiter()
-    coach = 42
-    for _ in range(3):  # the chat's burst of 4, less the person's token
-        await asyncio.wait_for(limiter.acquire(coach, bulk=True), 0.5)
-    fourth = asyncio.create_task(limiter.acquire(coach, bulk=True))
-    await asyncio.sleep(0.05)
-    assert not fourth.done()  # paced now: the last token is not for bulk
-    started = time.monotonic()
-    await asyncio.wait_for(limiter.acquire(coach, bulk=False), 0.5)
-    assert time.monotonic() - started < 0.2  # the person's token was there
+    fourth = await _paced_bulk_send(limiter, COACH)
+    await _goes_at_once(limiter, COACH)  # the person's token was there
     await fourth
 
 
@@ -122,9 +136,7 @@ async def test_a_bulk_send_waiting_for_the_limit_gives_way_to_a_person_behind_it
     limiter.hurry(42, give_way=True)
     with pytest.raises(GiveWay):
         await asyncio.wait_for(nudge, 0.1)  # at once, not at its turn
-    started = time.monotonic()
-    await asyncio.wait_for(limiter.acquire(42, bulk=False), 0.5)  # the person's: people first
-    assert time.monotonic() - started < 0.2
+    await _goes_at_once(limiter, 42)  # the person's: people first
     # The nudge again, after the person's: bulk again, no longer giving way.
     again = asyncio.create_task(_go(limiter, gone, "nudge", True))
     await asyncio.gather(again, *others)
@@ -133,20 +145,13 @@ async def test_a_bulk_send_waiting_for_the_limit_gives_way_to_a_person_behind_it
 
 async def test_a_bulk_send_waiting_for_its_chats_token_gives_way_at_once() -> None:
     limiter = RateLimiter()
-    coach = 42
-    for _ in range(3):  # the chat's burst of 4, less the person's token
-        await asyncio.wait_for(limiter.acquire(coach, bulk=True), 0.5)
-    agenda = asyncio.create_task(limiter.acquire(coach, bulk=True))
-    await asyncio.sleep(0.05)
-    assert not agenda.done()  # paced: it waits for the chat's next token, about a second
-    limiter.hurry(coach, give_way=True)
+    agenda = await _paced_bulk_send(limiter, COACH)
+    limiter.hurry(COACH, give_way=True)
     with pytest.raises(GiveWay):
         await asyncio.wait_for(agenda, 0.2)
-    started = time.monotonic()
-    await asyncio.wait_for(limiter.acquire(coach, bulk=False), 0.5)
-    assert time.monotonic() - started < 0.2  # the person's token was there
+    await _goes_at_once(limiter, COACH)  # the person's token was there
     # What gave way goes after it, at the chat's pace, and does not give way again.
-    await asyncio.wait_for(limiter.acquire(coach, bulk=True), 3)
+    await asyncio.wait_for(limiter.acquire(COACH, bulk=True), 3)
 
 
 async def test_a_bulk_send_already_let_go_is_not_stopped_by_giving_way() -> None:
