@@ -237,21 +237,21 @@ class RateLimiter:
         if not self.enabled:
             return
         self._hurried.add(chat_id)
-        if give_way:
+        turns = [turn for bulk, _, chat, turn in self._waiting if bulk and chat == chat_id]
+        if give_way and turns:
+            for turn in turns:
+                if not turn.done():
+                    turn.set_exception(GiveWay())
+        elif give_way:  # at its chat's pace, or not here yet: it looks before each wait
             self._giving_way.add(chat_id)
             event = self._pacing.get(chat_id)
             if event is not None:
                 event.set()
-        if any(bulk and chat == chat_id for bulk, _, chat, _ in self._waiting):
-            if give_way:
-                for bulk, _, chat, turn in self._waiting:
-                    if bulk and chat == chat_id and not turn.done():
-                        turn.set_exception(GiveWay())
-                self._giving_way.discard(chat_id)
-            else:
-                self._waiting = [(bulk and chat != chat_id, n, chat, turn)
-                                 for bulk, n, chat, turn in self._waiting]
-                heapq.heapify(self._waiting)
+        elif turns:
+            self._waiting = [(bulk and chat != chat_id, n, chat, turn)
+                             for bulk, n, chat, turn in self._waiting]
+            heapq.heapify(self._waiting)
+        if turns:
             self._serve()
 
     def _serve(self) -> None:
