@@ -16,7 +16,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from filelock import FileLock, Timeout
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
-from telegram.request import HTTPXRequest
 
 from bot.callbacks import CallbackSigner
 from bot.clock import Clock, SimulatedClock, SystemClock
@@ -38,6 +37,7 @@ from bot.outbox.intake import Intake
 from bot.outbox.ratelimit import RateLimiter
 from bot.services import Services
 from bot.settings import Settings, SettingsError
+from bot.telegram_http import AiohttpRequest
 from handlers import menus, router
 from storage import crypto
 from storage.db import Database, DatabaseUrlError, async_url, is_sqlite, sqlite_file
@@ -123,9 +123,9 @@ def install_jobs(dispatcher: Dispatcher, services: Services) -> None:
 def build_application(settings: Settings, read_timeout: float = 15.0) -> AnyApp:
     """`read_timeout`: how long a send waits for Telegram's answer before it counts as timed
     out (and is tried again: it may have been delivered all the same)."""
-    request = HTTPXRequest(connection_pool_size=32, read_timeout=read_timeout, write_timeout=15,
-                           connect_timeout=5, pool_timeout=10)
-    polling = HTTPXRequest(connection_pool_size=2, read_timeout=40, connect_timeout=5)
+    request = AiohttpRequest(connection_pool_size=32, read_timeout=read_timeout,
+                             write_timeout=15, connect_timeout=5, pool_timeout=10)
+    polling = AiohttpRequest(connection_pool_size=2, read_timeout=40, connect_timeout=5)
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         Application.builder()
         .token(settings.telegram_token)

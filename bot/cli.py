@@ -19,7 +19,7 @@ def _logging(settings: Settings | None) -> None:
     # carries the bot token), python-telegram-bot and aiosqlite log at DEBUG every request's
     # and statement's parameters (message contents, names, aliases). PRODUCT.md §5. Alembic's
     # set-up lines would bury a refusal sentence at start-up.
-    for name in ("httpx", "httpcore", "telegram", "aiosqlite", "asyncpg", "sqlalchemy",
+    for name in ("httpx", "httpcore", "aiohttp", "telegram", "aiosqlite", "asyncpg", "sqlalchemy",
                  "apscheduler", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
