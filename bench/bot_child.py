@@ -33,7 +33,7 @@ from typing import Any, TextIO  # noqa: E402
 
 from sqlalchemy import event  # noqa: E402
 
-from bench import variants  # noqa: E402
+from bench import send_trace, variants  # noqa: E402
 from bench.common import emit, rss_kb, wait_for_stop  # noqa: E402
 from bot.app import Runtime  # noqa: E402
 from bot.clock import Clock, SimulatedClock, utc  # noqa: E402
@@ -285,6 +285,7 @@ async def main(config: dict[str, Any]) -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     variants.apply(list(config.get("variants", [])))
+    send_trace.install()  # GEZINSLIJN_BENCH_TRACE (bench/send_trace.py)
     family_keys = _time_family_keys()
     with tempfile.TemporaryDirectory(prefix="gezinslijn-bench-bot-") as folder:
         settings = Settings(telegram_token=config["token"], telegram_api_url=config["api_url"],

@@ -41,6 +41,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import re
 import time
 from collections import Counter
@@ -52,6 +53,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from bench import send_trace
 from bench.common import (
     AGENDA_AT,
     BURST_AT,
@@ -149,6 +151,7 @@ class Stream:
         self.pushed: dict[int, float] = {}  # tag -> perf_counter
         self.pushed_wall: dict[int, float] = {}  # tag -> time.time()
         self.behind_own_digest: set[int] = set()  # tags of members whose family had held ones
+        self.update_of: dict[int, int] = {}  # tag -> its update's id (bench/send_trace.py)
 
     def push(self) -> int:
         tag = next(self.tags)
@@ -159,6 +162,7 @@ class Stream:
         self.pushed[tag] = time.perf_counter()
         self.pushed_wall[tag] = time.time()
         member.send_text(tagged(tag))
+        self.update_of[tag] = member.server.last_update_id
         return tag
 
     async def run(self, rate: float, until_wall: float, stop: asyncio.Event,
@@ -349,6 +353,11 @@ async def _burst(day: Day, burst: Burst, cap_s: float, rate: float) -> dict[str,
         "missing": sum(1 for t in tags if t not in api.arrivals),
         "outbox_wait": summary_s(outbox_wait),
     }
+    trace = os.environ.get(send_trace.ENV)
+    if trace:
+        family["trace_during"] = send_trace.breakdown(
+            Path(trace), [t for t in tags if due_wall <= pushed[t] <= end_wall],
+            day.stream.pushed, day.stream.update_of, api.arrivals)
     if "digest" in burst.purposes:
         # A family whose overnight messages are in the morning's digest: its new message
         # comes after them (a family's order), at the pace of the coach's chat. Apart:
@@ -574,4 +583,9 @@ if __name__ == "__main__":
     parser = one_part_parser("python -m bench.busiest_hour")
     parser.add_argument("--two", action="store_true", help="also two instances (PostgreSQL)")
     parser.add_argument("--coaches", type=int, default=0, help="override the scale (testing)")
-    asyncio.run(_main(parser.parse_args()))
+    parser.add_argument("--trace", metavar="DIR", default="",
+                        help="trace every family message's steps into DIR (bench/send_trace.py)")
+    arguments = parser.parse_args()
+    if arguments.trace:  # read by the bot children (bench/send_trace.py)
+        os.environ[send_trace.ENV] = os.path.abspath(arguments.trace)
+    asyncio.run(_main(arguments))
