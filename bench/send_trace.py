@@ -87,8 +87,8 @@ def install() -> None:
     write = outgoing.write
 
     @functools.wraps(write)
-    def traced_write(session: Any, sends: Iterable[Any], when: Any) -> Any:
-        rows = write(session, sends, when)
+    async def traced_write(session: Any, sends: Iterable[Any], when: Any) -> Any:
+        rows = await write(session, sends, when)
         found = written.get()
         if found is not None:
             found.extend(rows)

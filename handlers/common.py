@@ -105,7 +105,7 @@ async def work(context: Context) -> AsyncIterator[Work]:
         async with metrics.timed(svc), svc.db.transaction() as session:
             unit = Work(session, out, now, svc)
             yield unit
-            rows = outbox.write(session, out.sends, now)
+            rows = await outbox.write(session, out.sends, now)
             # The copy to the coach, claimed here: one commit less per relayed message.
             claimed = await svc.dispatcher.claim_written(session, rows, now) \
                 if svc.dispatcher is not None and rows else []

@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper, attributes, object_session
+from sqlalchemy.orm.base import PassiveFlag
 from sqlalchemy.util import await_only
 
 from storage import keystore
@@ -127,8 +128,10 @@ def _before_update(mapper: Mapper[Any], connection: Connection, target: Any) -> 
 def _seal_row(mapper: Mapper[Any], connection: Connection, target: Any,
               inserting: bool) -> None:
     family_attr, columns = target.__sealed__
-    changed = [name for name in columns
-               if inserting or attributes.get_history(target, name).has_changes()]
+    # A column not loaded (deferred) has not changed: asking its history must not load it (a
+    # SELECT per row in the flush, after the pass's writes had begun).
+    changed = [name for name in columns if inserting or attributes.get_history(
+        target, name, passive=PassiveFlag.PASSIVE_NO_INITIALIZE).has_changes()]
     values = {name: getattr(target, name) for name in changed}
     values = {name: v for name, v in values.items()
               if v is not None and not isinstance(v, FamilyToken)}
@@ -152,14 +155,29 @@ def _after(mapper: Mapper[Any], connection: Connection, target: Any) -> None:
 
 def _family_key(connection: Connection, target: Any, family_attr: str) -> str | None:
     session = object_session(target)
-    known: dict[int, str] = session.info.setdefault(FAMILY_KEYS, {}) if session else {}
     if family_attr == "key_id":  # the family row itself
+        known: dict[int, str] = session.info.setdefault(FAMILY_KEYS, {}) if session else {}
         if target.key_id is None:
             target.key_id = known.get(target.id) or await_only(current_store().create())
         return str(target.key_id)
     family_id = getattr(target, family_attr)
+    return None if family_id is None else family_key(connection, session, family_id)
+
+
+def seal_for_family(connection: Connection, session: Any, family_id: int | None,
+                    plain: str) -> FamilyToken | None:
+    """`plain` sealed with the family's key, for a row written without the ORM (in the
+    session's greenlet, on its connection); None for no family (the column type seals it
+    with the master key ring, as for a mapped row)."""
     if family_id is None:
         return None
+    return seal(family_key(connection, session, family_id), plain)
+
+
+def family_key(connection: Connection, session: Any, family_id: int) -> str:
+    """The family's data key id, made when it has none yet; known for the rest of the
+    transaction."""
+    known: dict[int, str] = session.info.setdefault(FAMILY_KEYS, {}) if session else {}
     if family_id in known:
         return known[family_id]
     # FOR SHARE (PostgreSQL): an erasure re-keying this family waits for this transaction,

@@ -102,7 +102,7 @@ async def copy_not_delivered(session: Session, row: Outbox, now: datetime) -> No
     else:
         first = not await messages.waiting_in_family(session, family.id)
         await hold_for_coach(session, out, message, family, member, [absent], now, first)
-    outbox.write(session, out.sends, now)
+    await outbox.write(session, out.sends, now)
 
 
 async def hold_for_coach(session: Session, out: Outgoing, message: FamilyMessage,

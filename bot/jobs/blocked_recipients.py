@@ -44,7 +44,7 @@ async def mark_blocked(session: Session, chat_id: int, now: datetime) -> None:
                 continue
             out.text(coordinator.chat_id, _coach_blocked(
                 translator(coordinator.language), staff, aliases), purpose="notice")
-    outbox.write(session, out.sends, now)
+    await outbox.write(session, out.sends, now)
 
 
 def _coach_blocked(tr: Translator, staff: Staff, aliases: list[str]) -> str:

@@ -43,7 +43,7 @@ async def release_held(session: Session, now: datetime) -> int:
     # commit, and the families' own messages waited for every family read after it.
     with session.no_autoflush:
         await _decide_each(session, groups, found, members_of, out, now)
-    outbox.write(session, out.sends, now)
+    await outbox.write(session, out.sends, now)
     return len(rows)
 
 

@@ -91,7 +91,7 @@ class MorningAgenda:
             out.text(coach.chat_id, agenda_text.render(tr, found, now), purpose="agenda",
                      keyboard=agenda_text.keyboard(self.signer, coach.chat_id, tr, found),
                      expires_at=_next_day_starts(today, agreement.timezone))
-        outbox.write(session, out.sends, now)
+        await outbox.write(session, out.sends, now)
         return len(mine)
 
 

@@ -80,7 +80,7 @@ class UnansweredNudges:
                                       and family.paused_until > now):
                     continue
                 await self._family(session, out, family, waiting, coordinators, now)
-        outbox.write(session, out.sends, now)
+        await outbox.write(session, out.sends, now)
         return 0
 
     def _waits(self, family_id: int, waiting: Sequence[FamilyMessage], now: datetime) -> bool:

@@ -110,7 +110,7 @@ class ReminderSender:
         members = await people.members_of_families(session, sorted({r.family_id for r in rows}))
         for reminder in rows:
             await self._one(session, reminder, now, out, members.get(reminder.family_id, []))
-        outbox.write(session, out.sends, now)
+        await outbox.write(session, out.sends, now)
         del subjects
         return len(rows)
 

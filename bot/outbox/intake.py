@@ -319,7 +319,7 @@ class Intake:
         out = Outgoing()
         out.text(chat_id, tr.gettext("Sorry, je laatste bericht kwam niet goed bij mij aan. "
                                      "Wil je het nog een keer sturen?"), purpose="notice")
-        write(session, out.sends, self.clock.now())
+        await write(session, out.sends, self.clock.now())
         return True
 
     @staticmethod

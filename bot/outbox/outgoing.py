@@ -161,28 +161,22 @@ class Outgoing:
         return bool(self.sends)
 
 
-def write(session: Session, sends: Iterable[Send], now: datetime) -> Sequence[Outbox]:
-    rows: list[Outbox] = []
+async def write(session: Session, sends: Iterable[Send], now: datetime) -> Sequence[Outbox]:
+    """The sends as outbox rows, in the caller's transaction, in their order (one statement
+    for all of them: storage/repos/outbox.py add_pending_rows)."""
+    rows: list[outbox_rows.NewRow] = []
     for send in sends:
         payload: dict[str, Any] = {"p": send.params}
         if send.fallback is not None:
             payload["fb"] = {"m": send.fallback[0], "p": send.fallback[1]}
         if send.kept is not None:
             payload["kept"] = {"p": {"text": send.kept}}
-        rows.append(outbox_rows.add_pending(
-            session,
-            chat_id=send.chat_id,
-            method=send.method,
-            payload=payload,
-            purpose=send.purpose,
-            due_at=send.due_at or now,
-            created_at=now,
-            link_family_id=send.link.family_id if send.link else None,
-            link_member_id=send.link.member_id if send.link else None,
-            link_message_id=send.link.family_message_id if send.link else None,
-            expires_at=send.expires_at,
-            awaited=rows[send.after] if send.after is not None else None,
-        ))
-        if send.after_row is not None:
-            rows[-1].waits_for = send.after_row
-    return rows
+        link = send.link
+        rows.append(outbox_rows.NewRow(
+            chat_id=send.chat_id, method=send.method, payload=payload, purpose=send.purpose,
+            due_at=send.due_at or now, expires_at=send.expires_at,
+            link_family_id=link.family_id if link else None,
+            link_member_id=link.member_id if link else None,
+            link_message_id=link.family_message_id if link else None,
+            after=send.after, waits_for=send.after_row))
+    return await outbox_rows.add_pending_rows(session, rows, now)

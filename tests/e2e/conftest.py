@@ -200,7 +200,7 @@ class Harness:
             out.text(marieke.chat_id, texts.member_welcome(tr, member, [coach]),
                      keyboard=texts.family_keyboard(tr))
             menus.set_for_member(out, marieke.chat_id, tr)
-            outbox.write(session, out.sends, now)
+            await outbox.write(session, out.sends, now)
         await self.settle()
         return carla, sanne, marieke
 

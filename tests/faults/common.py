@@ -139,7 +139,7 @@ async def queue_sends(url: str, out: outbox.Outgoing, now: datetime) -> None:
     db = Database(url)
     try:
         async with db.transaction() as session:
-            outbox.write(session, out.sends, now)
+            await outbox.write(session, out.sends, now)
     finally:
         await db.dispose()
 
@@ -168,7 +168,7 @@ async def queue_texts(url: str, chat_id: int, texts: Sequence[str], now: datetim
     db = Database(url)
     try:
         async with db.transaction() as session:
-            rows = outbox.write(session, out.sends, now)
+            rows = await outbox.write(session, out.sends, now)
             await session.flush()
             return [row.id for row in rows]
     finally:

@@ -37,7 +37,7 @@ async def _write(db: Database, text: str, purpose: str) -> None:
     out = Outgoing()
     out.text(COACH, text, purpose=purpose)
     async with db.transaction() as session:
-        write(session, out.sends, NOW)
+        await write(session, out.sends, NOW)
 
 
 class _Limiter(RateLimiter):
@@ -90,7 +90,7 @@ async def test_a_digest_that_has_begun_does_not_give_way(db: Database) -> None:
     out = Outgoing()
     out.text(COACH, "held copy", purpose="digest")
     async with db.transaction() as session:
-        [row] = write(session, out.sends, NOW)
+        [row] = await write(session, out.sends, NOW)
     row.link_message_id = 7  # as a digest's copy of a held message: its digest has begun
     dispatcher._lanes[COACH] = deque()  # its lane, sending it
     sending = asyncio.create_task(dispatcher._attempt(row, "sendMessage", {"text": "held copy"}))
@@ -99,7 +99,7 @@ async def test_a_digest_that_has_begun_does_not_give_way(db: Database) -> None:
     person = Outgoing()
     person.text(COACH, "copy", purpose="relay")
     async with db.transaction() as session:
-        [copy] = write(session, person.sends, NOW)
+        [copy] = await write(session, person.sends, NOW)
     dispatcher._add_to_lane(copy)  # hurried, not stepping back
     await asyncio.wait_for(sending, 5)
     assert telegram.sent == ["held copy"]

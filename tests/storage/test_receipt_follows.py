@@ -81,7 +81,7 @@ async def _relayed(db: Database, dispatcher: Dispatcher, receipt_chat: int = FAM
     out.text(COACH, f"copy{name}")
     out.text(receipt_chat, f"receipt{name}", after=out.last)
     async with db.transaction() as session:
-        rows = write(session, out.sends, NOW)
+        rows = await write(session, out.sends, NOW)
         claimed = await dispatcher.claim_written(session, rows, NOW)
     await dispatcher.take_claimed(claimed, session)
     taken = {row.id for row in claimed}  # and the wake, as handlers.common.work wakes it
@@ -122,7 +122,7 @@ async def test_a_receipt_behind_another_row_of_its_chat_waits_for_the_copys_reco
     out = Outgoing()
     out.text(FAMILY, "earlier")
     async with db.transaction() as session:
-        write(session, out.sends, NOW)
+        await write(session, out.sends, NOW)
     claimed = await _relayed(db, dispatcher)
     assert [row.chat_id for row in claimed] == [COACH]
     await dispatcher.lanes_done()  # no lane left running (with a connection) past the test
@@ -231,14 +231,14 @@ async def test_a_send_whose_row_was_erased_meanwhile_marks_no_row_that_took_its_
     out = Outgoing()
     out.text(FAMILY, "question")
     async with db.transaction() as session:
-        [question] = write(session, out.sends, NOW)
+        [question] = await write(session, out.sends, NOW)
     await dispatcher.claim_into_lanes(NOW, bulk=False)
     await asyncio.sleep(0)  # on its way
     out = Outgoing()
     out.text(FAMILY, "farewell", purpose="farewell")
     async with db.transaction() as session:  # the erasure, and her farewell
         await session.execute(delete(Outbox).where(Outbox.chat_id == FAMILY))
-        [farewell] = write(session, out.sends, NOW)
+        [farewell] = await write(session, out.sends, NOW)
     assert await dispatcher.claim_into_lanes(NOW, bulk=False) == 1  # into her chat's lane
     gate.set()
     await dispatcher.lanes_done()
@@ -286,7 +286,7 @@ async def test_a_receipt_claimed_with_a_copy_that_was_not_first_in_its_chat_is_l
     out = Outgoing()
     out.text(COACH, "earlier copy")
     async with db.transaction() as session:
-        [earlier] = write(session, out.sends, NOW)
+        [earlier] = await write(session, out.sends, NOW)
     claimed = await _relayed(db, dispatcher)
     assert [row.id for row in claimed] == [earlier.id]
     async with db.transaction() as session:

@@ -1,0 +1,84 @@
+"""Sends written as outbox rows without the ORM's unit of work (bot/outbox/outgoing.py write,
+storage/repos/outbox.py add_pending_rows): in their order, a receipt waiting for its copy, every
+payload sealed as a mapped row's is (the family's key when it has a family, the master key
+ring when not), on PostgreSQL in one INSERT for all rows plus one for the rows that wait; on
+both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select, text
+
+from bot.outbox import Link, Outgoing, write
+from storage import keystore, sealing
+from storage.db import OUTBOX_CHATS, Database
+from storage.models import Family, Outbox
+from tests.caseload import family_with_member
+from tests.storage.statements import recorded
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+COACH = 300
+
+
+async def test_a_copy_and_its_receipt_in_order_sealed_and_linked(db: Database) -> None:
+    family_id, member_id = await family_with_member(db, NOW)
+    out = Outgoing()
+    link = Link(family_id, member_id, None)
+    out.text(COACH, "Gezin J. · Marieke: ik kom later", purpose="relay", link=link)
+    out.react(501, 77, after=out.last)
+    out.text(COACH, "Goedemorgen Sanne, je agenda", purpose="agenda")
+    async with db.transaction() as session:
+        statements = await recorded(session)
+        copy, receipt, agenda = await write(session, out.sends, NOW)
+        assert session.info[OUTBOX_CHATS] == {COACH, 501}
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    # The rows, then the receipt that waits for its copy. SQLite writes one row a statement:
+    # SQLAlchemy has nothing there to sort RETURNING's rows back into the given order by.
+    assert len(inserts) == (2 if db.dialect == "postgresql" else 3), inserts
+    assert copy.id < receipt.id and agenda.id < receipt.id
+    assert (receipt.waits_for, copy.waits_for, agenda.waits_for) == (copy.id, None, None)
+
+    async with db.transaction() as session:
+        raw = dict((await session.execute(text("SELECT id, payload FROM outbox"))).all())
+        key_id = await session.scalar(select(Family.key_id).where(Family.id == family_id))
+        stored = {row.id: row for row in await session.scalars(select(Outbox))}
+    # The family's copy with the family's key (erasing the family shreds it); the receipt
+    # and the coach's agenda, of no family, with the master key ring; never plain.
+    assert key_id is not None and sealing.key_of(raw[copy.id]) == key_id
+    assert sealing.key_of(raw[receipt.id]) is None and sealing.key_of(raw[agenda.id]) is None
+    assert all("ik kom later" not in value and "agenda" not in value for value in raw.values())
+    for row in (copy, receipt, agenda):
+        found = stored[row.id]
+        assert (found.payload, found.chat_id, found.purpose, found.status, found.attempts) \
+            == (row.payload, row.chat_id, row.purpose, "pending", 0)
+        assert (found.link_family_id, found.waits_for) == (row.link_family_id, row.waits_for)
+    assert stored[copy.id].payload["p"]["text"].endswith("ik kom later")
+
+
+async def test_a_family_without_a_key_gets_one_and_its_rows_open_later(db: Database) -> None:
+    async with db.transaction() as session:
+        family = Family(alias="Gezin Zonder Sleutel", created_at=NOW)
+        session.add(family)
+        await session.flush()
+        family_id = family.id
+        await session.execute(text("UPDATE family SET key_id = NULL WHERE id = :id"),
+                              {"id": family_id})
+    out = Outgoing()
+    out.text(COACH, "een bericht", purpose="relay", link=Link(family_id, None, None))
+    async with db.transaction() as session:
+        [row] = await write(session, out.sends, NOW)
+    keystore.forget_cached()  # as a fresh process
+    async with db.transaction() as session:
+        key_id = await session.scalar(select(Family.key_id).where(Family.id == family_id))
+        raw = await session.scalar(text("SELECT payload FROM outbox"))
+        found = await session.get(Outbox, row.id)
+    assert key_id is not None and sealing.key_of(raw) == key_id
+    assert found is not None and found.payload == {"p": {"text": "een bericht"}}
+
+
+async def test_nothing_to_write_writes_nothing(db: Database) -> None:
+    async with db.transaction() as session:
+        statements = await recorded(session)
+        assert await write(session, [], NOW) == []
+    assert statements == []
