@@ -329,7 +329,9 @@ class Dispatcher:
         it once the handler committed, or lets it go."""
         if not self._running or self._stopping() or len(self._lanes) >= self.capacity:
             return []
-        await session.flush()  # (at the commit anyway): the claim sees them, `waits_for` set
+        # The rows are in the database already (outbox.write); the handler's other changes too,
+        # so that the claim reads what the commit will leave.
+        await session.flush()
         chats = {row.chat_id for row in rows
                  if row.purpose not in outbox_rows.BULK and row.waits_for is None}
         if len(chats) != 1 or next(iter(chats)) in self._lanes:
