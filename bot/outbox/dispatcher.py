@@ -99,6 +99,12 @@ LANES = 32  # chats worked on at once
 # of milliseconds), and a family's message waits behind at most these at the limiter (about
 # half a second).
 BULK_LANES = 16
+# A handler's own fresh row (a family's copy, a crisis answer) may open a lane beyond LANES,
+# up to this many more: at 09:00 every lane was busy with the night's held copies and the
+# agendas, and a fresh copy waited for the main loop's later claim (0.35 s of the slowest
+# 1 %'s 1.67 s in the busiest morning, bench/README.md). A lane is a task and a row; the
+# limiter, not the lanes, bounds the sends.
+HANDLER_LANES = 8
 # Rows deleted once sent: nothing may stay that names the chat (PRODUCT.md §2.1, §2.7).
 EPHEMERAL = frozenset({"farewell", "stranger"})
 # Planners (held messages, reminders, agendas, purge) run when woken to plan, else at most
@@ -326,8 +332,10 @@ class Dispatcher:
         the four transactions around every relayed message (issue 16). Only while the main
         loop runs, for one chat without a lane here (a lane's record claims its chat's next
         row), and only a row first in its chat (the claim's own rule); `take_claimed` starts
-        it once the handler committed, or lets it go."""
-        if not self._running or self._stopping() or len(self._lanes) >= self.capacity:
+        it once the handler committed, or lets it go. Also when the main loop's lanes are all
+        busy: up to HANDLER_LANES more."""
+        if not self._running or self._stopping() or \
+                len(self._lanes) >= self.capacity + HANDLER_LANES:
             return []
         # The rows are in the database already (outbox.write); the handler's other changes too,
         # so that the claim reads what the commit will leave.

@@ -15,7 +15,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter
 
 from bot.clock import ManualClock
 from bot.outbox import Outgoing
-from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.dispatcher import HANDLER_LANES, Dispatcher
 from bot.outbox.outgoing import write
 from storage.db import Database
 from storage.models import Outbox
@@ -112,6 +112,23 @@ async def test_the_receipt_goes_right_after_its_copy_and_both_are_recorded_at_on
     assert await _rows(db) == {"copy": ("sent", None), "receipt": ("sent", None)}
     assert commits.commits == 2  # the handler's, one record (three before)
     assert dispatcher.sent == 2 and not dispatcher._held and not dispatcher._then
+
+
+async def test_a_fresh_copy_gets_a_lane_when_every_lane_is_busy(db: Database) -> None:
+    """At 09:00 every lane can be busy with the night's held copies and the agendas: the
+    handler's fresh copy still opens a lane of its own (up to HANDLER_LANES more), so it does
+    not wait for the main loop's next claim; beyond those it does."""
+    telegram = _Telegram()
+    dispatcher = _dispatcher(db, telegram)
+    dispatcher._lanes.update({chat: deque() for chat in range(1000, 1000 + dispatcher.capacity)})
+    claimed = await _relayed(db, dispatcher)
+    assert len(claimed) == 2
+    await dispatcher.lanes_done()
+    assert telegram.sent == ["copy", "receipt"]
+
+    dispatcher._lanes.update({chat: deque() for chat in range(2000, 2000 + HANDLER_LANES)})
+    assert await _relayed(db, dispatcher, name="2") == []  # left for the main loop
+    assert telegram.sent == ["copy", "receipt"]
 
 
 async def test_a_receipt_behind_another_row_of_its_chat_waits_for_the_copys_record(
