@@ -3,7 +3,8 @@ hours (`python -m bench.busiest_hour --trace DIR`).
 
 The bot child (GEZINSLIJN_BENCH_TRACE=DIR) writes one JSON line per step to DIR/<pid>.jsonl:
 an update fetched, handled (start and end, the outbox rows it wrote), a row put into its lane,
-a send begun (before the limiter), its Bot API call begun and ended. Ids, purposes and
+a send begun (before the limiter), its Bot API call begun and ended; and every event-loop
+step of 50 ms or more, with the coroutines that held the loop. Ids, purposes and
 `time.perf_counter()` only (one clock for every process on Linux: CLOCK_MONOTONIC), never
 contents. The bench joins them with the moment it wrote each message and the moment its copy
 reached the coach: per stage, the time the messages spent there, and which stage the slowest
@@ -13,6 +14,7 @@ traced runs.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
 import json
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 ENV = "GEZINSLIJN_BENCH_TRACE"
+HOLD_SECONDS = 0.05  # an event-loop step this long is written down (what held the loop)
 STAGES = (
     ("poll", "pushed", "fetched"),  # written → fetched by getUpdates
     ("before handler", "fetched", "h0"),  # fetched → its handling begins
@@ -121,6 +124,16 @@ def install() -> None:
             emit(k="c", r=row, t=now())
         return await call(self, method, chat_id, params)
 
+    run = asyncio.Handle._run
+
+    @functools.wraps(run)
+    def timed_run(self: asyncio.Handle) -> None:
+        started = now()
+        run(self)
+        ended = now()
+        if ended - started >= HOLD_SECONDS:
+            emit(k="hold", t0=started, t1=ended, w=_holder(self))
+
     Intake.receive = traced_receive  # type: ignore[method-assign]
     Intake._process = traced_process  # type: ignore[method-assign]
     outgoing.write = traced_write  # type: ignore[assignment]
@@ -128,6 +141,22 @@ def install() -> None:
     Dispatcher._add_to_lane = traced_add_to_lane  # type: ignore[method-assign]
     Dispatcher._attempt = traced_attempt  # type: ignore[method-assign]
     Dispatcher._call = traced_call  # type: ignore[method-assign]
+    asyncio.Handle._run = timed_run  # type: ignore[method-assign]
+
+
+def _holder(handle: asyncio.Handle) -> str:
+    """What held the event loop: the task's coroutines (the outer two, the inner two) as they
+    stood after the step, where it awaited next; or the callback's name."""
+    callback = getattr(handle, "_callback", None)
+    task = getattr(callback, "__self__", None)
+    if not isinstance(task, asyncio.Task):
+        return getattr(callback, "__qualname__", type(callback).__name__)
+    names = []
+    coro: Any = task.get_coro()
+    while coro is not None and hasattr(coro, "cr_code") and len(names) < 12:
+        names.append(coro.cr_code.co_qualname)
+        coro = coro.cr_await
+    return " > ".join(names if len(names) <= 5 else [*names[:2], "…", *names[-2:]])
 
 
 # The bench's side ----------------------------------------------------------------------------
@@ -152,7 +181,7 @@ def read(folder: Path) -> tuple[dict[int, dict[str, float]], dict[int, dict[str,
                 for row, purpose in line["r"]:
                     if purpose == "relay":
                         copy_of[line["u"]] = row
-            else:
+            elif kind != "hold":
                 step = {"lane": "lane", "a": "a0", "c": "c0"}[kind]
                 rows.setdefault(line["r"], {}).setdefault(step, line["t"])
     return updates, rows, copy_of
@@ -180,6 +209,8 @@ def breakdown(folder: Path, tags: Sequence[int], pushed: dict[int, float],
             timelines.append(moments)
     if not timelines:
         return {"followed": 0, "of": len(tags), "not_followed": dict(lost)}
+    window = (min(pushed[tag] for tag in tags if tag in pushed),
+              max(arrived.get(tag, pushed[tag]) for tag in tags if tag in pushed))
     per_stage = {name: sorted(max(0.0, t[end] - t[start]) for t in timelines)
                  for name, start, end in STAGES}
     slowest = sorted(timelines, key=lambda t: t["arrived"] - t["pushed"])
@@ -197,4 +228,23 @@ def breakdown(folder: Path, tags: Sequence[int], pushed: dict[int, float],
             for name, start, end in STAGES},
         "slowest_1pct_total_s": round(
             sum(t["arrived"] - t["pushed"] for t in slowest) / len(slowest), 3),
+        "loop_holds": holds(folder, *window),
     }
+
+
+def holds(folder: Path, since: float, until: float, top: int = 6) -> dict[str, Any]:
+    """The event-loop steps of HOLD_SECONDS or more between `since` and `until`: how many, how
+    long in all, the longest, and the coroutines that held the loop longest in all."""
+    found: list[tuple[float, str]] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for text in path.read_text().splitlines():
+            line = json.loads(text)
+            if line["k"] == "hold" and since <= line["t0"] <= until:
+                found.append((line["t1"] - line["t0"], line["w"]))
+    by_holder: Counter[str] = Counter()
+    for seconds, holder in found:
+        by_holder[holder] += seconds
+    return {"n": len(found), "total_s": round(sum(s for s, _ in found), 3),
+            "longest_s": round(max((s for s, _ in found), default=0.0), 3),
+            "by_holder_s": {holder: round(seconds, 3)
+                            for holder, seconds in by_holder.most_common(top)}}
