@@ -145,18 +145,25 @@ def install() -> None:
 
 
 def _holder(handle: asyncio.Handle) -> str:
-    """What held the event loop: the task's coroutines (the outer two, the inner two) as they
-    stood after the step, where it awaited next; or the callback's name."""
+    """What held the event loop: the task's coroutines as they stood after the step (where it
+    awaited next): the outermost, the innermost three of the bot's own (bot/, storage/,
+    handlers/) and the innermost of all; or the callback's name."""
     callback = getattr(handle, "_callback", None)
     task = getattr(callback, "__self__", None)
     if not isinstance(task, asyncio.Task):
         return getattr(callback, "__qualname__", type(callback).__name__)
-    names = []
+    chain: list[tuple[str, bool]] = []
     coro: Any = task.get_coro()
-    while coro is not None and hasattr(coro, "cr_code") and len(names) < 12:
-        names.append(coro.cr_code.co_qualname)
+    while coro is not None and hasattr(coro, "cr_code") and len(chain) < 40:
+        code = coro.cr_code
+        chain.append((code.co_qualname, any(f"/{part}/" in code.co_filename
+                                            for part in ("bot", "storage", "handlers"))))
         coro = coro.cr_await
-    return " > ".join(names if len(names) <= 5 else [*names[:2], "…", *names[-2:]])
+    if not chain:
+        return "?"
+    own = [name for name, ours in chain[1:-1] if ours][-3:]
+    names = [chain[0][0], *own, chain[-1][0]] if len(chain) > 1 else [chain[0][0]]
+    return " > ".join(dict.fromkeys(names))
 
 
 # The bench's side ----------------------------------------------------------------------------
