@@ -4,7 +4,8 @@ hours (`python -m bench.busiest_hour --trace DIR`).
 The bot child (GEZINSLIJN_BENCH_TRACE=DIR) writes one JSON line per step to DIR/<pid>.jsonl:
 an update fetched, handled (start and end, the outbox rows it wrote), a row put into its lane,
 a send begun (before the limiter), its Bot API call begun and ended; and every event-loop
-step of 50 ms or more, with the coroutines that held the loop. Ids, purposes and
+step of 50 ms or more, with the coroutines that held the loop, and every garbage collector
+pass as long. Ids, purposes and
 `time.perf_counter()` only (one clock for every process on Linux: CLOCK_MONOTONIC), never
 contents. The bench joins them with the moment it wrote each message and the moment its copy
 reached the coach: per stage, the time the messages spent there, and which stage the slowest
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import gc
 import json
 import os
 import time
@@ -143,6 +145,20 @@ def install() -> None:
     Dispatcher._call = traced_call  # type: ignore[method-assign]
     asyncio.Handle._run = timed_run  # type: ignore[method-assign]
 
+    collecting: dict[str, float] = {}
+
+    def collected(phase: str, info: dict[str, Any]) -> None:
+        """The garbage collector's passes of HOLD_SECONDS or more: they hold the loop too
+        (written as a hold of their own; the step they fell in is one as well)."""
+        if phase == "start":
+            collecting["t0"] = now()
+            return
+        started = collecting.pop("t0", None)
+        if started is not None and now() - started >= HOLD_SECONDS and not out.closed:
+            emit(k="hold", t0=started, t1=now(), w=f"gc generation {info['generation']}")
+
+    gc.callbacks.append(collected)
+
 
 def _holder(handle: asyncio.Handle) -> str:
     """What held the event loop: the task's coroutines as they stood after the step (where it
@@ -248,10 +264,14 @@ def holds(folder: Path, since: float, until: float, top: int = 6) -> dict[str, A
             line = json.loads(text)
             if line["k"] == "hold" and since <= line["t0"] <= until:
                 found.append((line["t1"] - line["t0"], line["w"]))
+    collections = [seconds for seconds, holder in found if holder.startswith("gc ")]
+    found = [(seconds, holder) for seconds, holder in found if not holder.startswith("gc ")]
     by_holder: Counter[str] = Counter()
     for seconds, holder in found:
         by_holder[holder] += seconds
     return {"n": len(found), "total_s": round(sum(s for s, _ in found), 3),
             "longest_s": round(max((s for s, _ in found), default=0.0), 3),
             "by_holder_s": {holder: round(seconds, 3)
-                            for holder, seconds in by_holder.most_common(top)}}
+                            for holder, seconds in by_holder.most_common(top)},
+            # Within the steps above: the garbage collector's long passes.
+            "gc_n": len(collections), "gc_s": round(sum(collections), 3)}
