@@ -76,7 +76,8 @@ class MorningAgenda:
         self.next_opening = min(openings, default=None)
         if not due:
             return 0
-        # Every due coach's snapshot in one set of queries, not a set per coach; read before
+        # The due coaches' snapshots in one set of queries per SLICE coaches, not a set per
+        # coach; read before
         # the claim, the first write: on SQLite that holds the one write lock until the
         # commit, and the families' own messages waited for the snapshots (seconds for a
         # region's 09:00, bench/README.md).
