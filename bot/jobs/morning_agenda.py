@@ -77,10 +77,9 @@ class MorningAgenda:
         if not due:
             return 0
         # The due coaches' snapshots in one set of queries per SLICE coaches, not a set per
-        # coach; read before
-        # the claim, the first write: on SQLite that holds the one write lock until the
-        # commit, and the families' own messages waited for the snapshots (seconds for a
-        # region's 09:00, bench/README.md).
+        # coach; read before the claim, the first write: on SQLite that holds the one write
+        # lock until the commit, and the families' own messages waited for the snapshots
+        # (seconds for a region's 09:00, bench/README.md).
         ready = [c for c in coaches if c.id in due]
         snaps: dict[int, Snapshot] = {}
         for start in range(0, len(ready), SLICE):
