@@ -42,8 +42,8 @@ async def add(session: AsyncSession, message: FamilyMessage) -> None:
         return connection.execute(_INSERT_MESSAGE, values).one()
 
     stored = await session.run_sync(insert_one)
-    for name, value in stored._mapping.items():
-        if name not in sealed_columns and name not in given:
+    for name, value in stored._mapping.items():  # (sealed columns are not returned)
+        if name not in given:
             setattr(message, name, value)  # the id and the columns' defaults
     make_transient_to_detached(message)
     session.add(message)
