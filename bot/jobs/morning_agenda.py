@@ -27,7 +27,6 @@ from bot.jobs.pace import Pace
 from bot.outbox import Outgoing
 from bot.settings import Settings
 from storage.db import Session
-from storage.models import Staff
 from storage.repos import agenda, people
 
 EVERY = timedelta(seconds=30)
@@ -39,13 +38,13 @@ EVERY = timedelta(seconds=30)
 SLICE = 100
 
 
-def staff_agreement(staff: Staff, region: str) -> Agreement:
+def staff_agreement(windows: str, region: str) -> Agreement:
     """A coach's own standard agreement (their windows in the region's zone)."""
     try:
-        windows = parse_windows(staff.windows)
+        parsed = parse_windows(windows)
     except WindowSyntaxError:  # validated on input; never skip a coach's agenda
-        windows = DEFAULT_WINDOWS
-    return Agreement(windows, DEFAULT_TIMEZONES[region], region, False, Policy.CRISIS)
+        parsed = DEFAULT_WINDOWS
+    return Agreement(parsed, DEFAULT_TIMEZONES[region], region, False, Policy.CRISIS)
 
 
 class MorningAgenda:
@@ -62,15 +61,17 @@ class MorningAgenda:
             self.pace.last = None  # due now
         if not self.pace.due(now):
             return 0
-        coaches = await people.coaches_in_chat(session)
-        spans = await absences_of(session, [c.id for c in coaches], now)
+        schedules = await people.coach_schedules(session)
+        spans = await absences_of(session, [s.id for s in schedules], now)
         due: dict[int, tuple[Agreement, date]] = {}
         openings: list[datetime] = []
-        for coach in coaches:
-            agreement = staff_agreement(coach, self.region)
-            today = morning_agenda_due(agreement, spans, coach.id, coach.agenda_sent_on, now)
+        for n, (coach_id, windows, sent_on) in enumerate(schedules):
+            if n and n % SLICE == 0:
+                await asyncio.sleep(0)  # the event loop goes on (handlers, sends)
+            agreement = staff_agreement(windows, self.region)
+            today = morning_agenda_due(agreement, spans, coach_id, sent_on, now)
             if today is not None:  # else a day off, on leave, not yet time, sent, or too late
-                due[coach.id] = (agreement, today)
+                due[coach_id] = (agreement, today)
             else:
                 openings += _upcoming_openings(agreement, now)
         self.next_opening = min(openings, default=None)
@@ -80,7 +81,7 @@ class MorningAgenda:
         # coach; read before the claim, the first write: on SQLite that holds the one write
         # lock until the commit, and the families' own messages waited for the snapshots
         # (seconds for a region's 09:00, bench/README.md).
-        ready = [c for c in coaches if c.id in due]
+        ready = await people.staff_by_ids(session, list(due))
         snaps: dict[int, Snapshot] = {}
         for start in range(0, len(ready), SLICE):
             part = ready[start:start + SLICE]
