@@ -81,7 +81,7 @@ class MorningAgenda:
         # coach; read before the claim, the first write: on SQLite that holds the one write
         # lock until the commit, and the families' own messages waited for the snapshots
         # (seconds for a region's 09:00, bench/README.md).
-        ready = await people.staff_by_ids(session, list(due))
+        ready = await people.coaches_in_chat(session, list(due))
         snaps: dict[int, Snapshot] = {}
         for start in range(0, len(ready), SLICE):
             part = ready[start:start + SLICE]

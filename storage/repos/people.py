@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import ColumnElement, Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.text import compare_key
@@ -82,23 +82,29 @@ async def active_coaches(session: AsyncSession) -> Sequence[Staff]:
         Staff.is_coach.is_(True), Staff.active.is_(True)).order_by(Staff.display_name))).all()
 
 
+def _coach_in_chat() -> tuple[ColumnElement[bool], ...]:
+    """An active coach the bot can write to."""
+    return Staff.is_coach.is_(True), Staff.active.is_(True), Staff.chat_id.is_not(None)
+
+
 async def coach_schedules(session: AsyncSession) -> Sequence[Row[int, str, date | None]]:
     """Of the active coaches the bot can write to: id, windows, the day their last agenda went
     out. The morning job looks at these every 30 s: plain rows, where loading every coach as
     an object held the event loop (0.13 s a look at 2,000 coaches, bench/README.md)."""
     return (await session.execute(
-        select(Staff.id, Staff.windows, Staff.agenda_sent_on).where(
-            Staff.is_coach.is_(True), Staff.active.is_(True), Staff.chat_id.is_not(None))
+        select(Staff.id, Staff.windows, Staff.agenda_sent_on).where(*_coach_in_chat())
         .order_by(Staff.id))).all()
 
 
-async def staff_by_ids(session: AsyncSession, staff_ids: Sequence[int]) -> Sequence[Staff]:
-    """These staff, in id order."""
+async def coaches_in_chat(session: AsyncSession, staff_ids: Sequence[int]) -> Sequence[Staff]:
+    """These of the active coaches the bot can write to (one left or erased since a look is
+    left out), in id order."""
     ids = sorted(staff_ids)
     found: list[Staff] = []
     for start in range(0, len(ids), CLAIM_CHUNK):
         found += (await session.scalars(select(Staff).where(
-            Staff.id.in_(ids[start:start + CLAIM_CHUNK])).order_by(Staff.id))).all()
+            Staff.id.in_(ids[start:start + CLAIM_CHUNK]), *_coach_in_chat())
+            .order_by(Staff.id))).all()
     return found
 
 
