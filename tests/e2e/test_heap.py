@@ -12,7 +12,7 @@ from bot.outbox.ratelimit import RateLimiter
 from bot.settings import Settings
 from bot.simulator import LocalBotApi
 from tests.conftest import TEST_KEY
-from tests.e2e.conftest import WEDNESDAY_MORNING, Harness
+from tests.e2e.conftest import WEDNESDAY_MORNING
 
 
 async def test_start_up_objects_are_frozen_while_running_and_released_after(
@@ -21,8 +21,7 @@ async def test_start_up_objects_are_frozen_while_running_and_released_after(
                         database_url=migrated_db_url, encryption_key=TEST_KEY,
                         key_file=tmp_path / "unused.key")
     runtime = Runtime(settings, ManualClock(WEDNESDAY_MORNING),
-                      limiter=RateLimiter(enabled=False), poll_timeout=1, dispatcher_poll=0.05,
-                      freeze_heap=True)  # as the installed command's (bot/cli.py)
+                      limiter=RateLimiter(enabled=False), poll_timeout=1, dispatcher_poll=0.05)
     gc.unfreeze()
     await runtime.start()
     try:
@@ -33,8 +32,3 @@ async def test_start_up_objects_are_frozen_while_running_and_released_after(
     finally:
         await runtime.stop()
     assert gc.get_freeze_count() == 0  # a stopped bot's cycles can be collected again
-
-
-async def test_bots_started_over_and_over_do_not_freeze(harness: Harness) -> None:
-    """The tests' bots (and tools'): no collect at every start."""
-    assert gc.get_freeze_count() == 0
