@@ -17,7 +17,6 @@ from filelock import FileLock, Timeout
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot import heap
 from bot.callbacks import CallbackSigner
 from bot.clock import Clock, SimulatedClock, SystemClock
 from bot.delivery import crisis_lines
@@ -197,7 +196,6 @@ class Runtime:
                       asyncio.create_task(self.intake.process_forever(self.stop_event))]
         if polling:
             self.tasks.append(asyncio.create_task(self.intake.poll_forever(self.stop_event)))
-        heap.settle()  # last: what start-up made stays, and full collections skip it
         log.info("bot started (%s)", "polling" if polling else "webhook")
 
     async def _default_menus(self) -> None:
@@ -244,7 +242,6 @@ class Runtime:
         if self._file_lock is not None:
             self._file_lock.release()
             self._file_lock = None
-        heap.release()
 
     async def run_until_stopped(self, polling: bool = True) -> None:
         await self.start(polling=polling)
