@@ -303,7 +303,8 @@ async def main(config: dict[str, Any]) -> None:
         else:
             clock = SimulatedClock(clock_start, 1.0)
             clock_origin_wall = time.time()
-        runtime = Runtime(settings, clock, limiter=make_limiter(config))
+        runtime = Runtime(settings, clock, limiter=make_limiter(config),
+                          freeze_heap=True)  # as the installed command's
         constructed = time.perf_counter()
         counts = Counts()
         counts.install(runtime)

@@ -29,7 +29,7 @@ async def _serve(settings: Settings, polling: bool) -> None:
     from bot.checks import startup_checks
 
     await startup_checks(settings, webhook=not polling)  # a sentence, never a traceback
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, freeze_heap=True)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, runtime.stop_event.set)
