@@ -374,13 +374,11 @@ async def test_the_morning_job_sends_each_agenda_once_as_the_per_coach_snapshot_
         await second.dispose()
 
 
-async def test_the_morning_job_lets_the_event_loop_go_on_between_slices(
-        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Between slices of coaches other tasks run (a family's message at 09:00): the whole
-    region's agendas made in one go held the event loop up to 0.67 s (bench/README.md)."""
+async def _ticks_at_each_call(db: Database, monkeypatch: pytest.MonkeyPatch, where: Any,
+                              name: str, now: datetime) -> tuple[int, list[int]]:
+    """Run the morning job at `now` with SLICE 2 beside a task that counts its turns; at each
+    call of `where.name`, how many turns the other task had had so far."""
     monkeypatch.setattr(morning_agenda, "SLICE", 2)
-    opening = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo(AMS))
-    await _build(db, opening - timedelta(minutes=1))
     ticks = 0
 
     async def ticker() -> None:
@@ -390,20 +388,30 @@ async def test_the_morning_job_lets_the_event_loop_go_on_between_slices(
             await asyncio.sleep(0)
 
     seen: list[int] = []
-    render = agenda_text.render
+    original = getattr(where, name)
 
-    def counted(*args: Any, **kwargs: Any) -> str:
+    def counted(*args: Any, **kwargs: Any) -> Any:
         seen.append(ticks)
-        return render(*args, **kwargs)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(agenda_text, "render", counted)
+    monkeypatch.setattr(where, name, counted)
     task = asyncio.create_task(ticker())
     try:
         async with db.transaction() as session:
             sent = await MorningAgenda(Settings(region="NL"), CallbackSigner(b"k" * 32))(
-                session, opening)
+                session, now)
     finally:
         task.cancel()
+    return sent, seen
+
+
+async def test_the_morning_job_lets_the_event_loop_go_on_between_slices(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between slices of coaches other tasks run (a family's message at 09:00): the whole
+    region's agendas made in one go held the event loop up to 0.67 s (bench/README.md)."""
+    opening = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo(AMS))
+    await _build(db, opening - timedelta(minutes=1))
+    sent, seen = await _ticks_at_each_call(db, monkeypatch, agenda_text, "render", opening)
     assert sent == len(seen) == 4
     # Within a slice nothing else ran; between the slices it did.
     assert seen[0] == seen[1] < seen[2] == seen[3]
@@ -413,32 +421,11 @@ async def test_the_morning_job_s_look_at_every_coach_lets_the_event_loop_go_on(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """The look at who is due, every 30 s all day, is sliced too: at 2,000 coaches it held the
     loop 0.13 s each time (bench/README.md)."""
-    monkeypatch.setattr(morning_agenda, "SLICE", 2)
     opening = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo(AMS))
     await _build(db, opening - timedelta(minutes=1))
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0)
-
-    seen: list[int] = []
-    due = morning_agenda.morning_agenda_due
-
-    def counted(*args: Any, **kwargs: Any) -> date | None:
-        seen.append(ticks)
-        return due(*args, **kwargs)
-
-    monkeypatch.setattr(morning_agenda, "morning_agenda_due", counted)
-    task = asyncio.create_task(ticker())
-    try:
-        async with db.transaction() as session:
-            await MorningAgenda(Settings(region="NL"), CallbackSigner(b"k" * 32))(
-                session, opening - timedelta(minutes=1))  # nobody due yet: only the look
-    finally:
-        task.cancel()
+    # A minute before the opening nobody is due yet: only the look runs.
+    _, seen = await _ticks_at_each_call(db, monkeypatch, morning_agenda, "morning_agenda_due",
+                                        opening - timedelta(minutes=1))
     assert len(seen) >= 4
     # Within a slice of two nothing else ran; between the slices it did.
     assert all(seen[n] == seen[n + 1] for n in range(0, len(seen) - 1, 2))
