@@ -115,7 +115,7 @@ class Snapshot:
     today: date  # the coach's local day
     zone: str = "Europe/Amsterdam"  # the coach's zone: which appointments are "today"
     families: tuple[FamilyState, ...] = ()
-    appointments: tuple[AppointmentEntry, ...] = ()  # today's, and the next days' for context
+    appointments: tuple[AppointmentEntry, ...] = ()  # today's, in the coach's zone
     items: tuple[DueItem, ...] = ()  # open agreements
     signals: tuple[Signal, ...] = ()  # lukt niet / hulp nodig not yet followed up
     held: tuple[Held, ...] = ()  # held until a later opening

@@ -121,9 +121,11 @@ async def snapshots(session: AsyncSession, staffs: Sequence[Staff], now: datetim
     all_ids = sorted({fid for c in coaches.values() for fid, _ in c.own})
     readers = sorted({fid for c in coaches.values() for fid in c.readers})
     if all_ids:
-        # The widest span of days: each coach keeps their own two days below.
+        # The widest span of days: each coach keeps their own today below. Only today's
+        # (build_agenda shows no other): every appointment read is two values unsealed,
+        # and tomorrow's were half of the morning's appointment rows (bench/README.md).
         first = min(c.day_start for c in coaches.values())
-        last = max(c.day_start for c in coaches.values()) + timedelta(days=2)
+        last = max(_day_end(c) for c in coaches.values())
         found.appointments = _by_family(await _rows(session, all_ids, lambda ids: select(
             Appointment.id, Appointment.family_id, Appointment.starts_at, Appointment.what,
             Appointment.place, Appointment.response).where(
@@ -170,7 +172,7 @@ def _snapshot(coach: _Coach, found: _Found, now: datetime, weekly: bool) -> Snap
     alias = found.alias
     ids = [fid for fid, _ in coach.own]
     today = coach.local.date()
-    until = coach.day_start + timedelta(days=2)
+    until = _day_end(coach)
     families = []
     for fid, since in coach.own:
         f = found.families[fid]
@@ -201,6 +203,12 @@ def _snapshot(coach: _Coach, found: _Found, now: datetime, weekly: bool) -> Snap
                         for fid in ids if fid in found.good) if weekly else (),
         weekly=weekly,
     )
+
+
+def _day_end(coach: _Coach) -> datetime:
+    """The start of the coach's next day (wall-clock arithmetic: 23 or 25 hours on the days
+    the clocks change)."""
+    return coach.day_start + timedelta(days=1)
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:

@@ -7,6 +7,7 @@ day once, also with two instances."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -228,6 +229,12 @@ async def _as_before(session: Any, staff: Staff, now: datetime, zone: str,
         weekly=weekly)
 
 
+def _today_only(snap: Snapshot) -> Snapshot:
+    zone = ZoneInfo(snap.zone)
+    return dataclasses.replace(snap, appointments=tuple(
+        a for a in snap.appointments if a.at.astimezone(zone).date() == snap.today))
+
+
 def _unordered(snap: Snapshot) -> Snapshot:
     """The reference's rows came in the database's order (no ORDER BY): compare as sets."""
     parts = ("families", "appointments", "items", "signals", "held", "waiting", "good_news")
@@ -253,12 +260,20 @@ async def test_each_coach_gets_what_the_per_coach_snapshot_gave(
         with monkeypatch.context() as patch:
             patch.setattr(agenda, "CHUNK", 2)  # many IN lists, also for covered families
             chunked = await agenda.snapshots(session, coaches, now, zones, weekly)
+        tomorrows = 0
         for name, person in staff.items():
             alone = await agenda.snapshot(session, person, now, ZONES[name], name in WEEKLY)
             before = await _as_before(session, person, now, ZONES[name], name in WEEKLY)
             assert together[person.id] == alone == backwards[person.id] \
                 == chunked[person.id], name
-            assert _unordered(alone) == _unordered(before), name
+            # Only the coach's today's appointments are read (the reference read two days):
+            # the same agenda.
+            assert _unordered(alone) == _unordered(_today_only(before)), name
+            assert build_agenda(alone) == build_agenda(before), name
+            assert all(a.at.astimezone(ZoneInfo(alone.zone)).date() == alone.today
+                       for a in alone.appointments), name
+            tomorrows += len(before.appointments) - len(alone.appointments)
+    assert tomorrows > 0  # the data has appointments on the next day, left out
     assert set(together) == {s.id for s in coaches}
     anna, bram, kim = together[staff["Anna"].id], together[staff["Bram"].id], \
         together[staff["Kim"].id]
