@@ -13,7 +13,7 @@ import io
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from zoneinfo import ZoneInfo
 
@@ -107,6 +107,19 @@ def _locale(language: str, region: str) -> Locale:
     return Locale.parse(babel_locale(language, region))
 
 
+# Formatted days and clock times, per locale: a morning's 1,000 agendas write the same few
+# days and times tens of thousands of times, and Babel works each out from its pattern anew
+# (bench/README.md). The texts depend on nothing else: no pattern used here shows a zone.
+@lru_cache(maxsize=8192)
+def _date_text(language: str, region: str, pattern: str, day: date) -> str:
+    return format_date(day, pattern, locale=_locale(language, region))
+
+
+@lru_cache(maxsize=8192)
+def _time_text(language: str, region: str, pattern: str, clock: time) -> str:
+    return format_time(clock, pattern, locale=_locale(language, region))
+
+
 # Day patterns where a language puts the weekday elsewhere ("26 Kasım Perşembe").
 _DAY_PATTERNS = {"tr": "d MMMM EEEE"}
 _DAY_YEAR_PATTERNS = {"tr": "d MMMM y EEEE"}
@@ -150,25 +163,25 @@ class Translator:
         if self.language == "nl" and self.region == "BE":
             # Flemish writes 10u30 (and 9u for the full hour).
             return f"{value.hour}u{value.minute:02d}" if value.minute else f"{value.hour}u"
-        if self.rtl:
-            # Babel's Arabic short time is 12-hour ("2:00 م"); letters, clocks and timetables
-            # in NL/BE say 14:00, so the family can match the two.
-            return format_time(value, "HH:mm", locale=self.locale)
-        return format_time(value, "short", locale=self.locale)
+        # Babel's Arabic short time is 12-hour ("2:00 م"); letters, clocks and timetables
+        # in NL/BE say 14:00, so the family can match the two.
+        pattern = "HH:mm" if self.rtl else "short"
+        return _time_text(self.language, self.region, pattern,
+                          time(value.hour, value.minute, value.second))
 
     def weekday(self, moment: datetime | date) -> str:
-        day = self.local(moment).date() if isinstance(moment, datetime) else moment
-        return format_date(day, "EEEE", locale=self.locale)
+        return self._date(moment, "EEEE")
 
     def day(self, moment: datetime | date) -> str:
         """'donderdag 27 november' / 'jeudi 27 novembre'."""
-        day = self.local(moment).date() if isinstance(moment, datetime) else moment
-        return format_date(day, _DAY_PATTERNS.get(self.language, "EEEE d MMMM"),
-                           locale=self.locale)
+        return self._date(moment, _DAY_PATTERNS.get(self.language, "EEEE d MMMM"))
 
     def date_short(self, moment: datetime | date) -> str:
+        return self._date(moment, "d MMMM yyyy")
+
+    def _date(self, moment: datetime | date, pattern: str) -> str:
         day = self.local(moment).date() if isinstance(moment, datetime) else moment
-        return format_date(day, "d MMMM yyyy", locale=self.locale)
+        return _date_text(self.language, self.region, pattern, day)
 
     def date_time(self, moment: datetime) -> str:
         return format_datetime(self.local(moment), "medium", tzinfo=ZoneInfo(self.zone),
@@ -191,7 +204,7 @@ class Translator:
         day = self.day(moment)
         if self.local(moment).year != self.local(now).year:
             pattern = _DAY_YEAR_PATTERNS.get(self.language, "EEEE d MMMM y")
-            day = format_date(self.local(moment).date(), pattern, locale=self.locale)
+            day = self._date(moment, pattern)
         relative = self.relative_day(moment, now)
         if relative is None:
             return self.gettext("{day} om {time}").format(day=day, time=self.time(moment))

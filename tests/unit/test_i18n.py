@@ -4,7 +4,7 @@ forms, and Arabic right-to-left starts."""
 from __future__ import annotations
 
 import gettext
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -232,3 +232,37 @@ def test_translator_is_chosen_per_recipient() -> None:
     assert Translator("en", "BE", "Europe/Brussels").gettext("vandaag") == "today"
     assert translator("uk", "BE").zone == "Europe/Brussels"
     assert translator("uk").zone == "Europe/Amsterdam"
+
+
+# Remembered formatting -----------------------------------------------------------------------
+def _babel_as_before(tr: Translator, moment: datetime) -> tuple[str, str, str, str]:
+    """What time, day, weekday and date_short gave when each call asked Babel itself."""
+    from babel.dates import format_date, format_time
+
+    local = moment.astimezone(ZoneInfo(tr.zone))
+    day_pattern = {"tr": "d MMMM EEEE"}.get(tr.language, "EEEE d MMMM")
+    if tr.language == "nl" and tr.region == "BE":
+        clock = f"{local.hour}u{local.minute:02d}" if local.minute else f"{local.hour}u"
+    else:
+        clock = format_time(local, "HH:mm" if tr.rtl else "short", locale=tr.locale)
+    return (clock, format_date(local.date(), day_pattern, locale=tr.locale),
+            format_date(local.date(), "EEEE", locale=tr.locale),
+            format_date(local.date(), "d MMMM yyyy", locale=tr.locale))
+
+
+@pytest.mark.parametrize("language", FAMILY_LANGUAGES)
+@pytest.mark.parametrize("region", ["NL", "BE"])
+def test_remembered_days_and_times_are_babel_s_own(language: str, region: str) -> None:
+    """The same text as asking Babel each time: a day that changes the clocks, every 13
+    minutes (with seconds), seen from two zones (the zone decides the day and the hour)."""
+    base = datetime(2026, 10, 24, 22, 0, tzinfo=ZoneInfo("UTC"))  # AMS: 25 Oct, clocks back
+    moments = [base + timedelta(minutes=m, seconds=m % 7) for m in range(0, 26 * 60, 13)]
+    for zone in ("Europe/Amsterdam", "America/Curacao"):
+        tr = Translator(language, region, zone)
+        for moment in moments:
+            assert (tr.time(moment), tr.day(moment), tr.weekday(moment),
+                    tr.date_short(moment)) == _babel_as_before(tr, moment), (zone, moment)
+    amsterdam, curacao = Translator(language, region), Translator(language, region,
+                                                                  "America/Curacao")
+    assert amsterdam.time(base) != curacao.time(base)
+    assert amsterdam.day(base) != curacao.day(base)
