@@ -48,6 +48,7 @@ from storage.models import (
 from storage.repos import agenda, people
 from storage.repos.absences import covered_families
 from tests.caseload import joined_member, joined_staff
+from tests.loop_turns import turns_at_each_call
 
 AMS = "Europe/Amsterdam"
 # Daytime everywhere on one date; and a moment when Amsterdam and Tokyo are a day further on
@@ -394,29 +395,10 @@ async def _ticks_at_each_call(db: Database, monkeypatch: pytest.MonkeyPatch, whe
     """Run the morning job at `now` with SLICE 2 beside a task that counts its turns; at each
     call of `where.name`, how many turns the other task had had so far."""
     monkeypatch.setattr(morning_agenda, "SLICE", 2)
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0)
-
-    seen: list[int] = []
-    original = getattr(where, name)
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        seen.append(ticks)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(where, name, counted)
-    task = asyncio.create_task(ticker())
-    try:
-        async with db.transaction() as session:
-            sent = await MorningAgenda(Settings(region="NL"), CallbackSigner(b"k" * 32))(
-                session, now)
-    finally:
-        task.cancel()
+    async with turns_at_each_call(monkeypatch, where, name) as seen, \
+            db.transaction() as session:
+        sent = await MorningAgenda(Settings(region="NL"), CallbackSigner(b"k" * 32))(
+            session, now)
     return sent, seen
 
 

@@ -8,9 +8,7 @@ on while it is made."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,6 +25,7 @@ from storage.db import Database, Session
 from storage.models import Appointment, Family, FamilyCoach, FamilyMessage, Outbox, Reminder
 from storage.repos import reminders
 from tests.caseload import joined_member, joined_staff
+from tests.loop_turns import turns_at_each_call
 from tests.storage.statements import recorded
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -73,6 +72,20 @@ async def _caseload(db: Database) -> list[Family]:
     return found
 
 
+async def _reminders_due(db: Database, found: list[Family]) -> None:
+    """Each family an appointment at noon, its reminder due at MONDAY_10."""
+    async with db.transaction() as session:
+        for family in found:
+            appointment = Appointment(family_id=family.id, what="huisbezoek",
+                                      starts_at=MONDAY_10 + timedelta(hours=2),
+                                      status="planned", created_at=MONDAY_10,
+                                      updated_at=MONDAY_10)
+            session.add(appointment)
+            await session.flush()
+            reminders.add_planned(session, family.id, "hours_before", MONDAY_10,
+                                  appointment_id=appointment.id)
+
+
 async def _pass(db: Database, job: object, now: datetime) -> list[str]:
     async with db.transaction() as session:
         statements = await recorded(session)
@@ -113,17 +126,7 @@ async def test_the_digests_are_written_only_after_every_family_was_read(db: Data
 
 async def test_a_batch_of_reminders_is_written_only_after_it_was_read(db: Database) -> None:
     """(So it was already: a batch's subjects are read at once, before the loop.)"""
-    found = await _caseload(db)
-    async with db.transaction() as session:
-        for family in found:
-            appointment = Appointment(family_id=family.id, what="huisbezoek",
-                                      starts_at=MONDAY_10 + timedelta(hours=2),
-                                      status="planned", created_at=MONDAY_10,
-                                      updated_at=MONDAY_10)
-            session.add(appointment)
-            await session.flush()
-            reminders.add_planned(session, family.id, "hours_before", MONDAY_10,
-                                  appointment_id=appointment.id)
+    await _reminders_due(db, await _caseload(db))
     last_read, first_write = _writes_after_reads(
         await _pass(db, ReminderSender(SIGNER), MONDAY_10))
     assert await _sent(db, "reminder") == FAMILIES
@@ -146,40 +149,11 @@ async def test_a_batch_of_reminders_lets_the_event_loop_go_on_between_slices(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """Between slices of a batch other tasks run (a family's message during the evening's
     reminders): a batch of 200 made in one go held the loop about 50 ms (bench/README.md)."""
-    found = await _caseload(db)
-    async with db.transaction() as session:
-        for family in found:
-            appointment = Appointment(family_id=family.id, what="huisbezoek",
-                                      starts_at=MONDAY_10 + timedelta(hours=2),
-                                      status="planned", created_at=MONDAY_10,
-                                      updated_at=MONDAY_10)
-            session.add(appointment)
-            await session.flush()
-            reminders.add_planned(session, family.id, "hours_before", MONDAY_10,
-                                  appointment_id=appointment.id)
+    await _reminders_due(db, await _caseload(db))
     monkeypatch.setattr(reminder_job, "SLICE", 2)
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0)
-
-    seen: list[int] = []
-    original = reminder_job.render
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        seen.append(ticks)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(reminder_job, "render", counted)
-    task = asyncio.create_task(ticker())
-    try:
-        async with db.transaction() as session:
-            assert await ReminderSender(SIGNER)(session, MONDAY_10) == FAMILIES
-    finally:
-        task.cancel()
+    async with turns_at_each_call(monkeypatch, reminder_job, "render") as seen, \
+            db.transaction() as session:
+        assert await ReminderSender(SIGNER)(session, MONDAY_10) == FAMILIES
     assert len(seen) == FAMILIES == 4
     # Within a slice nothing else ran; between the slices it did.
     assert seen[0] == seen[1] < seen[2] == seen[3]
