@@ -30,8 +30,10 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # Changes measured against the product as it is (bench/variants.py). sqlite_pool and
 # planners_on_timer were measured here first and are now the product's own behaviour;
 # no_pre_ping is measured but not adopted (pre-ping lets a pool recover after the database
-# was away: tests/faults/test_database_away.py).
-RECOMMENDED: dict[str, tuple[str, ...]] = {"sqlite": (), "postgresql": ("no_pre_ping",)}
+# was away: tests/faults/test_database_away.py); aiosqlite_four_trips is the SQLite driver as
+# it was before storage/sqlite_driver.py, to show that change's effect in every run.
+RECOMMENDED: dict[str, tuple[str, ...]] = {"sqlite": ("aiosqlite_four_trips",),
+                                           "postgresql": ("no_pre_ping",)}
 PARTS = ("relay", "reminders", "busiest", "cost")
 
 

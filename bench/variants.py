@@ -6,13 +6,16 @@ measured and not adopted (see bench/README.md).
 
 - `no_pre_ping`: PostgreSQL without `pool_pre_ping`: one round trip less per checkout (a
   dropped connection still surfaces as an error and the step is retried by the loops).
+- `aiosqlite_four_trips`: SQLite through SQLAlchemy's own aiosqlite adapter, three or four
+  trips to the connection's thread a statement, as before storage/sqlite_driver.py: its
+  effect, side by side in every run.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-KNOWN = ("no_pre_ping",)
+KNOWN = ("no_pre_ping", "aiosqlite_four_trips")
 
 
 def apply(names: list[str]) -> None:
@@ -21,6 +24,8 @@ def apply(names: list[str]) -> None:
         raise ValueError(f"unknown variants: {sorted(unknown)}")
     if "no_pre_ping" in names:
         _without_pre_ping()
+    if "aiosqlite_four_trips" in names:
+        _four_trips()
 
 
 def _without_pre_ping() -> None:
@@ -33,6 +38,25 @@ def _without_pre_ping() -> None:
     def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if not db.async_url(url).startswith("sqlite"):
             kwargs.setdefault("pool_pre_ping", False)
+        return original(url, **kwargs)
+
+    db.make_engine = make_engine
+
+
+def _four_trips() -> None:
+    import sqlite3
+
+    import aiosqlite
+    from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from storage import db
+
+    original = db.make_engine
+
+    def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+        if db.async_url(url).startswith("sqlite"):
+            kwargs.setdefault("module", AsyncAdapt_aiosqlite_dbapi(aiosqlite, sqlite3))
         return original(url, **kwargs)
 
     db.make_engine = make_engine

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
-from storage import errors, sealing, sqlite_writer
+from storage import errors, sealing, sqlite_driver, sqlite_writer
 from storage.keystore import KeyStore
 from storage.keystore import keystore_url as default_keystore_url
 from storage.write_log import WriteLog
@@ -103,6 +103,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     full = async_url(url)
+    if full.startswith("sqlite"):
+        # One trip to the connection's thread a statement, not three or four
+        # (storage/sqlite_driver.py).
+        kwargs.setdefault("module", sqlite_driver.dbapi())
     # A statement that fails (the database going away mid-query) is logged with its SQL; its
     # parameters would carry aliases and first names into the log (PRODUCT.md §5).
     kwargs.setdefault("hide_parameters", True)
