@@ -13,6 +13,7 @@ measured and not adopted (see bench/README.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 KNOWN = ("no_pre_ping", "aiosqlite_four_trips")
@@ -29,18 +30,7 @@ def apply(names: list[str]) -> None:
 
 
 def _without_pre_ping() -> None:
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
-    from storage import db
-
-    original = db.make_engine
-
-    def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-        if not db.async_url(url).startswith("sqlite"):
-            kwargs.setdefault("pool_pre_ping", False)
-        return original(url, **kwargs)
-
-    db.make_engine = make_engine
+    _engines_made_with(sqlite=False, name="pool_pre_ping", value=lambda: False)
 
 
 def _four_trips() -> None:
@@ -48,6 +38,14 @@ def _four_trips() -> None:
 
     import aiosqlite
     from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
+
+    _engines_made_with(sqlite=True, name="module",
+                       value=lambda: AsyncAdapt_aiosqlite_dbapi(aiosqlite, sqlite3))
+
+
+def _engines_made_with(sqlite: bool, name: str, value: Callable[[], Any]) -> None:
+    """Every engine of one kind (SQLite, or not) made with `name` set, where the product's
+    own `make_engine` sets its default."""
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from storage import db
@@ -55,8 +53,8 @@ def _four_trips() -> None:
     original = db.make_engine
 
     def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-        if db.async_url(url).startswith("sqlite"):
-            kwargs.setdefault("module", AsyncAdapt_aiosqlite_dbapi(aiosqlite, sqlite3))
+        if db.async_url(url).startswith("sqlite") == sqlite:
+            kwargs.setdefault(name, value())
         return original(url, **kwargs)
 
     db.make_engine = make_engine
