@@ -14,17 +14,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage import errors
 from storage.db import Database
+from tests.storage.sqlite_table import sqlite_with_table
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'trips.db'}")
-    async with database.transaction() as session:
-        await session.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER UNIQUE)"))
-    try:
+    async with sqlite_with_table(
+            tmp_path / "trips.db",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER UNIQUE)") as database:
         yield database
-    finally:
-        await database.dispose()
 
 
 @pytest.fixture

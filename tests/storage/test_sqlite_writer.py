@@ -15,6 +15,7 @@ from sqlalchemy import text
 from storage import db as db_module
 from storage import sqlite_writer
 from storage.db import Database
+from tests.storage.sqlite_table import sqlite_with_table
 
 INSERT = text("INSERT INTO t (n) VALUES (:n)")
 
@@ -23,13 +24,9 @@ INSERT = text("INSERT INTO t (n) VALUES (:n)")
 async def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Database]:
     monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 200)
     monkeypatch.setattr(sqlite_writer, "WAIT", 2.0)
-    database = Database(f"sqlite:///{tmp_path / 'writers.db'}")
-    async with database.transaction() as session:
-        await session.execute(text("CREATE TABLE t (n INTEGER UNIQUE)"))
-    try:
+    async with sqlite_with_table(tmp_path / "writers.db",
+                                 "CREATE TABLE t (n INTEGER UNIQUE)") as database:
         yield database
-    finally:
-        await database.dispose()
 
 
 async def test_writers_that_hold_the_lock_across_awaits_take_turns_in_order(
