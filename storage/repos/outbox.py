@@ -76,10 +76,9 @@ class NewRow:
 async def add_pending_rows(session: AsyncSession, new: Sequence[NewRow], created_at: datetime
                            ) -> list[Outbox]:
     """New rows for the dispatcher, in the caller's transaction: one INSERT … RETURNING for
-    all of them (one more for the rows that wait for one of them; on SQLite one a row, see
-    _INSERT_ROWS). On the session's
-    connection, not through its unit of work: the flush of a relayed message's copy and
-    receipt was a sixth of the bot's busy time (py-spy, bench/README.md), and a morning's
+    all of them (one more for the rows that wait for one of them, see _INSERT_ROWS). On the
+    session's connection, not through its unit of work: the flush of a relayed message's copy
+    and receipt was a sixth of the bot's busy time (py-spy, bench/README.md), and a morning's
     thousands of agendas flushed one by one held the event loop. The payloads are sealed
     here as a mapped row's are (storage/sealing.py). Returned as plain Outbox objects, not in
     the session, as claims return theirs."""
@@ -125,9 +124,10 @@ async def add_pending_rows(session: AsyncSession, new: Sequence[NewRow], created
             for row_id, row in zip(ids, new, strict=True)]
 
 
-# Ids in the order the rows were given: a lane goes by id. PostgreSQL's batches are sorted
-# back into that order by SQLAlchemy (insertmanyvalues); on SQLite it has nothing to sort by
-# and runs one row a statement.
+# Ids in the order the rows were given: a lane goes by id. SQLAlchemy (insertmanyvalues)
+# writes the rows in that order, many in one statement, and sorts RETURNING's ids back into
+# it by the outbox's insert sentinel (Outbox._sentinel); without one, on SQLite it ran one row
+# a statement (tests/storage/test_outbox_write.py holds both databases to the order).
 _INSERT_ROWS = insert(table_of(Outbox)).returning(table_of(Outbox).c.id,
                                                   sort_by_parameter_order=True)
 

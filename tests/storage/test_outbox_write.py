@@ -1,8 +1,8 @@
 """Sends written as outbox rows without the ORM's unit of work (bot/outbox/outgoing.py write,
 storage/repos/outbox.py add_pending_rows): in their order, a receipt waiting for its copy, every
 payload sealed as a mapped row's is (the family's key when it has a family, the master key
-ring when not), on PostgreSQL in one INSERT for all rows plus one for the rows that wait; on
-both databases."""
+ring when not), in one INSERT for all rows plus one for the rows that wait; on both
+databases."""
 
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ async def test_a_copy_and_its_receipt_in_order_sealed_and_linked(db: Database) -
         copy, receipt, agenda = await write(session, out.sends, NOW)
         assert session.info[OUTBOX_CHATS] == {COACH, 501}
     inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
-    # The rows, then the receipt that waits for its copy. SQLite writes one row a statement:
-    # SQLAlchemy has nothing there to sort RETURNING's rows back into the given order by.
-    assert len(inserts) == (2 if db.dialect == "postgresql" else 3), inserts
+    # The rows, then the receipt that waits for its copy (SQLite wrote one row a statement
+    # before the outbox had its insert sentinel, migration 0015).
+    assert len(inserts) == 2, inserts
     assert copy.id < receipt.id and agenda.id < receipt.id
     assert (receipt.waits_for, copy.waits_for, agenda.waits_for) == (copy.id, None, None)
 
@@ -54,6 +54,31 @@ async def test_a_copy_and_its_receipt_in_order_sealed_and_linked(db: Database) -
             == (row.payload, row.chat_id, row.purpose, "pending", 0)
         assert (found.link_family_id, found.waits_for) == (row.link_family_id, row.waits_for)
     assert stored[copy.id].payload["p"]["text"].endswith("ik kom later")
+
+
+async def test_a_morning_of_rows_is_one_insert_and_its_ids_keep_the_order_given(
+        db: Database) -> None:
+    """A lane goes by id: the rows of one write get ids that rise in the order given, however
+    many go in one statement and whatever their chats (a coach's digest: its title, then its
+    copies). 300 rows over 7 chats, as a morning writes them: one INSERT."""
+    family_id, member_id = await family_with_member(db, NOW)
+    out = Outgoing()
+    for n in range(300):
+        link = Link(family_id, member_id, None) if n % 3 == 0 else None
+        out.text(COACH + n % 7, f"regel {n}", purpose="agenda" if n % 2 else "digest",
+                 link=link)
+    async with db.transaction() as session:
+        statements = await recorded(session)
+        rows = await write(session, out.sends, NOW)
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 1, len(inserts)
+    ids = [row.id for row in rows]
+    assert ids == sorted(ids) and len(set(ids)) == 300
+    async with db.transaction() as session:
+        stored = {row.id: row for row in await session.scalars(select(Outbox))}
+    # Each id is its own row's: the text given at that place, for that chat.
+    assert [(stored[i].chat_id, stored[i].payload["p"]["text"]) for i in ids] == \
+        [(COACH + n % 7, f"regel {n}") for n in range(300)]
 
 
 async def test_a_family_without_a_key_gets_one_and_its_rows_open_later(db: Database) -> None:
