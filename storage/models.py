@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -217,6 +218,14 @@ class RelayLink(Base):
     __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_relay_link_message"),)
 
 
+# Sends planned in bulk (an evening's reminders, a morning's agendas and digests, nudges); every
+# other row is one a person waits for now (storage/repos/outbox.py).
+OUTBOX_BULK = ("reminder", "agenda", "digest", "nudge")
+# A person's row: the condition of the outbox's partial index of them, written as the claims
+# write it (SQLite uses a partial index only for a WHERE that names its terms).
+PEOPLE = "purpose NOT IN (" + ", ".join(f"'{purpose}'" for purpose in OUTBOX_BULK) + ")"
+
+
 class Outbox(Base):
     """Everything the bot must send, written in the same transaction as the decision to send."""
 
@@ -260,6 +269,10 @@ class Outbox(Base):
     # is known by its row's id from its claim to its record (migration 0012).
     __table_args__ = (Index("ix_outbox_due", "status", "due_at"),
                       Index("ix_outbox_lane", "chat_id", "status", "id"),
+                      # The chats where a person waits, found without going through every
+                      # waiting reminder (migration 0016).
+                      Index("ix_outbox_people", "status", "chat_id", "link_family_id",
+                            sqlite_where=text(PEOPLE), postgresql_where=text(PEOPLE)),
                       {"sqlite_autoincrement": True})
 
 

@@ -26,6 +26,9 @@ from sqlalchemy.engine import Connection
 OUTBOX = {
     "ix_outbox_due": "100000 25000 20",  # (status, due_at): few states, many rows each
     "ix_outbox_lane": "100000 20 5 1",  # (chat_id, status, id): a chat holds few rows
+    # (status, chat_id, link_family_id) of the people's rows only (not the reminders, agendas,
+    # digests): fewer than ix_outbox_due has in any state, one or two a chat
+    "ix_outbox_people": "20000 5000 2 1",
 }
 
 

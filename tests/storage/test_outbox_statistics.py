@@ -130,6 +130,23 @@ async def test_after_a_burst_sqlite_finds_a_rows_chat_by_its_lane(db: Database) 
                 assert not by_state, plan
 
 
+async def test_the_peoples_claim_goes_by_the_chats_where_people_wait(db: Database) -> None:
+    """Among an evening's waiting reminders, the people's claim (the main loop's first, at
+    every pass) and the chats where a person waits that every claim asks for are found by
+    the index of the people's rows (migration 0016), not by walking every waiting row by
+    state and due time: 47-122 ms of SQLite's time a claim among 20,000 reminders, for a
+    claim that found nothing; 1.2-1.4 ms by that index (bench/README.md)."""
+    if db.dialect != "sqlite":  # PostgreSQL plans by its own statistics of the moment
+        return
+    await _passes_around_a_burst(db)
+    statement, parameters = await _people_claim(db)
+    async with db.engine.connect() as connection:
+        plan = [str(row[-1]) for row in await connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters)]
+    assert not [step for step in plan if "ix_outbox_due" in step], plan
+    assert any("USING INDEX ix_outbox_people" in step for step in plan), plan
+
+
 async def _passes_around_a_burst(db: Database) -> None:
     """A starting dispatcher's first planner pass (the outbox empty), then one that plans a
     burst of 2 * REFRESH_ROWS reminders."""
