@@ -25,5 +25,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('outbox') as batch:
-        batch.drop_column('_sentinel')
+    # Not in a batch: on SQLite that builds the table again, without migration 0014's trigger.
+    op.drop_column('outbox', '_sentinel')
