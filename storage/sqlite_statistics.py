@@ -24,7 +24,8 @@ from sqlalchemy.engine import Connection
 
 # index: "rows, rows per first column, per first two, …" (sqlite_stat1's format)
 OUTBOX = {
-    "ix_outbox_due": "100000 25000 20",  # (status, due_at): few states, many rows each
+    # (status, due_at, id): few states, many rows each; an instant holds few, an id one
+    "ix_outbox_due": "100000 25000 20 1",
     "ix_outbox_lane": "100000 20 5 1",  # (chat_id, status, id): a chat holds few rows
     # (status, chat_id, link_family_id) of the people's rows only (not the reminders, agendas,
     # digests): fewer than ix_outbox_due has in any state, one or two a chat

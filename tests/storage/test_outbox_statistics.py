@@ -147,6 +147,23 @@ async def test_the_peoples_claim_goes_by_the_chats_where_people_wait(db: Databas
     assert any("USING INDEX ix_outbox_people" in step for step in plan), plan
 
 
+async def test_a_bulk_claim_reads_the_waiting_rows_in_its_order_and_stops(db: Database) -> None:
+    """A bulk claim of 16 among a burst of waiting reminders: PostgreSQL walks the (status,
+    due, id) index in the claim's order and stops at 16, instead of checking every waiting
+    row and sorting them (34-41 ms of the server's time a claim among 20,000, 7-15 ms so:
+    migration 0017). SQLite's index ends with the id of itself."""
+    await _passes_around_a_burst(db)  # analyzed on PostgreSQL, as the dispatcher does
+    statement, parameters = await _claim(db, bulk=True)
+    async with db.engine.connect() as connection:
+        explain = "EXPLAIN QUERY PLAN " if db.dialect == "sqlite" else "EXPLAIN "
+        plan = [str(row[-1]) for row in await connection.exec_driver_sql(
+            explain + statement, parameters)]
+    picked = plan[:next(n for n, step in enumerate(plan) if "ix_outbox_due" in step) + 1]
+    assert not [step for step in picked if "Sort" in step], plan
+    assert not [step for step in plan if "Seq Scan on outbox outbox_1" in step
+                or "TEMP B-TREE FOR ORDER BY" in step], plan
+
+
 async def _passes_around_a_burst(db: Database) -> None:
     """A starting dispatcher's first planner pass (the outbox empty), then one that plans a
     burst of 2 * REFRESH_ROWS reminders."""
@@ -188,6 +205,11 @@ async def test_every_start_writes_sqlite_statistics_again(db: Database) -> None:
 
 async def _people_claim(db: Database) -> tuple[str, Any]:
     """The SQL and parameters of a claim of the people's rows, as sent to SQLite."""
+    return await _claim(db, bulk=False)
+
+
+async def _claim(db: Database, bulk: bool) -> tuple[str, Any]:
+    """The SQL and parameters of a claim of one kind in every chat, as sent to the database."""
     captured: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
@@ -198,7 +220,7 @@ async def _people_claim(db: Database) -> tuple[str, Any]:
     event.listen(engine, "before_cursor_execute", capture)
     try:
         async with db.transaction() as session:
-            await rows.claim_heads(session, db.dialect, NOW, 16, "me", until, bulk=False)
+            await rows.claim_heads(session, db.dialect, NOW, 16, "me", until, bulk=bulk)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     return next(c for c in captured if c[0].lstrip().startswith("WITH"))
