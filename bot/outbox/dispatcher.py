@@ -2,7 +2,9 @@
 
 The database is the truth. Each chat is a *lane*: its rows go first in, first out, whatever
 happens (storage/repos/outbox.py claims only the first row of a lane; the next is claimed
-once this one is recorded), and each lane is worked on by a task of its own, so a chat paced at
+once this one is recorded, and with it the people's rows right behind it, a *run*, which the
+lane sends in order and lets go when one of them is to be tried again later), and each lane
+is worked on by a task of its own, so a chat paced at
 one message a second never holds up another chat. One exception: a person's row goes past the
 bulk rows of its chat that are not its own family's (a coach's agenda, the digests of the
 coach's other families), but never into a digest that has begun (`_place`). A lane whose row
@@ -127,6 +129,11 @@ CARRIER_PAUSE_SECONDS = 60.0
 # PostgreSQL: how often (real seconds) an instance counts the live instances to share the limit
 # with: one that starts or stops changes every instance's pace within this time.
 SHARE_SECONDS = 1.0
+# A lane's record claims up to this many of its chat's next people's rows at once, with their
+# receipts (a run: outbox_rows.claim_heads `run`), and claims again after the last of them:
+# in a burst of one family's messages every copy's record was a claim of its own (issue 16).
+# Each send is still recorded before the next goes (a crash repeats one message at most).
+RUN_ROWS = 8
 # session.info of a handler's transaction: the rows its claim found alone in their chat.
 _ALONE_HERE = "dispatcher_alone"
 
@@ -256,8 +263,10 @@ class Dispatcher:
         # Held rows sent by the lane of another chat (a receipt its copy's record freed,
         # with no next row to go after): the row's id, that lane's chat.
         self._carried: dict[int, int] = {}
-        # A chat's next row, claimed when its lane's last send was recorded.
+        # A chat's next rows, claimed when its lane's last send was recorded.
         self._next: dict[int, list[Outbox]] = {}
+        # Rows of a run whose receipts were claimed with them (_record): no longer awaited.
+        self._ran: set[int] = set()
         # One claim at a time in this process: the main loop and the lanes all claim.
         self._claiming = asyncio.Lock()
         # Whether due rows may wait that no lane took: the main loop claims again when a lane
@@ -658,6 +667,7 @@ class Dispatcher:
         self._held.clear()
         self._alone.clear()
         self._then.clear()
+        self._ran.clear()
         self._carried.clear()
 
     def _stopping(self) -> bool:
@@ -851,7 +861,14 @@ class Dispatcher:
                 self._carried.pop(row.id, None)
                 # Not sent after all (tried again later, or refused): what was to follow it
                 # waits for it in the queue, as any row waiting for another.
-                await self._let_go(self._then.pop(row.id, []))
+                await self._let_go(self._followers_of([row]))
+                if not finished and row.purpose not in outbox_rows.BULK:
+                    # Its chat's people's rows claimed behind it (a run) wait for it.
+                    behind = [each for each in queue if each.id > row.id
+                              and each.purpose not in outbox_rows.BULK]
+                    for each in behind:
+                        queue.remove(each)
+                    await self._let_go(behind + self._followers_of(behind))
                 self._ahead_of_people.discard(row.id)
                 following = self._next.pop(chat_id, None)  # claimed with the record
                 if following is None and finished and not self._stopping():
@@ -875,9 +892,22 @@ class Dispatcher:
             self._sending.pop(chat_id, None)
             self._bulk_lane.pop(chat_id, None)
             left = list(queue) + self._next.pop(chat_id, [])
-            await self._let_go(left + [f for row in left for f in self._then.pop(row.id, [])])
+            await self._let_go(left + self._followers_of(left))
             if left or self._more_may_wait:  # a lane is free for what may wait
                 self._wake_to_claim()
+
+    def _followers_of(self, rows: Sequence[Outbox]) -> list[Outbox]:
+        """The rows held to go right after these (_then), taken from them: they are let go
+        with them. What a run claimed to follow a row waited for it (_record): someone is to
+        claim it again once that row went."""
+        followers = []
+        for row in rows:
+            found = self._then.pop(row.id, [])
+            if found and row.id in self._ran:
+                self._ran.discard(row.id)
+                self._awaited[row.id] = None
+            followers += found
+        return followers
 
     async def _let_go(self, rows: list[Outbox]) -> None:
         """Rows a lane will not send after all: no longer renewed, back to the queue (or, if
@@ -1078,6 +1108,7 @@ class Dispatcher:
 
     async def _record(self, row: Outbox, result: Any) -> None:
         now = self.clock.now()
+        self._ran.discard(row.id)
         message_id = _message_id(result)
         ours = True
         followers = await self._send_followers(row) if row.id in self._then else []
@@ -1092,6 +1123,7 @@ class Dispatcher:
         quiet = self._nothing_more(row) if claim_next and not carried else None
         claim_next = claim_next and quiet is None
         following: list[Outbox] = []
+        receipts: list[Outbox] = []  # of a run: what waits for its rows, to go right after
         ahead: set[int] = set()
         # Rows waiting for this one (a copy's receipt) may go once it is recorded: claimed in
         # the same transaction, with whatever else people wait for, instead of by the main
@@ -1105,8 +1137,8 @@ class Dispatcher:
         mark = 0
 
         async def step(session: Session) -> None:
-            nonlocal ours, following, freed, freed_with_next, room, mark
-            following, freed, freed_with_next = [], [], False
+            nonlocal ours, following, receipts, freed, freed_with_next, room, mark
+            following, receipts, freed, freed_with_next = [], [], [], False
             ahead.clear()  # a step tried again claims again
             freed_ahead.clear()
             alone.clear()
@@ -1129,11 +1161,15 @@ class Dispatcher:
                     following = list(await outbox_rows.claim_heads(
                         session, self.db.dialect, now, 1, self.instance, self._until(now),
                         lane, bulk=kind, continuing=continuing, ahead=ahead,
-                        alone=alone, then=row.id if with_freed else None))
+                        alone=alone, then=row.id if with_freed else None,
+                        run=0 if continuing else RUN_ROWS))
                     if with_freed:
                         freed = [each for each in following if each.waits_for == row.id]
                         following = [each for each in following if each not in freed]
                         freed_with_next = bool(freed)
+                    ids = {each.id for each in following}
+                    receipts = [each for each in following if each.waits_for in ids]
+                    following = [each for each in following if each not in receipts]
                     if following:
                         break
                 self._next_taken(lane, following, ahead)
@@ -1150,7 +1186,7 @@ class Dispatcher:
         self._after_claim(following + freed, alone, mark)
         if claim_next:
             self._ahead_of_people |= ahead
-            self._took(following)
+            self._took(following + receipts)
             self._next[lane] = following
             if not following and self.db.outbox_writes.written_since(lane, mark):
                 self._wake_to_claim()  # (as below)
@@ -1182,6 +1218,15 @@ class Dispatcher:
                     _place(queue, each)
                 else:
                     self._add_to_lane(each)
+        for each in receipts:
+            # Right after the row of the run it waits for, from this lane (after what this
+            # record freed, which went before it in its chat), and recorded with it; its
+            # record need not claim it.
+            copy = each.waits_for
+            assert copy is not None
+            self._then.setdefault(copy, []).append(each)
+            self._awaited.pop(copy, None)
+            self._ran.add(copy)
         # A claim that took fewer than it had room for left no person's row behind; nor did
         # the lane's claim that took what waits for this row.
         self._awaited_done(row, wake=not frees_others or not ours or (
@@ -1201,9 +1246,14 @@ class Dispatcher:
         """A row sent by the lane of another chat (a receipt) is recorded: rows behind it in
         its own chat may go now, and the main loop is to claim them. Not when its claim
         found nothing else there, nor when this record claimed that chat's next row
-        (nothing else was ready before that one)."""
+        (nothing else was ready before that one), nor when a later row of that chat is to
+        go right after another row here (a run's next receipt: nothing was ready before it
+        either, or the run would not have it). In a run every receipt woke the main loop to
+        a claim that found nothing, a commit for every relayed message (bench/README.md)."""
         if self._nothing_more(row) is None and \
-                not any(each.chat_id == row.chat_id for each in claimed):
+                not any(each.chat_id == row.chat_id for each in claimed) and \
+                not any(each.chat_id == row.chat_id and each.id > row.id
+                        for waiting in self._then.values() for each in waiting):
             self._wake_to_claim()
 
     def _sent(self, row: Outbox, now: datetime, ours: bool) -> None:
@@ -1307,7 +1357,7 @@ class Dispatcher:
                 dropped = list(queue) if queue else []
                 if queue:
                     queue.clear()
-            await self._let_go(dropped)
+            await self._let_go(dropped + self._followers_of(dropped))
         self._awaited_done(row)
         if row.purpose in EPHEMERAL:
             await self._erase_traces()

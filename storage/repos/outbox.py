@@ -213,6 +213,11 @@ _WAITING_PERSON = aliased(Outbox, name="waiting_person")
 _PASSED = aliased(Outbox, name="passed")
 _PASSED_AWAITED = aliased(Outbox, name="passed_awaited")
 _OTHER = aliased(Outbox, name="other")
+_RUN_AWAITED = aliased(Outbox, name="run_awaited")
+_RUN_EARLIER = aliased(Outbox, name="run_earlier")
+_RUN_EARLIER_AWAITED = aliased(Outbox, name="run_earlier_awaited")
+_RUN_GUARD = aliased(Outbox, name="run_guard")
+_RUN_GUARD_AWAITED = aliased(Outbox, name="run_guard_awaited")
 _PEOPLES_CHAT = aliased(Outbox, name="peoples_chat")
 
 
@@ -379,6 +384,34 @@ def _until_sql(until: datetime | ServerLease) -> Any:
     return until.sql() if isinstance(until, ServerLease) else until
 
 
+def _free_person_row(row: Any, now: Any, dialect: str, instance: Any) -> Any:
+    """A person's row (not BULK), due, not waiting for a retry, that no other instance
+    holds: what a lane's run may take (readiness is asked apart). Never NULL: it is negated
+    (_run_rows), and a NULL there would let a row pass."""
+    return and_(row.status == "pending", row.due_at <= now,
+                or_(row.not_before.is_(None), row.not_before <= now),
+                or_(row.claimed_by.is_(None),
+                    and_(row.claimed_by != instance, row.claimed_until.is_not(None),
+                         row.claimed_until < lease_now(dialect, now))),
+                row.purpose.not_in(_BULK_SQL))
+
+
+def _waiting_before(earlier: Any, now: Any, awaited: Any) -> Any:
+    """An earlier row of the row's chat that waits, as _earlier_in_the_way counts them."""
+    return and_(earlier.chat_id == Outbox.chat_id, earlier.id < Outbox.id,
+                or_(earlier.status == "parked",
+                    and_(earlier.status == "pending", earlier.due_at <= now,
+                         _ready(earlier, awaited))))
+
+
+def _in_own_lane(row: Any, instance: Any) -> Any:
+    """Held by this instance in its chat's own lane: a person's row that waits for no other
+    (one that does, a receipt, may go from another chat's lane: Dispatcher._then)."""
+    # (Not NULL for a row nobody holds: negated, NULL let every such row pass.)
+    return and_(row.claimed_by.is_not(None), row.claimed_by == instance,
+                row.waits_for.is_(None), row.purpose.not_in(_BULK_SQL))
+
+
 def claimable(now: datetime | Any, dialect: str, instance: str | Any,
               continuing: bool = False, few_rows: bool = False, after: Any = None) -> Any:
     """Free to claim for `instance`. Never a row it holds itself, whatever its lease says: a
@@ -425,7 +458,8 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
                       instance: str, until: datetime | ServerLease, chat_id: int | None = None,
                       bulk: bool | None = None, continuing: bool = False,
                       ahead: set[int] | None = None, alone: set[int] | None = None,
-                      after: int | None = None, then: int | None = None) -> list[Outbox]:
+                      after: int | None = None, then: int | None = None, run: int = 0
+                      ) -> list[Outbox]:
     """Claim the first row of up to `limit` lanes (of one chat's lane, when given), people
     waiting first, then most overdue first, for `instance` (`bulk`: only bulk rows, or none;
     `continuing`: only the next copy of a digest that has begun, see continues_digest):
@@ -438,7 +472,11 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
     `after` claims them: for a row claimed in the same statement (the caller lets them go if
     that row was not claimed), or for one just marked sent (a lane's record claims its
     chat's next row with them). One statement where two were, for every relayed message's
-    copy and receipt (issue 16)."""
+    copy and receipt (issue 16). `run` (with `chat_id`): also up to that many of
+    the chat's people's rows that follow its first one with nothing between them but rows
+    this instance holds in the chat's lane, and the receipts waiting for them (each first in
+    its chat but for the receipts this claim takes): a lane sends them one after another and
+    claims again after the last (_run_rows)."""
     lease = until if isinstance(until, ServerLease) else None
     # Named apart from the columns: an UPDATE reserves those names for its SET clause.
     params: dict[str, Any] = {"c_now": now, "c_instance": instance, "c_limit": limit}
@@ -448,6 +486,8 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
         params["c_after"] = after
     if then is not None:
         params["c_then_after"] = then
+    if run:
+        params["c_run"] = run
     if lease is None:
         params["c_until"] = until
     # On the connection, not through the session's ORM UPDATE: that path (identity map,
@@ -456,7 +496,8 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
     # caller only reads them (the payload is opened by its column type either way). Read
     # in the session's greenlet: opening a payload may fetch its family's key.
     statement = _claim_statement(dialect, chat_id is not None, bulk, lease, continuing,
-                                 after is not None, then is not None)
+                                 after is not None, then is not None,
+                                 bool(run) and chat_id is not None)
 
     def claim(sync_session: Any) -> list[Outbox]:
         result = sync_session.connection().execute(statement, params)
@@ -477,7 +518,9 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
         # column with itself.)
         ahead.update(claimed_bulk if bulk is False else await session.scalars(
             _WAITED_FOR, {"c_ids": claimed_bulk}))
-    rows.sort(key=lambda row: (row.due_at, row.id))
+    # A run goes by id: its chat's order (and a receipt after what it waits for).
+    rows.sort(key=(lambda row: row.id) if run and chat_id is not None else
+              (lambda row: (row.due_at, row.id)))
     return rows
 
 
@@ -510,7 +553,7 @@ _WAITED_FOR = select(Outbox.id).where(
 @functools.lru_cache(maxsize=64)
 def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
                      lease: ServerLease | None, continuing: bool = False,
-                     after: bool = False, then: bool = False) -> Any:
+                     after: bool = False, then: bool = False, run: bool = False) -> Any:
     """The claim, built once per kind with its values as parameters: built afresh for every
     claim it was, after the aliases, still a fifth of the bot's CPU in a reminder burst."""
     now = bindparam("c_now", type_=table_of(Outbox).c.due_at.type)
@@ -539,6 +582,7 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
     # more (one claim of 16 took 984 rows; tests/storage/test_outbox_statistics.py).
     picked = heads.cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
     chosen: Any = Outbox.id.in_(select(picked.c.id))
+    following: Any = None
     if then:
         following = select(Outbox.id).where(
             claimable(now, dialect, instance, few_rows=True,
@@ -547,6 +591,8 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
             .with_for_update(skip_locked=True) \
             .cte("following").prefix_with("MATERIALIZED", dialect="postgresql")
         chosen = or_(chosen, Outbox.id.in_(select(following.c.id)))
+    if run:
+        chosen = or_(chosen, *_run_rows(now, dialect, instance, picked, following))
     # Taken only where still free: without FOR UPDATE (SQLite) two claims that read the same
     # row cannot both have it.
     return (update(Outbox).where(chosen,
@@ -558,6 +604,52 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
 
 
 _ALONE = "c_alone"
+
+
+def _run_rows(now: Any, dialect: str, instance: Any, picked: Any, following: Any | None
+              ) -> tuple[Any, Any]:
+    """A lane's run (claim_heads `run`): up to `c_run` of the chat's people's rows after its
+    first (`picked`) with nothing waiting before them but people's rows this instance holds
+    in the lane or that this claim takes (in order by id: the lane sends them so), and the
+    receipts that wait for them or for the first.
+
+    Taken only where every row waiting before it in its chat is this instance's or taken
+    now: on PostgreSQL another instance may hold the run's first row locked (SKIP LOCKED
+    passes it by) while this claim reads it as free, and the rows after it must then stay.
+    A receipt passes only the receipts this claim takes (`following`), not a row this
+    instance holds in its chat's lane: that lane may not have sent it yet."""
+    earlier, earlier_awaited = _RUN_EARLIER, _RUN_EARLIER_AWAITED
+    run = select(Outbox.id).where(
+        Outbox.chat_id == bindparam("c_chat"), Outbox.id.not_in(select(picked.c.id)),
+        _free_person_row(Outbox, now, dialect, instance),
+        _ready(Outbox, _RUN_AWAITED),
+        ~exists().where(_waiting_before(earlier, now, earlier_awaited),
+                        ~or_(_in_own_lane(earlier, instance),
+                             _free_person_row(earlier, now, dialect, instance)))
+        .correlate_except(earlier)) \
+        .order_by(Outbox.id).limit(bindparam("c_run", type_=Integer)) \
+        .with_for_update(skip_locked=True) \
+        .cte("run").prefix_with("MATERIALIZED", dialect="postgresql")
+    guard, guard_awaited = _RUN_GUARD, _RUN_GUARD_AWAITED
+    taken = select(Outbox.id).where(
+        Outbox.id.in_(select(run.c.id)),
+        ~exists().where(_waiting_before(guard, now, guard_awaited),
+                        ~_in_own_lane(guard, instance),
+                        guard.id.not_in(select(picked.c.id)),
+                        guard.id.not_in(select(run.c.id))).correlate_except(guard)) \
+        .cte("run_taken")
+    # A receipt only with the row it waits for.
+    in_the_way = _waiting_before(earlier, now, earlier_awaited)
+    if following is not None:
+        in_the_way = and_(in_the_way, earlier.id.not_in(select(following.c.id)))
+    receipts = select(Outbox.id).where(
+        or_(Outbox.waits_for.in_(select(taken.c.id)),
+            Outbox.waits_for.in_(select(picked.c.id))),
+        _free_person_row(Outbox, now, dialect, instance),
+        ~exists().where(in_the_way).correlate_except(earlier)) \
+        .with_for_update(skip_locked=True) \
+        .cte("run_receipts").prefix_with("MATERIALIZED", dialect="postgresql")
+    return Outbox.id.in_(select(taken.c.id)), Outbox.id.in_(select(receipts.c.id))
 
 
 def _chats_where_people_wait() -> Any:

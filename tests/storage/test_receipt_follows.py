@@ -340,15 +340,15 @@ async def test_of_two_rows_marked_sent_at_once_only_the_one_still_held_is_marked
     assert dispatcher.sent == 1
 
 
-async def test_in_a_burst_the_copys_lane_claims_each_next_copy_with_its_receipt(
+async def test_in_a_burst_the_copys_lane_claims_its_chats_next_copies_with_their_receipts(
         db: Database) -> None:
     """A burst of one family's messages: the coach's lane is busy, so the handlers claim
-    nothing. Each record of a copy claims, in one statement, the coach's next copy and the
-    receipt the recorded copy freed; that receipt goes right after the next copy, from the
-    same lane, and is recorded with it in one UPDATE. (Each receipt had a claim, a lane and a
-    record of its own: a commit and three statements more for every message of a burst,
-    issue 16.) The last receipt, with no copy after it, goes from the coach's lane right
-    away, and its record looks for the coach's next copy (none)."""
+    nothing. The record of the first copy claims, in one statement, the coach's next copies
+    (a run) and the receipts waiting for them; each receipt goes right after its copy, from
+    the same lane, and is recorded with it in one UPDATE. The lane claims again only after
+    the last copy of the run (none left). (Each copy's record had a claim of its own: a
+    statement more for every message of a burst, issue 16.) Each send is still recorded
+    before the next goes."""
     telegram = _Telegram()
     dispatcher = _dispatcher(db, telegram)
     gate = telegram.hold("copy 1")
@@ -358,16 +358,18 @@ async def test_in_a_burst_the_copys_lane_claims_each_next_copy_with_its_receipt(
     with Listened(db) as counted:
         gate.set()
         await dispatcher.lanes_done()
-    assert telegram.sent == ["copy 1", "receipt 1", "copy 2", "copy 3", "receipt 2",
-                             "copy 4", "receipt 3", "receipt 4"]
+    assert telegram.sent == ["copy 1", "receipt 1", "copy 2", "receipt 2", "copy 3",
+                             "receipt 3", "copy 4", "receipt 4"]
     async with db.transaction() as session:
         left = (await session.execute(select(Outbox.status, Outbox.claimed_by))).all()
     assert {tuple(row) for row in left} == {("sent", None)}
-    # One UPDATE for each copy and the receipt sent after it; the last receipt's own.
-    assert len(_marks(counted)) == 5, _marks(counted)
-    assert len(counted.claims()) == 5, counted.claims()  # each with a record
-    assert counted.commits == 5
+    # One UPDATE for each copy and the receipt sent after it, each in its own commit.
+    assert len(_marks(counted)) == 4, _marks(counted)
+    # The run after copy 1, and the look for more after copy 4 (none).
+    assert len(counted.claims()) == 2, counted.claims()
+    assert counted.commits == 4
     assert not dispatcher._held and not dispatcher._then and not dispatcher._lanes
+    assert not dispatcher._ran
 
 
 async def test_a_freed_receipt_goes_with_the_next_copy_also_when_its_chat_has_a_lane_here(
@@ -387,7 +389,8 @@ async def test_a_freed_receipt_goes_with_the_next_copy_also_when_its_chat_has_a_
     dispatcher._lanes[FAMILY] = family_lane  # open, sending nothing now
     gate.set()
     await dispatcher.lanes_done()
-    assert telegram.sent == ["copy 1", "receipt 1", "copy 2", "copy 3", "receipt 2",
+    # Copies 2 and 3 went as a run, each receipt right after its copy.
+    assert telegram.sent == ["copy 1", "receipt 1", "copy 2", "receipt 2", "copy 3",
                              "receipt 3"]
     assert not family_lane
     del dispatcher._lanes[FAMILY]
@@ -396,16 +399,18 @@ async def test_a_freed_receipt_goes_with_the_next_copy_also_when_its_chat_has_a_
 
 async def test_a_receipt_sent_from_the_copys_lane_that_telegram_refuses_is_parked_there(
         db: Database) -> None:
-    """The family blocked the bot: the receipt the coach's lane sends at once after the last
-    copy gets 403. It is parked with its chat, as in a lane of its own; the coach's lane
-    holds nothing after it."""
-    telegram = _Telegram({"receipt 2": [Forbidden("Forbidden: bot was blocked by the user")]})
+    """The family blocked the bot: the receipt the coach's lane sends right after the last
+    copy gets 403. It goes to a lane of its own, which tries it once more and parks it with
+    its chat; the coach's lane holds nothing after it."""
+    blocked = Forbidden("Forbidden: bot was blocked by the user")
+    telegram = _Telegram({"receipt 2": [blocked, blocked]})
     dispatcher = _dispatcher(db, telegram)
     gate = telegram.hold("copy 1")
     await _relayed(db, dispatcher, name=" 1")
     await _relayed(db, dispatcher, name=" 2")
     gate.set()
     await dispatcher.lanes_done()
+    assert telegram.calls == ["copy 1", "receipt 1", "copy 2", "receipt 2", "receipt 2"]
     assert telegram.sent == ["copy 1", "receipt 1", "copy 2"]
     async with db.transaction() as session:
         found = (await session.execute(select(Outbox.chat_id, Outbox.status, Outbox.claimed_by)
@@ -414,3 +419,34 @@ async def test_a_receipt_sent_from_the_copys_lane_that_telegram_refuses_is_parke
         (COACH, "sent", None), (FAMILY, "sent", None), (COACH, "sent", None),
         (FAMILY, "parked", None)]
     assert not dispatcher._held and not dispatcher._carried and not dispatcher._lanes
+
+
+async def test_a_copy_of_a_run_tried_again_later_holds_back_the_rest_of_the_run(
+        db: Database) -> None:
+    """Copy 2 of a run gets a 502: it is tried again later, first in its lane. The copies
+    claimed behind it (and their receipts) are let go, not sent before it; once it goes,
+    its record claims them again, and the family's messages and receipts arrive in order."""
+    telegram = _Telegram({"copy 2": [NetworkError("Bad Gateway")]})
+    dispatcher = _dispatcher(db, telegram)
+    gate = telegram.hold("copy 1")
+    await _relayed(db, dispatcher, name=" 1")
+    for n in (2, 3, 4):
+        await _relayed(db, dispatcher, name=f" {n}")
+    gate.set()
+    await dispatcher.lanes_done()
+    assert telegram.calls == ["copy 1", "receipt 1", "copy 2"]
+    async with db.transaction() as session:
+        found = (await session.execute(select(Outbox.status, Outbox.claimed_by)
+                                       .order_by(Outbox.id))).all()
+    assert [tuple(row) for row in found] == [("sent", None)] * 2 + [("pending", None)] * 6
+    assert not dispatcher._held and not dispatcher._then and not dispatcher._ran
+
+    dispatcher.clock.advance(timedelta(minutes=10))  # type: ignore[attr-defined]
+    while await dispatcher.claim_and_send():
+        pass
+    sent = telegram.sent
+    assert [text for text in sent if text.startswith("copy")] == [f"copy {n}" for n in range(1, 5)]
+    assert [text for text in sent if text.startswith("receipt")] == \
+        [f"receipt {n}" for n in range(1, 5)]
+    assert all(sent.index(f"copy {n}") < sent.index(f"receipt {n}") for n in range(1, 5))
+    assert not dispatcher._held and not dispatcher._then and not dispatcher._ran
