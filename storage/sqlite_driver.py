@@ -133,6 +133,25 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneTripCursor
 
+    # A commit or rollback with no transaction open in SQLite does nothing (sqlite3 looks
+    # first too), so it makes no trip: the pool's rollback when every unit of work gives its
+    # connection back, after its commit, and the commit of one that only read or claimed
+    # (a claim's WITH ... UPDATE commits on its own). A trip a transaction fewer.
+    def commit(self) -> None:
+        if self._in_transaction():
+            super().commit()
+
+    def rollback(self) -> None:
+        if self._in_transaction():
+            super().rollback()
+
+    def _in_transaction(self) -> bool:
+        """SQLite's own flag, read on this side: nothing else runs on the connection
+        meanwhile (its statements, commits and rollbacks come one at a time from this
+        adapter). A closed connection goes on to the parent, which knows what to do."""
+        driver = self._connection._connection  # the sqlite3 connection; None once closed
+        return driver is None or driver.in_transaction
+
 
 class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
     """SQLAlchemy's aiosqlite DBAPI, its connections with the one-trip cursor."""

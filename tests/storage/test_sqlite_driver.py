@@ -56,6 +56,31 @@ async def test_a_statement_is_one_trip_to_the_thread(db: Database, trips: list[s
         assert len(trips) == 1
 
 
+async def test_a_unit_of_work_makes_no_trip_for_a_commit_or_rollback_that_does_nothing(
+        db: Database, trips: list[str]) -> None:
+    """A writing unit of work: its statement and its commit, not also the pool's rollback
+    when the connection goes back; one that only reads: its statement alone. A rollback with
+    a transaction open still goes to SQLite and undoes the write."""
+    async with db.transaction() as session:  # the pool's first checkout, a warm-up
+        await session.execute(text("SELECT 1"))
+    trips.clear()
+    async with db.transaction() as session:
+        await session.execute(text("INSERT INTO t (n) VALUES (1)"))
+    assert trips == ["<lambda>", "commit"]
+    trips.clear()
+    async with db.transaction() as session:
+        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 1
+    assert trips == ["<lambda>"]
+    trips.clear()
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            await session.execute(text("INSERT INTO t (n) VALUES (2)"))
+            raise RuntimeError("a handler failed")
+    assert trips == ["<lambda>", "rollback"]
+    async with db.transaction() as session:
+        assert (await session.execute(text("SELECT n FROM t"))).scalars().all() == [1]
+
+
 async def test_the_cursor_tells_rows_counts_and_new_ids(db: Database) -> None:
     async with db.transaction() as session:
         inserted = await session.execute(text("INSERT INTO t (n) VALUES (:n)"),
