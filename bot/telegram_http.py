@@ -17,10 +17,13 @@ for the write time-out aiohttp does not have.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+FORM = "application/x-www-form-urlencoded"
 
 
 def _chosen(value: Any, default: float | None) -> float | None:
@@ -66,11 +69,17 @@ class AiohttpRequest(BaseRequest):
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
         fields = request_data.json_parameters if request_data else None
-        data: Any = fields
+        data: Any = None
         if files:
             data = aiohttp.FormData(fields or {})
             for name, (filename, content, mimetype) in files.items():
                 data.add_field(name, content, filename=filename, content_type=mimetype)
+        elif fields:
+            # Encoded here as aiohttp would (a form, UTF-8): given a dict, it first fails to
+            # find a payload type for it, then builds a FormData and a multipart writer only
+            # to encode it the same way, 1.6-1.8 % of the relay's CPU (bench/README.md).
+            data = aiohttp.payload.BytesPayload(urlencode(fields, doseq=True).encode(),
+                                                content_type=FORM)
         read = _chosen(read_timeout, self._read)
         write = _chosen(write_timeout, self._media_write if files else self._write)
         connect = _chosen(connect_timeout, self._connect)

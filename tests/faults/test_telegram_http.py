@@ -38,6 +38,26 @@ async def test_a_message_and_an_upload_arrive_as_sent(api: LocalBotApi) -> None:
     assert api.file_content(document) == b"BEGIN:VCALENDAR\r\n"
 
 
+async def test_a_form_carries_every_character_and_a_keyboard(api: LocalBotApi) -> None:
+    """The form is encoded here, not by aiohttp: what a URL or a form gives a meaning to
+    (& = + % and line breaks) arrives as written, nested JSON (a keyboard) too, and a call
+    without parameters still goes."""
+    ann = api.user("Ann")
+    ann.send_text("hoi")
+    text = "Huur & gas = 100% + 5 €?\nJa/nee; ✓ مرحبا"
+    async with _bot(api) as bot:
+        me = await bot.do_api_request("getMe")
+        await bot.do_api_request("sendMessage", api_kwargs={
+            "chat_id": ann.chat_id, "text": text,
+            "reply_markup": {"inline_keyboard": [[{"text": "Ja & goed", "callback_data":
+                                                   "ok:1=2&3"}]]}})
+    assert isinstance(me, dict) and me["is_bot"]
+    [sent] = ann.inbox()
+    assert sent.text == text
+    assert sent.payload["reply_markup"]["inline_keyboard"][0][0] == {
+        "text": "Ja & goed", "callback_data": "ok:1=2&3"}
+
+
 async def test_refusals_come_back_as_telegrams_errors(api: LocalBotApi) -> None:
     ann = api.user("Ann")
     ann.send_text("hoi")
