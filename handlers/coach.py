@@ -10,13 +10,13 @@ from telegram import Message
 from bot import outbox, wording
 from bot.delivery.copies import copy_to_members
 from bot.domain.availability import DEFAULT_TIMEZONES
-from bot.domain.relay import UNCOPYABLE, message_kind
+from bot.domain.relay import UNCOPYABLE
 from bot.domain.text import compare_key
 from bot.i18n import N_, Translator
 from bot.invites import create_invite
 from bot.tokens import invite_link
 from handlers import flow, picks
-from handlers.common import RetryLater, Who, Work
+from handlers.common import RetryLater, Who, Work, kind_of
 from storage.models import Family, Member, PendingInput, RelayLink, Staff
 from storage.repos import absences, families, messages, pending, people
 from storage.repos import outbox as outbox_rows
@@ -216,7 +216,7 @@ async def from_coach(w: Work, who: Who, message: Message) -> None:
     staff = who.staff
     assert staff is not None
     tr = w.tr(who)
-    kind = message_kind(message.to_dict())
+    kind = kind_of(message)
     if kind in UNCOPYABLE or kind == "other":
         w.answer(who, tr.gettext("Dit soort bericht kan ik niet doorsturen."))
         return

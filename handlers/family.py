@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import Message
 
 from bot.delivery import crisis_lines, family_messages
-from bot.domain.relay import COPYABLE, UNCOPYABLE, message_kind
+from bot.domain.relay import COPYABLE, UNCOPYABLE
 from bot.i18n import Translator
 from handlers import texts
-from handlers.common import Who, Work
+from handlers.common import Who, Work, kind_of
 
 
 async def from_member(w: Work, who: Who, message: Message, edited: bool = False) -> None:
@@ -17,7 +17,7 @@ async def from_member(w: Work, who: Who, message: Message, edited: bool = False)
     member, family = who.member, who.family
     assert member is not None and family is not None
     tr = w.tr(who)
-    kind = message_kind(message.to_dict())
+    kind = kind_of(message)
     if kind == "text" and (message.text or "").strip() == texts.help_button(tr):
         await help_now(w, who, tr)
         return
