@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -313,6 +314,20 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class SendShare(Base):
+    """An instance's part of Telegram's limit, and what it had to send when it took it
+    (PostgreSQL, several instances: bot/outbox/ratelimit.fair_part). Counts only."""
+
+    __tablename__ = "send_share"
+
+    instance: Mapped[str] = mapped_column(String(40), primary_key=True)
+    people: Mapped[int] = mapped_column(Integer)
+    bulk: Mapped[int] = mapped_column(Integer)
+    part: Mapped[int] = mapped_column(Integer)
+    # The database's clock (seconds since 1970) at the report: the instances' clocks may differ.
+    seen: Mapped[float] = mapped_column(Float)
 
 
 class Absence(Base):

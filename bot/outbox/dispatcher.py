@@ -69,12 +69,12 @@ from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock
 from bot.metrics import Metrics
-from bot.outbox.ratelimit import GiveWay, RateLimiter, retry_seconds
+from bot.outbox.ratelimit import Demand, GiveWay, RateLimiter, Share, fair_part, retry_seconds
 from bot.outbox.statistics import OutboxStatistics
 from storage.db import OUTBOX_NOTED, Database, Session
 from storage.models import Outbox
 from storage.repos import outbox as outbox_rows
-from storage.repos import probes
+from storage.repos import probes, send_shares
 
 log = logging.getLogger(__name__)
 # Outbox rows name their Bot API method as data, so the generic call is the right one here.
@@ -458,19 +458,30 @@ class Dispatcher:
 
     async def share_the_limit(self) -> None:
         """Telegram's 30 a second are per bot: the instances alive share them. Each paced
-        itself at 28 and two together made 59 in a second and hundreds of 429s (bench)."""
+        itself at 28 and two together made 59 in a second and hundreds of 429s (bench). They
+        share by what each has to send, people's sends first, each taking its part in turn
+        (ratelimit.fair_part): an even split held the polling instance's family copies at
+        half the limit (bench/README.md)."""
         if time.monotonic() < self._share_due:
             return
         self._share_due = time.monotonic() + SHARE_SECONDS
+        demand = self.limiter.demand()
         async with self.db.transaction() as session:
             instances = await outbox_rows.live_instances(session)
+            await send_shares.take_turn(session)
+            others = [Share(Demand(people, bulk), part)
+                      for people, bulk, part in await send_shares.others(session, self.instance)]
+            part = fair_part(self.limiter.most, instances, demand, others)
+            if part < self.limiter.part:  # less at once; more only once the others can see it
+                self.limiter.share(max(instances, 1), part)
+            await send_shares.report(session, self.instance, demand.people, demand.bulk, part)
         if self._instances is None and instances > 1:
             # Starting beside others: they count this one only at their next look.
             self.limiter.pause(SHARE_SECONDS)
-        self.limiter.share(max(instances, 1))
+        self.limiter.share(max(instances, 1), part)
         if instances != self._instances:
             log.info("%s instances send for this bot: %s sends a second for this one",
-                     instances, self.limiter.overall.limit)
+                     instances, part)
         self._instances = instances
 
     async def renew(self, force: bool = False) -> None:
@@ -513,6 +524,9 @@ class Dispatcher:
 
     async def close(self) -> None:
         if self._alive is not None:
+            with contextlib.suppress(Exception):  # else it is forgotten once not fresh
+                async with self.db.transaction() as session:
+                    await send_shares.forget(session, self.instance)
             await self._alive.release()
             self._alive = None
 

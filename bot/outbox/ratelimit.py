@@ -25,7 +25,11 @@ text) and is then paced at one message a second on average: deliberate, Telegram
 bursts in a private chat. Bulk sends leave a chat one token: a family's message that arrives in
 a coach's chat during the morning's agenda and digests goes at once, not a second later.
 
-Instances that share one bot share its 30 a second: `share(n)` gives this one its part.
+Instances that share one bot share its 30 a second, by what each has to send (`fair_part`,
+people's sends first): the one that polls Telegram handles every family's message and sends
+their copies itself, and an even split held those at its half of the limit while the other
+instance's half went to reminders (family messages waited 1.4-1.8 s in the outbox with two
+instances, bench/README.md). `share(n, part)` sets this one's part.
 
 A 429 is an order, not a hint: `pause` holds every send until `retry_after` has passed, also
 when pacing is switched off (tests and benchmarks switch only the pacing off).
@@ -39,6 +43,8 @@ import heapq
 import itertools
 import time
 from collections import OrderedDict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -47,6 +53,53 @@ from telegram.error import RetryAfter
 OVERALL_PER_SECOND = 30.0
 WINDOW_SECONDS = 1.0
 PEOPLES_TOKENS = 1.0  # of a chat's bucket, kept back from bulk sends
+
+
+# Sends a second each instance keeps whatever the others have to send: a person's message that
+# comes to an instance sending nothing else goes at once, not after the next share.
+FLOOR = 3
+
+
+@dataclass(frozen=True)
+class Demand:
+    """What an instance has to send: its sends let go in the last second and those waiting
+    for the overall limit now, people's and bulk."""
+
+    people: int = 0
+    bulk: int = 0
+
+
+@dataclass(frozen=True)
+class Share:
+    """Another live instance: what it reported it has to send, and the part it holds."""
+
+    demand: Demand
+    part: int
+
+
+def fair_part(most: int, instances: int, mine: Demand, others: Sequence[Share]) -> int:
+    """This instance's sends a second, of `most` for the whole bot, beside `others` (those that
+    reported lately; `instances` counts the live ones, reported or not). Each keeps FLOOR;
+    the rest goes to people's sends first, then to bulk sends, each instance by its share of
+    the demand (evenly when nobody has anything to send). Never more than the others leave:
+    the parts are taken in turn (the caller holds a lock while it reads theirs and writes its
+    own), so together they stay within the limit while demands shift."""
+    n = max(instances, 1 + len(others))
+    budget = max(most - (n - 1), n)  # less one a second for each other instance (`share`)
+    floor = min(FLOOR, budget // n)
+    spare = budget - n * floor
+    people = mine.people + sum(o.demand.people for o in others)
+    bulk = mine.bulk + sum(o.demand.bulk for o in others)
+    if people + bulk == 0:
+        wanted = budget // n
+    elif people >= spare:
+        wanted = floor + spare * mine.people // people
+    else:
+        left = spare - people
+        wanted = floor + mine.people + (left * mine.bulk // bulk if bulk else left // n)
+    unreported = n - 1 - len(others)  # just started: they keep their floor
+    room = budget - sum(o.part for o in others) - unreported * floor
+    return max(min(wanted, room), 1)
 
 
 class GiveWay(Exception):
@@ -147,14 +200,19 @@ class RateLimiter:
         self._arrival = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Sends let go lately, (when, bulk): what this instance has to send (`demand`).
+        self._let_go: deque[tuple[float, bool]] = deque()
 
-    def share(self, instances: int) -> None:
-        """`instances` send for this bot (PostgreSQL: several processes): this one takes its
-        part of the 28 a second, less one a second for each other instance. Their schedules
-        are not spread against each other, and on a loaded machine two at 14 a second arrived
-        as 32 in one second (tests/faults/test_instances.py): 13 each for two, 8 for three."""
+    def share(self, instances: int, part: int | None = None) -> None:
+        """`instances` send for this bot (PostgreSQL: several processes): this one takes
+        `part` a second (`fair_part`), by default an even part of the 28 a second, less one a
+        second for each other instance. Their schedules are not spread against each other,
+        and on a loaded machine two at 14 a second arrived as 32 in one second
+        (tests/faults/test_instances.py): 13 each for two, 8 for three."""
         instances = max(instances, 1)
-        part = max((self.most - (instances - 1)) // instances, 1)
+        if part is None:
+            part = (self.most - (instances - 1)) // instances
+        part = max(min(part, self.most), 1)
         self.overall.limit = part
         self.spread.rate = float(part)
         self._serve()
@@ -270,10 +328,28 @@ class RateLimiter:
                 if self._timer is None:
                     self._timer = self._loop.call_later(wait, self._woken)
                 return
-            heapq.heappop(self._waiting)
+            bulk = heapq.heappop(self._waiting)[0]
             self.overall.take(now)
             self.spread.take(now)
+            self._let_go.append((now, bulk))
             turn.set_result(now)
+
+    def demand(self) -> Demand:
+        """What this instance has to send now (`Demand`), for sharing the limit."""
+        now = time.monotonic()
+        while self._let_go and now - self._let_go[0][0] >= WINDOW_SECONDS:
+            self._let_go.popleft()
+        bulk = sum(1 for _, was_bulk in self._let_go if was_bulk)
+        waiting_bulk = sum(1 for is_bulk, _, _, turn in self._waiting
+                           if is_bulk and not turn.done())
+        waiting = sum(1 for _, _, _, turn in self._waiting if not turn.done())
+        return Demand(people=len(self._let_go) - bulk + waiting - waiting_bulk,
+                      bulk=bulk + waiting_bulk)
+
+    @property
+    def part(self) -> int:
+        """This instance's sends a second now."""
+        return self.overall.limit
 
     def _woken(self) -> None:
         self._timer = None

@@ -984,8 +984,9 @@ class LivenessLock:
     """An instance's liveness lock: a session-level advisory lock on a connection of its own,
     held for as long as the process lives (the server frees it when the connection ends)."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, key: int | None = None) -> None:
         self._connection = connection
+        self._key = key
 
     @classmethod
     async def take(cls, db: Database, key: int | None) -> LivenessLock:
@@ -996,7 +997,7 @@ class LivenessLock:
         except Exception:
             await connection.close()
             raise
-        return cls(connection)
+        return cls(connection, key)
 
     async def check(self) -> None:
         """Raises when the connection (and with it the lock) was lost."""
@@ -1009,6 +1010,12 @@ class LivenessLock:
             await self._connection.invalidate()
 
     async def release(self) -> None:
+        """Let go of the lock, then of its connection: back in the pool, the connection
+        would hold the lock (a session's) for as long as it lives there."""
+        with contextlib.suppress(Exception):
+            await self._connection.execute(select(func.pg_advisory_unlock(
+                LIVENESS_NAMESPACE, self._key)))
+            await self._connection.commit()
         with contextlib.suppress(Exception):
             await self._connection.close()
 

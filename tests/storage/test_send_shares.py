@@ -1,0 +1,70 @@
+"""Two instances of one bot (PostgreSQL) share Telegram's limit by what each has to send,
+people's sends first: the one handling the families' messages is not held at half the limit
+while the other's half goes to reminders (Dispatcher.share_the_limit, ratelimit.fair_part).
+The parts are taken in turn and together never pass the limit; an instance that stops frees
+its part at once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.ratelimit import FLOOR, Demand
+from storage.db import Database
+
+NOW = datetime(2026, 11, 25, 18, 0, 30, tzinfo=UTC)
+BUDGET = 28 - 1  # the bot's 28 a second, less one for the other instance
+
+
+async def _turn(dispatcher: Dispatcher) -> None:
+    dispatcher._share_due = 0.0  # its next look is due (once a second in the bot)
+    await dispatcher.share_the_limit()
+
+
+def _waiting(dispatcher: Dispatcher, chats: range, bulk: bool) -> list[asyncio.Task[None]]:
+    """Sends that come to this instance's limiter: some go, the rest wait there."""
+    return [asyncio.create_task(dispatcher.limiter.acquire(chat, bulk=bulk)) for chat in chats]
+
+
+async def test_instances_share_the_limit_by_what_each_has_to_send(db: Database) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("several instances share one database on PostgreSQL only")
+    poller, other = (Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+                     for _ in range(2))
+    sends: list[asyncio.Task[None]] = []
+    try:
+        for dispatcher in (poller, other):
+            await dispatcher.hold_liveness()
+        await _turn(poller)
+        await _turn(other)
+        assert (poller.limiter.part, other.limiter.part) == (BUDGET // 2, BUDGET // 2)
+        for dispatcher in (poller, other):
+            dispatcher.limiter.paused_until = 0.0  # the pause of a start beside another: over
+        # The poller's copies and receipts, 20; the other instance's reminders, 40.
+        sends = _waiting(poller, range(1, 21), bulk=False) + \
+            _waiting(other, range(100, 140), bulk=True)
+        await asyncio.sleep(0.05)
+        assert poller.limiter.demand() == Demand(people=20)
+        assert other.limiter.demand() == Demand(bulk=40)
+        parts = []
+        for _ in range(3):
+            for dispatcher in (poller, other):
+                await _turn(dispatcher)
+                parts.append((poller.limiter.part, other.limiter.part))
+        assert all(a + b <= BUDGET for a, b in parts), parts
+        # Every person's send, and the floor; the reminders what is left.
+        assert parts[-1] == (20 + FLOOR, BUDGET - 20 - FLOOR)
+        # The poller stops: the other takes the whole limit at its next look.
+        await poller.close()
+        await _turn(other)
+        assert other.limiter.part == 28
+    finally:
+        for send in sends:
+            send.cancel()
+        await asyncio.gather(*sends, return_exceptions=True)
+        for dispatcher in (poller, other):
+            await dispatcher.close()
