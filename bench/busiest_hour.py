@@ -511,7 +511,7 @@ async def _day(day: Day, scale: Scale, quiet: bool) -> dict[str, Any]:
 
 
 async def run_busiest(url: str, key: str, scale: Scale, log_dir: Path, label: str,
-                      two_instances: bool = False) -> dict[str, Any]:
+                      two_instances: bool = False, only_two: bool = False) -> dict[str, Any]:
     load = scale.caseload()
     api = BenchBotApi(limit=LIMIT, limit_burst=LIMIT)
     await api.start()
@@ -530,6 +530,17 @@ async def run_busiest(url: str, key: str, scale: Scale, log_dir: Path, label: st
                          for f in load.stream_families()])
         result["seed"] = await seed_caseload(url, load, [c.chat_id for c in coaches],
                                              [m.chat_id for m in members])
+        if only_two:  # the two instances' day alone (trying a change out)
+            two_instances = True
+            children, ready = await spawn_bots(
+                api, url, key, DAY_START, log_dir, [f"busiest-two-a-{label}",
+                                                    f"busiest-two-b-{label}"], timeout=3600)
+            day = Day(api, stream, db, url, children,
+                      ProcessWatch([c.pid for c in children]), scale.lead_s)
+            two = await _day(day, scale, quiet=False)
+            two["startup"] = [startup_figures(r) for r in ready]
+            result["two_instances"] = two
+            return result
         # Start-up: every family gets its data key (the seed has none), timed apart.
         children, ready = await spawn_bots(api, url, key, DAY_START, log_dir,
                                        [f"busiest-{label}"], timeout=3600)
@@ -573,7 +584,7 @@ async def _main(args: argparse.Namespace) -> None:
         scale = Scale(**{**asdict(scale), "coaches": args.coaches})
     async with database(args.db, "busiest") as found:
         result = await run_busiest(found.url, key, scale, Path(args.log_dir), args.db,
-                                   two_instances=args.two)
+                                   two_instances=args.two, only_two=args.only_two)
     print(json.dumps(result, indent=2, default=str))
 
 
@@ -582,6 +593,8 @@ if __name__ == "__main__":
 
     parser = one_part_parser("python -m bench.busiest_hour")
     parser.add_argument("--two", action="store_true", help="also two instances (PostgreSQL)")
+    parser.add_argument("--only-two", action="store_true",
+                        help="only the two instances' day (PostgreSQL; trying a change out)")
     parser.add_argument("--coaches", type=int, default=0, help="override the scale (testing)")
     parser.add_argument("--trace", metavar="DIR", default="",
                         help="trace every family message's steps into DIR (bench/send_trace.py)")
