@@ -672,6 +672,22 @@ def _nothing_else_waits() -> Any:
                            other.status.in_(_WAITING_SQL))
 
 
+async def people_waiting_in(session: AsyncSession, chats: Collection[int], now: datetime
+                            ) -> dict[int, int]:
+    """Of these chats, those where a person's row due by `now` waits and nobody has claimed
+    it: the chat and the id of its first such row (by the partial index of people's rows)."""
+    if not chats:
+        return {}
+    rows = await session.execute(
+        select(Outbox.chat_id, func.min(Outbox.id))
+        .where(_persons_waiting(Outbox), Outbox.claimed_by.is_(None),
+               Outbox.chat_id.in_(bindparam("c_chats", expanding=True)),
+               Outbox.due_at <= now,
+               or_(Outbox.not_before.is_(None), Outbox.not_before <= now))
+        .group_by(Outbox.chat_id), {"c_chats": sorted(chats)})
+    return {chat: first for chat, first in rows}
+
+
 async def renew_claims(session: AsyncSession, instance: str, row_ids: Sequence[int],
                        until: Any) -> Sequence[int]:
     """Extend the lease of the rows this instance still holds; their ids. A row locked by
