@@ -510,6 +510,21 @@ async def _day(day: Day, scale: Scale, quiet: bool) -> dict[str, Any]:
     return found
 
 
+async def _two_instances_day(api: BenchBotApi, stream: Stream, db: Database, url: str,
+                             key: str, scale: Scale, log_dir: Path, label: str, timeout: float
+                             ) -> tuple[list[Child], dict[str, Any]]:
+    """The day again with two bot processes on one database (PostgreSQL): their children (for
+    the caller to stop) and the day's figures with both start-ups."""
+    children, ready = await spawn_bots(
+        api, url, key, DAY_START, log_dir,
+        [f"busiest-two-a-{label}", f"busiest-two-b-{label}"], timeout=timeout)
+    day = Day(api, stream, db, url, children, ProcessWatch([c.pid for c in children]),
+              scale.lead_s)
+    two = await _day(day, scale, quiet=False)
+    two["startup"] = [startup_figures(r) for r in ready]
+    return children, two
+
+
 async def run_busiest(url: str, key: str, scale: Scale, log_dir: Path, label: str,
                       two_instances: bool = False, only_two: bool = False) -> dict[str, Any]:
     load = scale.caseload()
@@ -531,15 +546,8 @@ async def run_busiest(url: str, key: str, scale: Scale, log_dir: Path, label: st
         result["seed"] = await seed_caseload(url, load, [c.chat_id for c in coaches],
                                              [m.chat_id for m in members])
         if only_two:  # the two instances' day alone (trying a change out)
-            two_instances = True
-            children, ready = await spawn_bots(
-                api, url, key, DAY_START, log_dir, [f"busiest-two-a-{label}",
-                                                    f"busiest-two-b-{label}"], timeout=3600)
-            day = Day(api, stream, db, url, children,
-                      ProcessWatch([c.pid for c in children]), scale.lead_s)
-            two = await _day(day, scale, quiet=False)
-            two["startup"] = [startup_figures(r) for r in ready]
-            result["two_instances"] = two
+            children, result["two_instances"] = await _two_instances_day(
+                api, stream, db, url, key, scale, log_dir, label, timeout=3600)
             return result
         # Start-up: every family gets its data key (the seed has none), timed apart.
         children, ready = await spawn_bots(api, url, key, DAY_START, log_dir,
@@ -559,14 +567,8 @@ async def run_busiest(url: str, key: str, scale: Scale, log_dir: Path, label: st
         children = []
         if two_instances:
             await reset_day(url, load)
-            children, ready = await spawn_bots(
-                api, url, key, DAY_START, log_dir,
-                [f"busiest-two-a-{label}", f"busiest-two-b-{label}"], timeout=600)
-            day = Day(api, stream, db, url, children,
-                      ProcessWatch([c.pid for c in children]), scale.lead_s)
-            two = await _day(day, scale, quiet=False)
-            two["startup"] = [startup_figures(r) for r in ready]
-            result["two_instances"] = two
+            children, result["two_instances"] = await _two_instances_day(
+                api, stream, db, url, key, scale, log_dir, label, timeout=600)
     finally:
         for child in children:
             await child.stop()
