@@ -210,8 +210,8 @@ class RateLimiter:
         and on a loaded machine two at 14 a second arrived as 32 in one second
         (tests/faults/test_instances.py): 13 each for two, 8 for three."""
         instances = max(instances, 1)
-        if part is None:
-            part = (self.most - (instances - 1)) // instances
+        if part is None:  # as when nobody has anything to send
+            part = fair_part(self.most, instances, Demand(), ())
         part = max(min(part, self.most), 1)
         self.overall.limit = part
         self.spread.rate = float(part)
@@ -339,12 +339,10 @@ class RateLimiter:
         now = time.monotonic()
         while self._let_go and now - self._let_go[0][0] >= WINDOW_SECONDS:
             self._let_go.popleft()
-        bulk = sum(1 for _, was_bulk in self._let_go if was_bulk)
-        waiting_bulk = sum(1 for is_bulk, _, _, turn in self._waiting
-                           if is_bulk and not turn.done())
-        waiting = sum(1 for _, _, _, turn in self._waiting if not turn.done())
-        return Demand(people=len(self._let_go) - bulk + waiting - waiting_bulk,
-                      bulk=bulk + waiting_bulk)
+        kinds = [bulk for _, bulk in self._let_go]
+        kinds += [bulk for bulk, _, _, turn in self._waiting if not turn.done()]
+        bulk = sum(kinds)
+        return Demand(people=len(kinds) - bulk, bulk=bulk)
 
     @property
     def part(self) -> int:
