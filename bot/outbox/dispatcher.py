@@ -434,11 +434,13 @@ class Dispatcher:
         self._alive = await outbox_rows.LivenessLock.take(self.db, liveness_key(self.instance))
 
     async def release_dead_claims(self) -> int:
-        """Release the claims of instances that no longer hold their liveness lock."""
+        """Release the claims of instances that no longer hold their liveness lock (and
+        forget their old shares of the limit)."""
         if self.db.dialect != "postgresql":
             return 0
         released = 0
         async with self.db.transaction() as session:
+            await send_shares.forget_gone(session)
             for owner in await outbox_rows.claimants_besides(session, self.instance):
                 key = liveness_key(owner or "")
                 if key is None:

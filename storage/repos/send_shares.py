@@ -41,13 +41,17 @@ async def others(session: AsyncSession, instance: str) -> list[tuple[int, int, i
 
 async def report(session: AsyncSession, instance: str, people: int, bulk: int,
                  part: int) -> None:
-    """This instance's demand and the part it takes now; old reports of others forgotten."""
+    """This instance's demand and the part it takes now."""
     values = {"instance": instance, "people": people, "bulk": bulk, "part": part,
               "seen": _db_now()}
     await session.execute(
         insert(SendShare).values(values).on_conflict_do_update(
             index_elements=[SendShare.instance],
             set_={k: v for k, v in values.items() if k != "instance"}))
+
+
+async def forget_gone(session: AsyncSession) -> None:
+    """The reports of instances gone this long (they died without deleting theirs)."""
     await session.execute(delete(SendShare).where(
         SendShare.seen < _db_now() - FORGET_SECONDS))
 

@@ -10,11 +10,14 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select, update
 
 from bot.clock import ManualClock
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.ratelimit import FLOOR, Demand
 from storage.db import Database
+from storage.models import SendShare
+from storage.repos import send_shares
 
 NOW = datetime(2026, 11, 25, 18, 0, 30, tzinfo=UTC)
 BUDGET = 28 - 1  # the bot's 28 a second, less one for the other instance
@@ -68,3 +71,25 @@ async def test_instances_share_the_limit_by_what_each_has_to_send(db: Database) 
         await asyncio.gather(*sends, return_exceptions=True)
         for dispatcher in (poller, other):
             await dispatcher.close()
+
+
+async def test_an_instance_that_died_stops_counting_and_is_forgotten(db: Database) -> None:
+    """It could not delete its report: after 3 s its part no longer counts, after 10 minutes
+    the liveness pass deletes it."""
+    if db.dialect != "postgresql":
+        pytest.skip("several instances share one database on PostgreSQL only")
+    alive = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    try:
+        async with db.transaction() as session:
+            for name, age in (("stuck", 5), ("dead", 700)):
+                await send_shares.report(session, name, 20, 0, 20)
+                await session.execute(update(SendShare).where(SendShare.instance == name)
+                                      .values(seen=SendShare.seen - age))
+            assert await send_shares.others(session, alive.instance) == []
+        await alive.hold_liveness()
+        await alive.release_dead_claims()
+        async with db.transaction() as session:
+            left = (await session.scalars(select(SendShare.instance))).all()
+        assert left == ["stuck"]
+    finally:
+        await alive.close()
