@@ -159,11 +159,12 @@ def changes(before: dict[str, list[str]], after: dict[str, list[str]]) -> list[s
 
 
 async def everything(harness: Harness) -> dict[str, list[str]]:
-    """Every stored row, bookkeeping aside (the outbox, updates in flight, the polling offset)."""
+    """Every stored row, bookkeeping aside (the outbox, updates in flight, the polling offset,
+    the instances' shares of the send limit, reported every second on PostgreSQL)."""
     state: dict[str, list[str]] = {}
     async with harness.runtime.db.transaction() as session:
         for table in Base.metadata.sorted_tables:
-            if table.name not in ("outbox", "inbound_update", "bot_state"):
+            if table.name not in ("outbox", "inbound_update", "bot_state", "send_share"):
                 rows = (await session.execute(select(table))).all()
                 state[table.name] = sorted(repr(tuple(row)) for row in rows)
     return state
