@@ -31,7 +31,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import product
 from types import MappingProxyType
 
@@ -635,14 +635,28 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(_normalise(text)))
 
 
-def _word_matches(pattern: str, word: str) -> bool:
+_EXACT, _PREFIX, _SUFFIX, _INFIX = range(4)
+
+
+def _part(pattern: str) -> tuple[int, str]:
+    """A pattern word as how it matches and what: "zelfmoord*" -> (_PREFIX, "zelfmoord")."""
     if pattern.startswith("*") and pattern.endswith("*") and len(pattern) > 2:
-        return pattern[1:-1] in word
+        return _INFIX, pattern[1:-1]
     if pattern.endswith("*"):
-        return word.startswith(pattern[:-1])
+        return _PREFIX, pattern[:-1]
     if pattern.startswith("*"):
-        return word.endswith(pattern[1:])
-    return word == pattern
+        return _SUFFIX, pattern[1:]
+    return _EXACT, pattern
+
+
+def _part_matches(kind: int, part: str, word: str) -> bool:
+    if kind == _EXACT:
+        return word == part
+    if kind == _PREFIX:
+        return word.startswith(part)
+    if kind == _SUFFIX:
+        return word.endswith(part)
+    return part in word
 
 
 def _sequence(pattern: str) -> tuple[str, ...]:
@@ -667,6 +681,11 @@ class _Signal:
     topics: frozenset[Topic]
     sequence: tuple[str, ...]
 
+    @cached_property
+    def rest(self) -> tuple[tuple[int, str], ...]:
+        """The words after the first, parsed once: the index matched the first already."""
+        return tuple(_part(pattern) for pattern in self.sequence[1:])
+
 
 @dataclass(frozen=True)
 class _Index:
@@ -677,7 +696,10 @@ class _Index:
     prefix: Mapping[str, tuple[_Signal, ...]]
     suffix: Mapping[str, tuple[_Signal, ...]]
     infix: tuple[tuple[str, tuple[_Signal, ...]], ...]
-    longest: int  # the longest prefix or suffix
+    # The lengths the prefixes and suffixes come in, shortest first: a word is cut only at
+    # those (every length up to the longest was 26 look-ups a word where 9 find the same).
+    prefix_sizes: tuple[int, ...]
+    suffix_sizes: tuple[int, ...]
 
     @classmethod
     def of(cls, signals: list[_Signal]) -> _Index:
@@ -695,22 +717,30 @@ class _Index:
         plain, prefix, suffix, infix = (
             {key: tuple(value) for key, value in table.items()} for table in tables
         )
-        longest = max(map(len, [*prefix, *suffix]), default=0)
-        return cls(plain, prefix, suffix, tuple(infix.items()), longest)
+        return cls(plain, prefix, suffix, tuple(infix.items()),
+                   tuple(sorted({len(key) for key in prefix if key})),
+                   tuple(sorted({len(key) for key in suffix if key})))
 
     def found(self, text_words: tuple[str, ...]) -> list[_Signal]:
         """The signals in `text_words`, in list order."""
         found: dict[int, _Signal] = {}
+        # Each candidate's first word matched by its look-up; only the rest is compared (a
+        # message of seven plain words compared 46 candidates word by word, 95 µs).
         for start, word in enumerate(text_words):
             candidates = [self.plain.get(word, ())]
-            for size in range(1, min(len(word), self.longest) + 1):
+            for size in self.prefix_sizes:
+                if size > len(word):
+                    break
                 candidates.append(self.prefix.get(word[:size], ()))
+            for size in self.suffix_sizes:
+                if size > len(word):
+                    break
                 candidates.append(self.suffix.get(word[-size:], ()))
             candidates.extend(signals for part, signals in self.infix if part in word)
             for signals in candidates:
                 for signal in signals:
-                    if signal.order not in found and _matches_at(
-                        text_words, start, signal.sequence
+                    if signal.order not in found and _rest_matches(
+                        text_words, start, signal.rest
                     ):
                         found[signal.order] = signal
         return [found[order] for order in sorted(found)]
@@ -749,13 +779,15 @@ def _languages(language: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys((language, *_ALWAYS_CHECKED)))
 
 
-def _matches_at(text_words: tuple[str, ...], start: int, sequence: tuple[str, ...]) -> bool:
-    if start + len(sequence) > len(text_words):
+def _rest_matches(text_words: tuple[str, ...], start: int,
+                  rest: tuple[tuple[int, str], ...]) -> bool:
+    """Whether the words after `start` match `rest` (the signal's words after its first)."""
+    if start + len(rest) >= len(text_words):
         return False
-    return all(
-        _word_matches(pattern, text_words[start + offset])
-        for offset, pattern in enumerate(sequence)
-    )
+    for offset, (kind, part) in enumerate(rest, start + 1):
+        if not _part_matches(kind, part, text_words[offset]):
+            return False
+    return True
 
 
 def _signals(text_words: tuple[str, ...], languages: tuple[str, ...]) -> list[_Signal]:

@@ -112,3 +112,50 @@ def test_every_language_list_is_present_and_mentions_112() -> None:
 @given(st.text(max_size=200), st.sampled_from([*SIGNALS, None]))
 def test_never_crashes(text: str, language: str | None) -> None:
     assert isinstance(is_urgent(text, language), bool)
+
+
+def _reference_signals(text: str, language: str) -> tuple[str, ...]:
+    """Every pattern of the language compared at every word, word by word: what the index
+    (urgency._Index) must find, without it."""
+    from bot.domain.urgency import _ALWAYS_CHECKED, _sequence
+
+    def word_matches(pattern: str, word: str) -> bool:
+        if pattern.startswith("*") and pattern.endswith("*") and len(pattern) > 2:
+            return pattern[1:-1] in word
+        if pattern.endswith("*"):
+            return word.startswith(pattern[:-1])
+        if pattern.startswith("*"):
+            return word.endswith(pattern[1:])
+        return word == pattern
+
+    text_words = words(text)
+    found: list[str] = []
+    for checked in dict.fromkeys((language, *_ALWAYS_CHECKED)):
+        patterns = dict.fromkeys(p for ps in SIGNALS[checked].values() for p in ps)
+        for pattern in patterns:
+            sequence = _sequence(pattern)
+            if sequence and any(
+                    start + len(sequence) <= len(text_words)
+                    and all(word_matches(p, text_words[start + n]) for n, p in enumerate(sequence))
+                    for start in range(len(text_words))):
+                found.append(pattern)
+    return tuple(dict.fromkeys(found))
+
+
+_PATTERN_WORDS = sorted({word.strip("*") for patterns in SIGNALS.values()
+                         for ps in patterns.values() for p in ps for word in p.split()})
+
+
+@given(language=st.sampled_from(sorted(SIGNALS)),
+       chosen=st.lists(st.one_of(st.sampled_from(_PATTERN_WORDS),
+                                 st.sampled_from(["ik", "de", "een", "morgen", "x", "zelf",
+                                                  "geweld", "mij", "niet", "meer"])),
+                       max_size=8),
+       affixes=st.lists(st.sampled_from(["", "", "on", "heid", "s", "ge"]), max_size=8))
+def test_the_index_finds_what_comparing_every_pattern_finds(
+        language: str, chosen: list[str], affixes: list[str]) -> None:
+    """Pattern words, common words and pieces glued on (prefix, suffix and infix patterns):
+    the indexed matcher and the word-by-word reference agree, in the lists' order."""
+    text = " ".join(word + (affixes[n] if n < len(affixes) else "")
+                    for n, word in enumerate(chosen))
+    assert sorted(urgent_signals(text, language)) == sorted(_reference_signals(text, language))
