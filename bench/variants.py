@@ -1,11 +1,12 @@
 """Changes measured before (or instead of) making them, applied to the bot *in the bench child
 only* (patched at start), so each one comes with its numbers. `sqlite_pool` and
 `planners_on_timer` were measured here and are now the product's own behaviour (storage/db.py,
-bot/outbox/dispatcher.py `PLAN_EVERY_REAL_SECONDS`), so they left this file; `no_pre_ping` is
-measured and not adopted (see bench/README.md).
+bot/outbox/dispatcher.py `PLAN_EVERY_REAL_SECONDS`), so they left this file. So did
+`no_pre_ping`: PostgreSQL's connections are now pinged only after lying idle
+(storage/idle_ping.py); the variant that stays measures the way before it.
 
-- `no_pre_ping`: PostgreSQL without `pool_pre_ping`: one round trip less per checkout (a
-  dropped connection still surfaces as an error and the step is retried by the loops).
+- `pre_ping_every_checkout`: PostgreSQL with `pool_pre_ping`, a round trip to the server at
+  every checkout, as before storage/idle_ping.py: its effect, side by side in every run.
 - `aiosqlite_four_trips`: SQLite through SQLAlchemy's own aiosqlite adapter, three or four
   trips to the connection's thread a statement, as before storage/sqlite_driver.py: its
   effect, side by side in every run.
@@ -16,21 +17,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-KNOWN = ("no_pre_ping", "aiosqlite_four_trips")
+KNOWN = ("pre_ping_every_checkout", "aiosqlite_four_trips")
 
 
 def apply(names: list[str]) -> None:
     unknown = set(names) - set(KNOWN)
     if unknown:
         raise ValueError(f"unknown variants: {sorted(unknown)}")
-    if "no_pre_ping" in names:
-        _without_pre_ping()
+    if "pre_ping_every_checkout" in names:
+        _pre_ping_every_checkout()
     if "aiosqlite_four_trips" in names:
         _four_trips()
 
 
-def _without_pre_ping() -> None:
-    _engines_made_with(sqlite=False, name="pool_pre_ping", value=lambda: False)
+def _pre_ping_every_checkout() -> None:
+    _engines_made_with(sqlite=False, name="pool_pre_ping", value=lambda: True)
 
 
 def _four_trips() -> None:

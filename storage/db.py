@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
-from storage import errors, sealing, sqlite_driver, sqlite_writer
+from storage import errors, idle_ping, sealing, sqlite_driver, sqlite_writer
 from storage.keystore import KeyStore
 from storage.keystore import keystore_url as default_keystore_url
 from storage.write_log import WriteLog
@@ -125,14 +125,19 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             sqlite_writer.install(engine.sync_engine)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # Asked whether it is still there only after lying idle (storage/idle_ping.py), not
+    # before every transaction.
+    kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("pool_size", 5)
     # No JIT compilation: the outbox claim's estimated cost passes PostgreSQL's JIT
     # thresholds once thousands of rows wait, and compiling it took 50 ms to 2 s at every
     # claim for a statement that runs in 10-30 ms (bench/README.md, the busiest morning).
     connect_args = kwargs.setdefault("connect_args", {})
     connect_args.setdefault("server_settings", {}).setdefault("jit", "off")
-    return create_async_engine(full, **kwargs)
+    engine = create_async_engine(full, **kwargs)
+    if not kwargs["pool_pre_ping"]:
+        idle_ping.install(engine.sync_engine)
+    return engine
 
 
 JoinedStep = Callable[[AsyncSession], Awaitable[None]]
