@@ -88,8 +88,17 @@ def relay(results: dict[str, Any]) -> list[str]:
                          _ms(run["latency"]["p50_ms"]), _ms(run["latency"]["p99_ms"]),
                          f"{database['statements_per_message']} / "
                          f"{database['commits_per_message']}"])
-    return _table(["", "messages/s", "CPU a message (burst)", "latency p50", "p99",
-                   "SQL statements / commits per message (burst)"], rows)
+    lines = _table(["", "messages/s", "CPU a message (burst)", "latency p50", "p99",
+                    "SQL statements / commits per message (burst)"], rows)
+    for db, found in _parts(results, "relay"):
+        pairs = found.get("pairs", [])
+        if len(pairs) > 1:
+            lines += ["", f"{db}: {len(pairs)} pairs of bare relay and bot, framework ÷ bot "
+                      + ", ".join(f"{p['ratio']}× ({p['framework_messages_per_s']} / "
+                                  f"{p['bot_messages_per_s']} a second)"
+                                  + (", the median: the rows above" if p["median"] else "")
+                                  for p in pairs)]
+    return lines
 
 
 def _cpu(burst: dict[str, Any]) -> str:
