@@ -703,17 +703,11 @@ class _Index:
 
     @classmethod
     def of(cls, signals: list[_Signal]) -> _Index:
+        # One table per way a first word matches, in _part's order (_EXACT … _INFIX).
         tables: tuple[dict[str, list[_Signal]], ...] = ({}, {}, {}, {})
         for signal in signals:
-            first = signal.sequence[0]
-            if first.startswith("*") and first.endswith("*") and len(first) > 2:
-                tables[3].setdefault(first[1:-1], []).append(signal)
-            elif first.endswith("*"):
-                tables[1].setdefault(first[:-1], []).append(signal)
-            elif first.startswith("*"):
-                tables[2].setdefault(first[1:], []).append(signal)
-            else:
-                tables[0].setdefault(first, []).append(signal)
+            kind, part = _part(signal.sequence[0])
+            tables[kind].setdefault(part, []).append(signal)
         plain, prefix, suffix, infix = (
             {key: tuple(value) for key, value in table.items()} for table in tables
         )
