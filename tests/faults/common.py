@@ -33,6 +33,17 @@ SEND_METHODS = frozenset({"sendMessage", "copyMessage", "setMessageReaction", "s
                           "editMessageText", "editMessageReplyMarkup"})
 
 
+class Seconds:
+    """A monotonic clock (`time.monotonic`'s stand-in) moved by hand: the intake's for its
+    retry pauses, the pool's for how long a connection lay idle."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class RunningClock:
     """The bot's clock here: it runs by itself at `speed` (so real-time waits such as backoff
     and leases behave as in production, and a fast clock shows that they stay real) and can

@@ -25,6 +25,7 @@ from storage.db import Database, database_away
 from storage.migrate import upgrade_async
 from storage.models import Family, InboundUpdate, Outbox, Setting
 from tests.caseload import joined_member
+from tests.faults.common import Seconds
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 CHAT_A, CHAT_B = 1001, 2002
@@ -81,16 +82,6 @@ class Handler:
         async with self.db.transaction() as session:
             await session.execute(delete(InboundUpdate).where(
                 InboundUpdate.update_id == update_id))
-
-
-class Seconds:
-    """The intake's real-time clock for its retry pauses, moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -13,19 +13,12 @@ from sqlalchemy.exc import DBAPIError
 
 from storage import idle_ping
 from storage.db import make_engine
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.faults.common import Seconds
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
-    moved = _Clock()
+def clock(monkeypatch: pytest.MonkeyPatch) -> Seconds:
+    moved = Seconds()
     monkeypatch.setattr(idle_ping, "monotonic", moved)
     return moved
 
@@ -52,7 +45,7 @@ async def _backend(engine: object) -> int:
 
 
 async def test_back_to_back_transactions_are_not_pinged(
-        pg_url: str, clock: _Clock, pings: list[int]) -> None:
+        pg_url: str, clock: Seconds, pings: list[int]) -> None:
     engine = make_engine(pg_url)
     try:
         first = await _backend(engine)
@@ -68,7 +61,7 @@ async def test_back_to_back_transactions_are_not_pinged(
 
 
 async def test_a_connection_ended_while_idle_is_replaced_before_use(
-        pg_url: str, clock: _Clock, pings: list[int]) -> None:
+        pg_url: str, clock: Seconds, pings: list[int]) -> None:
     engine, other = make_engine(pg_url), make_engine(pg_url)
     try:
         ended = await _backend(engine)
@@ -83,7 +76,7 @@ async def test_a_connection_ended_while_idle_is_replaced_before_use(
 
 
 async def test_without_the_idle_time_the_ended_connection_fails_once(
-        pg_url: str, clock: _Clock, pings: list[int]) -> None:
+        pg_url: str, clock: Seconds, pings: list[int]) -> None:
     """What the ping saves: the same ending, used again at once, fails its first statement as
     a disconnect; the pool then replaces it, and the next try (the loops retry) goes."""
     engine, other = make_engine(pg_url), make_engine(pg_url)
