@@ -41,7 +41,7 @@ from sqlalchemy.orm import aliased
 from storage import sealing
 from storage.db import OUTBOX_CHATS, Database, table_of
 from storage.models import OUTBOX_BULK, FamilyMessage, Outbox
-from storage.types import SealedJSON
+from storage.types import SealedJSON, UTCDateTime
 
 # pg_advisory_lock(namespace, key): the namespace keeps these apart from any other use.
 LIVENESS_NAMESPACE = 0x676C6976
@@ -76,32 +76,36 @@ class NewRow:
 async def add_pending_rows(session: AsyncSession, new: Sequence[NewRow], created_at: datetime
                            ) -> list[Outbox]:
     """New rows for the dispatcher, in the caller's transaction: one INSERT … RETURNING for
-    all of them (one more for the rows that wait for one of them, see _INSERT_ROWS). On the
-    session's connection, not through its unit of work: the flush of a relayed message's copy
-    and receipt was a sixth of the bot's busy time (py-spy, bench/README.md), and a morning's
+    all of them (on SQLite one more for the rows that wait for one of them, see _INSERT_ROWS;
+    on PostgreSQL those too in the same statement, _INSERT_RANKED). On the session's
+    connection, not through its unit of work: the flush of a relayed message's copy and
+    receipt was a sixth of the bot's busy time (py-spy, bench/README.md), and a morning's
     thousands of agendas flushed one by one held the event loop. The payloads are sealed
     here as a mapped row's are (storage/sealing.py). Returned as plain Outbox objects, not in
     the session, as claims return theirs."""
     if not new:
         return []
     to_text = SealedJSON().to_text
+    levels = _levels(new)
+
+    def sealed(connection: Any, sync_session: Any, row: NewRow) -> Any:
+        token = sealing.seal_for_family(connection, sync_session, row.link_family_id,
+                                        to_text(row.payload))
+        return row.payload if token is None else token
 
     def insert_all(sync_session: Any) -> list[int]:
         connection = sync_session.connection()
+        if len(levels) > 1 and connection.dialect.name == "postgresql":
+            return _insert_ranked(connection, [sealed(connection, sync_session, row)
+                                               for row in new], new, levels, created_at)
         ids: list[int | None] = [None] * len(new)
-        while None in ids:
-            ready = [n for n, row in enumerate(new) if ids[n] is None
-                     and (row.after is None or ids[row.after] is not None)]
-            if not ready:
-                raise ValueError("a row waits for one after it")
+        for level in levels:
             values = []
-            for n in ready:
+            for n in level:
                 row = new[n]
-                sealed = sealing.seal_for_family(connection, sync_session, row.link_family_id,
-                                                 to_text(row.payload))
                 values.append({
                     "chat_id": row.chat_id, "method": row.method,
-                    "payload": row.payload if sealed is None else sealed,
+                    "payload": sealed(connection, sync_session, row),
                     "purpose": row.purpose, "due_at": row.due_at, "created_at": created_at,
                     "status": "pending", "attempts": 0, "expires_at": row.expires_at,
                     "link_family_id": row.link_family_id,
@@ -109,7 +113,7 @@ async def add_pending_rows(session: AsyncSession, new: Sequence[NewRow], created
                     "link_message_id": row.link_message_id,
                     "waits_for": row.waits_for if row.after is None else ids[row.after]})
             found = connection.execute(_INSERT_ROWS, values).scalars().all()
-            for n, row_id in zip(ready, found, strict=True):
+            for n, row_id in zip(level, found, strict=True):
                 ids[n] = row_id
         return [row_id for row_id in ids if row_id is not None]
 
@@ -124,12 +128,86 @@ async def add_pending_rows(session: AsyncSession, new: Sequence[NewRow], created
             for row_id, row in zip(ids, new, strict=True)]
 
 
+def _levels(new: Sequence[NewRow]) -> list[list[int]]:
+    """The rows in the order they get their ids: first those that wait for no row of this
+    write, in the order given, then those that wait for one of them, and so on. (So a row
+    that waits never stands before a later row of its chat that does not: a crisis answer
+    after a receipt in the family's chat does not wait for the coach's copy.)"""
+    done: set[int] = set()
+    levels: list[list[int]] = []
+    while len(done) < len(new):
+        level = [n for n, row in enumerate(new)
+                 if n not in done and (row.after is None or row.after in done)]
+        if not level:
+            raise ValueError("a row waits for one after it")
+        done.update(level)
+        levels.append(level)
+    return levels
+
+
 # Ids in the order the rows were given: a lane goes by id. SQLAlchemy (insertmanyvalues)
 # writes the rows in that order, many in one statement, and sorts RETURNING's ids back into
 # it by the outbox's insert sentinel (Outbox._sentinel); without one, on SQLite it ran one row
 # a statement (tests/storage/test_outbox_write.py holds both databases to the order).
 _INSERT_ROWS = insert(table_of(Outbox)).returning(table_of(Outbox).c.id,
                                                   sort_by_parameter_order=True)
+
+# PostgreSQL: the rows of every level in one statement (a relayed message's copy and the
+# receipt that waits for it were two round trips, issue 16). The ids are drawn first, one
+# per rank (a row's place in _levels' order) in the order of the ranks, so they rise as
+# they did level by level; a waiting row finds its id by the rank it waits for. (SQLite
+# has no sequence to draw from, and a statement there is no round trip.)
+_INSERT_RANKED = text("""
+WITH ids AS MATERIALIZED (
+    SELECT ranks.rank, nextval(pg_get_serial_sequence('outbox', 'id')) AS id
+    FROM generate_series(0, cardinality(CAST(:ranks AS INTEGER[])) - 1) AS ranks(rank)
+)
+INSERT INTO outbox (id, chat_id, method, payload, purpose, due_at, created_at, status,
+                    attempts, expires_at, link_family_id, link_member_id, link_message_id,
+                    waits_for)
+SELECT ids.id, given.chat_id, given.method, given.payload, given.purpose, given.due_at,
+       given.created_at, 'pending', 0, given.expires_at, given.link_family_id,
+       given.link_member_id, given.link_message_id, COALESCE(given.waits_for, awaited.id)
+FROM unnest(CAST(:ranks AS INTEGER[]), CAST(:after_ranks AS INTEGER[]),
+            CAST(:chat_ids AS BIGINT[]), CAST(:methods AS VARCHAR[]),
+            CAST(:payloads AS TEXT[]), CAST(:purposes AS VARCHAR[]),
+            CAST(:due_ats AS TIMESTAMP[]), CAST(:created_ats AS TIMESTAMP[]),
+            CAST(:expires_ats AS TIMESTAMP[]), CAST(:family_ids AS INTEGER[]),
+            CAST(:member_ids AS INTEGER[]), CAST(:message_ids AS INTEGER[]),
+            CAST(:waits_fors AS INTEGER[]))
+     AS given(rank, after_rank, chat_id, method, payload, purpose, due_at, created_at,
+              expires_at, link_family_id, link_member_id, link_message_id, waits_for)
+JOIN ids ON ids.rank = given.rank
+LEFT JOIN ids AS awaited ON awaited.rank = given.after_rank
+RETURNING outbox.id
+""")
+
+
+def _insert_ranked(connection: Any, payloads: Sequence[Any], new: Sequence[NewRow],
+                   levels: Sequence[Sequence[int]], created_at: datetime) -> list[int]:
+    """_INSERT_RANKED for `new` (payloads already sealed for a family, or not: the column
+    type seals those with the master key ring); the ids in the order of `new`."""
+    rank = {n: r for r, n in enumerate(n for level in levels for n in level)}
+    dialect = connection.dialect
+    seal = SealedJSON().process_bind_param  # the columns' own types, as the INSERT's binds
+    utc = UTCDateTime().process_bind_param
+    found = connection.execute(_INSERT_RANKED, {
+        "ranks": [rank[n] for n in range(len(new))],
+        "after_ranks": [None if row.after is None else rank[row.after] for row in new],
+        "chat_ids": [row.chat_id for row in new],
+        "methods": [row.method for row in new],
+        "payloads": [seal(payload, dialect) for payload in payloads],
+        "purposes": [row.purpose for row in new],
+        "due_ats": [utc(row.due_at, dialect) for row in new],
+        "created_ats": [utc(created_at, dialect)] * len(new),
+        "expires_ats": [utc(row.expires_at, dialect) for row in new],
+        "family_ids": [row.link_family_id for row in new],
+        "member_ids": [row.link_member_id for row in new],
+        "message_ids": [row.link_message_id for row in new],
+        "waits_fors": [row.waits_for for row in new],
+    }).scalars().all()
+    by_rank = sorted(found)  # drawn in the order of the ranks
+    return [by_rank[rank[n]] for n in range(len(new))]
 
 
 def add_pending(session: AsyncSession, *, chat_id: int, method: str, payload: dict[str, Any],
