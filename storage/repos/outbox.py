@@ -204,7 +204,7 @@ def _insert_ranked(connection: Any, payloads: Sequence[Any], new: Sequence[NewRo
         "family_ids": [row.link_family_id for row in new],
         "member_ids": [row.link_member_id for row in new],
         "message_ids": [row.link_message_id for row in new],
-        "waits_fors": [row.waits_for for row in new],
+        "waits_fors": [row.waits_for if row.after is None else None for row in new],
     }).scalars().all()
     by_rank = sorted(found)  # drawn in the order of the ranks
     return [by_rank[rank[n]] for n in range(len(new))]

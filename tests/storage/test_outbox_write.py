@@ -89,6 +89,10 @@ async def test_rows_that_wait_get_their_ids_after_those_that_do_not(db: Database
     after a receipt in the family's chat goes without waiting for the coach's copy."""
     family_id, member_id = await family_with_member(db, NOW)
     link = Link(family_id, member_id, None)
+    earlier = Outgoing()
+    earlier.text(COACH + 2, "eerder", purpose="relay", link=link)
+    async with db.transaction() as session:
+        [before] = await write(session, earlier.sends, NOW)
     out = Outgoing()
     out.text(COACH, "kopie 1", purpose="relay", link=link)  # 0
     out.react(501, 77, after=0)  # 1: waits for 0
@@ -96,12 +100,16 @@ async def test_rows_that_wait_get_their_ids_after_those_that_do_not(db: Database
     out.text(COACH + 1, "kopie 2", purpose="relay", link=link)  # 3
     out.text(501, "doorgestuurd", purpose="receipt", after=1)  # 4: waits for 1
     out.react(502, 78, after=3)  # 5: waits for 3
+    out.text(503, "na eerder", purpose="answer", after_row=before.id)  # 6: a row written before
+    out.text(503, "na kopie 2", purpose="answer", after=3, after_row=before.id)  # 7: `after`
     async with db.transaction() as session:
         rows = await write(session, out.sends, NOW)
     ids = [row.id for row in rows]
-    order = sorted(range(6), key=lambda n: ids[n])
-    assert order == [0, 2, 3, 1, 5, 4], (order, ids)
-    assert [row.waits_for for row in rows] == [None, ids[0], None, None, ids[1], ids[3]]
+    order = sorted(range(8), key=lambda n: ids[n])
+    assert order == [0, 2, 3, 6, 1, 5, 7, 4], (order, ids)
+    assert min(ids) > before.id
+    assert [row.waits_for for row in rows] == \
+        [None, ids[0], None, None, ids[1], ids[3], before.id, ids[3]]
     async with db.transaction() as session:
         stored = {row.id: row for row in await session.scalars(select(Outbox))}
     assert {i: (stored[i].chat_id, stored[i].waits_for, stored[i].status, stored[i].attempts)
