@@ -69,7 +69,15 @@ from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock
 from bot.metrics import Metrics
-from bot.outbox.ratelimit import Demand, GiveWay, RateLimiter, Share, fair_part, retry_seconds
+from bot.outbox.ratelimit import (
+    WINDOW_SECONDS,
+    Demand,
+    GiveWay,
+    RateLimiter,
+    Share,
+    fair_part,
+    retry_seconds,
+)
 from bot.outbox.statistics import OutboxStatistics
 from storage.db import OUTBOX_NOTED, Database, Session
 from storage.models import Outbox
@@ -245,6 +253,7 @@ class Dispatcher:
         self._alive: outbox_rows.LivenessLock | None = None
         self._liveness_due = 0.0
         self._share_due = 0.0
+        self._sharing_now = False  # share_the_limit under way
         self._instances: int | None = None  # live instances at the last look (PostgreSQL)
         self._plan_now = True
         self._planned_at = 0.0  # time.monotonic() of the last planner pass
@@ -468,23 +477,33 @@ class Dispatcher:
         share by what each has to send, people's sends first, each taking its part in turn
         (ratelimit.fair_part): an even split held the polling instance's family copies at
         half the limit (bench/README.md)."""
-        if time.monotonic() < self._share_due:
+        started = time.monotonic()
+        if started < self._share_due or self._sharing_now:
             return
-        self._share_due = time.monotonic() + SHARE_SECONDS
+        self._share_due = started + SHARE_SECONDS
+        # The others count this report until FRESH_SECONDS after the database's now() of
+        # this transaction, which comes after `started`; the part holds a window less, so
+        # that no second in which they count this instance at its floor holds more.
+        until = started + send_shares.FRESH_SECONDS - WINDOW_SECONDS
         demand = self.limiter.demand()
-        async with self.db.transaction() as session:
-            instances = await outbox_rows.live_instances(session)
-            await send_shares.take_turn(session)
-            others = [Share(Demand(people, bulk), part)
-                      for people, bulk, part in await send_shares.others(session, self.instance)]
-            part = fair_part(self.limiter.most, instances, demand, others)
-            if part < self.limiter.part:  # less at once; more only once the others can see it
-                self.limiter.share(max(instances, 1), part)
-            await send_shares.report(session, self.instance, demand.people, demand.bulk, part)
+        self._sharing_now = True
+        try:
+            async with self.db.transaction() as session:
+                instances = await outbox_rows.live_instances(session)
+                await send_shares.take_turn(session)
+                others = [Share(Demand(people, bulk), part) for people, bulk, part
+                          in await send_shares.others(session, self.instance)]
+                part = fair_part(self.limiter.most, instances, demand, others)
+                if part < self.limiter.part:  # less at once; more once the others can see it
+                    self.limiter.share(max(instances, 1), part, self.limiter.part_until)
+                await send_shares.report(session, self.instance, demand.people, demand.bulk,
+                                         part)
+        finally:
+            self._sharing_now = False
         if self._instances is None and instances > 1:
             # Starting beside others: they count this one only at their next look.
             self.limiter.pause(SHARE_SECONDS)
-        self.limiter.share(max(instances, 1), part)
+        self.limiter.share(max(instances, 1), part, until)
         if instances != self._instances:
             log.info("%s instances send for this bot: %s sends a second for this one",
                      instances, part)
@@ -539,11 +558,30 @@ class Dispatcher:
     # Running -----------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         self._running = True
+        sharing = asyncio.create_task(self._share_while(stop)) \
+            if self.db.dialect == "postgresql" else None
         try:
             await self._run(stop)
         finally:
             self._running = False
+            if sharing is not None:
+                sharing.cancel()
+                with contextlib.suppress(BaseException):
+                    await sharing
             await self.stop_planning()
+
+    async def _share_while(self, stop: asyncio.Event) -> None:
+        """The part of the limit taken every SHARE_SECONDS by a task of its own, not only
+        between the main loop's passes: a pass that waited seconds (for a claim, for a
+        connection) let the report go stale, the other instance took the rest of the limit
+        while this one kept its part, and they sent 51 in one second (bench/README.md). A
+        part not taken again in time falls to the floor (RateLimiter.share)."""
+        while not stop.is_set():
+            try:
+                await self.share_the_limit()
+            except Exception:  # the database may be away: the part falls to the floor
+                log.warning("taking this instance's part of the limit failed; trying again")
+            await asyncio.sleep(max(self._share_due - time.monotonic(), 0.05))
 
     async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

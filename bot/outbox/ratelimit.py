@@ -41,6 +41,7 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Sequence
@@ -85,8 +86,8 @@ def fair_part(most: int, instances: int, mine: Demand, others: Sequence[Share]) 
     the parts are taken in turn (the caller holds a lock while it reads theirs and writes its
     own), so together they stay within the limit while demands shift."""
     n = max(instances, 1 + len(others))
-    budget = max(most - (n - 1), n)  # less one a second for each other instance (`share`)
-    floor = min(FLOOR, budget // n)
+    budget = _budget(most, n)
+    floor = floor_part(most, n)
     spare = budget - n * floor
     people = mine.people + sum(o.demand.people for o in others)
     bulk = mine.bulk + sum(o.demand.bulk for o in others)
@@ -100,6 +101,17 @@ def fair_part(most: int, instances: int, mine: Demand, others: Sequence[Share]) 
     unreported = n - 1 - len(others)  # just started: they keep their floor
     room = budget - sum(o.part for o in others) - unreported * floor
     return max(min(wanted, room), 1)
+
+
+def _budget(most: int, instances: int) -> int:
+    """The sends a second the instances share: less one for each other instance (`share`)."""
+    return max(most - (instances - 1), instances)
+
+
+def floor_part(most: int, instances: int) -> int:
+    """The part every live instance keeps whatever the others have to send, also one whose
+    report the others no longer see (it took its part too long ago: `RateLimiter.share`)."""
+    return min(FLOOR, _budget(most, instances) // instances)
 
 
 class GiveWay(Exception):
@@ -202,20 +214,41 @@ class RateLimiter:
         self._loop: asyncio.AbstractEventLoop | None = None
         # Sends let go lately, (when, bulk): what this instance has to send (`demand`).
         self._let_go: deque[tuple[float, bool]] = deque()
+        # The part holds until then (time.monotonic), then falls to `_floor` (`share`).
+        self.part_until = math.inf
+        self._floor = self.most
 
-    def share(self, instances: int, part: int | None = None) -> None:
+    def share(self, instances: int, part: int | None = None,
+              until: float | None = None) -> None:
         """`instances` send for this bot (PostgreSQL: several processes): this one takes
         `part` a second (`fair_part`), by default an even part of the 28 a second, less one a
         second for each other instance. Their schedules are not spread against each other,
         and on a loaded machine two at 14 a second arrived as 32 in one second
-        (tests/faults/test_instances.py): 13 each for two, 8 for three."""
+        (tests/faults/test_instances.py): 13 each for two, 8 for three.
+
+        `until` (time.monotonic): the part holds until then and falls to the floor after,
+        until the next share: the others stop counting a report that is no longer fresh and
+        leave this instance only its floor. Without it an instance whose reports stopped for
+        a while (a busy loop, the database slow) kept sending at its part while the other
+        took the rest: 51 sends in one second with two instances (bench/README.md)."""
         instances = max(instances, 1)
         if part is None:  # as when nobody has anything to send
             part = fair_part(self.most, instances, Demand(), ())
+        self.part_until = math.inf if until is None else until
+        self._floor = floor_part(self.most, instances)
+        self._set_part(part)
+        self._serve()
+
+    def _set_part(self, part: int) -> None:
         part = max(min(part, self.most), 1)
         self.overall.limit = part
         self.spread.rate = float(part)
-        self._serve()
+
+    def _lapse_if_due(self) -> None:
+        """The part was not taken again in time: the floor until the next share."""
+        if time.monotonic() >= self.part_until:
+            self.part_until = math.inf
+            self._set_part(min(self.overall.limit, self._floor))
 
     def pause(self, seconds: float) -> None:
         """A 429 tells the bot to wait exactly `retry_after` seconds before sending again."""
@@ -317,6 +350,7 @@ class RateLimiter:
         window has room for the next."""
         if self._loop is None:
             return
+        self._lapse_if_due()
         now = time.monotonic()
         while self._waiting:
             turn = self._waiting[0][3]
@@ -347,6 +381,7 @@ class RateLimiter:
     @property
     def part(self) -> int:
         """This instance's sends a second now."""
+        self._lapse_if_due()
         return self.overall.limit
 
     def _woken(self) -> None:

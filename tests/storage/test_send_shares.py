@@ -93,3 +93,71 @@ async def test_an_instance_that_died_stops_counting_and_is_forgotten(db: Databas
         assert left == ["stuck"]
     finally:
         await alive.close()
+
+
+async def test_an_instance_whose_report_went_stale_keeps_only_its_floor(db: Database) -> None:
+    """The poller took most of the limit and then did not report for 3 s (its loop busy, the
+    database slow): the other counts it at its floor and takes the rest, so the poller's own
+    part has fallen to its floor by then. Without that, the two sent 51 in one second."""
+    if db.dialect != "postgresql":
+        pytest.skip("several instances share one database on PostgreSQL only")
+    poller, other = (Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+                     for _ in range(2))
+    sends: list[asyncio.Task[None]] = []
+    try:
+        for dispatcher in (poller, other):
+            await dispatcher.hold_liveness()
+        sends = _waiting(poller, range(1, 21), bulk=False) + \
+            _waiting(other, range(100, 140), bulk=True)
+        await asyncio.sleep(0.05)
+        for _ in range(2):
+            for dispatcher in (poller, other):
+                await _turn(dispatcher)
+        assert (poller.limiter.part, other.limiter.part) == (20 + FLOOR, BUDGET - 20 - FLOOR)
+        # Three seconds without a report from the poller, on the database's clock and its own.
+        async with db.transaction() as session:
+            await session.execute(update(SendShare).where(SendShare.instance == poller.instance)
+                                  .values(seen=SendShare.seen - send_shares.FRESH_SECONDS))
+        poller.limiter.part_until -= send_shares.FRESH_SECONDS
+        await _turn(other)
+        assert other.limiter.part == BUDGET - FLOOR
+        assert poller.limiter.part == FLOOR
+        assert poller.limiter.part + other.limiter.part <= BUDGET
+    finally:
+        for send in sends:
+            send.cancel()
+        await asyncio.gather(*sends, return_exceptions=True)
+        for dispatcher in (poller, other):
+            await dispatcher.close()
+
+
+async def test_the_part_is_taken_while_the_main_loop_waits(db: Database) -> None:
+    """A pass of the main loop that waits (a claim, a connection) does not stop the reports."""
+    if db.dialect != "postgresql":
+        pytest.skip("several instances share one database on PostgreSQL only")
+    dispatcher = Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
+    stuck, stop = asyncio.Event(), asyncio.Event()
+
+    async def waits(look_first: bool = False) -> int:
+        await stuck.wait()
+        return 0
+
+    dispatcher.step = waits  # type: ignore[method-assign]
+    await dispatcher.hold_liveness()
+    running = asyncio.create_task(dispatcher.run(stop))
+    try:
+        seen: list[float] = []
+        async with asyncio.timeout(10):
+            while len(set(seen)) < 3:  # three reports, a second apart
+                async with db.transaction() as session:
+                    found = await session.scalar(select(SendShare.seen).where(
+                        SendShare.instance == dispatcher.instance))
+                if found is not None:
+                    seen.append(found)
+                await asyncio.sleep(0.1)
+        assert dispatcher.limiter.part == 28  # alone, and its part still holds
+    finally:
+        stop.set()
+        stuck.set()
+        await running
+        await dispatcher.close()

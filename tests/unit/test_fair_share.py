@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
-from bot.outbox.ratelimit import FLOOR, Demand, RateLimiter, Share, fair_part
+from bot.outbox.ratelimit import FLOOR, Demand, RateLimiter, Share, fair_part, floor_part
 
 MOST = 28  # the limiter's sends a second for the whole bot
 
@@ -70,3 +71,27 @@ async def test_the_demand_counts_sends_let_go_and_waiting_people_and_bulk() -> N
         send.cancel()
     await asyncio.gather(*sends, return_exceptions=True)
     assert limiter.demand() == Demand(people=1, bulk=0)  # the one let go, this second
+
+
+async def test_a_part_not_taken_again_in_time_falls_to_the_floor() -> None:
+    """The others stop counting a report that is no longer fresh and leave this instance its
+    floor: its part holds only until then (an instance whose reports stopped kept its part
+    while the other took the rest: 51 sends in one second, bench/README.md)."""
+    limiter = RateLimiter()
+    limiter.share(2, 20, until=time.monotonic() + 3600)
+    assert limiter.part == 20
+    limiter.share(2, 20, until=time.monotonic() - 0.001)  # its lease has run out
+    assert limiter.part == FLOOR
+    await limiter.acquire(1)  # sends go at the floor's pace from then on
+    assert limiter.overall.limit == FLOOR
+    limiter.share(2, 20, until=time.monotonic() + 3600)  # taken again
+    assert limiter.part == 20
+    limiter.share(1, 28)  # without a lease (SQLite: one instance by construction)
+    assert limiter.part == 28
+    assert limiter.part_until == float("inf")
+
+
+def test_the_floor_is_what_the_others_leave_an_unreported_instance() -> None:
+    for n in (2, 3, 10):
+        taken = fair_part(MOST, n, Demand(people=50), [])
+        assert taken + (n - 1) * floor_part(MOST, n) <= MOST - (n - 1)
