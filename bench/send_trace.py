@@ -3,9 +3,10 @@ hours (`python -m bench.busiest_hour --trace DIR`).
 
 The bot child (GEZINSLIJN_BENCH_TRACE=DIR) writes one JSON line per step to DIR/<pid>.jsonl:
 an update fetched, handled (start and end, the outbox rows it wrote), a row put into its lane,
-a send begun (before the limiter), its Bot API call begun and ended; and every event-loop
+a send begun (before the limiter), its Bot API call begun and ended; every event-loop
 step of 50 ms or more, with the coroutines that held the loop, and every garbage collector
-pass as long. Ids, purposes and
+pass as long; and each part of the limit the instance took (PostgreSQL: its demand, people's
+and bulk, and its part), to see whether its reports kept coming. Ids, purposes and
 `time.perf_counter()` only (one clock for every process on Linux: CLOCK_MONOTONIC), never
 contents. The bench joins them with the moment it wrote each message and the moment its copy
 reached the coach: per stage, the time the messages spent there, and which stage the slowest
@@ -126,6 +127,18 @@ def install() -> None:
             emit(k="c", r=row, t=now())
         return await call(self, method, chat_id, params)
 
+    import bot.outbox.dispatcher as dispatching
+
+    report = dispatching.send_shares.report
+
+    @functools.wraps(report)
+    async def traced_report(session: Any, instance: str, people: int, bulk: int,
+                            part: int) -> None:
+        await report(session, instance, people, bulk, part)
+        emit(k="share", t=now(), p=people, b=bulk, part=part)
+
+    dispatching.send_shares.report = traced_report  # type: ignore[assignment]
+
     run = asyncio.Handle._run
 
     @functools.wraps(run)
@@ -204,7 +217,7 @@ def read(folder: Path) -> tuple[dict[int, dict[str, float]], dict[int, dict[str,
                 for row, purpose in line["r"]:
                     if purpose == "relay":
                         copy_of[line["u"]] = row
-            elif kind != "hold":
+            elif kind in ("lane", "a", "c"):  # (also "hold" and "share": read apart)
                 step = {"lane": "lane", "a": "a0", "c": "c0"}[kind]
                 rows.setdefault(line["r"], {}).setdefault(step, line["t"])
     return updates, rows, copy_of
