@@ -27,16 +27,20 @@ def _parts_in_turn(demands: list[Demand], rounds: int = 4) -> list[int]:
 
 
 @pytest.mark.parametrize(("demands", "expected"), [
-    # The poller sends every family's copy and receipt (20 a second), the other reminders.
-    ([Demand(people=20, bulk=0), Demand(people=0, bulk=40)], [20 + FLOOR, 27 - 20 - FLOOR]),
+    # The poller sends every family's copy and receipt (20 a second), the other reminders:
+    # the poller gets room for a quarter more people's sends (PEOPLE_HEADROOM), here all
+    # the other does not keep as its floor.
+    ([Demand(people=20, bulk=0), Demand(people=0, bulk=40)], [27 - FLOOR, FLOOR]),
+    # A few people's sends: a quarter more for them, the bulk sends the rest.
+    ([Demand(people=8, bulk=0), Demand(people=0, bulk=40)], [FLOOR + 10, 27 - 10 - FLOOR]),
     # People's sends beyond what there is: shared by them, the floor kept.
-    ([Demand(people=60, bulk=0), Demand(people=20, bulk=90)], [FLOOR + 21 * 60 // 80,
-                                                               FLOOR + 21 * 20 // 80]),
+    ([Demand(people=60, bulk=0), Demand(people=20, bulk=90)], [FLOOR + 21 * 75 // 100,
+                                                               FLOOR + 21 * 25 // 100]),
     # Only bulk: by each one's share of it.
     ([Demand(bulk=30), Demand(bulk=10)], [FLOOR + 21 * 30 // 40, FLOOR + 21 * 10 // 40]),
     # Nothing to send: an even split.
     ([Demand(), Demand()], [13, 13]),
-    ([Demand(people=2), Demand(people=2), Demand(bulk=100)], [5, 5, 16]),
+    ([Demand(people=2), Demand(people=2), Demand(bulk=100)], [6, 6, 14]),
 ])
 def test_parts_follow_the_demand(demands: list[Demand], expected: list[int]) -> None:
     assert _parts_in_turn(demands) == expected
