@@ -163,6 +163,7 @@ class Runtime:
                                      poll_seconds=dispatcher_poll)
         self.services.dispatcher = self.dispatcher
         self.intake = Intake(self.db, self.app, self.clock, poll_timeout=poll_timeout)
+        self.dispatcher.takes_in = lambda: self.intake.polling
         self.app.bot_data["services"] = self.services
         self.app.bot_data["intake"] = self.intake
         self.scheduler = AsyncIOScheduler()

@@ -237,6 +237,9 @@ class Dispatcher:
         self.poll_seconds = poll_seconds
         self.instance = uuid.uuid4().hex[:12]
         self.planners: list[Planner] = []
+        # Whether this instance takes in Telegram's updates now (the intake polls): beside
+        # other instances it leaves the planners to them (`_leaves_planning`).
+        self.takes_in: Callable[[], bool] = lambda: False
         self.on_blocked: BlockedHook | None = None
         # A row that will not reach its reader (parked or given up), in the transaction that
         # records it; and a copy of a family message that waited for a coach who could not be
@@ -651,7 +654,7 @@ class Dispatcher:
         wakes the loop to claim it and plans again."""
         if self._planning is not None and not self._planning.done():
             return
-        if not self._plan_due():
+        if not self._plan_due() or self._leaves_planning():
             return
 
         async def pass_() -> None:
@@ -665,6 +668,16 @@ class Dispatcher:
                 self._wake_to_claim()
 
         self._planning = asyncio.create_task(pass_())
+
+    def _leaves_planning(self) -> bool:
+        """The instance that takes in the families' messages leaves the planners (reminders,
+        agendas, digests, nudges, upkeep) to the other instances while one lives: a pass
+        writing the evening's 20,000 reminders shared its event loop and the database with
+        the handlers, which then took 150-430 ms a message instead of 55 and fell 150
+        messages behind; their copies waited up to 18 s once they came (bench/README.md). The
+        others plan as before; alone (or when it stops polling) it plans again within a
+        second (SHARE_SECONDS counts the instances)."""
+        return (self._instances or 1) > 1 and self.takes_in()
 
     def _plan_due(self) -> bool:
         return self._plan_now or time.monotonic() - self._planned_at >= PLAN_EVERY_REAL_SECONDS

@@ -127,6 +127,33 @@ async def test_one_instance_polls_and_another_takes_over(
             await bot.stop()
 
 
+async def test_the_polling_instance_leaves_planning_to_the_other_while_it_lives(
+        api: LocalBotApi, pg_url: str, tmp_path: Path) -> None:
+    """The planners (the evening's reminders, the morning's agendas) run beside the handlers
+    on the instance that polls only when no other instance is there to run them."""
+    await seed_line(pg_url, api, [("Gezin J.", "Sanne", ["Marieke"])], WEDNESDAY_MORNING)
+    clock = RunningClock(WEDNESDAY_MORNING, 60)
+    bots = [_runtime(api, pg_url, tmp_path, clock), _runtime(api, pg_url, tmp_path, clock)]
+    started: list[Runtime] = []
+    try:
+        for bot in bots:
+            await bot.start()
+            started.append(bot)
+        await wait_until(lambda: len(_polling(bots)) == 1 and all(
+            bot.dispatcher._instances == 2 for bot in bots), TAKE_OVER, "two, one polls")
+        [poller] = _polling(bots)
+        [standby] = [bot for bot in bots if bot is not poller]
+        assert poller.dispatcher._leaves_planning()
+        assert not standby.dispatcher._leaves_planning()
+        await standby.stop()
+        started.remove(standby)
+        await wait_until(lambda: not poller.dispatcher._leaves_planning(), TAKE_OVER,
+                         "alone, the poller plans again")
+    finally:
+        for bot in started:
+            await bot.stop()
+
+
 async def test_two_instances_share_one_bot_s_limit(
         api: LocalBotApi, pg_url: str, tmp_path: Path) -> None:
     """Telegram's 30 a second are per bot: two instances together stay under them."""
