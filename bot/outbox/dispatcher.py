@@ -575,10 +575,10 @@ class Dispatcher:
 
     async def _share_while(self, stop: asyncio.Event) -> None:
         """The part of the limit taken every SHARE_SECONDS by a task of its own, not only
-        between the main loop's passes: a pass that waited seconds (for a claim, for a
-        connection) let the report go stale, the other instance took the rest of the limit
-        while this one kept its part, and they sent 51 in one second (bench/README.md). A
-        part not taken again in time falls to the floor (RateLimiter.share)."""
+        between the main loop's passes: a pass that waits seconds (for a claim, for a
+        connection) would let the report go stale, and the part falls to the floor then
+        (RateLimiter.share). In the busiest hours the reports came at most 1.9 s apart from
+        the main loop (bench/README.md); from this task, 1.4 s."""
         while not stop.is_set():
             try:
                 await self.share_the_limit()

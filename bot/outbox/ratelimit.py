@@ -242,8 +242,9 @@ class RateLimiter:
         `until` (time.monotonic): the part holds until then and falls to the floor after,
         until the next share: the others stop counting a report that is no longer fresh and
         leave this instance only its floor. Without it an instance whose reports stopped for
-        a while (a busy loop, the database slow) kept sending at its part while the other
-        took the rest: 51 sends in one second with two instances (bench/README.md)."""
+        a while (a busy loop, the database slow) would keep sending at its part while the
+        other took the rest, and the two together would pass Telegram's limit
+        (tests/storage/test_send_shares.py)."""
         instances = max(instances, 1)
         if part is None:  # as when nobody has anything to send
             part = fair_part(self.most, instances, Demand(), ())

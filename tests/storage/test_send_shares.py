@@ -99,7 +99,7 @@ async def test_an_instance_that_died_stops_counting_and_is_forgotten(db: Databas
 async def test_an_instance_whose_report_went_stale_keeps_only_its_floor(db: Database) -> None:
     """The poller took most of the limit and then did not report for 3 s (its loop busy, the
     database slow): the other counts it at its floor and takes the rest, so the poller's own
-    part has fallen to its floor by then. Without that, the two sent 51 in one second."""
+    part has fallen to its floor by then. Without that, the two would pass the limit."""
     if db.dialect != "postgresql":
         pytest.skip("several instances share one database on PostgreSQL only")
     poller, other = (Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]

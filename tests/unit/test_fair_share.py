@@ -79,8 +79,8 @@ async def test_the_demand_counts_sends_let_go_and_waiting_people_and_bulk() -> N
 
 async def test_a_part_not_taken_again_in_time_falls_to_the_floor() -> None:
     """The others stop counting a report that is no longer fresh and leave this instance its
-    floor: its part holds only until then (an instance whose reports stopped kept its part
-    while the other took the rest: 51 sends in one second, bench/README.md)."""
+    floor: its part holds only until then (else an instance whose reports stopped would keep
+    its part while the other took the rest, and together they would pass the limit)."""
     limiter = RateLimiter()
     limiter.share(2, 20, until=time.monotonic() + 3600)
     assert limiter.part == 20
