@@ -130,6 +130,7 @@ async def _housekeeping_off(harness: Harness, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(intake, "_hold_poller_lock", lock_as_it_is)
     monkeypatch.setattr(dispatcher, "_plan_pass", _no_planning)
     monkeypatch.setattr(dispatcher, "liveness", nothing)
+    monkeypatch.setattr(dispatcher, "share_the_limit", nothing)  # (also from its own task)
     monkeypatch.setattr(dispatcher, "renew", nothing)
     dispatcher.poll_seconds = 3600
     steps = {"done": 0}
