@@ -6,9 +6,11 @@ a second instance on the same file refuses to start, with one sentence."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -82,10 +84,11 @@ async def _end_lock_session(url: str) -> None:
         await db.dispose()
 
 
-async def test_one_instance_polls_and_another_takes_over(
-        api: LocalBotApi, pg_url: str, tmp_path: Path) -> None:
-    line = await seed_line(pg_url, api, [("Gezin J.", "Sanne", ["Marieke"])], WEDNESDAY_MORNING)
-    marieke, sanne = line.member("Marieke"), line.coaches["Sanne"]
+@contextlib.asynccontextmanager
+async def _two_instances(api: LocalBotApi, pg_url: str, tmp_path: Path
+                         ) -> AsyncIterator[tuple[list[Runtime], list[Runtime]]]:
+    """Two instances of one bot, started; those still running (`started`: a test that stops
+    one removes it) are stopped afterwards."""
     clock = RunningClock(WEDNESDAY_MORNING, 60)
     bots = [_runtime(api, pg_url, tmp_path, clock), _runtime(api, pg_url, tmp_path, clock)]
     started: list[Runtime] = []
@@ -93,6 +96,17 @@ async def test_one_instance_polls_and_another_takes_over(
         for bot in bots:
             await bot.start()
             started.append(bot)
+        yield bots, started
+    finally:
+        for bot in started:
+            await bot.stop()
+
+
+async def test_one_instance_polls_and_another_takes_over(
+        api: LocalBotApi, pg_url: str, tmp_path: Path) -> None:
+    line = await seed_line(pg_url, api, [("Gezin J.", "Sanne", ["Marieke"])], WEDNESDAY_MORNING)
+    marieke, sanne = line.member("Marieke"), line.coaches["Sanne"]
+    async with _two_instances(api, pg_url, tmp_path) as (bots, started):
         await wait_until(lambda: len(_polling(bots)) == 1, TAKE_OVER, "one instance polls")
         [poller] = _polling(bots)
         [standby] = [bot for bot in bots if bot is not poller]
@@ -122,9 +136,6 @@ async def test_one_instance_polls_and_another_takes_over(
         await wait_until(lambda: poller.intake.polling, TAKE_OVER, "the other polls again")
         print(f"\ntaken over {time.monotonic() - began:.1f}s after the poller stopped")
         await _relayed_once(marieke, sanne, [f"tot slot {n}" for n in range(3)])
-    finally:
-        for bot in started:
-            await bot.stop()
 
 
 async def test_the_polling_instance_leaves_planning_to_the_other_while_it_lives(
@@ -132,13 +143,7 @@ async def test_the_polling_instance_leaves_planning_to_the_other_while_it_lives(
     """The planners (the evening's reminders, the morning's agendas) run beside the handlers
     on the instance that polls only when no other instance is there to run them."""
     await seed_line(pg_url, api, [("Gezin J.", "Sanne", ["Marieke"])], WEDNESDAY_MORNING)
-    clock = RunningClock(WEDNESDAY_MORNING, 60)
-    bots = [_runtime(api, pg_url, tmp_path, clock), _runtime(api, pg_url, tmp_path, clock)]
-    started: list[Runtime] = []
-    try:
-        for bot in bots:
-            await bot.start()
-            started.append(bot)
+    async with _two_instances(api, pg_url, tmp_path) as (bots, started):
         await wait_until(lambda: len(_polling(bots)) == 1 and all(
             bot.dispatcher._instances == 2 for bot in bots), TAKE_OVER, "two, one polls")
         [poller] = _polling(bots)
@@ -149,9 +154,6 @@ async def test_the_polling_instance_leaves_planning_to_the_other_while_it_lives(
         started.remove(standby)
         await wait_until(lambda: not poller.dispatcher._leaves_planning(), TAKE_OVER,
                          "alone, the poller plans again")
-    finally:
-        for bot in started:
-            await bot.stop()
 
 
 async def test_two_instances_share_one_bot_s_limit(

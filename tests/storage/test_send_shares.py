@@ -7,6 +7,8 @@ its part at once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -33,7 +35,11 @@ def _waiting(dispatcher: Dispatcher, chats: range, bulk: bool) -> list[asyncio.T
     return [asyncio.create_task(dispatcher.limiter.acquire(chat, bulk=bulk)) for chat in chats]
 
 
-async def test_instances_share_the_limit_by_what_each_has_to_send(db: Database) -> None:
+@contextlib.asynccontextmanager
+async def _two_instances(db: Database) -> AsyncIterator[tuple[Dispatcher, Dispatcher,
+                                                               list[asyncio.Task[None]]]]:
+    """Two dispatchers of one bot, each holding its liveness lock; the sends the test adds to
+    the list are given up, and both closed, afterwards."""
     if db.dialect != "postgresql":
         pytest.skip("several instances share one database on PostgreSQL only")
     poller, other = (Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
@@ -42,13 +48,24 @@ async def test_instances_share_the_limit_by_what_each_has_to_send(db: Database) 
     try:
         for dispatcher in (poller, other):
             await dispatcher.hold_liveness()
+        yield poller, other, sends
+    finally:
+        for send in sends:
+            send.cancel()
+        await asyncio.gather(*sends, return_exceptions=True)
+        for dispatcher in (poller, other):
+            await dispatcher.close()
+
+
+async def test_instances_share_the_limit_by_what_each_has_to_send(db: Database) -> None:
+    async with _two_instances(db) as (poller, other, sends):
         await _turn(poller)
         await _turn(other)
         assert (poller.limiter.part, other.limiter.part) == (BUDGET // 2, BUDGET // 2)
         for dispatcher in (poller, other):
             dispatcher.limiter.paused_until = 0.0  # the pause of a start beside another: over
         # The poller's copies and receipts, 20; the other instance's reminders, 40.
-        sends = _waiting(poller, range(1, 21), bulk=False) + \
+        sends += _waiting(poller, range(1, 21), bulk=False) + \
             _waiting(other, range(100, 140), bulk=True)
         await asyncio.sleep(0.05)
         assert poller.limiter.demand() == Demand(people=20)
@@ -66,12 +83,6 @@ async def test_instances_share_the_limit_by_what_each_has_to_send(db: Database) 
         await poller.close()
         await _turn(other)
         assert other.limiter.part == 28
-    finally:
-        for send in sends:
-            send.cancel()
-        await asyncio.gather(*sends, return_exceptions=True)
-        for dispatcher in (poller, other):
-            await dispatcher.close()
 
 
 async def test_an_instance_that_died_stops_counting_and_is_forgotten(db: Database) -> None:
@@ -100,15 +111,8 @@ async def test_an_instance_whose_report_went_stale_keeps_only_its_floor(db: Data
     """The poller took most of the limit and then did not report for 3 s (its loop busy, the
     database slow): the other counts it at its floor and takes the rest, so the poller's own
     part has fallen to its floor by then. Without that, the two would pass the limit."""
-    if db.dialect != "postgresql":
-        pytest.skip("several instances share one database on PostgreSQL only")
-    poller, other = (Dispatcher(db, bot=None, clock=ManualClock(NOW))  # type: ignore[arg-type]
-                     for _ in range(2))
-    sends: list[asyncio.Task[None]] = []
-    try:
-        for dispatcher in (poller, other):
-            await dispatcher.hold_liveness()
-        sends = _waiting(poller, range(1, 21), bulk=False) + \
+    async with _two_instances(db) as (poller, other, sends):
+        sends += _waiting(poller, range(1, 21), bulk=False) + \
             _waiting(other, range(100, 140), bulk=True)
         await asyncio.sleep(0.05)
         for _ in range(2):
@@ -124,12 +128,6 @@ async def test_an_instance_whose_report_went_stale_keeps_only_its_floor(db: Data
         assert other.limiter.part == BUDGET - FLOOR
         assert poller.limiter.part == FLOOR
         assert poller.limiter.part + other.limiter.part <= BUDGET
-    finally:
-        for send in sends:
-            send.cancel()
-        await asyncio.gather(*sends, return_exceptions=True)
-        for dispatcher in (poller, other):
-            await dispatcher.close()
 
 
 async def test_the_part_is_taken_while_the_main_loop_waits(db: Database) -> None:
