@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, TypeVarTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Row, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Row, Select, and_, any_, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.agenda import (
@@ -85,9 +86,9 @@ async def snapshots(session: AsyncSession, staffs: Sequence[Staff], now: datetim
                     zones: Mapping[int, str], weekly: Collection[int] = ()
                     ) -> dict[int, Snapshot]:
     """Everything the agendas of `staffs` need, by staff id, in nine queries whatever the
-    caseloads and however many coaches (one more per query for every CHUNK ids). `zones`:
-    each coach's time zone, by staff id (their day: which appointments and agreements are
-    today's); `weekly`: the staff ids whose agenda adds the week's good news. The messages of
+    caseloads and however many coaches (on SQLite one more per query for every CHUNK ids).
+    `zones`: each coach's time zone, by staff id (their day: which appointments and
+    agreements are today's); `weekly`: the staff ids whose agenda adds the week's good news. The messages of
     the families a coach stands in for now (a colleague's leave) are theirs to answer too.
 
     Rows are grouped per coach here (a duo's family is in both coaches' snapshots); names are
@@ -99,12 +100,12 @@ async def snapshots(session: AsyncSession, staffs: Sequence[Staff], now: datetim
     staff_ids = [s.id for s in staffs]
     found = _Found()
     own: dict[int, list[tuple[int, datetime]]] = {sid: [] for sid in staff_ids}
-    for row in await _rows(session, staff_ids, lambda ids: select(
+    for row in await _rows(session, staff_ids, lambda within: select(
             FamilyCoach.staff_id, FamilyCoach.since, Family.id, Family.alias,
             Family.paused_until, Family.contact_frequency, Family.last_contact_at,
             Family.review_frequency, Family.last_review_at)
             .join(Family, Family.id == FamilyCoach.family_id)
-            .where(FamilyCoach.staff_id.in_(ids), Family.active.is_(True))):
+            .where(within(FamilyCoach.staff_id), Family.active.is_(True))):
         found.families[row.id] = row
         found.alias[row.id] = row.alias
         own[row.staff_id].append((row.id, row.since))
@@ -126,43 +127,43 @@ async def snapshots(session: AsyncSession, staffs: Sequence[Staff], now: datetim
         # and tomorrow's were half of the morning's appointment rows (bench/README.md).
         first = min(c.day_start for c in coaches.values())
         last = max(_day_end(c) for c in coaches.values())
-        found.appointments = _by_family(await _rows(session, all_ids, lambda ids: select(
+        found.appointments = _by_family(await _rows(session, all_ids, lambda within: select(
             Appointment.id, Appointment.family_id, Appointment.starts_at, Appointment.what,
             Appointment.place, Appointment.response).where(
-            Appointment.family_id.in_(ids), Appointment.status == "planned",
+            within(Appointment.family_id), Appointment.status == "planned",
             Appointment.starts_at >= first, Appointment.starts_at < last)))
         latest = max(c.local.date() for c in coaches.values())
-        found.items = _by_family(await _rows(session, all_ids, lambda ids: select(
+        found.items = _by_family(await _rows(session, all_ids, lambda within: select(
             ActionItem.id, ActionItem.family_id, ActionItem.what, ActionItem.due_date).where(
-            ActionItem.family_id.in_(ids), ActionItem.status == "open",
+            within(ActionItem.family_id), ActionItem.status == "open",
             ActionItem.due_date <= latest)))
-        found.signals = _signals(await _rows(session, all_ids, lambda ids: select(
+        found.signals = _signals(await _rows(session, all_ids, lambda within: select(
             FamilyMessage.id, FamilyMessage.family_id, FamilyMessage.body,
             FamilyMessage.received_at).where(
-            FamilyMessage.family_id.in_(ids), FamilyMessage.kind == "signal",
+            within(FamilyMessage.family_id), FamilyMessage.kind == "signal",
             FamilyMessage.answered_at.is_(None),
             FamilyMessage.received_at >= now - SIGNAL_WINDOW)))
     if readers:
         found.held = {fid: (int(count), int(urgent or 0)) for fid, count, urgent in await _rows(
-            session, readers, lambda ids: select(
+            session, readers, lambda within: select(
                 FamilyMessage.family_id, func.count(),
                 func.sum(func.cast(FamilyMessage.urgent, Integer)))
-            .where(FamilyMessage.family_id.in_(ids), FamilyMessage.status == "held",
+            .where(within(FamilyMessage.family_id), FamilyMessage.status == "held",
                    FamilyMessage.hold_until > now)
             .group_by(FamilyMessage.family_id))}
         found.waiting = {fid: (count, urgent, since)
                          for fid, count, urgent, since in await _waiting(session, readers, now)}
-    for staff_id, starts, ends in await _rows(session, staff_ids, lambda ids: select(
+    for staff_id, starts, ends in await _rows(session, staff_ids, lambda within: select(
             Absence.staff_id, Absence.starts_at, Absence.ends_at).where(
-            Absence.staff_id.in_(ids), Absence.ends_at > now)):
+            within(Absence.staff_id), Absence.ends_at > now)):
         known = found.absence.get(staff_id)  # the next or current one: the first to start
         if known is None or (starts, ends) < known:
             found.absence[staff_id] = (starts, ends)
     good_ids = sorted({fid for sid in weekly if sid in coaches for fid, _ in coaches[sid].own})
     if good_ids:
-        found.good = _good_news(await _rows(session, good_ids, lambda ids: select(
+        found.good = _good_news(await _rows(session, good_ids, lambda within: select(
             FamilyMessage.family_id, FamilyMessage.body).where(
-            FamilyMessage.family_id.in_(ids), FamilyMessage.kind == "signal",
+            within(FamilyMessage.family_id), FamilyMessage.kind == "signal",
             FamilyMessage.received_at >= now - GOOD_NEWS_WINDOW)))
     return {sid: _snapshot(coach, found, now, sid in weekly) for sid, coach in coaches.items()}
 
@@ -172,7 +173,9 @@ def _snapshot(coach: _Coach, found: _Found, now: datetime, weekly: bool) -> Snap
     alias = found.alias
     ids = [fid for fid, _ in coach.own]
     today = coach.local.date()
-    until = _day_end(coach)
+    # In UTC, as the rows' instants: comparing instants of two zones asks the coach's zone
+    # for its offset twice a row, 0.2 s of a 1,000-coach morning (bench/README.md).
+    start, until = coach.day_start.astimezone(UTC), _day_end(coach).astimezone(UTC)
     families = []
     for fid, since in coach.own:
         f = found.families[fid]
@@ -189,7 +192,7 @@ def _snapshot(coach: _Coach, found: _Found, now: datetime, weekly: bool) -> Snap
         appointments=tuple(AppointmentEntry(a.family_id, alias[a.family_id], a.starts_at,
                                             a.what, a.place, a.response)
                            for a in _mine(found.appointments, ids)
-                           if coach.day_start <= a.starts_at < until),
+                           if start <= a.starts_at < until),
         items=tuple(DueItem(i.family_id, alias[i.family_id], i.what, i.due_date)
                     for i in _mine(found.items, ids) if i.due_date <= today),
         signals=tuple(Signal(fid, alias[fid], kind, what, at)
@@ -216,13 +219,27 @@ def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
         yield list(ids[start:start + CHUNK])
 
 
+Within = Callable[[Any], ColumnElement[bool]]  # a column's value is one of the ids asked for
+
+
 async def _rows(session: AsyncSession, ids: Sequence[int],
-                query: Callable[[list[int]], Select[*_Columns]]
+                query: Callable[[Within], Select[*_Columns]]
                 ) -> list[Row[*_Columns]]:
-    """`query` for every CHUNK of `ids` (its IN list), the rows together."""
+    """`query` for `ids`, the rows together: `query` is given what says that a column holds
+    one of them. On PostgreSQL all ids go as one array (`= ANY`): one statement, prepared
+    once, whatever their number. An IN list of thousands of parameters was rendered afresh
+    and prepared and planned by the server anew for every length: a tenth of a cold
+    morning's snapshots (bench/README.md). SQLite has no arrays: one IN list per CHUNK."""
+    if session.get_bind().dialect.name == "postgresql":
+        listed = list(ids)
+        return list((await session.execute(query(
+            lambda column: column == any_(bindparam("ids", listed, type_=ARRAY(column.type))))
+        )).all())
     found: list[Row[*_Columns]] = []
     for chunk in _chunks(ids):
-        found.extend((await session.execute(query(chunk))).all())
+        def within(column: Any, chunk: list[int] = chunk) -> ColumnElement[bool]:
+            return column.in_(chunk)  # type: ignore[no-any-return]
+        found.extend((await session.execute(query(within))).all())
     return found
 
 
@@ -247,13 +264,13 @@ async def _covered(session: AsyncSession, staffs: Sequence[Staff], now: datetime
     `_standing_in`, for many people in one query). Their aliases go into `alias`."""
     ids = [s.id for s in staffs]
     coordinators = {s.id for s in staffs if s.is_coordinator}
-    rows = await _rows(session, ids, lambda chunk: select(
+    rows = await _rows(session, ids, lambda within: select(
         Absence.substitute_id, Family.id, Family.alias)
         .join(FamilyCoach, FamilyCoach.staff_id == Absence.staff_id)
         .join(Family, Family.id == FamilyCoach.family_id)
         .where(Absence.starts_at <= now, Absence.ends_at > now, Family.active.is_(True),
-               or_(Absence.substitute_id.in_(chunk), Absence.substitute_id.is_(None))
-               if coordinators else Absence.substitute_id.in_(chunk)))
+               or_(within(Absence.substitute_id), Absence.substitute_id.is_(None))
+               if coordinators else within(Absence.substitute_id)))
     covered: dict[int, set[int]] = {}
     for substitute, family_id, family_alias in rows:
         alias.setdefault(family_id, family_alias)
@@ -296,11 +313,11 @@ async def _waiting(session: AsyncSession, family_ids: Sequence[int], now: dateti
     """Per family: its unanswered messages that reached the coach, and those held until now
     (released at this opening, whether or not the release ran before the agenda) — how many,
     how many urgent, and when the oldest was written. Signals have their own part."""
-    rows = await _rows(session, family_ids, lambda ids: select(
+    rows = await _rows(session, family_ids, lambda within: select(
         FamilyMessage.family_id, func.count(),
         func.sum(func.cast(FamilyMessage.urgent, Integer)),
         func.min(FamilyMessage.received_at))
-        .where(FamilyMessage.family_id.in_(ids), FamilyMessage.kind != "signal",
+        .where(within(FamilyMessage.family_id), FamilyMessage.kind != "signal",
                FamilyMessage.answered_at.is_(None),
                or_(FamilyMessage.status == "delivered",
                    and_(FamilyMessage.status == "held", FamilyMessage.hold_until <= now)))
