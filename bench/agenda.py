@@ -17,13 +17,16 @@ Rendering the texts alone is timed apart.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
 import time
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 
-from bench.common import AGENDA_AT, summary_ms
+from bench.common import AGENDA_AT, bench_key, database, one_part_parser, summary_ms
 from bench.dataset import Caseload
 from bot.agenda_text import render
 from bot.callbacks import CallbackSigner
@@ -130,3 +133,37 @@ async def run_agenda(database_url: str, load: Caseload) -> dict[str, Any]:
         "entries_per_agenda": round(sum(map(_entries, agendas)) / max(1, len(coaches)), 1),
         "render_all_s": round(render_s, 3),
     }
+
+
+async def _main(args: argparse.Namespace) -> None:
+    """The reminders part's data (1,000 coaches × 10 families, 100,000 reminders) on a fresh
+    database, the bot started once on it (every family gets its key, as in the whole run),
+    then the agendas `--rounds` times: for trying a change to them without the burst."""
+    from pathlib import Path
+
+    from bench.dataset import Caseload, seed_caseload
+    from bench.reminders import LIMIT, _startup
+    from bench.server import BenchBotApi
+
+    load = Caseload()
+    api = BenchBotApi(limit=LIMIT, limit_burst=LIMIT)
+    await api.start()
+    try:
+        async with database(args.db, "agenda") as db:
+            members = [api.started_user(f"Lid {n}") for n in range(load.families)]
+            coaches = [api.started_user(f"Coach {n}") for n in range(load.coaches)]
+            logs, key = Path(args.log_dir), bench_key()
+            await _startup(api, db.url, key, logs, f"agenda-empty-{args.db}")  # the schema
+            await seed_caseload(db.url, load, [c.chat_id for c in coaches],
+                                [m.chat_id for m in members])
+            await _startup(api, db.url, key, logs, f"agenda-{args.db}")
+            rounds = [await run_agenda(db.url, load) for _ in range(args.rounds)]
+    finally:
+        await api.stop()
+    print(json.dumps(rounds, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    parser = one_part_parser("python -m bench.agenda")
+    parser.add_argument("--rounds", type=int, default=3, help="the agendas, this many times")
+    asyncio.run(_main(parser.parse_args()))
