@@ -88,8 +88,9 @@ async def snapshots(session: AsyncSession, staffs: Sequence[Staff], now: datetim
     """Everything the agendas of `staffs` need, by staff id, in nine queries whatever the
     caseloads and however many coaches (on SQLite one more per query for every CHUNK ids).
     `zones`: each coach's time zone, by staff id (their day: which appointments and
-    agreements are today's); `weekly`: the staff ids whose agenda adds the week's good news. The messages of
-    the families a coach stands in for now (a colleague's leave) are theirs to answer too.
+    agreements are today's); `weekly`: the staff ids whose agenda adds the week's good
+    news. The messages of the families a coach stands in for now (a colleague's leave) are
+    theirs to answer too.
 
     Rows are grouped per coach here (a duo's family is in both coaches' snapshots); names are
     sealed, so nothing is filtered or sorted by them in SQL. Every part comes in id order, so a
