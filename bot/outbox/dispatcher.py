@@ -268,10 +268,6 @@ class Dispatcher:
         self._sending: dict[int, Outbox] = {}  # per lane: the row it sends now
         self._hurry_look_due = 0.0  # monotonic: hurry_for_people_behind's next look
         self._ahead_of_people: set[int] = set()  # bulk rows a person's message waits behind
-        # Per lane here: the first person's row of its chat that the look found waiting behind
-        # the lane's bulk send (hurry_for_people_behind); the lane's rows before it go with
-        # the people too, not only the send it found under way.
-        self._people_behind: dict[int, int] = {}
         # Held rows whose claim found nothing else waiting in their chat, with the write log's
         # mark from before that claim and the commit not to count (the handler's own, that
         # claimed it): unless a row was written for the chat since, their lane claims no
@@ -649,10 +645,6 @@ class Dispatcher:
             row = sending[chat]
             if first > row.id and self._sending.get(chat) is row:
                 self._ahead_of_people.add(row.id)
-                # And the digest's next rows, claimed one by one into this lane: each went
-                # at bulk pace until the next look found it (two instances, full scale: the
-                # families behind their own digest waited 4.5 s at p99, bench/README.md).
-                self._people_behind[chat] = first
                 self.limiter.hurry(chat)
 
     def _start_planning(self, now: datetime) -> None:
@@ -875,8 +867,7 @@ class Dispatcher:
 
     def _goes_bulk(self, row: Outbox) -> bool:
         """A bulk row no person waits for: after the people at the limiter, in a bulk lane."""
-        return row.purpose in outbox_rows.BULK and row.id not in self._ahead_of_people \
-            and row.id >= self._people_behind.get(row.chat_id, 0)
+        return row.purpose in outbox_rows.BULK and row.id not in self._ahead_of_people
 
     def _people_wait_in(self, chat_id: int) -> bool:
         """A person's row waits in this chat's lane (behind a digest that has begun): the
@@ -998,7 +989,6 @@ class Dispatcher:
             del self._lanes[chat_id]
             del self._lane_tasks[chat_id]
             self._sending.pop(chat_id, None)
-            self._people_behind.pop(chat_id, None)
             self._bulk_lane.pop(chat_id, None)
             left = list(queue) + self._next.pop(chat_id, [])
             await self._let_go(left + self._followers_of(left))

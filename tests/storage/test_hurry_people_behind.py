@@ -84,26 +84,3 @@ async def test_alone_it_does_not_look(db: Database) -> None:
     with Listened(db) as seen:
         await dispatcher.hurry_for_people_behind(NOW)
     assert seen.statements == [] and not dispatcher.limiter._hurried
-
-
-async def test_the_rows_of_the_lane_before_the_person_go_with_the_people_too(
-        db: Database) -> None:
-    """The digest's next row, claimed into the lane after the look hurried its title, goes
-    with the people as well (it went at bulk pace until the next look found it); a bulk row
-    written after the person's does not."""
-    dispatcher = _beside_another(db)
-    await _sending(db, dispatcher)
-    following = await _write(db, "digest")  # the digest's copy, claimed next by the lane
-    person = await _write(db, "relay")
-    later = await _write(db, "agenda")
-    dispatcher._hurry_look_due = 0.0
-    await dispatcher.hurry_for_people_behind(NOW)
-    assert dispatcher._people_behind == {COACH: person}
-
-    def row(row_id: int) -> Outbox:
-        return Outbox(id=row_id, chat_id=COACH, purpose="agenda" if row_id == later
-                      else "digest")
-
-    assert not dispatcher._goes_bulk(row(following))
-    assert dispatcher._goes_bulk(row(later))
-    assert dispatcher._goes_bulk(Outbox(id=following, chat_id=COACH + 1, purpose="digest"))
