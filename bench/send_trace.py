@@ -104,8 +104,20 @@ def install() -> None:
 
     @functools.wraps(add_to_lane)
     def traced_add_to_lane(self: Any, row: Any) -> None:
-        emit(k="lane", r=row.id, t=now())
+        if row.chat_id not in self._lanes:  # a lane of its own; into one that runs: _place
+            emit(k="lane", r=row.id, t=now())
         add_to_lane(self, row)
+
+    import bot.outbox.dispatcher as dispatching
+
+    place = dispatching._place
+
+    @functools.wraps(place)
+    def traced_place(queue: Any, row: Any) -> None:
+        # Also the rows a lane's record or next claim took for it: the two-instance morning's
+        # copies behind their own digest went that way, unfollowed (bench/README.md).
+        emit(k="lane", r=row.id, t=now())
+        place(queue, row)
 
     attempt = Dispatcher._attempt
 
@@ -126,8 +138,6 @@ def install() -> None:
         if row is not None:
             emit(k="c", r=row, t=now())
         return await call(self, method, chat_id, params)
-
-    import bot.outbox.dispatcher as dispatching
 
     report = dispatching.send_shares.report
 
@@ -154,6 +164,7 @@ def install() -> None:
     outgoing.write = traced_write  # type: ignore[assignment]
     outbox_face.write = traced_write  # type: ignore[attr-defined]  # (handlers write through it)
     Dispatcher._add_to_lane = traced_add_to_lane  # type: ignore[method-assign]
+    dispatching._place = traced_place
     Dispatcher._attempt = traced_attempt  # type: ignore[method-assign]
     Dispatcher._call = traced_call  # type: ignore[method-assign]
     asyncio.Handle._run = timed_run  # type: ignore[method-assign]
