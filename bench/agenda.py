@@ -137,12 +137,11 @@ async def run_agenda(database_url: str, load: Caseload) -> dict[str, Any]:
 
 async def _main(args: argparse.Namespace) -> None:
     """The reminders part's data (1,000 coaches × 10 families, 100,000 reminders) on a fresh
-    database, the bot started once on it (every family gets its key, as in the whole run),
-    then the agendas `--rounds` times: for trying a change to them without the burst."""
+    database, a bot started on it as in the whole run, then the agendas `--rounds` times:
+    for trying a change to them without the burst."""
     from pathlib import Path
 
-    from bench.dataset import Caseload, seed_caseload
-    from bench.reminders import LIMIT, _startup
+    from bench.reminders import LIMIT, seed_and_start  # (it imports this module)
     from bench.server import BenchBotApi
 
     load = Caseload()
@@ -150,13 +149,8 @@ async def _main(args: argparse.Namespace) -> None:
     await api.start()
     try:
         async with database(args.db, "agenda") as db:
-            members = [api.started_user(f"Lid {n}") for n in range(load.families)]
-            coaches = [api.started_user(f"Coach {n}") for n in range(load.coaches)]
-            logs, key = Path(args.log_dir), bench_key()
-            await _startup(api, db.url, key, logs, f"agenda-empty-{args.db}")  # the schema
-            await seed_caseload(db.url, load, [c.chat_id for c in coaches],
-                                [m.chat_id for m in members])
-            await _startup(api, db.url, key, logs, f"agenda-{args.db}")
+            await seed_and_start(api, db.url, bench_key(), load, Path(args.log_dir),
+                                 f"agenda-{args.db}")
             rounds = [await run_agenda(db.url, load) for _ in range(args.rounds)]
     finally:
         await api.stop()

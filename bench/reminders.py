@@ -90,23 +90,32 @@ async def _burst(api: BenchBotApi, database_url: str, key: str, size: int,
     }
 
 
+async def seed_and_start(api: BenchBotApi, database_url: str, key: str, load: Caseload,
+                         log_dir: Path, label: str) -> tuple[list[int], dict[str, Any]]:
+    """The part's people on the server, a bot started on the empty database (the schema),
+    the caseload seeded, and a bot started on it (it gives every family its key and does the
+    day's first planner passes: the morning agenda claims every coach). The members' chats,
+    and the timings."""
+    members = [api.started_user(f"Lid {n}").chat_id for n in range(load.families)]
+    coaches = [api.started_user(f"Coach {n}").chat_id for n in range(load.coaches)]
+    found: dict[str, Any] = {
+        "startup_empty": await _startup(api, database_url, key, log_dir,
+                                        f"startup-empty-{label}")}
+    found["seed"] = await seed_caseload(database_url, load, coaches, members)
+    found["startup"] = await _startup(api, database_url, key, log_dir, f"startup-{label}")
+    return members, found
+
+
 async def run_reminders(database_url: str, key: str, load: Caseload, log_dir: Path,
                         label: str, profile_dir: Path | None = None) -> dict[str, Any]:
     api = BenchBotApi(limit=LIMIT, limit_burst=LIMIT)
     await api.start()
     result: dict[str, Any] = {"load_before": os.getloadavg()[0]}
     try:
-        members = [api.started_user(f"Lid {n}") for n in range(load.families)]
-        coaches = [api.started_user(f"Coach {n}") for n in range(load.coaches)]
-        member_chats = [m.chat_id for m in members]
-        coach_chats = [c.chat_id for c in coaches]
-        result["startup_empty"] = await _startup(api, database_url, key, log_dir,
-                                                 f"startup-empty-{label}")
-        result["seed"] = await seed_caseload(database_url, load, coach_chats, member_chats)
-        # The first start after the load does the day's first planner passes (the morning
-        # agenda claims every coach); a restart later the same day does not.
-        result["startup"] = await _startup(api, database_url, key, log_dir,
-                                           f"startup-{label}")
+        member_chats, started = await seed_and_start(api, database_url, key, load, log_dir,
+                                                     label)
+        result.update(started)
+        # A restart later the same day does not plan the morning again.
         result["restart"] = await _startup(api, database_url, key, log_dir,
                                            f"restart-{label}")
         result["agenda"] = await run_agenda(database_url, load)
