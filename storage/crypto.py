@@ -11,17 +11,23 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from storage.plain_memo import PlainMemo
+
 
 class EncryptionKeyError(Exception):
     """The encryption key setting cannot be used."""
 
 
 _ring: MultiFernet | None = None
+# What this process sealed or opened lately with the ring (storage/plain_memo.py); emptied
+# whenever the ring changes.
+memo = PlainMemo()
 
 
 def configure(keys: list[str]) -> None:
     """First key encrypts; every key decrypts (rotate by putting the new key first)."""
     global _ring
+    memo.clear()
     try:
         _ring = MultiFernet([Fernet(k.strip().encode()) for k in keys if k.strip()])
     except (ValueError, TypeError) as error:
@@ -35,17 +41,24 @@ def configured() -> bool:
 def seal(plain: str) -> str:
     if _ring is None:
         raise RuntimeError("encryption is not configured")
-    return _ring.encrypt(plain.encode("utf-8")).decode("ascii")
+    token = _ring.encrypt(plain.encode("utf-8")).decode("ascii")
+    memo.put(token, plain)
+    return token
 
 
 def unseal(token: str) -> str:
     if _ring is None:
         raise RuntimeError("encryption is not configured")
+    known = memo.get(token)
+    if known is not None:
+        return known
     try:
-        return _ring.decrypt(token.encode("ascii")).decode("utf-8")
+        plain = _ring.decrypt(token.encode("ascii")).decode("utf-8")
     except InvalidToken:
         # A value sealed with a key no longer in the ring: unreadable, never a crash.
         return ""
+    memo.put(token, plain)
+    return plain
 
 
 def rotate(token: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from cryptography.fernet import Fernet
 from sqlalchemy import (
@@ -50,6 +50,18 @@ _keys: dict[str, Fernet] = {}
 # Every key store of this process (storage/sealing.py looks in them for a session that was not
 # opened by Database; forget_cached resets each).
 _stores: weakref.WeakSet[KeyStore] = weakref.WeakSet()
+# Told whenever keys leave the cache (destroyed, or forgotten): what was opened with them in
+# this process goes too (storage/sealing.py's memo of plain values).
+_on_forget: list[Callable[[], None]] = []
+
+
+def on_forget(callback: Callable[[], None]) -> None:
+    _on_forget.append(callback)
+
+
+def _forgotten() -> None:
+    for callback in _on_forget:
+        callback()
 
 
 def keystore_url(database_url: str) -> str:
@@ -149,6 +161,7 @@ class KeyStore:
             await connection.execute(delete(data_key).where(data_key.c.key_id.in_(ids)))
         for key_id in ids:
             _keys.pop(key_id, None)
+        _forgotten()
         if self.engine.dialect.name == "sqlite":
             async with self.engine.connect() as connection:
                 await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -204,6 +217,7 @@ def forget_cached() -> None:
     again, all at the first miss: with the stores' own memory left, they fetched 10,000
     keys one by one in the bench's agenda part)."""
     _keys.clear()
+    _forgotten()
     for store in stores():
         store._gone.clear()
         store._all_loaded = False

@@ -26,12 +26,17 @@ from sqlalchemy.orm.base import PassiveFlag
 from sqlalchemy.util import await_only
 
 from storage import keystore
+from storage.plain_memo import PlainMemo
 
 TOKEN = re.compile(r"k([0-9a-f]{24}):(.+)", re.S)
 FAMILY_KEYS = "gezinslijn_family_keys"  # session.info: family id -> key id, this transaction
 
 _current: ContextVar[keystore.KeyStore | None] = ContextVar("gezinslijn_keystore", default=None)
 _plain: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+# What this process sealed or opened lately (storage/plain_memo.py); used only while the
+# value's key is in this process's cache (a destroyed key is not), emptied with it.
+memo = PlainMemo()
+keystore.on_forget(memo.clear)
 
 
 class SealingError(RuntimeError):
@@ -83,7 +88,9 @@ def seal(key_id: str, plain: str) -> FamilyToken:
     key = _key(key_id)
     if key is None:
         raise SealingError("the family's data key is gone")
-    return FamilyToken(f"k{key_id}:{key.encrypt(plain.encode('utf-8')).decode('ascii')}")
+    token = FamilyToken(f"k{key_id}:{key.encrypt(plain.encode('utf-8')).decode('ascii')}")
+    memo.put(token, plain)
+    return token
 
 
 def open_token(value: str) -> str | None:
@@ -92,13 +99,19 @@ def open_token(value: str) -> str | None:
     match = TOKEN.fullmatch(value)
     if match is None:
         return None
+    if match.group(1) in keystore._keys:  # its key still here: as opening it would give
+        known = memo.get(value)
+        if known is not None:
+            return known
     key = _key(match.group(1))
     if key is None:
         return ""
     try:
-        return key.decrypt(match.group(2).encode("ascii")).decode("utf-8")
+        plain = key.decrypt(match.group(2).encode("ascii")).decode("utf-8")
     except InvalidToken:
         return ""
+    memo.put(value, plain)
+    return plain
 
 
 def key_of(value: str | None) -> str | None:
