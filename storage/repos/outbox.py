@@ -76,8 +76,8 @@ class NewRow:
 async def add_pending_rows(session: AsyncSession, new: Sequence[NewRow], created_at: datetime
                            ) -> list[Outbox]:
     """New rows for the dispatcher, in the caller's transaction: one INSERT … RETURNING for
-    all of them (on SQLite one more for the rows that wait for one of them, see _INSERT_ROWS;
-    on PostgreSQL those too in the same statement, _INSERT_RANKED). On the session's
+    all of them, the rows that wait for one of them too (_insert_ranked; a large write on
+    SQLite goes level by level, _INSERT_ROWS). On the session's
     connection, not through its unit of work: the flush of a relayed message's copy and
     receipt was a sixth of the bot's busy time (py-spy, bench/README.md), and a morning's
     thousands of agendas flushed one by one held the event loop. The payloads are sealed
@@ -95,7 +95,8 @@ async def add_pending_rows(session: AsyncSession, new: Sequence[NewRow], created
 
     def insert_all(sync_session: Any) -> list[int]:
         connection = sync_session.connection()
-        if len(levels) > 1 and connection.dialect.name == "postgresql":
+        if len(levels) > 1 and (connection.dialect.name == "postgresql"
+                                or len(new) <= _RANKED_ROWS_SQLITE):
             return _insert_ranked(connection, [sealed(connection, sync_session, row)
                                                for row in new], new, levels, created_at)
         ids: list[int | None] = [None] * len(new)
@@ -156,7 +157,7 @@ _INSERT_ROWS = insert(table_of(Outbox)).returning(table_of(Outbox).c.id,
 # receipt that waits for it were two round trips, issue 16). The ids are drawn first, one
 # per rank (a row's place in _levels' order) in the order of the ranks, so they rise as
 # they did level by level; a waiting row finds its id by the rank it waits for. (SQLite
-# has no sequence to draw from, and a statement there is no round trip.)
+# has no sequence to draw from: _insert_ranked_sqlite.)
 _INSERT_RANKED = text("""
 WITH ids AS MATERIALIZED (
     SELECT ranks.rank, nextval(pg_get_serial_sequence('outbox', 'id')) AS id
@@ -183,13 +184,75 @@ RETURNING outbox.id
 """)
 
 
+# SQLite: the same in one statement for up to this many rows (a relayed message's copy and
+# receipt were two statements, each a trip to SQLite's thread and SQLAlchemy's fixed cost, about
+# 0.15 ms of CPU; issue 16); a larger write goes level by level (twelve parameters a row).
+_RANKED_ROWS_SQLITE = 64
+_RANKED_COLUMNS = ("rank", "after_rank", "chat_id", "method", "payload", "purpose", "due_at",
+                   "expires_at", "link_family_id", "link_member_id", "link_message_id",
+                   "waits_for")
+
+
+@functools.lru_cache(maxsize=16)
+def _insert_ranked_sqlite(count: int) -> Any:
+    """_INSERT_RANKED for SQLite and `count` rows. SQLite has no sequence to draw from: the ids
+    are the ones after the largest the outbox ever gave (its AUTOINCREMENT counter, so no id
+    is used twice), in the order of the ranks. No one takes them meanwhile: this statement
+    writes, so it holds SQLite's one write lock, and the counter moves up to the last id it
+    gives. It begins with INSERT, so pysqlite opens the transaction for it as for any write
+    (a statement that begins with WITH it leaves to commit on its own)."""
+    c = table_of(Outbox).c
+    typed = {"due_at": c.due_at.type, "expires_at": c.expires_at.type}
+    rows = ",\n    ".join("(" + ", ".join(f":{name}_{n}" for name in _RANKED_COLUMNS) + ")"
+                           for n in range(count))
+    statement = text(f"""
+INSERT INTO outbox (id, chat_id, method, payload, purpose, due_at, created_at, status,
+                    attempts, expires_at, link_family_id, link_member_id, link_message_id,
+                    waits_for)
+WITH last AS (
+    SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'),
+                    (SELECT max(id) FROM outbox), 0) AS id
+), given({", ".join(_RANKED_COLUMNS)}) AS (VALUES
+    {rows})
+SELECT last.id + 1 + given.rank, given.chat_id, given.method, given.payload, given.purpose,
+       given.due_at, :created_at, 'pending', 0, given.expires_at, given.link_family_id,
+       given.link_member_id, given.link_message_id,
+       COALESCE(given.waits_for, last.id + 1 + given.after_rank)
+FROM given, last
+ORDER BY given.rank
+RETURNING id
+""")
+    return statement.bindparams(
+        bindparam("created_at", type_=c.created_at.type),
+        *(bindparam(f"{name}_{n}", type_=type_) for n in range(count)
+          for name, type_ in typed.items()))
+
+
+
 def _insert_ranked(connection: Any, payloads: Sequence[Any], new: Sequence[NewRow],
                    levels: Sequence[Sequence[int]], created_at: datetime) -> list[int]:
-    """_INSERT_RANKED for `new` (payloads already sealed for a family, or not: the column
-    type seals those with the master key ring); the ids in the order of `new`."""
+    """_INSERT_RANKED (PostgreSQL) or _insert_ranked_sqlite for `new` (payloads already
+    sealed for a family, or not: the column type seals those with the master key ring); the
+    ids in the order of `new`."""
     rank = {n: r for r, n in enumerate(n for level in levels for n in level)}
     dialect = connection.dialect
     seal = SealedJSON().process_bind_param  # the columns' own types, as the INSERT's binds
+    if dialect.name != "postgresql":
+        values: dict[str, Any] = {"created_at": created_at}
+        for n, row in enumerate(new):
+            values.update({
+                f"rank_{n}": rank[n],
+                f"after_rank_{n}": None if row.after is None else rank[row.after],
+                f"chat_id_{n}": row.chat_id, f"method_{n}": row.method,
+                f"payload_{n}": seal(payloads[n], dialect), f"purpose_{n}": row.purpose,
+                f"due_at_{n}": row.due_at, f"expires_at_{n}": row.expires_at,
+                f"link_family_id_{n}": row.link_family_id,
+                f"link_member_id_{n}": row.link_member_id,
+                f"link_message_id_{n}": row.link_message_id,
+                f"waits_for_{n}": row.waits_for if row.after is None else None})
+        found = connection.execute(_insert_ranked_sqlite(len(new)), values).scalars().all()
+        by_rank = sorted(found)
+        return [by_rank[rank[n]] for n in range(len(new))]
     utc = UTCDateTime().process_bind_param
     found = connection.execute(_INSERT_RANKED, {
         "ranks": [rank[n] for n in range(len(new))],

@@ -284,9 +284,9 @@ async def test_the_copy_and_its_receipt_are_claimed_in_one_statement_and_marked_
     assert [row.chat_id for row in claimed] == [COACH, FAMILY]
     assert len(statements.claims()) == 1, statements.claims()
     assert len(_marks(statements)) == 1, _marks(statements)
-    # The two rows written (in one statement on PostgreSQL: the receipt waits for its copy,
-    # storage/repos/outbox.py _INSERT_RANKED), one claim.
-    assert handled == (2 if db.dialect == "postgresql" else 3)
+    # The two rows written (in one statement: the receipt waits for its copy,
+    # storage/repos/outbox.py _insert_ranked), one claim.
+    assert handled == 2
     async with db.transaction() as session:
         found = (await session.execute(select(
             Outbox.chat_id, Outbox.status, Outbox.attempts, Outbox.sent_message_id,
