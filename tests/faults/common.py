@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import outbox
 from bot.app import Runtime
@@ -25,7 +25,7 @@ from bot.simulator import LocalBotApi, LocalUser
 from bot.simulator.model import ApiCall, ChatMessage
 from storage.db import Database
 from storage.migrate import upgrade_async
-from storage.models import Family, FamilyCoach, Member, Outbox, Staff
+from storage.models import Family, FamilyCoach, FamilyMessage, Member, Outbox, Staff
 from tests.caseload import joined_member, joined_staff
 from tests.conftest import TEST_KEY, backlog
 
@@ -277,6 +277,28 @@ async def settled(api: LocalBotApi, db_url: str, timeout: float = 20) -> None:
     finally:
         await db.dispose()
     await api.idle(timeout=max(deadline - time.monotonic(), 1))
+
+
+async def all_held(api: LocalBotApi, db_url: str, count: int, timeout: float = 20) -> None:
+    """`count` family messages stored and held, then `settled`: on a loaded machine a member's
+    last message can still be on its way to the bot when the first answers came and the
+    outbox is empty (a test that moved the clock then saw it handled after the move)."""
+    deadline = time.monotonic() + timeout
+    db = Database(db_url)
+    try:
+        while True:
+            async with db.transaction() as session:
+                held = await session.scalar(select(func.count()).select_from(FamilyMessage)
+                                            .where(FamilyMessage.status == "held"))
+            if held == count:
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{held} family messages held after {timeout}s, "
+                                     f"not {count}")
+            await api.changed.wait(0.2)
+    finally:
+        await db.dispose()
+    await settled(api, db_url, timeout=max(deadline - time.monotonic(), 1))
 
 
 async def wait_until(predicate: Any, timeout: float, what: str, step: float = 0.05) -> None:
