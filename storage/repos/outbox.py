@@ -161,23 +161,22 @@ _INSERT_ROWS = insert(table_of(Outbox)).returning(table_of(Outbox).c.id,
 _INSERT_RANKED = text("""
 WITH ids AS MATERIALIZED (
     SELECT ranks.rank, nextval(pg_get_serial_sequence('outbox', 'id')) AS id
-    FROM generate_series(0, cardinality(CAST(:ranks AS INTEGER[])) - 1) AS ranks(rank)
+    FROM generate_series(0, cardinality(CAST(:rank AS INTEGER[])) - 1) AS ranks(rank)
 )
 INSERT INTO outbox (id, chat_id, method, payload, purpose, due_at, created_at, status,
                     attempts, expires_at, link_family_id, link_member_id, link_message_id,
                     waits_for)
 SELECT ids.id, given.chat_id, given.method, given.payload, given.purpose, given.due_at,
-       given.created_at, 'pending', 0, given.expires_at, given.link_family_id,
+       CAST(:created_at AS TIMESTAMP), 'pending', 0, given.expires_at, given.link_family_id,
        given.link_member_id, given.link_message_id, COALESCE(given.waits_for, awaited.id)
-FROM unnest(CAST(:ranks AS INTEGER[]), CAST(:after_ranks AS INTEGER[]),
-            CAST(:chat_ids AS BIGINT[]), CAST(:methods AS VARCHAR[]),
-            CAST(:payloads AS TEXT[]), CAST(:purposes AS VARCHAR[]),
-            CAST(:due_ats AS TIMESTAMP[]), CAST(:created_ats AS TIMESTAMP[]),
-            CAST(:expires_ats AS TIMESTAMP[]), CAST(:family_ids AS INTEGER[]),
-            CAST(:member_ids AS INTEGER[]), CAST(:message_ids AS INTEGER[]),
-            CAST(:waits_fors AS INTEGER[]))
-     AS given(rank, after_rank, chat_id, method, payload, purpose, due_at, created_at,
-              expires_at, link_family_id, link_member_id, link_message_id, waits_for)
+FROM unnest(CAST(:rank AS INTEGER[]), CAST(:after_rank AS INTEGER[]),
+            CAST(:chat_id AS BIGINT[]), CAST(:method AS VARCHAR[]),
+            CAST(:payload AS TEXT[]), CAST(:purpose AS VARCHAR[]),
+            CAST(:due_at AS TIMESTAMP[]), CAST(:expires_at AS TIMESTAMP[]),
+            CAST(:link_family_id AS INTEGER[]), CAST(:link_member_id AS INTEGER[]),
+            CAST(:link_message_id AS INTEGER[]), CAST(:waits_for AS INTEGER[]))
+     AS given(rank, after_rank, chat_id, method, payload, purpose, due_at, expires_at,
+              link_family_id, link_member_id, link_message_id, waits_for)
 JOIN ids ON ids.rank = given.rank
 LEFT JOIN ids AS awaited ON awaited.rank = given.after_rank
 RETURNING outbox.id
@@ -191,6 +190,7 @@ _RANKED_ROWS_SQLITE = 64
 _RANKED_COLUMNS = ("rank", "after_rank", "chat_id", "method", "payload", "purpose", "due_at",
                    "expires_at", "link_family_id", "link_member_id", "link_message_id",
                    "waits_for")
+_RANKED_INSTANTS = ("due_at", "expires_at")
 
 
 @functools.lru_cache(maxsize=16)
@@ -202,7 +202,7 @@ def _insert_ranked_sqlite(count: int) -> Any:
     gives. It begins with INSERT, so pysqlite opens the transaction for it as for any write
     (a statement that begins with WITH it leaves to commit on its own)."""
     c = table_of(Outbox).c
-    typed = {"due_at": c.due_at.type, "expires_at": c.expires_at.type}
+    typed = {name: c[name].type for name in _RANKED_INSTANTS}
     rows = ",\n    ".join("(" + ", ".join(f":{name}_{n}" for name in _RANKED_COLUMNS) + ")"
                            for n in range(count))
     statement = text(f"""
@@ -228,7 +228,6 @@ RETURNING id
           for name, type_ in typed.items()))
 
 
-
 def _insert_ranked(connection: Any, payloads: Sequence[Any], new: Sequence[NewRow],
                    levels: Sequence[Sequence[int]], created_at: datetime) -> list[int]:
     """_INSERT_RANKED (PostgreSQL) or _insert_ranked_sqlite for `new` (payloads already
@@ -237,39 +236,26 @@ def _insert_ranked(connection: Any, payloads: Sequence[Any], new: Sequence[NewRo
     rank = {n: r for r, n in enumerate(n for level in levels for n in level)}
     dialect = connection.dialect
     seal = SealedJSON().process_bind_param  # the columns' own types, as the INSERT's binds
-    if dialect.name != "postgresql":
-        values: dict[str, Any] = {"created_at": created_at}
-        for n, row in enumerate(new):
-            values.update({
-                f"rank_{n}": rank[n],
-                f"after_rank_{n}": None if row.after is None else rank[row.after],
-                f"chat_id_{n}": row.chat_id, f"method_{n}": row.method,
-                f"payload_{n}": seal(payloads[n], dialect), f"purpose_{n}": row.purpose,
-                f"due_at_{n}": row.due_at, f"expires_at_{n}": row.expires_at,
-                f"link_family_id_{n}": row.link_family_id,
-                f"link_member_id_{n}": row.link_member_id,
-                f"link_message_id_{n}": row.link_message_id,
-                f"waits_for_{n}": row.waits_for if row.after is None else None})
-        found = connection.execute(_insert_ranked_sqlite(len(new)), values).scalars().all()
-        by_rank = sorted(found)
-        return [by_rank[rank[n]] for n in range(len(new))]
-    utc = UTCDateTime().process_bind_param
-    found = connection.execute(_INSERT_RANKED, {
-        "ranks": [rank[n] for n in range(len(new))],
-        "after_ranks": [None if row.after is None else rank[row.after] for row in new],
-        "chat_ids": [row.chat_id for row in new],
-        "methods": [row.method for row in new],
-        "payloads": [seal(payload, dialect) for payload in payloads],
-        "purposes": [row.purpose for row in new],
-        "due_ats": [utc(row.due_at, dialect) for row in new],
-        "created_ats": [utc(created_at, dialect)] * len(new),
-        "expires_ats": [utc(row.expires_at, dialect) for row in new],
-        "family_ids": [row.link_family_id for row in new],
-        "member_ids": [row.link_member_id for row in new],
-        "message_ids": [row.link_message_id for row in new],
-        "waits_fors": [row.waits_for if row.after is None else None for row in new],
-    }).scalars().all()
-    by_rank = sorted(found)  # drawn in the order of the ranks
+    given: list[dict[str, Any]] = [dict(zip(_RANKED_COLUMNS, (
+        rank[n], None if row.after is None else rank[row.after], row.chat_id, row.method,
+        seal(payloads[n], dialect), row.purpose, row.due_at, row.expires_at,
+        row.link_family_id, row.link_member_id, row.link_message_id,
+        row.waits_for if row.after is None else None), strict=True))
+        for n, row in enumerate(new)]
+    values: dict[str, Any]
+    if dialect.name == "postgresql":  # a column an array; the instants naive UTC, as bound
+        utc = UTCDateTime().process_bind_param
+        values = {name: [utc(row[name], dialect) if name in _RANKED_INSTANTS else row[name]
+                         for row in given] for name in _RANKED_COLUMNS}
+        values["created_at"] = utc(created_at, dialect)
+        statement = _INSERT_RANKED
+    else:  # a row's values, each a parameter of its own (typed: _insert_ranked_sqlite)
+        values = {f"{name}_{n}": value for n, row in enumerate(given)
+                  for name, value in row.items()}
+        values["created_at"] = created_at
+        statement = _insert_ranked_sqlite(len(new))
+    found = connection.execute(statement, values).scalars().all()
+    by_rank = sorted(found)  # given in the order of the ranks
     return [by_rank[rank[n]] for n in range(len(new))]
 
 
