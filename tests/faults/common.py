@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -263,19 +263,12 @@ def sends(api: LocalBotApi, chat_id: int | None = None, since: int = 0) -> list[
 async def settled(api: LocalBotApi, db_url: str, timeout: float = 20) -> None:
     """Nothing left to send (no pending outbox row, no stored update) and the bot quiet."""
     deadline = time.monotonic() + timeout
-    db = Database(db_url)
-    try:
-        while True:
-            async with db.transaction() as session:
-                stored, pending = await backlog(session)
-            if pending == 0 and stored == 0:
-                break
-            if time.monotonic() > deadline:
-                raise AssertionError(f"still {pending} outbox rows and {stored} updates after "
-                                     f"{timeout}s")
-            await api.changed.wait(0.2)
-    finally:
-        await db.dispose()
+
+    async def left(session: Any) -> str | None:
+        stored, pending = await backlog(session)
+        return f"still {pending} outbox rows and {stored} updates" if pending or stored else None
+
+    await _until_found(api, db_url, left, deadline, timeout)
     await api.idle(timeout=max(deadline - time.monotonic(), 1))
 
 
@@ -284,21 +277,33 @@ async def all_held(api: LocalBotApi, db_url: str, count: int, timeout: float = 2
     last message can still be on its way to the bot when the first answers came and the
     outbox is empty (a test that moved the clock then saw it handled after the move)."""
     deadline = time.monotonic() + timeout
+
+    async def missing(session: Any) -> str | None:
+        held = await session.scalar(select(func.count()).select_from(FamilyMessage)
+                                    .where(FamilyMessage.status == "held"))
+        return None if held == count else f"{held} family messages held, not {count}"
+
+    await _until_found(api, db_url, missing, deadline, timeout)
+    await settled(api, db_url, timeout=max(deadline - time.monotonic(), 1))
+
+
+async def _until_found(api: LocalBotApi, db_url: str,
+                       amiss: Callable[[Any], Awaitable[str | None]], deadline: float,
+                       timeout: float) -> None:
+    """Read the database with `amiss` until it finds nothing amiss, again whenever the Bot API
+    server sees a call (at least every 0.2 s); past `deadline`, fail with what it found."""
     db = Database(db_url)
     try:
         while True:
             async with db.transaction() as session:
-                held = await session.scalar(select(func.count()).select_from(FamilyMessage)
-                                            .where(FamilyMessage.status == "held"))
-            if held == count:
-                break
+                found = await amiss(session)
+            if found is None:
+                return
             if time.monotonic() > deadline:
-                raise AssertionError(f"{held} family messages held after {timeout}s, "
-                                     f"not {count}")
+                raise AssertionError(f"{found} after {timeout}s")
             await api.changed.wait(0.2)
     finally:
         await db.dispose()
-    await settled(api, db_url, timeout=max(deadline - time.monotonic(), 1))
 
 
 async def wait_until(predicate: Any, timeout: float, what: str, step: float = 0.05) -> None:
