@@ -13,7 +13,7 @@ from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, make_transient_to_detached
 
-from storage import sealing
+from storage import direct, sealing
 from storage.db import table_of
 from storage.models import FamilyMessage, RelayLink
 
@@ -25,31 +25,42 @@ async def add(session: AsyncSession, message: FamilyMessage) -> None:
     changes are flushed as any row's. Not through the unit of work: the flush of every
     relayed message was about a tenth of the bot's busy time in a relay burst (py-spy,
     bench/README.md), for one row."""
-    table = table_of(FamilyMessage)
-    given = {column.key: getattr(message, column.key) for column in table.columns
-             if column.key in message.__dict__}
+    given = {key: getattr(message, key) for key in _INSERTED if key in message.__dict__}
     sealed_columns = FamilyMessage.__sealed__[1]
 
     def insert_one(sync_session: Any) -> Any:
         connection = sync_session.connection()
-        values = dict(given)
+        values = {**_UNGIVEN, **given}
         for name in sealed_columns:
             if values.get(name) is not None:
                 token = sealing.seal_for_family(connection, sync_session, message.family_id,
                                                 values[name])
                 if token is not None:
                     values[name] = token
-        return connection.execute(_INSERT_MESSAGE, values).one()
+        ran = direct.run(connection, _INSERT_MESSAGE,
+                         {f"v_{name}": value for name, value in values.items()})
+        (stored,) = ran.mappings()
+        return stored
 
     stored = await session.run_sync(insert_one)
-    for name, value in stored._mapping.items():  # (sealed columns are not returned)
+    for name, value in stored.items():  # (sealed columns are not returned)
         if name not in given:
             setattr(message, name, value)  # the id and the columns' defaults
     make_transient_to_detached(message)
     session.add(message)
 
 
-_INSERT_MESSAGE = insert(table_of(FamilyMessage)).returning(
+# Every column but the id a parameter (storage/direct.py runs it as it is): a column not
+# given its default, as the ORM would write it (the defaults are plain values).
+_INSERTED = tuple(column.key for column in table_of(FamilyMessage).columns
+                  if not column.primary_key)
+_UNGIVEN = {column.key: getattr(column.default, "arg", None)
+            for column in table_of(FamilyMessage).columns if not column.primary_key}
+if any(callable(value) for value in _UNGIVEN.values()):
+    raise TypeError("family_message: a column's default is computed; give it in add()")
+_INSERT_MESSAGE = insert(table_of(FamilyMessage)).values(
+    {column: bindparam(f"v_{column.key}", type_=column.type)
+     for column in table_of(FamilyMessage).columns if not column.primary_key}).returning(
     *(column for column in table_of(FamilyMessage).columns
       if column.key not in FamilyMessage.__sealed__[1]))
 

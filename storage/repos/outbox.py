@@ -38,7 +38,7 @@ from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage import sealing
+from storage import direct, sealing
 from storage.db import OUTBOX_CHATS, Database, table_of
 from storage.models import OUTBOX_BULK, FamilyMessage, Outbox
 from storage.types import SealedJSON, UTCDateTime
@@ -254,7 +254,7 @@ def _insert_ranked(connection: Any, payloads: Sequence[Any], new: Sequence[NewRo
                   for name, value in row.items()}
         values["created_at"] = created_at
         statement = _insert_ranked_sqlite(len(new))
-    found = connection.execute(statement, values).scalars().all()
+    found = direct.run(connection, statement, values).scalars()
     by_rank = sorted(found)  # given in the order of the ranks
     return [by_rank[rank[n]] for n in range(len(new))]
 
@@ -627,10 +627,8 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
                                  bool(run) and chat_id is not None)
 
     def claim(sync_session: Any) -> list[Outbox]:
-        result = sync_session.connection().execute(statement, params)
         rows = []
-        for found in result.mappings():
-            columns = dict(found)
+        for columns in direct.run(sync_session.connection(), statement, params).mappings():
             if columns.pop(_ALONE) and alone is not None:
                 alone.add(columns["id"])
             rows.append(Outbox(**columns))
@@ -1037,12 +1035,13 @@ async def mark_all_sent(session: AsyncSession, sends: Sequence[tuple[int, int | 
     as mark_sent marks one (each row's attempts counted up in SQL: while it is held, the
     column is the claimed row's), told as mark_sent tells them. (One statement less for
     every relayed message, issue 16.)"""
-    params: dict[str, Any] = {"m_instance": instance, "m_now": now,
-                              "m_ids": [row_id for row_id, _ in sends]}
+    params: dict[str, Any] = {"m_instance": instance, "m_now": now}
     for n, (row_id, message_id) in enumerate(sends):
         params[f"m_id_{n}"] = row_id
         params[f"m_message_{n}"] = message_id
-    found = await session.execute(_mark_all_sent_statement(len(sends)), params)
+    statement = _mark_all_sent_statement(len(sends))
+    found = await session.run_sync(
+        lambda sync_session: direct.run(sync_session.connection(), statement, params).rows)
     return {marked: bool(waits) for marked, waits in found}
 
 
@@ -1057,11 +1056,12 @@ def _message_waits() -> Any:
 @functools.lru_cache(maxsize=8)
 def _mark_all_sent_statement(count: int) -> Any:
     c = table_of(Outbox).c
-    message = case(*[(c.id == bindparam(f"m_id_{n}", type_=Integer),
-                      bindparam(f"m_message_{n}", type_=c.sent_message_id.type))
+    ids = [bindparam(f"m_id_{n}", type_=Integer) for n in range(count)]
+    message = case(*[(c.id == ids[n], bindparam(f"m_message_{n}",
+                                                 type_=c.sent_message_id.type))
                      for n in range(count)])
     return (update(table_of(Outbox))
-            .where(c.id.in_(bindparam("m_ids", expanding=True)),
+            .where(c.id.in_(ids),  # each id a parameter: storage/direct.py runs it
                    c.claimed_by == bindparam("m_instance"), c.status == "pending")
             .values(status="sent", sent_at=bindparam("m_now", type_=c.sent_at.type),
                     sent_message_id=message, payload=None, claimed_by=None,

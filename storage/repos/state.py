@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import BigInteger, bindparam, cast, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import direct
 from storage.db import table_of, upsert_insert
 from storage.models import Setting
 
@@ -37,9 +38,10 @@ async def raise_to(session: AsyncSession, dialect: str, key: str, value: int) ->
     answer arrives after another polled on must not move it back). One statement where reading
     and then writing the value took three, for every batch of updates stored. False when the
     value was `value` or more already."""
-    result = await session.execute(_raise_statement(dialect),
-                                   {"s_key": key, "s_value": str(value)})
-    return bool(getattr(result, "rowcount", 1))
+    statement, params = _raise_statement(dialect), {"s_key": key, "s_value": str(value)}
+    return bool(await session.run_sync(
+        lambda sync_session: direct.run(sync_session.connection(), statement,
+                                        params).rowcount))
 
 
 @functools.cache
