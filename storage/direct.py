@@ -27,13 +27,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 Convert = Callable[[Any], Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,3 +127,13 @@ def run(connection: Connection, statement: ClauseElement,
     else:
         rows = [tuple(row) for row in rows]
     return Ran(rows, rowcount, prepared.columns)
+
+
+def detached(model: type[T], values: Mapping[str, Any]) -> T:
+    """A `model` object holding `values`, built as SQLAlchemy's loading builds one (a fresh
+    state, the values put in its dict) rather than set one by one through the instrumented
+    attributes: 1.2 µs where the constructor took 14.5 (probe, bench/README.md). In no
+    session; for rows the caller reads (a claim's, a write's)."""
+    instance: T = inspect(model).class_manager.new_instance()
+    instance.__dict__.update(values)
+    return instance

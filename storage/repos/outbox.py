@@ -120,13 +120,14 @@ async def add_pending_rows(session: AsyncSession, new: Sequence[NewRow], created
 
     ids = await session.run_sync(insert_all)
     session.info.setdefault(OUTBOX_CHATS, set()).update(row.chat_id for row in new)
-    return [Outbox(id=row_id, chat_id=row.chat_id, method=row.method, payload=row.payload,
-                   purpose=row.purpose, due_at=row.due_at, created_at=created_at,
-                   status="pending", attempts=0, expires_at=row.expires_at,
-                   link_family_id=row.link_family_id, link_member_id=row.link_member_id,
-                   link_message_id=row.link_message_id,
-                   waits_for=row.waits_for if row.after is None else ids[row.after])
-            for row_id, row in zip(ids, new, strict=True)]
+    return [direct.detached(Outbox, {
+        "id": row_id, "chat_id": row.chat_id, "method": row.method, "payload": row.payload,
+        "purpose": row.purpose, "due_at": row.due_at, "created_at": created_at,
+        "status": "pending", "attempts": 0, "expires_at": row.expires_at,
+        "link_family_id": row.link_family_id, "link_member_id": row.link_member_id,
+        "link_message_id": row.link_message_id,
+        "waits_for": row.waits_for if row.after is None else ids[row.after]})
+        for row_id, row in zip(ids, new, strict=True)]
 
 
 def _levels(new: Sequence[NewRow]) -> list[list[int]]:
@@ -631,7 +632,7 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
         for columns in direct.run(sync_session.connection(), statement, params).mappings():
             if columns.pop(_ALONE) and alone is not None:
                 alone.add(columns["id"])
-            rows.append(Outbox(**columns))
+            rows.append(direct.detached(Outbox, columns))
         return rows
 
     rows = await session.run_sync(claim)

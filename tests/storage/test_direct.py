@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, exc, insert, select, update
+from sqlalchemy import bindparam, exc, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import direct
@@ -127,3 +127,15 @@ async def test_the_record_of_sends_runs_directly_and_marks_each(db: Database) ->
                                                  (ids[1], "sent", 72, None, 1)]
         # Not this instance's any more: nothing marked.
         assert await outbox.mark_all_sent(session, [(ids[0], 73)], "me", NOW) == {}
+
+
+def test_a_detached_row_reads_as_built_and_belongs_to_no_session() -> None:
+    row = direct.detached(Outbox, {"id": 7, "chat_id": 501, "payload": {"p": {"text": "x"}},
+                                   "status": "pending"})
+    assert (row.id, row.chat_id, row.payload, row.status) == \
+        (7, 501, {"p": {"text": "x"}}, "pending")
+    assert row.claimed_by is None  # not given: as an object built by its constructor
+    state = inspect(row)
+    assert state.transient and state.session is None
+    row.attempts = 2  # still an instrumented object: a change is tracked as any
+    assert state.attrs.attempts.history.added == [2]
