@@ -194,8 +194,8 @@ _RANKED_COLUMNS = ("rank", "after_rank", "chat_id", "method", "payload", "purpos
 _RANKED_INSTANTS = ("due_at", "expires_at")
 
 
-@functools.lru_cache(maxsize=16)
-def _insert_ranked_sqlite(count: int) -> Any:
+@functools.lru_cache(maxsize=_RANKED_ROWS_SQLITE)  # one for every count: storage/direct.py
+def _insert_ranked_sqlite(count: int) -> Any:  # compiles a statement once, kept by identity
     """_INSERT_RANKED for SQLite and `count` rows. SQLite has no sequence to draw from: the ids
     are the ones after the largest the outbox ever gave (its AUTOINCREMENT counter, so no id
     is used twice), in the order of the ranks. No one takes them meanwhile: this statement
@@ -1024,9 +1024,11 @@ async def mark_sent(session: AsyncSession, row_id: int, instance: str, now: date
     the row was no longer this instance's): its id, and whether the family message it is a
     copy of waits for a coach who could not be reached (only then is that message's state
     written: messages.mark_arrived; read in the same statement, one less for every copy)."""
-    found = await session.execute(_mark_sent_statement(), {
-        "m_id": row_id, "m_instance": instance, "m_now": now, "m_message": message_id,
-        "m_attempts": attempts})
+    statement = _mark_sent_statement()
+    params = {"m_id": row_id, "m_instance": instance, "m_now": now, "m_message": message_id,
+              "m_attempts": attempts}
+    found = await session.run_sync(
+        lambda sync_session: direct.run(sync_session.connection(), statement, params).rows)
     return {marked: bool(waits) for marked, waits in found}
 
 
