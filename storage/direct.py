@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -127,6 +128,13 @@ def run(connection: Connection, statement: ClauseElement,
     else:
         rows = [tuple(row) for row in rows]
     return Ran(rows, rowcount, prepared.columns)
+
+
+async def execute(session: AsyncSession, statement: ClauseElement,
+                  params: Mapping[str, Any] | None = None) -> Ran:
+    """`run` on the session's connection, from async code (in the session's greenlet)."""
+    return await session.run_sync(
+        lambda sync_session: run(sync_session.connection(), statement, params))
 
 
 def detached(model: type[T], values: Mapping[str, Any]) -> T:

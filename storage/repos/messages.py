@@ -25,7 +25,7 @@ async def add(session: AsyncSession, message: FamilyMessage) -> None:
     changes are flushed as any row's. Not through the unit of work: the flush of every
     relayed message was about a tenth of the bot's busy time in a relay burst (py-spy,
     bench/README.md), for one row."""
-    given = {key: getattr(message, key) for key in _INSERTED if key in message.__dict__}
+    given = {key: getattr(message, key) for key in _UNGIVEN if key in message.__dict__}
     sealed_columns = FamilyMessage.__sealed__[1]
 
     def insert_one(sync_session: Any) -> Any:
@@ -52,8 +52,6 @@ async def add(session: AsyncSession, message: FamilyMessage) -> None:
 
 # Every column but the id a parameter (storage/direct.py runs it as it is): a column not
 # given its default, as the ORM would write it (the defaults are plain values).
-_INSERTED = tuple(column.key for column in table_of(FamilyMessage).columns
-                  if not column.primary_key)
 _UNGIVEN = {column.key: getattr(column.default, "arg", None)
             for column in table_of(FamilyMessage).columns if not column.primary_key}
 if any(callable(value) for value in _UNGIVEN.values()):

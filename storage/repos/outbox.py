@@ -1024,12 +1024,10 @@ async def mark_sent(session: AsyncSession, row_id: int, instance: str, now: date
     the row was no longer this instance's): its id, and whether the family message it is a
     copy of waits for a coach who could not be reached (only then is that message's state
     written: messages.mark_arrived; read in the same statement, one less for every copy)."""
-    statement = _mark_sent_statement()
-    params = {"m_id": row_id, "m_instance": instance, "m_now": now, "m_message": message_id,
-              "m_attempts": attempts}
-    found = await session.run_sync(
-        lambda sync_session: direct.run(sync_session.connection(), statement, params).rows)
-    return {marked: bool(waits) for marked, waits in found}
+    found = await direct.execute(session, _mark_sent_statement(), {
+        "m_id": row_id, "m_instance": instance, "m_now": now, "m_message": message_id,
+        "m_attempts": attempts})
+    return {marked: bool(waits) for marked, waits in found.rows}
 
 
 async def mark_all_sent(session: AsyncSession, sends: Sequence[tuple[int, int | None]],
@@ -1042,10 +1040,8 @@ async def mark_all_sent(session: AsyncSession, sends: Sequence[tuple[int, int | 
     for n, (row_id, message_id) in enumerate(sends):
         params[f"m_id_{n}"] = row_id
         params[f"m_message_{n}"] = message_id
-    statement = _mark_all_sent_statement(len(sends))
-    found = await session.run_sync(
-        lambda sync_session: direct.run(sync_session.connection(), statement, params).rows)
-    return {marked: bool(waits) for marked, waits in found}
+    found = await direct.execute(session, _mark_all_sent_statement(len(sends)), params)
+    return {marked: bool(waits) for marked, waits in found.rows}
 
 
 def _message_waits() -> Any:

@@ -38,10 +38,8 @@ async def raise_to(session: AsyncSession, dialect: str, key: str, value: int) ->
     answer arrives after another polled on must not move it back). One statement where reading
     and then writing the value took three, for every batch of updates stored. False when the
     value was `value` or more already."""
-    statement, params = _raise_statement(dialect), {"s_key": key, "s_value": str(value)}
-    return bool(await session.run_sync(
-        lambda sync_session: direct.run(sync_session.connection(), statement,
-                                        params).rowcount))
+    return bool((await direct.execute(session, _raise_statement(dialect),
+                                      {"s_key": key, "s_value": str(value)})).rowcount)
 
 
 @functools.cache

@@ -37,9 +37,7 @@ async def _both(session: AsyncSession, statement: Any, params: dict[str, Any]
                 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The rows of `statement` run by SQLAlchemy, then directly."""
     by_sqlalchemy = [tuple(row) for row in (await session.execute(statement, params))]
-    ran = await session.run_sync(
-        lambda sync_session: direct.run(sync_session.connection(), statement, params))
-    return by_sqlalchemy, ran.rows
+    return by_sqlalchemy, (await direct.execute(session, statement, params)).rows
 
 
 async def test_rows_converted_as_sqlalchemy_converts_them(db: Database) -> None:
@@ -47,8 +45,7 @@ async def test_rows_converted_as_sqlalchemy_converts_them(db: Database) -> None:
     payload = {"text": "Morgen om 10:00 bij het consultatiebureau", "n": 3}
     async with db.transaction() as session:
         params = {"t_chat": 501, "t_payload": payload, "t_due": NOW, "t_family": family_id}
-        ran = await session.run_sync(
-            lambda sync_session: direct.run(sync_session.connection(), _INSERT, params))
+        ran = await direct.execute(session, _INSERT, params)
         ((row_id, returned_payload, due_at, status),) = ran.rows
         assert (returned_payload, due_at, status) == (payload, NOW, "pending")
         assert due_at.tzinfo is not None  # an aware UTC instant, as the column type gives
@@ -65,9 +62,7 @@ async def test_rows_converted_as_sqlalchemy_converts_them(db: Database) -> None:
 
 async def test_row_count_and_no_rows(db: Database) -> None:
     async with db.transaction() as session:
-        ran = await session.run_sync(
-            lambda sync_session: direct.run(sync_session.connection(), _TOUCH,
-                                            {"t_chat": 999}))
+        ran = await direct.execute(session, _TOUCH, {"t_chat": 999})
         assert (ran.rows, ran.rowcount) == ([], 0)
         assert await state.raise_to(session, db.dialect, "offset", 10) is True
         assert await state.raise_to(session, db.dialect, "offset", 12) is True
@@ -80,10 +75,8 @@ async def test_an_error_is_sqlalchemys_and_the_transaction_rolls_back(db: Databa
     params = {"t_chat": 501, "t_payload": {"text": "x"}, "t_due": NOW, "t_family": family_id}
     with pytest.raises(exc.IntegrityError):
         async with db.transaction() as session:
-            await session.run_sync(
-                lambda sync_session: direct.run(sync_session.connection(), _INSERT, params))
-            await session.run_sync(lambda sync_session: direct.run(
-                sync_session.connection(), _INSERT, {**params, "t_chat": None}))
+            await direct.execute(session, _INSERT, params)
+            await direct.execute(session, _INSERT, {**params, "t_chat": None})
     async with db.transaction() as session:
         assert (await _both(session, _READ, {"t_chat": 501})) == ([], [])
 
@@ -113,10 +106,9 @@ async def test_the_record_of_sends_runs_directly_and_marks_each(db: Database) ->
     async with db.transaction() as session:
         ids = []
         for chat in (501, 502):
-            ran = await session.run_sync(lambda sync_session, chat=chat: direct.run(
-                sync_session.connection(), _INSERT,
-                {"t_chat": chat, "t_payload": {"text": "x"}, "t_due": NOW,
-                 "t_family": family_id}))
+            ran = await direct.execute(session, _INSERT, {
+                "t_chat": chat, "t_payload": {"text": "x"}, "t_due": NOW,
+                "t_family": family_id})
             ids.append(ran.rows[0][0])
         await session.execute(update(table_of(Outbox)).values(claimed_by="me"))
         marked = await outbox.mark_all_sent(session, [(ids[0], 71), (ids[1], 72)], "me", NOW)
