@@ -347,6 +347,7 @@ _RUN_EARLIER_AWAITED = aliased(Outbox, name="run_earlier_awaited")
 _RUN_GUARD = aliased(Outbox, name="run_guard")
 _RUN_GUARD_AWAITED = aliased(Outbox, name="run_guard_awaited")
 _PEOPLES_CHAT = aliased(Outbox, name="peoples_chat")
+_LONE_BULK = aliased(Outbox, name="lone_bulk")
 
 
 def _ready(row: type[Outbox] | Any, awaited: Any = _AWAITED) -> Any:
@@ -546,11 +547,7 @@ def claimable(now: datetime | Any, dialect: str, instance: str | Any,
     clock jump must not make a send in flight look abandoned. `after`: a row of `instance`'s
     that the rows wait for, not sent yet (it goes first: Dispatcher.claim_written)."""
     return and_(
-        Outbox.status == "pending", Outbox.due_at <= now,
-        or_(Outbox.not_before.is_(None), Outbox.not_before <= now),
-        or_(Outbox.claimed_by.is_(None),
-            and_(Outbox.claimed_by != instance,
-                 Outbox.claimed_until < lease_now(dialect, now))),
+        _unclaimed_due(Outbox, now, dialect, instance),
         _ready(Outbox) if after is None else Outbox.waits_for == after,
         _first_in_lane(now, continuing, few_rows))
 
@@ -586,8 +583,9 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
                       instance: str, until: datetime | ServerLease, chat_id: int | None = None,
                       bulk: bool | None = None, continuing: bool = False,
                       ahead: set[int] | None = None, alone: set[int] | None = None,
-                      after: int | None = None, then: int | None = None, run: int = 0
-                      ) -> list[Outbox]:
+                      after: int | None = None, then: int | None = None, run: int = 0,
+                      without_bulk: bool = False, bulk_may_have_come: bool = True,
+                      bulk_seen: set[int] | None = None) -> list[Outbox]:
     """Claim the first row of up to `limit` lanes (of one chat's lane, when given), people
     waiting first, then most overdue first, for `instance` (`bulk`: only bulk rows, or none;
     `continuing`: only the next copy of a digest that has begun, see continues_digest):
@@ -604,7 +602,40 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
     the chat's people's rows that follow its first one with nothing between them but rows
     this instance holds in the chat's lane, and the receipts waiting for them (each first in
     its chat but for the receipts this claim takes): a lane sends them one after another and
-    claims again after the last (_run_rows)."""
+    claims again after the last (_run_rows). The chats of a run's rows where a bulk row
+    waits are added to `bulk_seen`. `without_bulk` (a run whose chat held no bulk row at its
+    last claim): first by a lighter statement that holds only where none waits now, and takes
+    nothing of the chat where one does; then, if it took nothing there, by the whole one
+    (_claim_statement `lone`), unless no bulk row can have come since (`bulk_may_have_come`:
+    nothing was written for the chat, the caller knows): then there is nothing to take."""
+    lone = without_bulk and bool(run) and chat_id is not None and bulk is not True \
+        and not continuing and after is None
+    rows = await _claim(session, dialect, now, limit, instance, until, chat_id, bulk,
+                        continuing, alone, after, then, run, lone, bulk_seen)
+    if lone and bulk_may_have_come and not any(
+            row.chat_id == chat_id and (then is None or row.waits_for != then) for row in rows):
+        rows += await _claim(session, dialect, now, limit, instance, until, chat_id, bulk,
+                             continuing, alone, after, then, run, False, bulk_seen)
+    claimed_bulk = [row.id for row in rows if row.purpose in BULK]
+    if ahead is not None and claimed_bulk and bulk is not True:
+        # Asked for with the people only, every bulk row claimed is one a person waits for;
+        # asked for both kinds, look. (Not in the claim's RETURNING: SQLAlchemy writes its
+        # columns there without their tables on SQLite, and the look-up compared each
+        # column with itself.)
+        ahead.update(claimed_bulk if bulk is False else await session.scalars(
+            _WAITED_FOR, {"c_ids": claimed_bulk}))
+    # A run goes by id: its chat's order (and a receipt after what it waits for).
+    rows.sort(key=(lambda row: row.id) if run and chat_id is not None else
+              (lambda row: (row.due_at, row.id)))
+    return rows
+
+
+async def _claim(session: AsyncSession, dialect: str, now: datetime, limit: int,
+                 instance: str, until: datetime | ServerLease, chat_id: int | None,
+                 bulk: bool | None, continuing: bool, alone: set[int] | None,
+                 after: int | None, then: int | None, run: int, lone: bool,
+                 bulk_seen: set[int] | None) -> list[Outbox]:
+    """One claim statement (claim_heads), its rows as plain Outbox objects."""
     lease = until if isinstance(until, ServerLease) else None
     # Named apart from the columns: an UPDATE reserves those names for its SET clause.
     params: dict[str, Any] = {"c_now": now, "c_instance": instance, "c_limit": limit}
@@ -625,29 +656,19 @@ async def claim_heads(session: AsyncSession, dialect: str, now: datetime, limit:
     # in the session's greenlet: opening a payload may fetch its family's key.
     statement = _claim_statement(dialect, chat_id is not None, bulk, lease, continuing,
                                  after is not None, then is not None,
-                                 bool(run) and chat_id is not None)
+                                 bool(run) and chat_id is not None, lone)
 
     def claim(sync_session: Any) -> list[Outbox]:
         rows = []
         for columns in direct.run(sync_session.connection(), statement, params).mappings():
             if columns.pop(_ALONE) and alone is not None:
                 alone.add(columns["id"])
+            if columns.pop(_BULK_NEAR, False) and bulk_seen is not None:
+                bulk_seen.add(columns["chat_id"])
             rows.append(direct.detached(Outbox, columns))
         return rows
 
-    rows = await session.run_sync(claim)
-    claimed_bulk = [row.id for row in rows if row.purpose in BULK]
-    if ahead is not None and claimed_bulk and bulk is not True:
-        # Asked for with the people only, every bulk row claimed is one a person waits for;
-        # asked for both kinds, look. (Not in the claim's RETURNING: SQLAlchemy writes its
-        # columns there without their tables on SQLite, and the look-up compared each
-        # column with itself.)
-        ahead.update(claimed_bulk if bulk is False else await session.scalars(
-            _WAITED_FOR, {"c_ids": claimed_bulk}))
-    # A run goes by id: its chat's order (and a receipt after what it waits for).
-    rows.sort(key=(lambda row: row.id) if run and chat_id is not None else
-              (lambda row: (row.due_at, row.id)))
-    return rows
+    return await session.run_sync(claim)
 
 
 def _bulk_only(few_rows: bool = False) -> Any:
@@ -679,26 +700,40 @@ _WAITED_FOR = select(Outbox.id).where(
 @functools.lru_cache(maxsize=64)
 def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
                      lease: ServerLease | None, continuing: bool = False,
-                     after: bool = False, then: bool = False, run: bool = False) -> Any:
+                     after: bool = False, then: bool = False, run: bool = False,
+                     lone: bool = False) -> Any:
     """The claim, built once per kind with its values as parameters: built afresh for every
-    claim it was, after the aliases, still a fifth of the bot's CPU in a reminder burst."""
+    claim it was, after the aliases, still a fifth of the bot's CPU in a reminder burst.
+    `lone` (a run of one chat, bulk rows not only): the claim as it reads where no bulk row
+    waits in the chat, taking none of the chat's rows where one does (_no_bulk_waits). All
+    that lets a bulk row pass others or go with the people is then moot, and PostgreSQL
+    planned it for every claim: a lane's run claim took 1.4 ms to plan and 1.2 to run on a
+    probe, the lighter one 0.6 and 0.7 (bench/README.md)."""
     now = bindparam("c_now", type_=table_of(Outbox).c.due_at.type)
     instance = bindparam("c_instance", type_=table_of(Outbox).c.claimed_by.type)
-    # A bulk row that a person's row waits for goes with the people waiting (_bulk_only).
-    bulk_only = _bulk_only(by_chat)
-    heads = select(Outbox.id).where(claimable(
-        now, dialect, instance, continuing, by_chat,
-        after=bindparam("c_after", type_=Integer) if after else None))
-    if by_chat:
-        heads = heads.where(Outbox.chat_id == bindparam("c_chat"))
-    if continuing:
-        heads = heads.where(Outbox.purpose == "digest", Outbox.link_message_id.is_not(None))
-    if bulk is None:  # both kinds: the people first
-        heads = heads.order_by(case((bulk_only, 1), else_=0))
-    else:  # one kind: sorting by it again would only evaluate bulk_only twice per row
-        heads = heads.where(bulk_only if bulk else ~bulk_only)
-    if bulk is False and not by_chat:
-        heads = heads.where(Outbox.chat_id.in_(_chats_where_people_wait()))
+    guard = _no_bulk_waits() if lone else None
+    if guard is not None:
+        heads = select(Outbox.id).where(
+            guard, Outbox.chat_id == bindparam("c_chat"),
+            _unclaimed_due(Outbox, now, dialect, instance), _ready(Outbox),
+            ~exists().where(_waiting_before(_EARLIER, now, _EARLIER_AWAITED))
+            .correlate_except(_EARLIER))
+    else:
+        # A bulk row that a person's row waits for goes with the people waiting (_bulk_only).
+        bulk_only = _bulk_only(by_chat)
+        heads = select(Outbox.id).where(claimable(
+            now, dialect, instance, continuing, by_chat,
+            after=bindparam("c_after", type_=Integer) if after else None))
+        if by_chat:
+            heads = heads.where(Outbox.chat_id == bindparam("c_chat"))
+        if continuing:
+            heads = heads.where(Outbox.purpose == "digest", Outbox.link_message_id.is_not(None))
+        if bulk is None:  # both kinds: the people first
+            heads = heads.order_by(case((bulk_only, 1), else_=0))
+        else:  # one kind: sorting by it again would only evaluate bulk_only twice per row
+            heads = heads.where(bulk_only if bulk else ~bulk_only)
+        if bulk is False and not by_chat:
+            heads = heads.where(Outbox.chat_id.in_(_chats_where_people_wait()))
     heads = heads.order_by(Outbox.due_at, Outbox.id) \
         .limit(bindparam("c_limit", type_=Integer)).with_for_update(skip_locked=True)
     until = lease.sql() if lease is not None else bindparam(
@@ -717,8 +752,11 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
             .with_for_update(skip_locked=True) \
             .cte("following").prefix_with("MATERIALIZED", dialect="postgresql")
         chosen = or_(chosen, Outbox.id.in_(select(following.c.id)))
+    returned = [*table_of(Outbox).c, _nothing_else_waits().label(_ALONE)]
     if run:
-        chosen = or_(chosen, *_run_rows(now, dialect, instance, picked, following))
+        chosen = or_(chosen, *_run_rows(now, dialect, instance, picked, following, guard))
+        if guard is None:  # (a lone claim's own rows say none waits: they were taken)
+            returned.append(_bulk_waits_here().label(_BULK_NEAR))
     # Taken only where still free: without FOR UPDATE (SQLite) two claims that read the same
     # row cannot both have it.
     return (update(Outbox).where(chosen,
@@ -726,14 +764,42 @@ def _claim_statement(dialect: str, by_chat: bool, bulk: bool | None,
                                      and_(Outbox.claimed_by != instance,
                                           Outbox.claimed_until < lease_now(dialect, now))))
             .values(claimed_by=instance, claimed_until=until)
-            .returning(*table_of(Outbox).c, _nothing_else_waits().label(_ALONE)))
+            .returning(*returned))
 
 
 _ALONE = "c_alone"
+_BULK_NEAR = "c_bulk_near"
 
 
-def _run_rows(now: Any, dialect: str, instance: Any, picked: Any, following: Any | None
-              ) -> tuple[Any, Any]:
+def _unclaimed_due(row: Any, now: Any, dialect: str, instance: Any) -> Any:
+    """Pending, due, not waiting for a retry, free to claim for `instance` (claimable)."""
+    return and_(row.status == "pending", row.due_at <= now,
+                or_(row.not_before.is_(None), row.not_before <= now),
+                or_(row.claimed_by.is_(None),
+                    and_(row.claimed_by != instance,
+                         row.claimed_until < lease_now(dialect, now))))
+
+
+def _no_bulk_waits() -> Any:
+    """No bulk row waits (pending, also claimed, or parked) in the claim's chat, `c_chat`.
+    Asked once per statement."""
+    bulk = _LONE_BULK
+    return select(~exists().where(bulk.chat_id == bindparam("c_chat"),
+                                  bulk.status.in_(_WAITING_SQL),
+                                  bulk.purpose.in_(_BULK_SQL))).scalar_subquery()
+
+
+def _bulk_waits_here() -> Any:
+    """In a run claim's RETURNING: a bulk row waits in the claimed row's chat (its lane's
+    next claim is then the whole one: claim_heads `without_bulk`). Named by hand, as in
+    _nothing_else_waits."""
+    bulk = _LONE_BULK
+    return exists().where(bulk.chat_id == literal_column("outbox.chat_id"),
+                          bulk.status.in_(_WAITING_SQL), bulk.purpose.in_(_BULK_SQL))
+
+
+def _run_rows(now: Any, dialect: str, instance: Any, picked: Any, following: Any | None,
+              guard: Any | None = None) -> tuple[Any, Any]:
     """A lane's run (claim_heads `run`): up to `c_run` of the chat's people's rows after its
     first (`picked`) with nothing waiting before them but people's rows this instance holds
     in the lane or that this claim takes (in order by id: the lane sends them so), and the
@@ -743,9 +809,11 @@ def _run_rows(now: Any, dialect: str, instance: Any, picked: Any, following: Any
     now: on PostgreSQL another instance may hold the run's first row locked (SKIP LOCKED
     passes it by) while this claim reads it as free, and the rows after it must then stay.
     A receipt passes only the receipts this claim takes (`following`), not a row this
-    instance holds in its chat's lane: that lane may not have sent it yet."""
+    instance holds in its chat's lane: that lane may not have sent it yet. `guard`: only if
+    it holds (a lone claim's, _claim_statement)."""
     earlier, earlier_awaited = _RUN_EARLIER, _RUN_EARLIER_AWAITED
     run = select(Outbox.id).where(
+        true() if guard is None else guard,
         Outbox.chat_id == bindparam("c_chat"), Outbox.id.not_in(select(picked.c.id)),
         _free_person_row(Outbox, now, dialect, instance),
         _ready(Outbox, _RUN_AWAITED),

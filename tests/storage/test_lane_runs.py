@@ -5,6 +5,7 @@ back, never behind a row another instance holds or has locked, in the chat's ord
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +18,15 @@ from storage.repos import outbox as rows
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=1)
 COACH, FAMILY = 1001, 1002
+# Each run claimed as a lane claims after a run without bulk rows (claim_heads
+# `without_bulk`, the lighter statement first), and without: the same rows either way.
+WITHOUT_BULK = False
+
+
+@pytest.fixture(autouse=True, params=[False, True], ids=["whole", "without-bulk"])
+def without_bulk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    monkeypatch.setattr(sys.modules[__name__], "WITHOUT_BULK", request.param)
+    return bool(request.param)
 
 
 async def add(db: Database, chat: int, text_: str, *, purpose: str = "relay",
@@ -37,7 +47,8 @@ async def run(db: Database, chat: int = COACH, instance: str = "me", size: int =
     async with db.transaction() as session:
         until = rows.lease_until(db.dialect, NOW, 60, LEASE)
         found = await rows.claim_heads(session, db.dialect, NOW, 1, instance, until, chat,
-                                       bulk=False, then=then, run=size)
+                                       bulk=False, then=then, run=size,
+                                       without_bulk=WITHOUT_BULK)
         return [r.id for r in found]
 
 
@@ -96,7 +107,8 @@ async def test_a_record_frees_its_receipt_and_takes_the_next_copies_with_theirs(
         until = rows.lease_until(db.dialect, NOW, 60, LEASE)
         # As the record of c1 claims: what it freed (r1), the next copies and their receipts.
         found = await rows.claim_heads(session, db.dialect, NOW, 1, "me", until, COACH,
-                                       bulk=False, then=c1, run=8)
+                                       bulk=False, then=c1, run=8,
+                                       without_bulk=WITHOUT_BULK)
     assert [r.id for r in found] == [r1, c2, r2, c3, r3]
     # Without the freed receipt in the claim, the next receipts wait behind it.
     async with db.transaction() as session:
