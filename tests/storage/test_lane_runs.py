@@ -30,13 +30,14 @@ def without_bulk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 
 
 async def add(db: Database, chat: int, text_: str, *, purpose: str = "relay",
-              awaited: int | None = None) -> int:
+              awaited: int | None = None, status: str = "pending") -> int:
     async with db.transaction() as session:
         row = rows.add_pending(session, chat_id=chat, method="sendMessage",
                                payload={"p": {"text": text_}}, purpose=purpose, due_at=NOW,
                                created_at=NOW, link_family_id=None, link_member_id=None,
                                link_message_id=None)
         row.waits_for = awaited
+        row.status = status
         await session.flush()
         return row.id
 

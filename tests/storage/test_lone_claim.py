@@ -16,6 +16,7 @@ from bot.outbox.dispatcher import RUN_ROWS, Dispatcher
 from storage.db import Database
 from storage.models import Outbox
 from storage.repos import outbox as rows
+from tests.storage import test_lane_runs as lane_runs
 from tests.storage.statements import Listened
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -25,15 +26,8 @@ COACH, FAMILY = 1001, 1002
 
 async def add(db: Database, chat: int, purpose: str = "relay", awaited: int | None = None,
               status: str = "pending") -> int:
-    async with db.transaction() as session:
-        row = rows.add_pending(session, chat_id=chat, method="sendMessage",
-                               payload={"p": {"text": purpose}}, purpose=purpose, due_at=NOW,
-                               created_at=NOW, link_family_id=None, link_member_id=None,
-                               link_message_id=None)
-        row.waits_for = awaited
-        row.status = status
-        await session.flush()
-        return row.id
+    return await lane_runs.add(db, chat, purpose, purpose=purpose, awaited=awaited,
+                               status=status)
 
 
 async def lane_claim(db: Database, without_bulk: bool, bulk: bool | None = None,
