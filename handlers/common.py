@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 from bot import metrics, outbox
 from bot.domain.relay import message_kind
 from bot.i18n import Translator
-from bot.outbox import Outgoing
+from bot.outbox import Outgoing, together
 from bot.outbox.dispatcher import RecordsNotCarried
 from bot.services import Services
 from bot.unit import Unit
@@ -126,40 +126,31 @@ class Work(Unit):
 async def work(context: Context) -> AsyncIterator[Work]:
     """One transaction for the whole update; the outbox rows are written inside it, and the
     dispatcher is woken only after the commit. The records of sends made meanwhile go in the
-    same commit (Dispatcher.carrier)."""
+    same commit (Dispatcher.carrier). Where the intake handles several fetched updates
+    together, the unit joins their transaction instead (bot/outbox/together.py)."""
     svc = services(context)
     now = svc.clock.now()
     out = Outgoing()
-    carrier = svc.dispatcher.carrier() if svc.dispatcher is not None else None
+    shared = together.current(svc.db)
+    if shared is not None:  # its transaction is the one the unit joins: its end waits
+        async with metrics.timed(svc), svc.db.transaction() as session:
+            unit = Work(session, out, now, svc)
+            yield unit
+            shared.commit.add(await outbox.write(session, out.sends, now), bool(out),
+                              unit.after_commit)
+        return
+    commit = together.OutboxCommit(svc)
     try:
         async with metrics.timed(svc), svc.db.transaction() as session:
             unit = Work(session, out, now, svc)
             yield unit
-            rows = await outbox.write(session, out.sends, now)
-            # The copy to the coach, claimed here: one commit less per relayed message.
-            claimed = await svc.dispatcher.claim_written(session, rows, now) \
-                if svc.dispatcher is not None and rows else []
-            if carrier is not None and rows:
-                # The records of sends waiting now go in this commit (one commit less a
-                # relayed message in a burst: Dispatcher.carrier).
-                try:
-                    await carrier.ride(session)
-                except RecordsNotCarried as error:  # tried again in a moment, uncounted
-                    raise RetryLater(str(error)) from error
+            commit.add(await outbox.write(session, out.sends, now), bool(out),
+                       unit.after_commit)
+            try:
+                await commit.before_commit(session, now)
+            except RecordsNotCarried as error:  # tried again in a moment, uncounted
+                raise RetryLater(str(error)) from error
     except BaseException:
-        if carrier is not None:
-            carrier.end(committed=False)
+        commit.rolled_back()
         raise
-    if carrier is not None:
-        carrier.end(committed=True)
-    if svc.dispatcher is not None:
-        await svc.dispatcher.take_claimed(claimed, session)
-    for step in unit.after_commit:
-        await step()
-    if out:  # new rows to send; nothing new to plan
-        taken = {row.id for row in claimed}
-        # A row claimed with the row it waits for goes right after it (claim_written).
-        new = {r.chat_id for r in rows if r.id not in taken and r.waits_for is None}
-        svc.wake(plan=False, awaited={r.waits_for for r in rows
-                                      if r.waits_for is not None and r.id not in taken},
-                 claim=bool(new), chats=new)
+    await commit.committed(session)

@@ -3,6 +3,7 @@ never commit."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -168,6 +169,44 @@ def joining_first_transaction(step: JoinedStep) -> Iterator[_Joined]:
         _joined.reset(token)
 
 
+class Shared:
+    """One transaction that several units of work join, in order (the intake's fetched updates
+    handled together, bot/outbox/together.py): `Database.transaction()` within `sharing`
+    gives its session, and neither commits nor rolls back; a unit that raises marks it
+    `failed`, and its owner rolls it back whole."""
+
+    def __init__(self, db: Database, session: AsyncSession) -> None:
+        self.db = db
+        self.session = session
+        self.failed = False
+        self.units = 0  # units of work that joined it
+        # Only units of work in the task that shares it join: a task started meanwhile would
+        # use the session beside it, or after its end.
+        self.task = asyncio.current_task()
+
+    def joins(self, db: Database) -> bool:
+        """A unit of work on `db`, here and now, joins this transaction."""
+        return self.db is db and self.task is asyncio.current_task()
+
+
+_shared: ContextVar[Shared | None] = ContextVar("gezinslijn_shared", default=None)
+
+
+@contextmanager
+def sharing(shared: Shared) -> Iterator[Shared]:
+    """Within this block, units of work on `shared.db` join `shared`'s transaction."""
+    token = _shared.set(shared)
+    try:
+        yield shared
+    finally:
+        _shared.reset(token)
+
+
+def shared_transaction() -> Shared | None:
+    """The transaction units of work join here, if any (`sharing`)."""
+    return _shared.get()
+
+
 class Database:
     def __init__(self, url: str, keystore_url: str | None = None, **engine_kwargs: Any) -> None:
         self.url = url
@@ -181,7 +220,17 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: commits when the block ends, rolls back when it raises."""
+        """A unit of work: commits when the block ends, rolls back when it raises. Within
+        `sharing`, joins that transaction instead."""
+        shared = _shared.get()
+        if shared is not None and shared.joins(self):
+            shared.units += 1
+            try:
+                yield shared.session
+            except BaseException:
+                shared.failed = True
+                raise
+            return
         joined = _joined.get()
         if joined is not None and (joined.committed or joined.closed):
             joined = None

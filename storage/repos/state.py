@@ -42,17 +42,29 @@ async def raise_to(session: AsyncSession, dialect: str, key: str, value: int) ->
                                       {"s_key": key, "s_value": str(value)})).rowcount)
 
 
+async def move_on(session: AsyncSession, dialect: str, key: str, start: int, value: int
+                  ) -> bool:
+    """Raise a whole-number value to `value` only where it is at most `start` (or not set):
+    the offset past several updates handled together, from the first of them. False when it
+    was past `start` already (another instance handled at least the first of them)."""
+    return bool((await direct.execute(session, _raise_statement(dialect, since=True),
+                                      {"s_key": key, "s_value": str(value),
+                                       "s_start": start})).rowcount)
+
+
 @functools.cache
-def _raise_statement(dialect: str) -> Any:
+def _raise_statement(dialect: str, since: bool = False) -> Any:
     """Built once per dialect, on the table: it runs for every update handled (an ORM
     statement built afresh cost more CPU than the database's work, bench/README.md)."""
     table = table_of(Setting)
     statement = upsert_insert(dialect)(table).values(
         key=bindparam("s_key", type_=table.c.key.type),
         value=bindparam("s_value", type_=table.c.value.type))
+    current = cast(table.c.value, BigInteger)
     return statement.on_conflict_do_update(
         index_elements=[table.c.key], set_={"value": statement.excluded.value},
-        where=cast(table.c.value, BigInteger) < cast(statement.excluded.value, BigInteger))
+        where=current <= bindparam("s_start", type_=BigInteger()) if since
+        else current < cast(statement.excluded.value, BigInteger))
 
 
 def _press_stamp(moment: datetime) -> str:

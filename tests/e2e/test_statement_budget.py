@@ -25,6 +25,10 @@ BURST = 40
 # moves the member's and the family's times itself); 11.95 / 3.6 (SQLite) and 12.3 / 3.8
 # (PostgreSQL) before that; 23.1 / 7.7 at first.
 MAX_STATEMENTS = 10.0
+# On PostgreSQL the fetched updates of a poll are handled up to ten in one transaction, with the
+# offset past them all (bot/outbox/together.py): measured 4.7 statements a message, 6.1 one at
+# a time.
+MAX_STATEMENTS_TOGETHER = 5.5
 # Not 2: beside two busy cores the records come when no handler's transaction is open more
 # often (2.025 on PostgreSQL, a run beside the fault tests); 2.6 without carried records.
 MAX_COMMITS = 2.3
@@ -91,6 +95,8 @@ async def test_a_burst_of_family_messages_stays_within_the_statement_budget(
     per_message = {k: v / BURST for k, v in counted.items()}
     assert per_message["statements"] <= MAX_STATEMENTS, per_message
     assert per_message["commits"] <= MAX_COMMITS, per_message
+    if harness.runtime.db.dialect == "postgresql":
+        assert per_message["statements"] <= MAX_STATEMENTS_TOGETHER, per_message
 
 
 async def test_a_receipt_follows_its_copy_without_waiting_for_the_dispatchers_next_pass(

@@ -37,6 +37,7 @@ class Services:
     """What the intake uses of bot.services.Services: the region, and the dispatcher's wake."""
 
     settings = SimpleNamespace(region="NL")
+    dispatcher = None
 
     def __init__(self) -> None:
         self.woken: list[bool] = []
@@ -59,7 +60,7 @@ class Handler:
         self.away_chats: set[int] = set()  # …for the updates of these chats only
         self.handled_elsewhere = False
         self.intake: Intake | None = None
-        self.order: list[int] = []  # update ids whose handling committed, in order
+        self.attempts = 0  # handlings begun: their number is written with what they wrote
 
     async def process_update(self, update: Any) -> None:
         if self.handled_elsewhere:  # another instance committed it meanwhile
@@ -68,12 +69,12 @@ class Handler:
         chat = update.effective_chat.id if update.effective_chat else None
         try:
             async with self.db.transaction() as session:
-                session.add(Setting(key=f"handled {update.update_id}", value="1"))
+                self.attempts += 1
+                session.add(Setting(key=f"handled {update.update_id}", value=str(self.attempts)))
                 if self.fail or update.update_id in self.poison:
                     raise RuntimeError("handler failed")
                 if self.away or chat in self.away_chats:
                     raise OperationalError("SELECT 1", {}, ConnectionRefusedError())
-            self.order.append(update.update_id)
         except Exception as error:  # python-telegram-bot hands it to the error handler
             assert self.intake is not None
             self.intake.note_failure(update.update_id, error, transient=database_away(error))
@@ -113,6 +114,14 @@ async def _rows(db: Database) -> tuple[list[int], list[str]]:
         written = list((await session.scalars(select(Setting.key).where(
             Setting.key.like("handled %")))).all())
     return stored, written
+
+
+async def _order(db: Database) -> list[int]:
+    """The updates whose handling committed, in the order they were handled."""
+    async with db.transaction() as session:
+        written = (await session.execute(select(Setting.key, Setting.value).where(
+            Setting.key.like("handled %")))).all()
+    return [int(key.split()[1]) for key, _ in sorted(written, key=lambda kv: int(kv[1]))]
 
 
 async def _stored(db: Database, update_id: int) -> InboundUpdate:
@@ -176,12 +185,12 @@ async def test_a_poison_update_holds_up_only_its_own_chat_and_is_kept_aside(
     app.poison = {1}
 
     assert await intake.process_pending() == 2
-    assert app.order == [2, 4]  # chat B in the same pass as A's failure
+    assert await _order(db) == [2, 4]  # chat B in the same pass as A's failure
     assert (await _rows(db))[0] == [1, 3]  # A's later update waits for its first
 
     await intake.store([message(5, CHAT_B)], advance_offset=True)
     assert await intake.process_pending() == 1  # A waits for its pause; B goes on
-    assert app.order == [2, 4, 5]
+    assert await _order(db) == [2, 4, 5]
 
     for attempt in range(2, MAX_ATTEMPTS + 1):
         seconds.now += 8
@@ -190,9 +199,9 @@ async def test_a_poison_update_holds_up_only_its_own_chat_and_is_kept_aside(
         assert row.attempts == attempt
         assert row.last_error == "RuntimeError"
         if attempt < MAX_ATTEMPTS:
-            assert row.kept_aside_at is None and app.order == [2, 4, 5]
+            assert row.kept_aside_at is None and await _order(db) == [2, 4, 5]
     assert row.kept_aside_at is not None  # kept aside, not deleted
-    assert app.order == [2, 4, 5, 3]  # no longer holding up its chat: in that same pass
+    assert await _order(db) == [2, 4, 5, 3]  # no longer holding up its chat: in that same pass
     assert (await _rows(db))[0] == [1]
 
     [notice] = await _notices(db)
@@ -203,7 +212,7 @@ async def test_a_poison_update_holds_up_only_its_own_chat_and_is_kept_aside(
 
     seconds.now += 60  # not handled again
     assert await intake.process_pending() == 0
-    assert app.order == [2, 4, 5, 3] and len(await _notices(db)) == 1
+    assert await _order(db) == [2, 4, 5, 3] and len(await _notices(db)) == 1
 
 
 async def test_the_sender_is_asked_in_their_own_language(
@@ -272,11 +281,11 @@ async def test_the_database_away_for_one_chat_holds_up_no_other_chat(
     app.away_chats = {CHAT_A}
     assert await intake.process_pending() == 0
     assert await intake.process_pending() == 1
-    assert app.order == [2]
+    assert await _order(db) == [2]
     app.away_chats = set()
     seconds.now += 1
     assert await intake.process_pending() == 1
-    assert app.order == [2, 1]
+    assert await _order(db) == [2, 1]
     stored, written = await _rows(db)
     assert (stored, sorted(written)) == ([], ["handled 1", "handled 2"])
 
@@ -296,17 +305,17 @@ async def _store_seen_empty(intake: Intake) -> None:
 
 async def test_a_fetched_update_is_handled_without_a_stored_copy_and_moves_the_offset(
         rig: tuple[Database, Handler, Intake, Seconds]) -> None:
-    db, app, intake, _seconds = rig
+    db, _app, intake, _seconds = rig
     await _store_seen_empty(intake)
     await intake.receive([message(1, CHAT_A), message(2, CHAT_B)])
     assert await _rows(db) == ([], ["handled 1", "handled 2"])
-    assert app.order == [1, 2]
+    assert await _order(db) == [1, 2]
     assert await _offset(db) == 3
 
 
 async def test_before_the_store_was_seen_empty_fetched_updates_are_stored_first(
         rig: tuple[Database, Handler, Intake, Seconds]) -> None:
-    db, app, intake, _seconds = rig
+    db, _app, intake, _seconds = rig
     await intake.receive([message(1, CHAT_A)])  # just started: an earlier run may have left some
     assert await _rows(db) == ([1], [])
     assert await intake.process_pending() == 1
@@ -316,7 +325,7 @@ async def test_before_the_store_was_seen_empty_fetched_updates_are_stored_first(
     await _store_seen_empty(intake)
     await intake.receive([message(3, CHAT_A)])
     assert await _rows(db) == ([], ["handled 1", "handled 2", "handled 3"])
-    assert app.order == [1, 2, 3]
+    assert await _order(db) == [1, 2, 3]
 
 
 async def test_the_first_fetched_update_that_fails_is_stored_with_the_rest_and_they_keep_order(
@@ -334,18 +343,18 @@ async def test_the_first_fetched_update_that_fails_is_stored_with_the_rest_and_t
     app.poison = set()
     seconds.now += 1
     assert await intake.process_pending() == 2
-    assert app.order == [1, 3, 2, 4]
+    assert await _order(db) == [1, 3, 2, 4]
 
 
 async def test_a_fetched_update_another_instance_moved_past_is_not_handled_again(
         rig: tuple[Database, Handler, Intake, Seconds]) -> None:
-    db, app, intake, _seconds = rig
+    db, _app, intake, _seconds = rig
     await _store_seen_empty(intake)
     async with db.transaction() as session:  # another instance polled meanwhile and stored it
         session.add(Setting(key=intake_module.OFFSET_KEY, value="6"))
     await intake.receive([message(5, CHAT_A), message(6, CHAT_A)])
     assert await _rows(db) == ([], ["handled 6"])  # 5: its own handling rolled back
-    assert app.order == [6]
+    assert await _order(db) == [6]
     assert await _offset(db) == 7
 
 
