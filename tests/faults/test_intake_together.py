@@ -51,6 +51,17 @@ def _commits(db: Database) -> Iterator[list[int]]:
         event.remove(db.engine.sync_engine, "commit", commit)
 
 
+def _three() -> list[dict[str, Any]]:
+    return [message(1, CHAT_A), message(2, CHAT_B), message(3, CHAT_A)]
+
+
+async def _three_handled_once(db: Database) -> None:
+    """The three updates of `_three` handled once each, in order, and the offset past them."""
+    assert await _order(db) == [1, 2, 3]
+    assert await _rows(db) == ([], ["handled 1", "handled 2", "handled 3"])
+    assert await _offset(db) == 4
+
+
 @pytest.fixture
 def together(rig: Rig) -> Rig:
     rig[2].together = 10
@@ -69,11 +80,9 @@ async def test_fetched_updates_and_their_offset_share_one_commit(together: Rig) 
     db, _app, intake, _seconds = together
     await _store_seen_empty(intake)
     with _commits(db) as commits:
-        await intake.receive([message(1, CHAT_A), message(2, CHAT_B), message(3, CHAT_A)])
+        await intake.receive(_three())
     assert len(commits) == 1
-    assert await _order(db) == [1, 2, 3]
-    assert await _rows(db) == ([], ["handled 1", "handled 2", "handled 3"])
-    assert await _offset(db) == 4
+    await _three_handled_once(db)
 
 
 async def test_a_long_poll_goes_in_transactions_of_at_most_together_in_order(
@@ -117,10 +126,8 @@ async def test_a_commit_that_fails_leaves_each_handled_once(
         raise OperationalError("UPDATE", {}, ConnectionResetError())
 
     monkeypatch.setattr(state, "move_on", away)
-    await intake.receive([message(1, CHAT_A), message(2, CHAT_B), message(3, CHAT_A)])
-    assert await _order(db) == [1, 2, 3]
-    assert await _rows(db) == ([], ["handled 1", "handled 2", "handled 3"])
-    assert await _offset(db) == 4
+    await intake.receive(_three())
+    await _three_handled_once(db)
 
 
 async def test_updates_another_instance_handled_in_part_are_not_handled_again(
