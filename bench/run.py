@@ -385,7 +385,7 @@ async def main(args: argparse.Namespace) -> int:
     key = bench_key()
     quick = args.quick
     latency_n = 100 if quick else 300
-    relay_n = 500 if quick else 2000
+    relay_n = args.relay_burst or (500 if quick else 2000)
     relay_pairs = args.relay_pairs or (1 if quick else RELAY_PAIRS)
     load = Caseload(burst=1_000 if quick else 10_000)
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
@@ -501,6 +501,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--relay-pairs", type=int, default=0,
                         help="pairs of bare relay and bot per database (the target reads "
                              f"the median pair; default {RELAY_PAIRS}, 1 with --quick)")
+    parser.add_argument("--relay-burst", type=int, default=0,
+                        help="messages in the relay's burst (default 2,000, 500 with --quick): "
+                             "quick pairs at the whole run's size")
     parser.add_argument("--no-variants", action="store_true",
                         help="skip the relay runs with the recommended changes applied")
     parser.add_argument("--output", default="latest", help="results/<name>.json")
