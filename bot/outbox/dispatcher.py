@@ -1203,10 +1203,11 @@ class Dispatcher:
 
     def _follow_up(self, row: Outbox, lane: int) -> None:
         """The rows held to go right after `row` that wait for a row recorded already (the
-        receipt of the lane's previous copy, freed by its record): sent beside `row`, at the
-        same time, and recorded with it. They went after it: copy, receipt and record in a
-        row, about 5 ms of a burst's message on PostgreSQL (bench/README.md). What waits
-        for `row` itself (a copy's own receipt in a run) still goes after it (_record)."""
+        receipt of the lane's previous copy, freed or passed on by its record, _pass_on):
+        sent beside `row`, at the same time, and recorded with it. They went after it:
+        copy, receipt and record in a row, about 5 ms of a burst's message on PostgreSQL
+        (bench/README.md). What waits for `row` itself and cannot be passed on (a copy's own
+        receipt with no row after it in the lane) still goes after it (_record)."""
         held = self._then.get(row.id)
         if not held:
             return
