@@ -106,6 +106,18 @@ async def _relayed(db: Database, dispatcher: Dispatcher, receipt_chat: int = FAM
     return list(claimed)
 
 
+async def _three_behind_copy_1(db: Database, telegram: _Telegram) -> tuple[Dispatcher,
+                                                                           asyncio.Event]:
+    """Copies 1-3 with their receipts written while copy 1 is held at Telegram (so 2 and 3
+    wait in the coach's lane): the dispatcher, and the gate that lets copy 1 go."""
+    dispatcher = _dispatcher(db, telegram)
+    gate = telegram.hold("copy 1")
+    await _relayed(db, dispatcher, name=" 1")
+    for n in (2, 3):
+        await _relayed(db, dispatcher, name=f" {n}")
+    return dispatcher, gate
+
+
 async def _rows(db: Database) -> dict[str, tuple[str, str | None]]:
     async with db.transaction() as session:
         found = (await session.execute(select(Outbox.purpose, Outbox.chat_id, Outbox.status,
@@ -396,11 +408,7 @@ async def test_a_freed_receipt_goes_with_the_next_copy_also_when_its_chat_has_a_
     that lane, every next receipt went there too, a claim, a lane and a record of its own
     for each (the burst's 11.4 statements and 3.3 commits a message)."""
     telegram = _Telegram()
-    dispatcher = _dispatcher(db, telegram)
-    gate = telegram.hold("copy 1")
-    await _relayed(db, dispatcher, name=" 1")
-    for n in (2, 3):
-        await _relayed(db, dispatcher, name=f" {n}")
+    dispatcher, gate = await _three_behind_copy_1(db, telegram)
     family_lane: deque[Outbox] = deque()
     dispatcher._lanes[FAMILY] = family_lane  # open, sending nothing now
     gate.set()
@@ -475,11 +483,7 @@ async def test_a_copys_receipt_goes_while_the_next_copy_is_on_its_way(db: Databa
     PostgreSQL, bench/README.md). So it goes after its own copy's record, and a record still
     marks one copy and one receipt."""
     telegram = _Telegram()
-    dispatcher = _dispatcher(db, telegram)
-    first = telegram.hold("copy 1")
-    await _relayed(db, dispatcher, name=" 1")
-    for n in (2, 3):
-        await _relayed(db, dispatcher, name=f" {n}")
+    dispatcher, first = await _three_behind_copy_1(db, telegram)
     third = telegram.hold("copy 3")
     with Listened(db) as counted:
         first.set()
@@ -508,11 +512,7 @@ async def test_a_receipt_sent_beside_a_copy_telegram_did_not_take_is_still_recor
     its own receipt waiting for it), and receipt 2, which did arrive, is recorded when the
     lane ends, not sent a second time after its lease."""
     telegram = _Telegram({"copy 3": [NetworkError("Bad Gateway")]})
-    dispatcher = _dispatcher(db, telegram)
-    first = telegram.hold("copy 1")
-    await _relayed(db, dispatcher, name=" 1")
-    for n in (2, 3):
-        await _relayed(db, dispatcher, name=f" {n}")
+    dispatcher, first = await _three_behind_copy_1(db, telegram)
     first.set()
     await dispatcher.lanes_done()
     assert telegram.sent == ["copy 1", "receipt 1", "copy 2", "receipt 2"]
@@ -529,13 +529,9 @@ async def test_a_stopping_lane_does_not_wait_for_a_receipt_beside_its_copy(
     without waiting for either, and every claim is let go (both go again after the restart;
     a reaction set twice changes nothing)."""
     telegram = _Telegram()
-    dispatcher = _dispatcher(db, telegram)
-    first = telegram.hold("copy 1")
     telegram.hold("copy 3")  # never answered
     telegram.hold("receipt 2")
-    await _relayed(db, dispatcher, name=" 1")
-    for n in (2, 3):
-        await _relayed(db, dispatcher, name=f" {n}")
+    dispatcher, first = await _three_behind_copy_1(db, telegram)
     first.set()
     for text in ("copy 3", "receipt 2"):
         await asyncio.wait_for(telegram.beginning(text).wait(), 10)
