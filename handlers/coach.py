@@ -22,6 +22,8 @@ from storage.repos import absences, families, messages, pending, people
 from storage.repos import outbox as outbox_rows
 
 WRITE_WINDOW = timedelta(minutes=30)
+# The question which family (resolve_family): what a typed name under it runs.
+WHICH_FAMILY = "again"
 RETRY_WINDOW = timedelta(minutes=30)
 ALIAS_MAX = 64
 
@@ -55,16 +57,19 @@ async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: s
 
     A tapped family runs button `action` with the family's id and `extra`; or, with `retry` =
     (command, what followed the alias), that command again with the family's alias and the
-    same rest (router.again), so nothing typed is lost."""
+    same rest (registry.run_again), so nothing typed is lost. A name typed under the
+    question answers it the same way (router._family_typed)."""
     assert who.staff is not None
     caseload = await families_of(w, who.staff)
     found = families.match_alias(caseload, text) if text else []
     if len(found) == 1:
         return found[0]
-    if retry is not None and caseload:
-        action, extra = "again", (retry[0],)
-        await pending.set_pending(w.session, who.chat_id, "again",
-                                  {"command": retry[0], "rest": retry[1]},
+    if caseload and (retry is not None or action):
+        data: dict[str, object] = {"button": action}
+        if retry is not None:
+            action, extra = "again", (retry[0],)
+            data = {"command": retry[0], "rest": retry[1]}
+        await pending.set_pending(w.session, who.chat_id, WHICH_FAMILY, data,
                                   w.now + RETRY_WINDOW)
     choices: Sequence[Family] = found or caseload
     if not caseload:
@@ -275,7 +280,7 @@ async def _hold(w: Work, who: Who, tr: Translator, step: PendingInput | None, me
     assert who.staff is not None
     caseload = await families_of(w, who.staff)
     if not caseload:
-        w.answer(who, tr.gettext("Je hebt nog geen gezinnen. Maak er een met /nieuwgezin."))
+        w.answer(who, _no_family_to_write_to(tr, who.staff))
         return
     earlier = _items(step.data) if step is not None and step.action in (HOLD, HOLD_CHECK) else []
     newest: list[object] = [message_id, kind, body]
@@ -301,6 +306,17 @@ async def _hold(w: Work, who: Who, tr: Translator, step: PendingInput | None, me
                    "✖ Annuleren."),
         tr.gettext("Antwoord een gezin door te reageren (Beantwoorden) op hun bericht."),
     ]), keyboard=outbox.keyboard([*rows, flow.cancel_row(w, who)]), reply_to=message_id)
+
+
+def _no_family_to_write_to(tr: Translator, staff: Staff) -> str:
+    """A line typed by staff with no family to send it to: what they can do instead, in their
+    own role (a coordinator or on-duty team only stands in for families now and then)."""
+    if staff.is_coach:
+        return tr.gettext("Je hebt nog geen gezinnen. Maak er een met /nieuwgezin.")
+    if staff.is_coordinator:
+        return tr.gettext("Gezinnen schrijven met hun eigen coach. Een coach uitnodigen doe je "
+                          "met /coachuitnodigen. Al je opdrachten: /hulp.")
+    return tr.gettext("Antwoorden kan met 'Beantwoorden' op een bericht.")
 
 
 async def _nobody_in(w: Work, who: Who, tr: Translator, family: Family) -> bool:

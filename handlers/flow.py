@@ -18,7 +18,8 @@ STEP_WINDOW = timedelta(minutes=30)
 CANCEL = "cx"  # the ✖ Annuleren button
 ANSWER = "ans"  # a quick choice: its value answers the question under way
 VALUE_MAX = 24  # a choice's value travels in signed callback data (64 bytes in all)
-# Steps that are not a command under way: nothing to say when another command comes.
+# Steps that are not a command under way: nothing to say when another command comes (the
+# question which family, coach.WHICH_FAMILY).
 QUIET_STEPS = frozenset({"again"})
 # A coach's message waiting for its family, then for "📨 Stuur naar …" (handlers/coach.py).
 HELD_MESSAGE = frozenset({"hold", "hold_ok"})

@@ -66,6 +66,9 @@ class Button:
     args: int = 0  # how many arguments its data carries
     only: frozenset[Role] | None = None  # None: anyone; the handler checks what it names
     remove_first: bool = False  # take the buttons off the message before running
+    # A family tapped when a command asked which one (coach.resolve_family): what it runs
+    # with the family's id; a name typed under that question runs it too (router).
+    pick: Callable[[Work, Who, int], Awaitable[None]] | None = None
 
     def accepts(self, who: Who, args: tuple[str, ...]) -> bool:
         """Pressed with the arguments it carries, by someone it is for."""
@@ -142,10 +145,26 @@ async def run_again(w: Work, who: Who, family_id: int, command_name: str) -> Non
         return
     step = await pending.pending(w.session, who.chat_id, w.now)
     rest = ""
-    if step is not None and step.action == "again" and step.data.get("command") == command_name:
+    if (step is not None and step.action == coach.WHICH_FAMILY
+            and step.data.get("command") == command_name):
         rest = str(step.data.get("rest", ""))
     await pending.clear_pending(w.session, who.chat_id)
     await command.call(w, who, chosen.alias + rest)
+
+
+def family_pick(code: str, name: str, pick: Callable[[Work, Who, int], Awaitable[None]]
+                ) -> Button:
+    """A family button under "Welk gezin bedoel je?" (coach.resolve_family)."""
+    return Button(code, name, args=1, remove_first=True, pick=pick,
+                  run=lambda w, who, p: run_pick(w, who, pick, p.number(0)))
+
+
+async def run_pick(w: Work, who: Who, pick: Callable[[Work, Who, int], Awaitable[None]],
+                   family_id: int) -> None:
+    """The family is chosen: the question which one is over (a later typed line is not its
+    answer), and the command goes on for that family."""
+    await pending.clear_pending(w.session, who.chat_id, coach.WHICH_FAMILY)
+    await pick(w, who, family_id)
 
 
 async def answer_pressed(w: Work, who: Who, value: str, message_id: int) -> None:
@@ -232,13 +251,11 @@ COMMANDS: tuple[Command, ...] = (
             run=coach.new_family, usage=N_("naam")),
     Command("uitnodiging", "invite", COACH, N_("Uitnodiging voor een gezinslid"),
             run=coach.invite, usage=N_("gezin"), buttons=(
-                Button("inv", "family to invite to", args=1, remove_first=True,
-                       run=lambda w, who, p: coach.invite_for(w, who, p.number(0))),
+                family_pick("inv", "family to invite to", coach.invite_for),
             )),
     Command("schrijf", "write", COACH, N_("Bericht aan een gezin"),
             run=coach.write, usage=N_("gezin"), buttons=(
-                Button("wr", "family to write to", args=1, remove_first=True,
-                       run=lambda w, who, p: coach.write_to(w, who, p.number(0))),
+                family_pick("wr", "family to write to", coach.write_to),
             )),
     Command("duo", "duo", COACH, N_("Tweede coach bij een gezin"),
             run=coach.duo, usage=N_("gezin | coach"),
@@ -247,8 +264,7 @@ COMMANDS: tuple[Command, ...] = (
             run=appointments.appointment, usage=N_("gezin | wanneer | wat [| waar]"),
             steps=Steps(("appt_when", "appt_what"), appointments.continue_step), buttons=(
                 *CHECK,
-                Button("apf", "family for an appointment", args=1, remove_first=True,
-                       run=lambda w, who, p: appointments.appointment_for(w, who, p.number(0))),
+                family_pick("apf", "family for an appointment", appointments.appointment_for),
                 Button("apmv", "appointment to move", args=1, run=lambda w, who, p: (
                     appointments.move(w, who, p.number(0), p.message_id))),
                 Button("apcx", "appointment to cancel", args=1, run=lambda w, who, p: (
@@ -258,8 +274,7 @@ COMMANDS: tuple[Command, ...] = (
             run=appointments.agreement, usage=N_("gezin | wanneer | wat"),
             steps=Steps(("act_due", "act_what"), appointments.continue_step), buttons=(
                 *CHECK,
-                Button("acf", "family for an agreement", args=1, remove_first=True,
-                       run=lambda w, who, p: appointments.agreement_for(w, who, p.number(0))),
+                family_pick("acf", "family for an agreement", appointments.agreement_for),
             )),
     Command("bereikbaarheid", "hours", COACH, N_("Bereikbaarheid bekijken of instellen"),
             run=availability_cmds.hours, usage=N_("[gezin] [| tijden | beleid]"), buttons=(
@@ -287,8 +302,7 @@ COMMANDS: tuple[Command, ...] = (
             )),
     Command("coordinator", "askcoordinator", COACH, N_("Hulp van de coördinator vragen"),
             run=coordinator.ask_coordinator, usage=N_("gezin"), buttons=(
-                Button("askc", "family to ask help for", args=1, remove_first=True,
-                       run=lambda w, who, p: coordinator.ask_for(w, who, p.number(0))),
+                family_pick("askc", "family to ask help for", coordinator.ask_for),
             )),
     Command("coachuitnodigen", "invitecoach", COORDINATOR, N_("Coach uitnodigen"),
             run_alone=coordinator.invite_coach),

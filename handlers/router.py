@@ -151,7 +151,7 @@ async def on_message(update: Update, context: Context) -> None:
 async def _continue_step(w: Work, who: Who, text: str) -> bool:
     """A typed answer to a step-by-step question (when? what?) of a command (registry.STEPS)."""
     step = await pending.pending(w.session, who.chat_id, w.now)
-    if step is not None and step.action == "again":
+    if step is not None and step.action == coach.WHICH_FAMILY:
         return await _family_typed(w, who, step, text)
     steps = registry.STEPS.get(step.action) if step is not None else None
     if step is None or steps is None:
@@ -160,20 +160,32 @@ async def _continue_step(w: Work, who: Who, text: str) -> bool:
     return await steps.answer(w, who, step.action, dict(step.data), text)
 
 
+NAME_WORDS = 3  # a longer line under "which family?" is a message, not a name
+
+
 async def _family_typed(w: Work, who: Who, step: PendingInput, text: str) -> bool:
     """The question which family (coach.resolve_family) answered by typing a name, as coaches
-    name families: as if tapped. Several still: asked again with those, the rest kept. A line
-    that names no family is no answer: it goes on as any message would."""
+    name families: as if tapped. Several still, or a name no family has: asked again (with
+    those, or with all), what was typed after the command kept. A whole sentence is no answer:
+    it goes on as any message would."""
     if who.staff is None or len(text) > coach.ALIAS_MAX:
         return False
     found = families.match_alias(await coach.families_of(w, who.staff), text)
+    if not found and len(text.split()) > NAME_WORDS:
+        return False
+    button = registry.BUTTONS.get(str(step.data.get("button", "")))
+    pick = button.pick if button is not None else None
     command = str(step.data.get("command", ""))
-    if len(found) == 1:
+    if len(found) == 1 and pick is not None:
+        await registry.run_pick(w, who, pick, found[0].id)
+    elif len(found) == 1:
         await registry.run_again(w, who, found[0].id, command)
-    elif found:
+    elif pick is not None and button is not None:
+        await coach.resolve_family(w, who, w.tr(who), text, button.code)
+    else:
         await coach.resolve_family(w, who, w.tr(who), text,
                                    retry=(command, str(step.data.get("rest", ""))))
-    return bool(found)
+    return True
 
 
 async def on_edit(update: Update, context: Context) -> None:

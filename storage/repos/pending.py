@@ -27,5 +27,9 @@ async def set_pending(session: AsyncSession, chat_id: int, action: str, data: di
     session.add(PendingInput(chat_id=chat_id, action=action, data=data, expires_at=expires_at))
 
 
-async def clear_pending(session: AsyncSession, chat_id: int) -> None:
-    await session.execute(delete(PendingInput).where(PendingInput.chat_id == chat_id))
+async def clear_pending(session: AsyncSession, chat_id: int, action: str | None = None) -> None:
+    """Forget the chat's step; with `action`, only when it is that step."""
+    query = delete(PendingInput).where(PendingInput.chat_id == chat_id)
+    if action is not None:
+        query = query.where(PendingInput.action == action)
+    await session.execute(query)

@@ -241,6 +241,62 @@ async def test_several_families_match_only_those_are_offered_and_the_rest_is_kep
     assert len(question.button_texts) == 5  # the four families, and ✖ Annuleren
 
 
+async def test_a_name_typed_under_which_family_answers_it_for_every_command(
+        harness: Harness) -> None:
+    """Found by hand: `/afspraak` alone asked "Welk gezin bedoel je?", and "jansen" typed under
+    it was held as a message for a family (the appointment's steps were lost). A typed name
+    answers the question like a tap, for a command given with nothing after it too."""
+    _carla, sanne, marieke = await harness.onboard("Gezin Jansen")
+    await harness.link_from(sanne, "/nieuwgezin Gezin Janssens")
+
+    await _ask(sanne, "/afspraak", "Welk gezin bedoel je?")
+    asked = await _ask(sanne, "jansen", "Wanneer is de afspraak met Gezin Jansen?")
+    assert NOT_SENT_YET not in asked.text
+    await _ask(sanne, "morgen half drie", "Wat is de afspraak?")
+    check = await _ask(sanne, "huisbezoek", "Klopt dit?")
+    assert "Gezin Jansen: huisbezoek, morgen (donderdag 26 november) om 14:30" in check.text
+
+    await _ask(sanne, "/annuleren", STOPPED)
+    await _ask(sanne, "/schrijf", "Welk gezin bedoel je?")
+    await _ask(sanne, "JANSEN", "Je volgende bericht gaat naar Gezin Jansen")
+    start = len(marieke.inbox())
+    sanne.send_text("Ik bel je morgen")
+    await marieke.wait_for(lambda m: "Ik bel je morgen" in m.text, after=start)
+
+    # Still several: only those, asked again; a name nobody has: asked again, nothing held.
+    await _ask(sanne, "/actie", "Welk gezin bedoel je?")
+    again = await _ask(sanne, "jans", "Welk gezin bedoel je?")
+    assert again.button_texts == ["Gezin Jansen", "Gezin Janssens", CANCEL]
+    again = await _ask(sanne, "pietersen", "Ik ken geen gezin 'pietersen'")
+    assert NOT_SENT_YET not in again.text
+    await _ask(sanne, "janssens", "Wanneer moet het gebeuren?")
+
+    # A whole sentence under the question is no name: it waits as a message, as any would.
+    await _ask(sanne, "/annuleren", STOPPED)
+    await _ask(sanne, "/uitnodiging", "Welk gezin bedoel je?")
+    shown = await _ask(sanne, "kun je morgen de brief van de woningbouw meenemen", "")
+    assert shown.text.startswith(NOT_SENT_YET), shown.text
+
+    # Once a family was tapped, a later line is not taken for the answer any more.
+    await _ask(sanne, "/annuleren", STOPPED)
+    question = await _ask(sanne, "/uitnodiging", "Welk gezin bedoel je?")
+    start = len(sanne.inbox())
+    sanne.press("Gezin Janssens", on=question)
+    await sanne.wait_for(lambda m: "Stuur deze link" in m.text, after=start)
+    shown = await _ask(sanne, "jansen", "")
+    assert shown.text.startswith(NOT_SENT_YET), shown.text
+
+
+async def test_a_coordinator_writing_freely_is_pointed_to_their_own_commands(
+        harness: Harness) -> None:
+    """Found by hand: a new coordinator's "hoe nodig ik een coach uit?" got the coach's
+    "Maak een gezin met /nieuwgezin" (a command not theirs)."""
+    carla, _sanne, _marieke = await harness.onboard()
+    answer = await _ask(carla, "hoe nodig ik een coach uit?")
+    assert "/nieuwgezin" not in answer.text, answer.text
+    assert "/hulp" in answer.text and "/coachuitnodigen" in answer.text, answer.text
+
+
 # 3. Help that helps ----------------------------------------------------------------------------
 COACH_COMMANDS = ("gezinnen", "nieuwgezin", "uitnodiging", "schrijf", "afspraak", "actie",
                   "agenda", "afwezig", "bereikbaarheid", "coordinator", "annuleren", "taal")
