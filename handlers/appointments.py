@@ -21,10 +21,10 @@ from bot.domain.reminder_plan import (
     pause_until,
     plan_agreement_reminders,
 )
-from bot.domain.when import WhenError, parse_day, parse_when
+from bot.domain.when import WhenError, correction, parse_day, parse_when
 from bot.i18n import N_, Translator
 from bot.jobs.reminders import describe_appointment, plan_agreement, plan_appointment
-from handlers import flow
+from handlers import flow, picks
 from handlers.coach import authorized_family, fields, resolve_family
 from handlers.common import Who, Work
 from storage.models import ActionItem, Appointment, Family
@@ -127,6 +127,12 @@ async def _confirm_appointment(w: Work, who: Who, tr: Translator, family: Family
         [(tr.gettext("Annuleren"), w.sign(who.chat_id, "apno"))]]))
 
 
+# The typed answers each command's steps take (handlers/registry.py): when, what, and
+# "Klopt dit?" (a typed yes, or a changed time or day).
+APPOINTMENT_STEPS = ("appt_when", "appt_what", "appt_confirm")
+AGREEMENT_STEPS = ("act_due", "act_what", "act_confirm")
+
+
 async def continue_step(w: Work, who: Who, action: str, data: dict[str, object],
                         text: str) -> bool:
     """The next typed line of a step-by-step command. True when it was consumed."""
@@ -156,15 +162,75 @@ async def continue_step(w: Work, who: Who, action: str, data: dict[str, object],
         return True
     if action == "appt_what":
         at = datetime.fromisoformat(str(data["at"]))
+        changed = _changed_moment(w, text, at, family)
+        if changed is not None:  # not the what: the coach changed the time
+            await pending.set_pending(w.session, who.chat_id, action,
+                                      {**data, "at": changed.isoformat()}, w.now + STEP_WINDOW)
+            w.answer(who, "\n".join([
+                tr.gettext("Goed, dan {when}.").format(when=tr.when(changed, w.now)),
+                tr.gettext("Wat is de afspraak? Bijvoorbeeld: huisbezoek, of gesprek met "
+                           "school.")]), keyboard=flow.choices_keyboard(w, who, []))
+            return True
         await _confirm_appointment(w, who, tr, family, at, text.strip()[:WHAT_MAX], None)
         return True
+    if action == "appt_confirm":
+        at = datetime.fromisoformat(str(data["at"]))
+        changed = _changed_moment(w, text, at, family)
+        if changed is not None:
+            place, move = data.get("place"), data.get("move")
+            await _confirm_appointment(w, who, tr, family, changed, str(data["what"]),
+                                       str(place) if place else None,
+                                       int(str(move)) if move is not None else None,
+                                       review=bool(data.get("review")))
+            return True
+        return await _typed_check(w, who, tr, family, action, data, text)
     if action == "act_due":
         await _agreement_steps(w, who, tr, family, [text, str(data.get("what") or "")])
         return True
     if action == "act_what":
+        changed_due = _changed_due(w, text, family)
+        if changed_due is not None:  # not the what: the coach changed the day
+            w.answer(who, " ".join([tr.gettext("Goed."), describe_due(tr, *changed_due)]))
+            await _agreement_steps(w, who, tr, family, [correction(text)])
+            return True
         await _agreement_steps(w, who, tr, family, [str(data.get("due") or ""), text])
         return True
+    if action == "act_confirm":
+        if _changed_due(w, text, family) is not None:
+            await _agreement_steps(w, who, tr, family, [correction(text), str(data["what"])])
+            return True
+        return await _typed_check(w, who, tr, family, action, data, text)
     return False
+
+
+def _changed_moment(w: Work, text: str, before: datetime, family: Family) -> datetime | None:
+    """A line that is a moment, not the answer asked for: the coach changed their mind ("nee,
+    toch woensdag om 10 uur", "liever half drie": a time alone stays on the day said before)."""
+    day = before.astimezone(ZoneInfo(family.timezone)).date()
+    moment = parse_when(correction(text), w.now, family.timezone, day=day)
+    return moment.at if not isinstance(moment, WhenError) else None
+
+
+def _changed_due(w: Work, text: str, family: Family) -> tuple[date, Recurrence] | None:
+    """The same for an agreement's day: "nee, toch maandag", "liever elke week"."""
+    due = _read_due(correction(text), w.now, family.timezone)
+    return due if not isinstance(due, WhenError) else None
+
+
+async def _typed_check(w: Work, who: Who, tr: Translator, family: Family, action: str,
+                       data: dict[str, object], text: str) -> bool:
+    """"Klopt dit?" answered by typing: a yes saves as ✅ does, a no stops; another line is no
+    answer (the question stays, the line goes its usual way)."""
+    answer = await picks.confirmed(w, who, action, data, text)
+    if answer is None:
+        return False
+    if answer:
+        await pending.clear_pending(w.session, who.chat_id)
+        if action == "appt_confirm":
+            await _save_appointment(w, who, tr, family, data)
+        else:
+            await _save_agreement(w, who, tr, family, data)
+    return True
 
 
 async def confirm(w: Work, who: Who, message_id: int, yes: bool) -> None:

@@ -262,7 +262,7 @@ COMMANDS: tuple[Command, ...] = (
             steps=Steps(coach.DUO_STEPS, coach.continue_duo)),
     Command("afspraak", "appointment", COACH, N_("Afspraak maken"),
             run=appointments.appointment, usage=N_("gezin | wanneer | wat [| waar]"),
-            steps=Steps(("appt_when", "appt_what"), appointments.continue_step), buttons=(
+            steps=Steps(appointments.APPOINTMENT_STEPS, appointments.continue_step), buttons=(
                 *CHECK,
                 family_pick("apf", "family for an appointment", appointments.appointment_for),
                 Button("apmv", "appointment to move", args=1, run=lambda w, who, p: (
@@ -272,7 +272,7 @@ COMMANDS: tuple[Command, ...] = (
             )),
     Command("actie", "agreement", COACH, N_("Actiepunt maken"),
             run=appointments.agreement, usage=N_("gezin | wanneer | wat"),
-            steps=Steps(("act_due", "act_what"), appointments.continue_step), buttons=(
+            steps=Steps(appointments.AGREEMENT_STEPS, appointments.continue_step), buttons=(
                 *CHECK,
                 family_pick("acf", "family for an agreement", appointments.agreement_for),
             )),

@@ -99,15 +99,38 @@ def wall_to_utc(day: date, wall: time, zone: str) -> datetime:
 
 
 def parse_when(
-    text: str, now: datetime, zone: str, *, require_time: bool = True
+    text: str, now: datetime, zone: str, *, require_time: bool = True, day: date | None = None
 ) -> When | WhenError:
-    """An appointment's moment. With `require_time=False` a bare day gives an all-day `When`."""
+    """An appointment's moment. With `require_time=False` a bare day gives an all-day `When`.
+    With `day`, a time alone is on that day (a coach changing a time given before, see
+    `correction`), not on the next day it is still ahead."""
     mode: Mode = "moment" if require_time else "moment_or_day"
-    result = _parse(text, _local_now(now, zone), zone, mode)
+    result = _parse(text, _local_now(now, zone), zone, mode, day)
     if isinstance(result, WhenError):
         return result
     at, all_day = result
     return When(at=at, all_day=all_day, matched=text.strip())
+
+
+# Words a coach puts before a changed mind: "nee, toch woensdag om 10 uur", "liever 15:00",
+# "sorry, om 3 uur", "no, make it 3pm", "non, plutôt jeudi 14h". Folded (no accents).
+CORRECTION_WORDS = frozenset({
+    "nee", "neen", "nope", "toch", "liever", "beter", "sorry", "sorrie", "oeps", "oei", "wacht",
+    "ik", "bedoel", "bedoelde", "maar", "maak", "er", "dan", "het", "wordt",
+    "no", "oops", "wait", "actually", "rather", "i", "mean", "make", "it", "instead",
+    "non", "pardon", "plutot", "en", "fait", "je", "veux", "dire", "finalement", "oups",
+})
+
+
+def correction(text: str) -> str:
+    """`text` without the words a changed mind starts with (`CORRECTION_WORDS`) and the
+    commas after them; the text as it was when it starts otherwise. What is left is read as
+    usual: every word must still be known, so a sentence stays a sentence."""
+    words = text.split()
+    for index, word in enumerate(words):
+        if fold(word).strip(",.!:;-") not in CORRECTION_WORDS:
+            return " ".join(words[index:]) if index else text
+    return ""
 
 
 def parse_day(text: str, now: datetime, zone: str) -> date | WhenError:
@@ -131,7 +154,8 @@ def _local_now(now: datetime, zone: str) -> datetime:
     return now.astimezone(ZoneInfo(zone))
 
 
-def _parse(text: str, now: datetime, zone: str, mode: Mode) -> tuple[datetime, bool] | WhenError:
+def _parse(text: str, now: datetime, zone: str, mode: Mode,
+           day: date | None = None) -> tuple[datetime, bool] | WhenError:
     example = EXAMPLE_DAY if mode == "day" else EXAMPLE_APPOINTMENT
     folded = fold(text)
     if not folded:
@@ -143,7 +167,7 @@ def _parse(text: str, now: datetime, zone: str, mode: Mode) -> tuple[datetime, b
             at = (now.astimezone(UTC) + delta).replace(second=0, microsecond=0)
             return _checked(at, False, now, zone, mode)
         parts = reduce(scan(rewrite(folded)), mode)
-        at, all_day = _place(parts, now, zone, mode)
+        at, all_day = _place(parts, now, zone, mode, day)
         return _checked(at, all_day, now, zone, mode)
     except Refusal as refusal:
         if refusal.reason in _TIME_REASONS and mode != "day":
@@ -156,7 +180,8 @@ _TIME_REASONS = frozenset(
 )
 
 
-def _place(parts: Parts, now: datetime, zone: str, mode: Mode) -> tuple[datetime, bool]:
+def _place(parts: Parts, now: datetime, zone: str, mode: Mode,
+           given_day: date | None = None) -> tuple[datetime, bool]:
     today = now.date()
     wall = None if mode == "day" else wall_time(parts)  # a due day ignores its time
     if wall is None and mode == "moment":
@@ -185,6 +210,8 @@ def _place(parts: Parts, now: datetime, zone: str, mode: Mode) -> tuple[datetime
             day = today + timedelta(days=days)
             if parts.ambiguous_next and day.weekday() > today.weekday():
                 raise Refusal(Reason.AMBIGUOUS)  # `jeudi prochain` on a Wednesday: tomorrow?
+    elif given_day is not None:  # a time alone, for a day said before
+        day = given_day
     else:  # a time alone
         day = today if ahead_today() else today + timedelta(days=1)
     if parts.weekday is not None and day.weekday() != parts.weekday:

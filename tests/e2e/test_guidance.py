@@ -297,6 +297,40 @@ async def test_a_coordinator_writing_freely_is_pointed_to_their_own_commands(
     assert "/hulp" in answer.text and "/coachuitnodigen" in answer.text, answer.text
 
 
+async def test_a_coach_changing_their_mind_mid_flow_changes_the_time(harness: Harness) -> None:
+    """Found by hand: "nee toch woensdag om 10 uur" typed at "Wat is de afspraak?" became the
+    appointment's what, and "huisbezoek" after it a message held for a family. A changed time
+    or day, at the what or at "Klopt dit?", changes it; a typed "ja" saves."""
+    _carla, sanne, marieke = await harness.onboard("Gezin Jansen")
+    await _ask(sanne, "/afspraak jansen | morgen half drie", "Wat is de afspraak?")
+    changed = await _ask(sanne, "nee toch vrijdag om 10 uur", "Wat is de afspraak?")
+    assert changed.text.startswith("Goed, dan overmorgen (vrijdag 27 november) om 10:00."), \
+        changed.text
+    check = await _ask(sanne, "huisbezoek", "Klopt dit?")
+    assert "huisbezoek, overmorgen (vrijdag 27 november) om 10:00" in check.text, check.text
+    # At the check: a time alone stays on the day said before.
+    check = await _ask(sanne, "liever half elf", "Klopt dit?")
+    assert "huisbezoek, overmorgen (vrijdag 27 november) om 10:30" in check.text, check.text
+    start = len(marieke.inbox())
+    saved = await _ask(sanne, "ja", "Opgeslagen")
+    assert NOT_SENT_YET not in saved.text
+    told = await marieke.wait_for(lambda m: "Nieuwe afspraak" in m.text, after=start)
+    assert "om 10:30" in told.text
+
+    # An agreement: the day changed at the what and at the check; a typed "nee" stops.
+    await _ask(sanne, "/actie jansen | vrijdag", "Wat is het actiepunt?")
+    start = len(sanne.inbox())
+    sanne.send_text("nee, toch maandag")
+    changed = await sanne.wait_for(lambda m: m.text.startswith("Goed."), after=start)
+    assert changed.text == "Goed. Op maandag 30 november", changed.text
+    await sanne.wait_for(lambda m: "Wat is het actiepunt?" in m.text, after=start)
+    check = await _ask(sanne, "energietoeslag aanvragen", "Klopt dit?")
+    assert "Op maandag 30 november" in check.text, check.text
+    check = await _ask(sanne, "liever elke week", "Klopt dit?")
+    assert "elke week" in check.text, check.text
+    assert (await _ask(sanne, "nee", STOPPED)).text == STOPPED
+
+
 # 3. Help that helps ----------------------------------------------------------------------------
 COACH_COMMANDS = ("gezinnen", "nieuwgezin", "uitnodiging", "schrijf", "afspraak", "actie",
                   "agenda", "afwezig", "bereikbaarheid", "coordinator", "annuleren", "taal")

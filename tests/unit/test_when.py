@@ -16,6 +16,7 @@ from bot.domain.when import (
     RECENT_PAST,
     When,
     WhenError,
+    correction,
     parse_day,
     parse_when,
     wall_to_utc,
@@ -543,3 +544,37 @@ def test_a_past_date_without_a_year_is_asked_not_moved(now: datetime, day: int, 
         assert result == WhenError("past_needs_year", EXAMPLE_DAY)
     else:
         assert result == min(d for d in occurrences if d >= today)
+
+
+# A coach changing their mind about a moment already given (handlers/appointments.py): the
+# lead words dropped, and a time alone stays on the day said before.
+CORRECTIONS = [
+    ("nee toch woensdag om 10 uur", "2026-11-25 10:00"),
+    ("nee, om 10 uur", "2026-11-27 10:00"),  # the day said before: Friday the 27th
+    ("toch om 3 uur", "2026-11-27 15:00"),
+    ("liever half drie", "2026-11-27 14:30"),
+    ("sorry, 9:00", "2026-11-27 09:00"),  # on that day, even though today's 9:00 is gone
+    ("Nee, ik bedoel vrijdag 10u30", "2026-11-27 10:30"),
+    ("no, make it 3pm", "2026-11-27 15:00"),
+    ("non, plutôt jeudi 14h", "2026-11-26 14:00"),
+    ("woensdag om 10 uur", "2026-11-25 10:00"),  # no lead words: read as it is
+    ("nee, over 2 uur", "2026-11-24 12:00"),  # from now, whatever was said before
+]
+
+
+@pytest.mark.parametrize(("typed", "expected"), CORRECTIONS)
+def test_a_changed_mind_keeps_the_day_said_before(typed: str, expected: str) -> None:
+    assert local(parse_when(correction(typed), NOW, AMS, day=date(2026, 11, 27))) == expected
+
+
+@pytest.mark.parametrize("typed", ["huisbezoek", "nee", "gesprek met school morgen",
+                                   "ik bel je morgen om 10 uur", "nee dank je", ""])
+def test_what_is_no_moment_stays_no_moment(typed: str) -> None:
+    assert isinstance(parse_when(correction(typed), NOW, AMS, day=date(2026, 11, 27)),
+                      WhenError)
+
+
+def test_correction_keeps_a_text_that_starts_otherwise() -> None:
+    assert correction("huisbezoek bij oma") == "huisbezoek bij oma"
+    assert correction("nee, toch  vrijdag") == "vrijdag"
+    assert correction("nee toch") == ""
