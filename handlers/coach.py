@@ -52,8 +52,8 @@ async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: s
                          ) -> Family | None:
     """A family of this coach as coaches name it (families.match_alias: any word of the
     alias, case and accents aside, or its unique beginning; the full alias wins). Asks with
-    buttons when nothing matches (all families) or several do (only those). Never says
-    whether another coach has such a family.
+    buttons when nothing matches (all families, or only those a slip may mean: "jansn") or
+    several do (only those). Never says whether another coach has such a family.
 
     A tapped family runs button `action` with the family's id and `extra`; or, with `retry` =
     (command, what followed the alias), that command again with the family's alias and the
@@ -71,11 +71,15 @@ async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: s
             data = {"command": retry[0], "rest": retry[1]}
         await pending.set_pending(w.session, who.chat_id, WHICH_FAMILY, data,
                                   w.now + RETRY_WINDOW)
-    choices: Sequence[Family] = found or caseload
     if not caseload:
         w.answer(who, tr.gettext("Je hebt nog geen gezinnen. Maak er een met /nieuwgezin."))
         return None
-    if text and not found:
+    close = families.close_aliases(caseload, text) if text and not found else []
+    choices: Sequence[Family] = found or close or caseload
+    if close:  # a slip ("jansn"): only the families it may mean
+        intro = tr.gettext("Ik ken geen gezin '{alias}' bij jou. Bedoel je:").format(
+            alias=text[:ALIAS_MAX])
+    elif text and not found:
         intro = tr.gettext("Ik ken geen gezin '{alias}' bij jou. Kies er een:").format(
             alias=text[:ALIAS_MAX])
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Sequence
@@ -36,6 +37,24 @@ def match_alias(families: Sequence[Family], text: str) -> list[Family]:
         return exact
     return [f for f in families if _alias_key(f.alias).startswith(key)
             or (words and _each_begins_a_word(words, alias_words(f.alias)))]
+
+
+CLOSE = 0.8  # difflib's ratio: "jansn"/"jansen" 0.91, "peters"/"peeters" 0.92, "jan"/"jos" 0.33
+
+
+def close_aliases(families: Sequence[Family], text: str) -> list[Family]:
+    """The families a name typed with a slip may mean (`match_alias` found none): each typed
+    word close to a word of the alias (difflib's ratio, `CLOSE`) or the beginning of one.
+    Offered to tap, never taken as the answer: a wrong family is worse than a question."""
+    typed = [word for word in alias_words(text) if len(word) > 1]
+    if not typed:
+        return []
+
+    def close(word: str, alias: list[str]) -> bool:
+        return any(a.startswith(word) or difflib.SequenceMatcher(None, word, a).ratio() >= CLOSE
+                   for a in alias)
+
+    return [f for f in families if all(close(w, alias_words(f.alias)) for w in typed)]
 
 
 def alias_words(text: str) -> list[str]:

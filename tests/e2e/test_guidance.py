@@ -239,6 +239,13 @@ async def test_several_families_match_only_those_are_offered_and_the_rest_is_kep
                                      CANCEL]
     question = await _ask(sanne, "/schrijf pietersen", "Ik ken geen gezin 'pietersen'")
     assert len(question.button_texts) == 5  # the four families, and ✖ Annuleren
+    # A slip (found by hand: "peters" for Peeters): only the families it may mean, to tap.
+    question = await _ask(sanne, "/schrijf ozdemit", "Ik ken geen gezin 'ozdemit' bij jou. "
+                          "Bedoel je:")
+    assert question.button_texts == ["Gezin Özdemir", CANCEL]
+    start = len(sanne.inbox())
+    sanne.press("Gezin Özdemir", on=question)
+    await sanne.wait_for(lambda m: "Gezin Özdemir" in m.text, after=start)
 
 
 async def test_a_name_typed_under_which_family_answers_it_for_every_command(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from storage.models import Family
-from storage.repos.families import alias_words, match_alias
+from storage.repos.families import alias_words, close_aliases, match_alias
 
 CASELOAD = ("Gezin Jansen", "Gezin El-Amrani", "Gezin Özdemir", "Gezin B.", "Gezin Bakker",
             "Familie de Vries")
@@ -84,3 +84,29 @@ def test_alias_words() -> None:
     assert alias_words("Gezin J.") == ["gezin", "j"]
     assert alias_words("Família Çelik_Öz") == ["familia", "celik", "oz"]
     assert alias_words("…") == []
+
+
+# A name typed with a slip (found by hand: "peters" for Gezin Peeters, "jansn"): only the
+# families it is close to are offered, to tap; never taken as one without asking.
+@pytest.mark.parametrize(("typed", "offered"), [
+    ("jansn", ["Gezin Jansen"]),
+    ("jnasen", ["Gezin Jansen"]),
+    ("gezin jansn", ["Gezin Jansen"]),  # "gezin" fits all, "jansn" one
+    ("ozdemit", ["Gezin Özdemir"]),
+    ("el amrami", ["Gezin El-Amrani"]),
+    ("de fries", ["Familie de Vries"]),
+    ("baker", ["Gezin Bakker"]),
+    # Nothing close: all are offered, as before.
+    ("pietersen", []),
+    ("x", []),  # one letter is close to nothing
+    ("jansen bakker", []),  # every typed word must be close to a word of the one alias
+])
+def test_close_aliases(typed: str, offered: list[str]) -> None:
+    assert [f.alias for f in close_aliases(_caseload(*CASELOAD), typed)] == offered
+
+
+def test_close_aliases_offers_each_family_a_slip_fits() -> None:
+    caseload = _caseload("Gezin Peeters", "Gezin Peters-Claes", "Gezin Dubois")
+    assert [f.alias for f in close_aliases(caseload, "peeter")] == ["Gezin Peeters",
+                                                                    "Gezin Peters-Claes"]
+    assert [f.alias for f in close_aliases(caseload, "dubios")] == ["Gezin Dubois"]
