@@ -259,6 +259,11 @@ async def from_coach(w: Work, who: Who, message: Message) -> None:
         await pending.clear_pending(w.session, who.chat_id)
         await new_family(w, who, body or "")
         return
+    if step is not None and step.action not in flow.HELD_MESSAGE:
+        # A line that answers no open question of a command ("Klopt dit?"): that one stops,
+        # and the coach hears so (✅ under it would otherwise say it expired, unexplained).
+        await flow.stop_earlier(w, who)
+        step = None
     # No reply and no /schrijf: held, shown back, sent only after 📨 Stuur naar ….
     await _hold(w, who, tr, step, message.message_id, kind, body)
 

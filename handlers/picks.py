@@ -16,8 +16,16 @@ from storage.models import Staff
 from storage.repos import pending
 
 YES = "ok"  # the value of ✅ Klopt, opslaan
-YES_WORDS = frozenset({"ok", "oke", "okay", "ja", "yes", "oui", "klopt", "goed", "opslaan"})
-NO_WORDS = frozenset({"nee", "no", "non", "niet", "annuleren", "cancel", "stop"})
+# A typed answer to "Klopt dit?" as coaches type it on a phone (compared by `word`).
+YES_WORDS = frozenset({
+    "ok", "oke", "okay", "okee", "oki", "ja", "jaa", "jep", "jup", "ja hoor", "ja klopt",
+    "klopt", "dat klopt", "goed", "is goed", "prima", "top", "zeker", "opslaan", "sla op",
+    "doe maar", "graag", "ja graag", "yes", "yep", "sure", "save", "correct", "right", "oui",
+    "d'accord", "parfait", "c'est bon", "👍", "✅",
+})
+NO_WORDS = frozenset({"nee", "neen", "no", "non", "niet", "annuleren", "cancel", "stop",
+                      "laat maar", "nee dank je", "nee bedankt", "no thanks", "annuler", "❌",
+                      "✖"})
 NAME_MAX = 64  # what is repeated of a typed name
 BUTTONS_MAX = 30  # a long list of buttons is no help on a phone; typing a name still works
 
@@ -55,8 +63,9 @@ def not_found(tr: Translator, typed: str, found: Sequence[Staff]) -> str:
 
 
 def word(text: str) -> str:
-    """A typed word as compared: lower case, no accents, single spaces."""
-    return " ".join(fold_accents(text).split())
+    """A typed word as compared: lower case, no accents, single spaces, without the
+    punctuation around it ("Ja!", "ok.", "prima, ")."""
+    return " ".join(fold_accents(text).replace(",", " ").split()).strip(".!?;: ")
 
 
 async def confirm(w: Work, who: Who, action: str, data: dict[str, object],

@@ -338,6 +338,24 @@ async def test_a_coach_changing_their_mind_mid_flow_changes_the_time(harness: Ha
     assert (await _ask(sanne, "nee", STOPPED)).text == STOPPED
 
 
+async def test_klopt_dit_takes_a_typed_yes_and_a_stray_line_says_the_question_stopped(
+        harness: Harness) -> None:
+    _carla, sanne, marieke = await harness.onboard("Gezin Jansen")
+    await _ask(sanne, "/afspraak jansen | vrijdag 10:00 | huisbezoek", "Klopt dit?")
+    start = len(marieke.inbox())
+    await _ask(sanne, "Prima!", "Opgeslagen")
+    await marieke.wait_for(lambda m: "Nieuwe afspraak" in m.text, after=start)
+
+    await _ask(sanne, "/afspraak jansen | maandag 10:00 | school", "Klopt dit?")
+    start = len(sanne.inbox())
+    sanne.send_text("bel je me nog even?")
+    stopped = await sanne.wait_for(lambda m: "gestopt" in m.text, after=start)
+    assert stopped.text == "De vorige opdracht is gestopt; er is niets van opgeslagen."
+    shown = await sanne.wait_for(lambda m: NOT_SENT_YET in m.text or "Stuur naar" in m.text,
+                                 after=start)
+    assert "bel je me nog even?" in shown.text
+
+
 # 3. Help that helps ----------------------------------------------------------------------------
 COACH_COMMANDS = ("gezinnen", "nieuwgezin", "uitnodiging", "schrijf", "afspraak", "actie",
                   "agenda", "afwezig", "bereikbaarheid", "coordinator", "annuleren", "taal")
