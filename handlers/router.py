@@ -254,14 +254,18 @@ async def on_error(update: object, context: Context) -> None:
         log.debug("update handled by another instance")
         return
     away = database_away(error)
+    intake = context.bot_data.get("intake")
     if isinstance(error, RetryLater):
         log.info("an update waits a moment: %s", error)
     elif away:
         log.warning("an update waits for the database: %s", type(error).__name__)
+    elif (intake is not None and isinstance(update, Update)
+          and intake.tried_together(update.update_id)):
+        # Rolled back with its group and handled again alone: that failure is the one logged.
+        log.info("an update failed in a group (%s); handled alone next", type(error).__name__)
     else:
         log.error("handling an update failed: %s", type(error).__name__,
                   exc_info=(type(error), error, error.__traceback__) if error else None)
-    intake = context.bot_data.get("intake")
     if intake is not None and isinstance(update, Update):
         # The database away or busy, or a moment to wait: tried again without counting. A bug
         # counts (its kind is kept, without content), and after a few the update is kept aside.

@@ -128,6 +128,9 @@ class Intake:
         self.monotonic: Callable[[], float] = time.monotonic  # real time, for the retry pauses
         # What failed in the update being handled (router.on_error tells).
         self._failures: dict[int, Failure] = {}
+        # The updates of a group being handled together (_handle_together): one that fails
+        # there is handled again alone, and only that failure is worth an error in the log.
+        self._together_ids: frozenset[int] = frozenset()
         # Updates that failed and wait for their next try (in memory: a restart tries at once).
         self._waiting: dict[int, Waiting] = {}
         self._stored = asyncio.Event()
@@ -172,6 +175,10 @@ class Intake:
         database away or busy, a handler that asked to wait), and is then not counted."""
         self._failures[update_id] = Failure(type(error).__name__ if error else "unknown",
                                             transient, transient and errors.transient(error))
+
+    def tried_together(self, update_id: int) -> bool:
+        """`update_id` is being handled in a group (it is handled again alone if it fails)."""
+        return update_id in self._together_ids
 
     # Handling --------------------------------------------------------------------------------
     async def process_pending(self) -> int:
@@ -312,6 +319,7 @@ class Intake:
             return False
         ids = [int(body["update_id"]) for body in group]
         commit = together.OutboxCommit(svc, carry_from_start=False)
+        self._together_ids = frozenset(ids)
         try:
             async with self.db.transaction() as session:
                 shared = together.Together(self.db, session, commit)
@@ -336,6 +344,8 @@ class Intake:
         except BaseException:
             commit.rolled_back()
             raise
+        finally:
+            self._together_ids = frozenset()
         await commit.committed(session)
         return True
 

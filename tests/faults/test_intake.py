@@ -61,12 +61,15 @@ class Handler:
         self.handled_elsewhere = False
         self.intake: Intake | None = None
         self.attempts = 0  # handlings begun: their number is written with what they wrote
+        self.in_group: list[tuple[int, bool]] = []  # (update id, intake.tried_together)
 
     async def process_update(self, update: Any) -> None:
         if self.handled_elsewhere:  # another instance committed it meanwhile
             await asyncio.create_task(self._elsewhere(update.update_id),
                                       context=contextvars.Context())
         chat = update.effective_chat.id if update.effective_chat else None
+        if self.intake is not None:
+            self.in_group.append((update.update_id, self.intake.tried_together(update.update_id)))
         try:
             async with self.db.transaction() as session:
                 self.attempts += 1

@@ -108,6 +108,9 @@ async def test_one_that_fails_leaves_nothing_of_the_others_and_they_go_one_at_a_
     assert await _rows(db) == ([3, 4, 5], ["handled 1", "handled 2"])
     assert (await _stored(db, 3)).attempts == 1
     assert await _offset(db) == 6
+    # 3 failed first in the group (router.on_error logs that at info), then alone (an error).
+    assert [seen for seen in app.in_group if seen[0] == 3] == [(3, True), (3, False)]
+    assert not intake.tried_together(3)
     assert await intake.process_pending() == 1  # chat B goes on; A waits behind 3
     app.poison = set()
     seconds.now += 1
