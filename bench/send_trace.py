@@ -139,7 +139,9 @@ def install() -> None:
             emit(k="c", r=row, t=now())
         return await call(self, method, chat_id, params)
 
-    report = dispatching.send_shares.report
+    from storage.repos import send_shares  # the dispatcher calls it through the module
+
+    report = send_shares.report
 
     @functools.wraps(report)
     async def traced_report(session: Any, instance: str, people: int, bulk: int,
@@ -147,7 +149,7 @@ def install() -> None:
         await report(session, instance, people, bulk, part)
         emit(k="share", t=now(), p=people, b=bulk, part=part)
 
-    dispatching.send_shares.report = traced_report  # type: ignore[assignment]
+    send_shares.report = traced_report  # type: ignore[assignment]
 
     run = asyncio.Handle._run
 
@@ -162,7 +164,8 @@ def install() -> None:
     Intake.receive = traced_receive  # type: ignore[method-assign]
     Intake._process = traced_process  # type: ignore[method-assign]
     outgoing.write = traced_write  # type: ignore[assignment]
-    outbox_face.write = traced_write  # type: ignore[attr-defined]  # (handlers write through it)
+    # (handlers write through it)
+    outbox_face.write = traced_write  # type: ignore[attr-defined,assignment]
     Dispatcher._add_to_lane = traced_add_to_lane  # type: ignore[method-assign]
     dispatching._place = traced_place
     Dispatcher._attempt = traced_attempt  # type: ignore[method-assign]
@@ -290,12 +293,13 @@ def holds(folder: Path, since: float, until: float, top: int = 6) -> dict[str, A
                 found.append((line["t1"] - line["t0"], line["w"]))
     collections = [seconds for seconds, holder in found if holder.startswith("gc ")]
     found = [(seconds, holder) for seconds, holder in found if not holder.startswith("gc ")]
-    by_holder: Counter[str] = Counter()
+    by_holder: dict[str, float] = {}
     for seconds, holder in found:
-        by_holder[holder] += seconds
+        by_holder[holder] = by_holder.get(holder, 0.0) + seconds
     return {"n": len(found), "total_s": round(sum(s for s, _ in found), 3),
             "longest_s": round(max((s for s, _ in found), default=0.0), 3),
             "by_holder_s": {holder: round(seconds, 3)
-                            for holder, seconds in by_holder.most_common(top)},
+                            for holder, seconds in sorted(by_holder.items(),
+                                                          key=lambda kv: -kv[1])[:top]},
             # Within the steps above: the garbage collector's long passes.
             "gc_n": len(collections), "gc_s": round(sum(collections), 3)}

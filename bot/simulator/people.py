@@ -24,6 +24,7 @@ class Chats(Protocol):
     messages: list[ChatMessage]
     reply_keyboards: dict[int, ChatMessage]
     changed: Pulse
+    last_update_id: int  # of the last update queued for the bot
 
     @property
     def bot_user_json(self) -> dict[str, Any]: ...
