@@ -89,6 +89,9 @@ SIGNALS: Mapping[str, Mapping[Topic, tuple[str, ...]]] = MappingProxyType({
             # despair
             "ik kan niet meer", "kan het niet meer aan", "kan dit niet meer aan",
             "trek het niet meer", "trek het niet", "niet meer zitten", "niet meer zien zitten",
+            # Flemish "nie"/"ni" for "niet"
+            *_each("kan|trek het", "nie|ni", "meer"), *_each("nie|ni", "meer zitten"),
+            *_each("kan het|kan dat", "nie|ni", "meer aan"), *_each("nie|ni", "meer leven"),
             "leven heeft geen zin", "heeft allemaal geen zin meer", "geen zin meer in het leven",
         ),
         Topic.VIOLENCE: (
@@ -161,7 +164,7 @@ SIGNALS: Mapping[str, Mapping[Topic, tuple[str, ...]]] = MappingProxyType({
         Topic.GENERAL: (
             "help", "help me", "hulp", "red me", "red ons", "sos", "in nood", "noodgeval*",
             "noodsituatie", "noodnummer", "noodhulp", "spoed", "112", "politie", "flikken",
-            "brandweer",
+            "brandweer", "brand",
         ),
     }),
     "en": MappingProxyType({
@@ -245,6 +248,8 @@ SIGNALS: Mapping[str, Mapping[Topic, tuple[str, ...]]] = MappingProxyType({
         Topic.GENERAL: (
             "help", "help me", "help us", "someone come", "somebody come", "come quick", "sos",
             "emergency", "112", "call 911", "call 999", "police", "cops",
+            # not "fire" alone: "got fired"
+            "a fire", "on fire", "fire brigade", "fire department", "fire service",
         ),
     }),
     "fr": MappingProxyType({
@@ -324,6 +329,8 @@ SIGNALS: Mapping[str, Mapping[Topic, tuple[str, ...]]] = MappingProxyType({
             "au secours", "au secour", "secours", "secour", "aidez-moi", "aide-moi", "a l'aide",
             "besoin d'aide", "aidez nous", "sauvez moi", "urgence", "112", "police", "flics",
             "gendarm*",
+            # not "le feu" nor "au feu" alone: "tournez au feu rouge"
+            "il y a le feu", "en feu", "pompiers", "incendie",
         ),
     }),
     "ar": MappingProxyType({
@@ -331,6 +338,7 @@ SIGNALS: Mapping[str, Mapping[Topic, tuple[str, ...]]] = MappingProxyType({
             "*انتحار*", "*نتحر*", "*شنق*", *_each("*قتل", "نفسي|حالي|روحي|راسي"), "بدي موت",
             "بدي اموت", "بغيت نموت", "عايز اموت", "عايزه اموت", "عاوز اموت", "عاوزه اموت",
             "اريد ان اموت", "اريد الموت", "نفسي اموت", "ما بدي عيش", "مابدي عيش", "ما بغيتش نعيش",
+            *_each("لا", "اريد|اود|ابغى", "العيش|ان اعيش|الحياه"),
             "مابغيتش نعيش", "مش عايز اعيش", "مش عايزه اعيش", "لا اريد ان اعيش", "قادر* نعيش",
             "قادر* اعيش", "تعبت من الحياه", "تعبت من حياتي", "كرهت حياتي", "كرهت الحياه",
             "*خلص من حياتي", "*نهي حياتي",
@@ -388,7 +396,7 @@ SIGNALS: Mapping[str, Mapping[Topic, tuple[str, ...]]] = MappingProxyType({
         Topic.GENERAL: (
             "ساعدني", "ساعدوني", "ساعدونا", "*النجده", "نجده", "مساعده", "لمساعده", "عاونوني",
             "عتقوني", "عتقني", "الحقوني", "الحقني", "الحقيني", "الحقونا", "الحقنا", "انقذوني",
-            "انقذني", "*شرطه*", "*بوليس", "طوارئ", "112",
+            "انقذني", "*شرطه*", "*بوليس", "طوارئ", "112", "*حريق*", "الاطفاء", "المطافئ",
             # Latin letters
             "sa3dni", "sa3douni", "sa3dona", "sa3edni", "sa3idni", "sa3dny", "sa3dooni", "s3dni",
             "s3douni", "3awnouni", "3tqoni", "3t9oni", "3et9oni", "3atqoni", "el7a2ouni", "el7a2ni",
@@ -446,7 +454,7 @@ SIGNALS: Mapping[str, Mapping[Topic, tuple[str, ...]]] = MappingProxyType({
         ),
         Topic.GENERAL: (
             "yardim", "yardim edin", "yardim et", "imdat", "acil", "polis*", "kurtarin",
-            "kurtar beni", "112",
+            "kurtar beni", "112", "yangin*", "itfaiye*",
         ),
     }),
     "pl": MappingProxyType({
@@ -474,7 +482,7 @@ SIGNALS: Mapping[str, Mapping[Topic, tuple[str, ...]]] = MappingProxyType({
             *_each("uderzyl*", "mnie|nas|syn*|cork*|dziec*"), "mnie uderzyl*", "uderza mnie",
             "kopie mnie", "kopnal* mnie", "szarpie mnie", "szarpal* mnie", "mnie leje", "leje mnie",
             "leje dzieci", "znec*", "molestow*", "zgwalc*", "gwalt", "gwaltu", "gwalcil*",
-            "grozi mi", "grozi nam", "grozi ze", "grozil*", "grozb*",
+            "grozi mi", "grozi nam", "grozi ze", "grozil*", "grozb*", "mi grozi", "nam grozi",
             # not "bron" alone: "bron boze" (God forbid)
             "noz", "nozem", "noza", "ma bron", "z bronia", "bronia", "pistolet*", "siekier*",
             "niebezpieczenstw*", "nie jestem bezpieczna", "nie jestem bezpieczny",
@@ -508,7 +516,7 @@ SIGNALS: Mapping[str, Mapping[Topic, tuple[str, ...]]] = MappingProxyType({
         ),
         Topic.GENERAL: (
             "pomocy", "pomoz mi", "pomozcie", "pomozcie mi", "ratunku", "ratujcie", "policj*",
-            "112",
+            "112", "pozar*", "straz pozarn*",  # not "pali sie": a light is on, too
         ),
     }),
     "uk": MappingProxyType({
@@ -535,7 +543,8 @@ SIGNALS: Mapping[str, Mapping[Topic, tuple[str, ...]]] = MappingProxyType({
             "небезпек*", "небезпечн*", "не в безпеці", "мене вб'є", "мене вбє", "вб'є мене",
             "вбє мене", "вб'є нас", "нас вб'є", "вбити мене", "вбити нас", "задушит*", "задушив*",
             "задушу", "душив мене", "душить мене", "мене душить", "мене душив", "боюсь його",
-            "його боюсь", "зачинив мене", "мене зачинив", "замкнув мене", "мене замкнув",
+            "його боюсь", "боюся його", "його боюся", "зачинив мене", "мене зачинив",
+            "замкнув мене", "мене замкнув",
             "вигнав мене", "за горло", "за шию", "штовхнув мене", "штовхає мене", "мене штовхнув",
             "руку на мене", "на мене руку", "підпал*",
             *_each("кинув|кидав|жбурнув|кинула", "у мене|в мене"), "чіпав її", "розбещ*",
@@ -584,7 +593,7 @@ SIGNALS: Mapping[str, Mapping[Topic, tuple[str, ...]]] = MappingProxyType({
             # not "допомога" alone: "соціальна допомога" is a benefit
             "допоможіть", "допоможи", *_each("потрібна|треба|терміново", "допомога"),
             "допомога потрібна", *_each("прошу|потребую|потрібно|треба", "допомоги"), "рятуйте",
-            "рятуй", "поліці*", "112",
+            "рятуй", "поліці*", "112", "пожеж*", "пожар*",
             # Russian
             "помогите", "помогите мне", "спасите", "полици*",
         ),

@@ -96,6 +96,10 @@ URGENT: dict[str, list[tuple[str, set[Topic]]]] = {
         ("mijn baby ademt heel snel en is slap", {C, M}),
         ("hij heeft de kinderen niet teruggebracht en neemt niet op", {C}),
         ("mijn man is ontploft, hij gooit met stoelen", {V}),
+        # Found by hand (session 25): Flemish "nie"/"ni" for "niet"; a fire.
+        ("ik zie het nie meer zitten", {S}),
+        ("k kan ni meer", {S}),
+        ("er is brand in ons huis", {G}),
     ],
     "en": [
         ("he hit me again", {V}),
@@ -152,6 +156,7 @@ URGENT: dict[str, list[tuple[str, set[Topic]]]] = {
         ("my son took something and is foaming at the mouth", {C, M}),
         ("he wont give my kids back and says ill never see them again", {C}),
         ("my boyfriend is hurting me", {V}),
+        ("there is a fire in the flat", {G}),
     ],
     "fr": [
         ("il ma frappe", {V}),
@@ -208,6 +213,7 @@ URGENT: dict[str, list[tuple[str, set[Topic]]]] = {
         ("mon bebe a fait une chute il saigne de la tete", {C, M}),
         ("le pere a garde les enfants et refuse de les rendre", {C}),
         ("il me crie dessus et me pousse", {V}),
+        ("il y a le feu chez moi", {G}),
     ],
     "ar": [
         ("ساعدوني", {G}),
@@ -264,6 +270,8 @@ URGENT: dict[str, list[tuple[str, set[Topic]]]] = {
         ("ابني بلع بطارية", {C, M}),
         ("راجلي هددني بالقتل", {V}),
         ("ولدي مابانش من البارح", {C}),
+        ("لا أريد العيش", {S}),
+        ("في حريق في البيت", {G}),
     ],
     "tr": [
         ("kocam beni dovuyor", {V}),
@@ -320,6 +328,7 @@ URGENT: dict[str, list[tuple[str, set[Topic]]]] = {
         ("kizim hap yutmus galiba uyanmiyor", {C, M}),
         ("esim cocugumu alip yurt disina kacirdi", {C}),
         ("beni itti dustum", {V}),
+        ("evde yangin var", {G}),
     ],
     "pl": [
         ("pomocy", {G}),
@@ -376,6 +385,8 @@ URGENT: dict[str, list[tuple[str, set[Topic]]]] = {
         ("dziecko spadlo ze schodow i nie reaguje", {C, M}),
         ("ojciec nie oddal dzieci po weekendzie", {C}),
         ("kopnal mnie w brzuch", {V}),
+        ("mąż mi grozi", {V}),
+        ("pozar w mieszkaniu", {G}),
     ],
     "uk": [
         ("допоможіть", {G}),
@@ -432,6 +443,8 @@ URGENT: dict[str, list[tuple[str, set[Topic]]]] = {
         ("дитина випила засіб для миття", {C, M}),
         ("колишній не віддає дітей", {C}),
         ("він штовхнув мене зі сходів", {V}),
+        ("я його боюся", {V}),
+        ("у нас пожежа", {G}),
     ],
 }
 
@@ -444,6 +457,10 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
 
 EVERYDAY: dict[str, list[str]] = {
     "nl": [
+        "de kachel brandt niet goed, kan iemand kijken",
+        "ik ben mijn merk koffie kwijt, ze verkopen het niet meer",
+        "hij is nie meer boos, het is goed gekomen",
+        "ik zie het nie meer op mijn gsm, kunt ge het opnieuw sturen",
         "de kat is dood",
         "help je me met dat formulier?",  # borderline: a false alarm the product accepts
         "ik ben bang dat ik te laat ben",
@@ -492,6 +509,7 @@ EVERYDAY: dict[str, list[str]] = {
         "de school reageert niet op mijn mails",
     ],
     "en": [
+        "my husband got fired from his job",
         "thanks, see you tomorrow",
         "can you help me with the housing form?",  # borderline
         "im scared ill be late",
@@ -535,6 +553,7 @@ EVERYDAY: dict[str, list[str]] = {
         "my mum pushed me to apply for the job",
     ],
     "fr": [
+        "tournez a gauche au feu rouge, c'est la rue de l'ecole",
         "mes enfants vont bien",
         "tu peux m'aider avec le formulaire de la caf?",
         "jai besoin d'aide pour remplir le dossier",  # borderline
@@ -664,6 +683,7 @@ EVERYDAY: dict[str, list[str]] = {
         "oglum su silahiyla oynuyor",
     ],
     "pl": [
+        "pali sie swiatlo w kuchni, co robic z rachunkiem",
         "dziekuje bardzo",
         "o ktorej jest spotkanie jutro",
         "legia wygrala 2-0",
