@@ -92,7 +92,10 @@ def staff_explanation(tr: Translator, kind: str, retention_days: int) -> str:
         tr.gettext("De bot bewaart je voornaam, je taal en je Telegram-chat. Berichten van "
                    "gezinnen worden versleuteld bewaard, {days} dagen.").format(
                        days=retention_days),
-        tr.gettext("Stoppen kan via je coördinator."),
+        # A coordinator has no coordinator above them: the one who set up the bot (who ran
+        # `gezinslijn admin invite-coordinator`) stops them.
+        tr.gettext("Stoppen kan via de beheerder van Gezinslijn.") if kind == "coordinator"
+        else tr.gettext("Stoppen kan via je coördinator."),
         "",
         tr.gettext("Ga je akkoord?"),
     ])

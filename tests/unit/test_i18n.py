@@ -266,3 +266,16 @@ def test_remembered_days_and_times_are_babel_s_own(language: str, region: str) -
                                                                   "America/Curacao")
     assert amsterdam.time(base) != curacao.time(base)
     assert amsterdam.day(base) != curacao.day(base)
+
+
+def test_a_coordinator_is_not_told_to_stop_through_their_coordinator() -> None:
+    """Found by hand: the first coordinator read "Stoppen kan via je coördinator"."""
+    from handlers.texts import staff_explanation
+
+    for language in ("nl", "en", "fr"):
+        tr = translator(language)
+        coordinator = staff_explanation(tr, "coordinator", 30)
+        coach = staff_explanation(tr, "coach", 30)
+        assert tr.gettext("Stoppen kan via je coördinator.") in coach
+        assert tr.gettext("Stoppen kan via je coördinator.") not in coordinator
+        assert tr.gettext("Stoppen kan via de beheerder van Gezinslijn.") in coordinator
