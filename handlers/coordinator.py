@@ -131,6 +131,9 @@ async def overview(w: Work, who: Who) -> None:
             lines.append("  " + tr.gettext("afwezig {first} – {last}").format(
                 first=tr.day(absence.starts_at),
                 last=tr.day(absence.ends_at - timedelta(seconds=1))))
+    if not coaches:  # a new coordinator's first look: what to do first
+        lines += ["", tr.gettext("Er zijn nog geen coaches. Nodig er een uit met "
+                                 "/coachuitnodigen.")]
     audit.log_access(w.session, who.staff, sorted(set(shown)), "overview",
                      "coördinatoroverzicht", w.now)
     w.answer(who, "\n".join(lines))

@@ -294,6 +294,14 @@ async def test_a_name_typed_under_which_family_answers_it_for_every_command(
     assert shown.text.startswith(NOT_SENT_YET), shown.text
 
 
+async def test_a_new_coordinators_overview_says_what_to_do_first(harness: Harness) -> None:
+    """Found by hand: /overzicht before any coach showed its title and nothing else."""
+    carla = harness.api.user("Carla")
+    await harness.join(carla, await harness.invite_coordinator())
+    shown = await _ask(carla, "/overzicht", "Overzicht per coach")
+    assert "Er zijn nog geen coaches. Nodig er een uit met /coachuitnodigen." in shown.text
+
+
 async def test_a_coordinator_writing_freely_is_pointed_to_their_own_commands(
         harness: Harness) -> None:
     """Found by hand: a new coordinator's "hoe nodig ik een coach uit?" got the coach's
