@@ -310,6 +310,11 @@ async def test_a_coordinator_writing_freely_is_pointed_to_their_own_commands(
     answer = await _ask(carla, "hoe nodig ik een coach uit?")
     assert "/nieuwgezin" not in answer.text, answer.text
     assert "/hulp" in answer.text and "/coachuitnodigen" in answer.text, answer.text
+    # The on-duty crisis team answers with Beantwoorden; it makes no families either.
+    team = harness.api.user("Crisisdienst")
+    await harness.join(team, await harness.link_from(carla, "/dienstuitnodigen"))
+    answer = await _ask(team, "ok, hoe werkt dit?")
+    assert answer.text == "Antwoorden kan met 'Beantwoorden' op een bericht.", answer.text
 
 
 async def test_a_coach_changing_their_mind_mid_flow_changes_the_time(harness: Harness) -> None:
