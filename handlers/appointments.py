@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot import outbox, wording
 from bot.delivery import signals
+from bot.domain.availability import DEFAULT_TIMEZONES
 from bot.domain.recurrence import (
     Recurrence,
     first_occurrence,
@@ -25,7 +26,7 @@ from bot.domain.when import WhenError, correction, parse_day, parse_when
 from bot.i18n import N_, Translator
 from bot.jobs.reminders import describe_appointment, plan_agreement, plan_appointment
 from handlers import flow, picks
-from handlers.coach import authorized_family, fields, resolve_family
+from handlers.coach import authorized_family, fields, free_fields, resolve_family
 from handlers.common import Who, Work
 from storage.models import ActionItem, Appointment, Family
 from storage.repos import appointments, families, pending, people
@@ -67,6 +68,9 @@ def when_help(tr: Translator, error: WhenError) -> str:
 # /afspraak ------------------------------------------------------------------------------------
 async def appointment(w: Work, who: Who, text: str) -> None:
     tr = w.tr(who)
+    zone = DEFAULT_TIMEZONES[w.svc.settings.region]
+    text = await free_fields(w, who, text, lambda moment: not isinstance(
+        parse_when(moment, w.now, zone), WhenError))
     parts = fields(text) if text.strip() else []
     rest = "".join(f" | {part}" for part in parts[1:])  # kept while the family is asked
     family = await resolve_family(w, who, tr, parts[0] if parts else "", "apf",
@@ -91,9 +95,9 @@ async def _appointment_steps(w: Work, who: Who, tr: Translator, family: Family,
     when_text = parts[0] if parts else ""
     what = parts[1][:WHAT_MAX] if len(parts) > 1 else ""
     place = parts[2][:WHAT_MAX] if len(parts) > 2 and parts[2] else None
-    if not when_text:
-        await pending.set_pending(w.session, who.chat_id, "appt_when",
-                                  {"family_id": family.id}, w.now + STEP_WINDOW)
+    if not when_text:  # (what and place, when given, are kept for after the when)
+        await pending.set_pending(w.session, who.chat_id, "appt_when", {
+            "family_id": family.id, "what": what, "place": place}, w.now + STEP_WINDOW)
         w.answer(who, tr.gettext("Wanneer is de afspraak met {alias}? {example}").format(
             alias=family.alias, example=tr.gettext(WHEN_EXAMPLES["when.appointment"])),
             keyboard=flow.choices_keyboard(w, who, []))
@@ -347,6 +351,9 @@ async def cancel(w: Work, who: Who, appointment_id: int, message_id: int) -> Non
 # /actie -----------------------------------------------------------------------------------------
 async def agreement(w: Work, who: Who, text: str) -> None:
     tr = w.tr(who)
+    zone = DEFAULT_TIMEZONES[w.svc.settings.region]
+    text = await free_fields(w, who, text, lambda due: not isinstance(
+        _read_due(due, w.now, zone), WhenError))
     parts = fields(text) if text.strip() else []
     rest = "".join(f" | {part}" for part in parts[1:])  # kept while the family is asked
     family = await resolve_family(w, who, tr, parts[0] if parts else "", "acf",

@@ -12,6 +12,7 @@ from bot.delivery.copies import copy_to_members
 from bot.domain.availability import DEFAULT_TIMEZONES
 from bot.domain.relay import UNCOPYABLE
 from bot.domain.text import compare_key
+from bot.domain.when import split_moment
 from bot.i18n import N_, Translator
 from bot.invites import create_invite
 from bot.tokens import invite_link
@@ -87,6 +88,25 @@ async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: s
     buttons = [[(f.alias, w.sign(who.chat_id, action, f.id, *extra))] for f in choices[:20]]
     w.answer(who, intro, keyboard=outbox.keyboard([*buttons, flow.cancel_row(w, who)]))
     return None
+
+
+async def free_fields(w: Work, who: Who, text: str, reads: Callable[[str], bool]) -> str:
+    """A command's line typed without `|` on a phone ("jansen morgen 14:00 huisbezoek") as
+    its fields ("jansen | morgen 14:00 | huisbezoek"): the longest run of first words that
+    names a family, then the moment `reads` finds at the start or the end of the rest
+    (when.split_moment), then the rest. As typed when the whole line names a family, or its
+    first words name none."""
+    assert who.staff is not None
+    words = text.split()
+    caseload = await families_of(w, who.staff)
+    if "|" in text or len(words) < 2 or families.match_alias(caseload, text):
+        return text
+    for size in range(len(words) - 1, 0, -1):
+        if families.match_alias(caseload, " ".join(words[:size])):
+            rest = " ".join(words[size:])
+            when, what = split_moment(rest, reads) or ("", rest)
+            return " | ".join([" ".join(words[:size]), when, what])
+    return text
 
 
 async def families_of(w: Work, staff: Staff) -> Sequence[Family]:

@@ -47,6 +47,7 @@ Decisions:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -131,6 +132,21 @@ def correction(text: str) -> str:
         if fold(word).strip(",.!:;-") not in CORRECTION_WORDS:
             return " ".join(words[index:]) if index else text
     return ""
+
+
+def split_moment(text: str, reads: Callable[[str], bool]) -> tuple[str, str] | None:
+    """A line typed without `|` ("morgen 14:00 huisbezoek", "huisbezoek om 2 uur"): the words
+    at its start, else at its end, that `reads` takes for the moment (the longest such run),
+    and the rest. None when no run of words at either end is one. `reads` checks the whole
+    run: every word must still be known, and the coach confirms what was read."""
+    words = text.split()
+    for size in range(len(words), 0, -1):
+        if reads(" ".join(words[:size])):
+            return " ".join(words[:size]), " ".join(words[size:])
+    for size in range(len(words) - 1, 0, -1):
+        if reads(" ".join(words[-size:])):
+            return " ".join(words[-size:]), " ".join(words[:-size])
+    return None
 
 
 def parse_day(text: str, now: datetime, zone: str) -> date | WhenError:

@@ -369,6 +369,30 @@ async def test_klopt_dit_takes_a_typed_yes_and_a_stray_line_says_the_question_st
     assert "bel je me nog even?" in shown.text
 
 
+async def test_a_line_typed_without_bars_is_read_as_family_moment_and_what(
+        harness: Harness) -> None:
+    """A coach on a phone types no `|`: "/afspraak jansen morgen om half drie huisbezoek" used
+    to find no family called all of that, offer every family and lose the rest."""
+    _carla, sanne, _marieke = await harness.onboard("Gezin Jansen")
+    await harness.link_from(sanne, "/nieuwgezin Gezin Bakker")
+    check = await _ask(sanne, "/afspraak jansen morgen om half drie huisbezoek", "Klopt dit?")
+    assert "Gezin Jansen: huisbezoek, morgen (donderdag 26 november) om 14:30" in check.text
+    await _ask(sanne, "nee", STOPPED)
+    check = await _ask(sanne, "/afspraak gezin bakker schuldhulp vrijdag 10u30", "Klopt dit?")
+    assert "Gezin Bakker: schuldhulp, overmorgen (vrijdag 27 november) om 10:30" in check.text
+    await _ask(sanne, "nee", STOPPED)
+    # No moment in it: asked, and the what is kept for after.
+    await _ask(sanne, "/afspraak jansen huisbezoek", "Wanneer is de afspraak met Gezin Jansen?")
+    check = await _ask(sanne, "maandag 9:00", "Klopt dit?")
+    assert "Gezin Jansen: huisbezoek, maandag 30 november om 09:00" in check.text
+    await _ask(sanne, "nee", STOPPED)
+    check = await _ask(sanne, "/actie jansen elke week huur betalen", "Klopt dit?")
+    assert "Gezin Jansen: huur betalen" in check.text and "elke week" in check.text
+    await _ask(sanne, "nee", STOPPED)
+    # The alias alone still lists the family's appointments.
+    await _ask(sanne, "/afspraak Gezin Jansen", "Gezin Jansen heeft geen afspraken")
+
+
 # 3. Help that helps ----------------------------------------------------------------------------
 COACH_COMMANDS = ("gezinnen", "nieuwgezin", "uitnodiging", "schrijf", "afspraak", "actie",
                   "agenda", "afwezig", "bereikbaarheid", "coordinator", "annuleren", "taal")

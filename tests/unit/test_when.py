@@ -19,6 +19,7 @@ from bot.domain.when import (
     correction,
     parse_day,
     parse_when,
+    split_moment,
     wall_to_utc,
 )
 from bot.i18n import translator
@@ -578,3 +579,25 @@ def test_correction_keeps_a_text_that_starts_otherwise() -> None:
     assert correction("huisbezoek bij oma") == "huisbezoek bij oma"
     assert correction("nee, toch  vrijdag") == "vrijdag"
     assert correction("nee toch") == ""
+
+
+# A line typed without `|` on a phone: the moment at its start or its end, the rest is the what.
+SPLITS = [
+    ("morgen 14:00 huisbezoek", ("morgen 14:00", "huisbezoek")),
+    ("morgen om half drie huisbezoek bij oma", ("morgen om half drie", "huisbezoek bij oma")),
+    ("huisbezoek morgen om 14:00", ("morgen om 14:00", "huisbezoek")),
+    ("gesprek school vrijdag 10u30", ("vrijdag 10u30", "gesprek school")),
+    ("schuldhulp om 2 uur", ("om 2 uur", "schuldhulp")),
+    ("vrijdag 10u30", ("vrijdag 10u30", "")),
+    ("huisbezoek", None),
+    ("huisbezoek bij oma", None),
+    ("", None),
+]
+
+
+@pytest.mark.parametrize(("typed", "split"), SPLITS)
+def test_split_moment(typed: str, split: tuple[str, str] | None) -> None:
+    def reads(text: str) -> bool:
+        return not isinstance(parse_when(text, NOW, AMS), WhenError)
+
+    assert split_moment(typed, reads) == split
