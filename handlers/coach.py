@@ -90,23 +90,22 @@ async def resolve_family(w: Work, who: Who, tr: Translator, text: str, action: s
     return None
 
 
-async def free_fields(w: Work, who: Who, text: str, reads: Callable[[str], bool]) -> str:
-    """A command's line typed without `|` on a phone ("jansen morgen 14:00 huisbezoek") as
-    its fields ("jansen | morgen 14:00 | huisbezoek"): the longest run of first words that
-    names a family, then the moment `reads` finds at the start or the end of the rest
-    (when.split_moment), then the rest. As typed when the whole line names a family, or its
-    first words name none."""
+async def free_fields(w: Work, who: Who, text: str,
+                      reads: Callable[[str], bool] | None = None) -> str:
+    """A command's line typed without `|` on a phone ("jansen wekelijks", "jansen morgen 14:00
+    huisbezoek") as its fields ("jansen | wekelijks", "jansen | morgen 14:00 | huisbezoek"):
+    the longest run of first words that names a family (families.split_alias), then, with
+    `reads`, the moment it finds at the start or the end of the rest (when.split_moment),
+    then the rest. As typed when the whole line names a family, or its first words none."""
     assert who.staff is not None
-    words = text.split()
-    caseload = await families_of(w, who.staff)
-    if "|" in text or len(words) < 2 or families.match_alias(caseload, text):
+    split = families.split_alias(await families_of(w, who.staff), text)
+    if split is None:
         return text
-    for size in range(len(words) - 1, 0, -1):
-        if families.match_alias(caseload, " ".join(words[:size])):
-            rest = " ".join(words[size:])
-            when, what = split_moment(rest, reads) or ("", rest)
-            return " | ".join([" ".join(words[:size]), when, what])
-    return text
+    alias, rest = split
+    if reads is None:
+        return f"{alias} | {rest}"
+    when, what = split_moment(rest, reads) or ("", rest)
+    return " | ".join([alias, when, what])
 
 
 async def families_of(w: Work, staff: Staff) -> Sequence[Family]:
@@ -168,7 +167,7 @@ async def new_family(w: Work, who: Who, text: str) -> None:
 # /uitnodiging --------------------------------------------------------------------------------
 async def invite(w: Work, who: Who, text: str) -> None:
     tr = w.tr(who)
-    parts = fields(text)
+    parts = fields(await free_fields(w, who, text))
     details = "".join(f" | {p}" for p in parts[1:])  # kept when the coach has to choose
     family = await resolve_family(w, who, tr, parts[0] if parts else "", "inv",
                                   retry=("uitnodiging", details) if details else None)
@@ -468,6 +467,7 @@ DUO_STEPS = ("duo_partner", "duo_ok")
 async def duo(w: Work, who: Who, text: str) -> None:
     """A second coach for a family (PRODUCT.md §2.2 duos). The family is told."""
     tr = w.tr(who)
+    text = await free_fields(w, who, text)
     parts = fields(text) if text.strip() else []
     typed = parts[1] if len(parts) > 1 else ""
     family = await resolve_family(w, who, tr, parts[0] if parts else "",

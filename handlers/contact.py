@@ -14,7 +14,7 @@ from bot.domain.agenda import CONTACT_FREQUENCIES, REVIEW_FREQUENCIES, Frequency
 from bot.domain.text import compare_key
 from bot.i18n import N_, Translator
 from handlers import flow, picks
-from handlers.coach import authorized_family, fields, resolve_family
+from handlers.coach import authorized_family, fields, free_fields, resolve_family
 from handlers.common import Who, Work
 from storage.models import Family
 
@@ -75,6 +75,7 @@ async def review(w: Work, who: Who, text: str) -> None:
 
 async def _set_frequency(w: Work, who: Who, text: str, kind: Kind) -> None:
     tr = w.tr(who)
+    text = await free_fields(w, who, text)
     parts = fields(text) if text.strip() else []
     typed = parts[1] if len(parts) > 1 else ""
     family = await resolve_family(w, who, tr, parts[0] if parts else "",

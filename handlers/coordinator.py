@@ -149,7 +149,9 @@ FAMILY_BUTTONS_MAX = 30
 async def move_family(w: Work, who: Who, text: str) -> None:
     """/verplaats Gezin J. | Pieter — the family gets a new coach and is told."""
     tr = w.tr(who)
-    parts = fields(text) if text.strip() else []
+    # Typed without `|` ("bakker pieter"): the first words that name a family, then the coach.
+    split = families.split_alias(await families.active_families(w.session), text)
+    parts = list(split) if split else fields(text) if text.strip() else []
     data: dict[str, object] = {}
     if len(parts) > 1 and parts[1]:
         data["coach_text"] = parts[1][:ALIAS_MAX]

@@ -39,6 +39,26 @@ def match_alias(families: Sequence[Family], text: str) -> list[Family]:
             or (words and _each_begins_a_word(words, alias_words(f.alias)))]
 
 
+# Words many aliases share: a run of first words made of these only names no family in
+# particular ("Gezin W." is not "Gezin" and a name "W.").
+_GENERIC = frozenset({"gezin", "familie", "famille", "family", "fam", "de", "van", "der", "den",
+                      "le", "la", "el", "al"})
+
+
+def split_alias(families: Sequence[Family], text: str) -> tuple[str, str] | None:
+    """A command's line typed without `|` ("jansen wekelijks"): the longest run of first words
+    that names a family (`match_alias`) by more than generic words, and the rest. None when
+    the whole line names one, or its first words name none."""
+    words = text.split()
+    if "|" in text or len(words) < 2 or match_alias(families, text):
+        return None
+    for size in range(len(words) - 1, 0, -1):
+        run = " ".join(words[:size])
+        if set(alias_words(run)) - _GENERIC and match_alias(families, run):
+            return run, " ".join(words[size:])
+    return None
+
+
 CLOSE = 0.8  # difflib's ratio: "jansn"/"jansen" 0.91, "peters"/"peeters" 0.92, "jan"/"jos" 0.33
 
 

@@ -373,7 +373,7 @@ async def test_a_line_typed_without_bars_is_read_as_family_moment_and_what(
         harness: Harness) -> None:
     """A coach on a phone types no `|`: "/afspraak jansen morgen om half drie huisbezoek" used
     to find no family called all of that, offer every family and lose the rest."""
-    _carla, sanne, _marieke = await harness.onboard("Gezin Jansen")
+    carla, sanne, _marieke = await harness.onboard("Gezin Jansen")
     await harness.link_from(sanne, "/nieuwgezin Gezin Bakker")
     check = await _ask(sanne, "/afspraak jansen morgen om half drie huisbezoek", "Klopt dit?")
     assert "Gezin Jansen: huisbezoek, morgen (donderdag 26 november) om 14:30" in check.text
@@ -391,6 +391,21 @@ async def test_a_line_typed_without_bars_is_read_as_family_moment_and_what(
     await _ask(sanne, "nee", STOPPED)
     # The alias alone still lists the family's appointments.
     await _ask(sanne, "/afspraak Gezin Jansen", "Gezin Jansen heeft geen afspraken")
+    # The other commands with a family first (found by hand: each offered every family).
+    done = await _ask(sanne, "/contact jansen wekelijks", "Afgesproken contact")
+    assert done.text == "Afgesproken contact met Gezin Jansen: wekelijks.", done.text
+    done = await _ask(sanne, "/afstemgesprek bakker elke 3 maanden", "Afstemgesprek")
+    assert done.text == "Afstemgesprek met Gezin Bakker: elke 3 maanden.", done.text
+    link = await _ask(sanne, "/uitnodiging jansen Ahmed", "Stuur deze link")
+    assert "(Ahmed)" in link.text and "/uitnodiging Gezin Jansen" in link.text, link.text
+    from tests.e2e.conftest import add_coach
+
+    await add_coach(harness, carla, "Pieter")
+    check = await _ask(sanne, "/duo bakker pieter", "Klopt dit?")
+    assert "Gezin Bakker" in check.text and "Pieter" in check.text, check.text
+    await _ask(sanne, "nee", STOPPED)
+    check = await _ask(carla, "/verplaats bakker pieter", "Klopt dit?")
+    assert "Gezin Bakker gaat van Sanne naar Pieter." in check.text, check.text
 
 
 # 3. Help that helps ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from storage.models import Family
-from storage.repos.families import alias_words, close_aliases, match_alias
+from storage.repos.families import alias_words, close_aliases, match_alias, split_alias
 
 CASELOAD = ("Gezin Jansen", "Gezin El-Amrani", "Gezin Özdemir", "Gezin B.", "Gezin Bakker",
             "Familie de Vries")
@@ -110,3 +110,25 @@ def test_close_aliases_offers_each_family_a_slip_fits() -> None:
     assert [f.alias for f in close_aliases(caseload, "peeter")] == ["Gezin Peeters",
                                                                     "Gezin Peters-Claes"]
     assert [f.alias for f in close_aliases(caseload, "dubios")] == ["Gezin Dubois"]
+
+
+# A command's line typed without `|`: the longest first words that name a family, and the rest.
+@pytest.mark.parametrize(("typed", "split"), [
+    ("jansen wekelijks", ("jansen", "wekelijks")),
+    ("gezin jansen elke maand", ("gezin jansen", "elke maand")),
+    ("amrani pieter", ("amrani", "pieter")),
+    ("de vries 3", ("de vries", "3")),
+    ("gezin b. pieter", ("gezin b.", "pieter")),
+    ("Gezin Jansen", None),  # the whole line is an alias
+    ("gezin", None),
+    ("pietersen wekelijks", None),  # no family's words first
+    ("jansen | wekelijks", None),  # fields given already
+    # Found by the authorization test: a family the coach does not have is not "Gezin" with
+    # a name; generic words alone name no family.
+    ("Gezin W.", None),
+    ("gezin pietersen", None),
+    ("familie de wekelijks", None),
+    ("de vries wekelijks", ("de vries", "wekelijks")),
+])
+def test_split_alias(typed: str, split: tuple[str, str] | None) -> None:
+    assert split_alias(_caseload(*CASELOAD), typed) == split
