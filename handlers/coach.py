@@ -207,7 +207,20 @@ async def _invite_member(w: Work, who: Who, tr: Translator, family: Family,
 
 # /schrijf --------------------------------------------------------------------------------------
 async def write(w: Work, who: Who, text: str) -> None:
-    await with_family(w, who, text, "wr", write_to)
+    """/schrijf Gezin J.: the next message goes to the family. Typed in one line with the
+    message ("/schrijf jansen ik ben morgen later"), that message is shown back with
+    📨 Stuur naar … (as any message without a reply), never sent on the name's guess alone."""
+    assert who.staff is not None
+    split = families.split_alias(await families_of(w, who.staff), text)
+    if split is None or w.command_message_id is None:
+        await with_family(w, who, text, "wr", write_to)
+        return
+    tr = w.tr(who)
+    family = await resolve_family(w, who, tr, split[0], "wr")
+    if family is None or await _nobody_in(w, who, tr, family):
+        return
+    key = w.command_message_id
+    await _ask_to_send(w, who, tr, family, {"key": key, "items": [[key, "text", split[1]]]})
 
 
 async def write_to(w: Work, who: Who, family_id: int) -> None:

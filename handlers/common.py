@@ -95,6 +95,10 @@ class Who:
 class Work(Unit):
     """One update's unit of work (bot/unit.py), and who is asking."""
 
+    # The message a command came in (router.command): what a command shows back or sends on
+    # of what was typed after its fields refers to it.
+    command_message_id: int | None = None
+
     async def who(self, update: Update) -> Who:
         chat = update.effective_chat
         user = update.effective_user

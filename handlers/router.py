@@ -69,6 +69,7 @@ def command(declared: Command) -> Callable[[Update, Context], Coroutine[Any, Any
                 return
             if declared.run_alone is not flow.cancel_command:
                 await flow.stop_earlier(w, who)
+            w.command_message_id = message.message_id
             await declared.call(w, who, coach.args_text(message))
 
     return handle

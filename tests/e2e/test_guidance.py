@@ -373,7 +373,7 @@ async def test_a_line_typed_without_bars_is_read_as_family_moment_and_what(
         harness: Harness) -> None:
     """A coach on a phone types no `|`: "/afspraak jansen morgen om half drie huisbezoek" used
     to find no family called all of that, offer every family and lose the rest."""
-    carla, sanne, _marieke = await harness.onboard("Gezin Jansen")
+    carla, sanne, marieke = await harness.onboard("Gezin Jansen")
     await harness.link_from(sanne, "/nieuwgezin Gezin Bakker")
     check = await _ask(sanne, "/afspraak jansen morgen om half drie huisbezoek", "Klopt dit?")
     assert "Gezin Jansen: huisbezoek, morgen (donderdag 26 november) om 14:30" in check.text
@@ -406,6 +406,15 @@ async def test_a_line_typed_without_bars_is_read_as_family_moment_and_what(
     await _ask(sanne, "nee", STOPPED)
     check = await _ask(carla, "/verplaats bakker pieter", "Klopt dit?")
     assert "Gezin Bakker gaat van Sanne naar Pieter." in check.text, check.text
+    # /schrijf with the message on the same line: shown back, sent only with 📨.
+    start = len(marieke.inbox())
+    asked = await _ask(sanne, "/schrijf jansen hoi, ik ben morgen iets later",
+                       "Stuur naar Gezin Jansen?")
+    assert "hoi, ik ben morgen iets later" in asked.text
+    assert len(marieke.inbox()) == start
+    sanne.press("📨 Stuur naar Gezin Jansen", on=asked)
+    sent = await marieke.wait_for(lambda m: "ik ben morgen iets later" in m.text, after=start)
+    assert "/schrijf" not in sent.text and sent.text.startswith("Sanne"), sent.text
 
 
 # 3. Help that helps ----------------------------------------------------------------------------
