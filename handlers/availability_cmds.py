@@ -23,7 +23,7 @@ from bot.domain.availability import (
     windows_to_text,
 )
 from bot.domain.text import compare_key
-from bot.domain.when import WhenError, parse_day
+from bot.domain.when import WhenError, parse_day, split_moment
 from bot.i18n import N_, Translator
 from handlers import flow, picks
 from handlers.coach import ALIAS_MAX, fields, resolve_family
@@ -373,6 +373,12 @@ async def away(w: Work, who: Who, text: str) -> None:
     assert staff is not None
     tr = w.tr(who)
     parts = fields(text) if text.strip() else []
+    if len(parts) == 1:
+        # Typed without `|` on a phone ("7-12 tot 11-12 pieter"): the days, then who stands in.
+        split = split_moment(parts[0], lambda days: not isinstance(
+            read_days(days, w.now, tr.zone), WhenError))
+        if split is not None and split[1]:
+            parts = list(split)
     data: dict[str, object] = {}
     if len(parts) > 1 and parts[1]:
         data["sub_text"] = parts[1][:ALIAS_MAX]

@@ -406,6 +406,9 @@ async def test_a_line_typed_without_bars_is_read_as_family_moment_and_what(
     await _ask(sanne, "nee", STOPPED)
     check = await _ask(carla, "/verplaats bakker pieter", "Klopt dit?")
     assert "Gezin Bakker gaat van Sanne naar Pieter." in check.text, check.text
+    check = await _ask(sanne, "/afwezig 7-12 tot 11-12 pieter", "Klopt dit?")
+    assert "Vervanger: Pieter" in check.text and "11 december" in check.text, check.text
+    await _ask(sanne, "nee", STOPPED)
     # /schrijf with the message on the same line: shown back, sent only with 📨.
     start = len(marieke.inbox())
     asked = await _ask(sanne, "/schrijf jansen hoi, ik ben morgen iets later",
