@@ -26,7 +26,7 @@ from bot.domain.text import compare_key
 from bot.domain.when import WhenError, parse_day, split_moment
 from bot.i18n import N_, Translator
 from handlers import flow, picks
-from handlers.coach import ALIAS_MAX, fields, resolve_family
+from handlers.coach import ALIAS_MAX, families_of, fields, resolve_family
 from handlers.common import Who, Work
 from storage.models import Absence, Family, Staff
 from storage.repos import absences, families, messages, people
@@ -193,6 +193,10 @@ async def hours(w: Work, who: Who, text: str) -> None:
         for fam in following:
             await _tell_family(w, fam, coaches_by_family[fam.id])
         return
+    if len(parts) == 1:
+        parts, typed_choice = _take_urgent_choice(_free_hours(tr, parts, families.split_alias(
+            await families_of(w, staff), parts[0])))
+        urgent_choice = urgent_choice if typed_choice is None else typed_choice
     family = await resolve_family(w, who, tr, parts[0], retry=(
         "bereikbaarheid", "".join(f" | {p}" for p in parts[1:])))
     if family is None:
@@ -232,6 +236,26 @@ async def hours(w: Work, who: Who, text: str) -> None:
         await _ask_oncall_consent(w, family, coaches)
     elif family.policy != Policy.ONCALL.value:
         family.oncall_agreed = False
+
+
+def _free_hours(tr: Translator, parts: list[str], split: tuple[str, str] | None) -> list[str]:
+    """`/bereikbaarheid jansen ma-vr 9-17 crisis` typed without `|`: the family's first words
+    (families.split_alias), the windows, a policy word at the end. Only where what follows
+    the family reads as that: "ma 9-17" alone is the coach's own standard (read before), and
+    a family whose name begins with "ma" is not guessed from it."""
+    if split is None:
+        return parts
+    alias, rest = split
+    words = rest.split()
+    policy = words.pop() if words and words[-1].casefold() in POLICY_WORDS else None
+    windows = " ".join(words)
+    if rest.casefold() in ("standaard", "default", "défaut") or _urgent_choice(rest) is not None:
+        return [alias, rest]
+    if windows and isinstance(_read_windows(tr, windows), str):
+        return parts
+    if not windows and policy is None:
+        return parts
+    return [alias, *([windows] if windows else []), *([policy] if policy else [])]
 
 
 async def _ask_oncall_consent(w: Work, family: Family, coaches: Sequence[Staff]) -> None:

@@ -406,6 +406,13 @@ async def test_a_line_typed_without_bars_is_read_as_family_moment_and_what(
     await _ask(sanne, "nee", STOPPED)
     check = await _ask(carla, "/verplaats bakker pieter", "Klopt dit?")
     assert "Gezin Bakker gaat van Sanne naar Pieter." in check.text, check.text
+    done = await _ask(sanne, "/bereikbaarheid jansen ma,di,do 08:30-16:30 altijd",
+                      "Bereikbaarheid voor Gezin Jansen")
+    assert "ma, di, do: 08:30–16:30" in done.text, done.text
+    done = await _ask(sanne, "/bereikbaarheid jansen standaard", "Bereikbaarheid voor")
+    assert "ma – vr: 09:00–17:00" in done.text, done.text
+    own = await _ask(sanne, "/bereikbaarheid ma-vr 08:00-16:00", "Je standaard")
+    assert "08:00–16:00" in own.text, own.text
     check = await _ask(sanne, "/afwezig 7-12 tot 11-12 pieter", "Klopt dit?")
     assert "Vervanger: Pieter" in check.text and "11 december" in check.text, check.text
     await _ask(sanne, "nee", STOPPED)
