@@ -156,10 +156,7 @@ async def continue_step(w: Work, who: Who, action: str, data: dict[str, object],
             await pending.set_pending(w.session, who.chat_id, action, data, w.now + STEP_WINDOW)
             return True
         if move is not None or data.get("review"):
-            await _confirm_appointment(w, who, tr, family, parsed.at, what,
-                                       str(place) if place else None,
-                                       int(str(move)) if move is not None else None,
-                                       review=bool(data.get("review")))
+            await _confirm_as_before(w, who, tr, family, parsed.at, data)
             return True
         await _appointment_steps(w, who, tr, family,
                                  [text, what, str(place) if place else ""])
@@ -181,11 +178,7 @@ async def continue_step(w: Work, who: Who, action: str, data: dict[str, object],
         at = datetime.fromisoformat(str(data["at"]))
         changed = _changed_moment(w, text, at, family)
         if changed is not None:
-            place, move = data.get("place"), data.get("move")
-            await _confirm_appointment(w, who, tr, family, changed, str(data["what"]),
-                                       str(place) if place else None,
-                                       int(str(move)) if move is not None else None,
-                                       review=bool(data.get("review")))
+            await _confirm_as_before(w, who, tr, family, changed, data)
             return True
         return await _typed_check(w, who, tr, family, action, data, text)
     if action == "act_due":
@@ -205,6 +198,16 @@ async def continue_step(w: Work, who: Who, action: str, data: dict[str, object],
             return True
         return await _typed_check(w, who, tr, family, action, data, text)
     return False
+
+
+async def _confirm_as_before(w: Work, who: Who, tr: Translator, family: Family, at: datetime,
+                             data: dict[str, object]) -> None:
+    """"Klopt dit?" for a new moment, with the what, place, move and review already given."""
+    place, move = data.get("place"), data.get("move")
+    await _confirm_appointment(w, who, tr, family, at, str(data.get("what") or ""),
+                               str(place) if place else None,
+                               int(str(move)) if move is not None else None,
+                               review=bool(data.get("review")))
 
 
 def _changed_moment(w: Work, text: str, before: datetime, family: Family) -> datetime | None:
@@ -230,10 +233,7 @@ async def _typed_check(w: Work, who: Who, tr: Translator, family: Family, action
         return False
     if answer:
         await pending.clear_pending(w.session, who.chat_id)
-        if action == "appt_confirm":
-            await _save_appointment(w, who, tr, family, data)
-        else:
-            await _save_agreement(w, who, tr, family, data)
+        await _save(w, who, tr, family, action, data)
     return True
 
 
@@ -252,10 +252,16 @@ async def confirm(w: Work, who: Who, message_id: int, yes: bool) -> None:
     family = await authorized_family(w, who, int(step.data["family_id"]))
     if family is None:
         return
-    if step.action == "appt_confirm":
-        await _save_appointment(w, who, tr, family, step.data)
+    await _save(w, who, tr, family, step.action, step.data)
+
+
+async def _save(w: Work, who: Who, tr: Translator, family: Family, action: str,
+                data: dict[str, object]) -> None:
+    """The check confirmed (✅ or a typed yes): the appointment or the agreement is saved."""
+    if action == "appt_confirm":
+        await _save_appointment(w, who, tr, family, data)
     else:
-        await _save_agreement(w, who, tr, family, step.data)
+        await _save_agreement(w, who, tr, family, data)
 
 
 async def _save_appointment(w: Work, who: Who, tr: Translator, family: Family,

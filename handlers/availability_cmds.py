@@ -36,6 +36,7 @@ POLICY_WORDS = {
     "always": Policy.ALWAYS, "altijd": Policy.ALWAYS, "toujours": Policy.ALWAYS,
     "save": Policy.SAVE, "bewaren": Policy.SAVE, "bewaar": Policy.SAVE,
 }
+DEFAULT_WORDS = ("standaard", "default", "défaut")  # a family back to the coach's standard
 POLICY_NAMES = {
     Policy.CRISIS: N_("buiten de tijden: bewaren en crisisnummers tonen"),
     Policy.ONCALL: N_("buiten de tijden: bewaren, crisisnummers en de crisisdienst"),
@@ -193,7 +194,7 @@ async def hours(w: Work, who: Who, text: str) -> None:
         for fam in following:
             await _tell_family(w, fam, coaches_by_family[fam.id])
         return
-    if len(parts) == 1:
+    if len(parts) == 1 and families.without_fields(parts[0]):
         parts, typed_choice = _take_urgent_choice(_free_hours(tr, parts, families.split_alias(
             await families_of(w, staff), parts[0])))
         urgent_choice = urgent_choice if typed_choice is None else typed_choice
@@ -213,7 +214,7 @@ async def hours(w: Work, who: Who, text: str) -> None:
     rest = parts[1:]
     if not rest:
         pass  # only the urgent choice changed
-    elif rest[0].casefold() in ("standaard", "default", "défaut"):
+    elif rest[0].casefold() in DEFAULT_WORDS:
         family.windows, family.policy, family.urgent_anytime = None, None, None
     else:
         policy = POLICY_WORDS.get(rest[0].casefold())
@@ -249,7 +250,7 @@ def _free_hours(tr: Translator, parts: list[str], split: tuple[str, str] | None)
     words = rest.split()
     policy = words.pop() if words and words[-1].casefold() in POLICY_WORDS else None
     windows = " ".join(words)
-    if rest.casefold() in ("standaard", "default", "défaut") or _urgent_choice(rest) is not None:
+    if rest.casefold() in DEFAULT_WORDS or _urgent_choice(rest) is not None:
         return [alias, rest]
     if windows and isinstance(_read_windows(tr, windows), str):
         return parts

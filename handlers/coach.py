@@ -98,6 +98,8 @@ async def free_fields(w: Work, who: Who, text: str,
     `reads`, the moment it finds at the start or the end of the rest (when.split_moment),
     then the rest. As typed when the whole line names a family, or its first words none."""
     assert who.staff is not None
+    if not families.without_fields(text):  # (the usual line: no caseload to fetch)
+        return text
     split = families.split_alias(await families_of(w, who.staff), text)
     if split is None:
         return text
@@ -211,7 +213,8 @@ async def write(w: Work, who: Who, text: str) -> None:
     message ("/schrijf jansen ik ben morgen later"), that message is shown back with
     📨 Stuur naar … (as any message without a reply), never sent on the name's guess alone."""
     assert who.staff is not None
-    split = families.split_alias(await families_of(w, who.staff), text)
+    split = families.split_alias(await families_of(w, who.staff), text) \
+        if families.without_fields(text) else None
     if split is None or w.command_message_id is None:
         await with_family(w, who, text, "wr", write_to)
         return

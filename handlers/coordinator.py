@@ -150,7 +150,8 @@ async def move_family(w: Work, who: Who, text: str) -> None:
     """/verplaats Gezin J. | Pieter — the family gets a new coach and is told."""
     tr = w.tr(who)
     # Typed without `|` ("bakker pieter"): the first words that name a family, then the coach.
-    split = families.split_alias(await families.active_families(w.session), text)
+    split = families.split_alias(await families.active_families(w.session), text) \
+        if families.without_fields(text) else None
     parts = list(split) if split else fields(text) if text.strip() else []
     data: dict[str, object] = {}
     if len(parts) > 1 and parts[1]:

@@ -174,15 +174,16 @@ async def _family_typed(w: Work, who: Who, step: PendingInput, text: str) -> boo
     found = families.match_alias(await coach.families_of(w, who.staff), text)
     if not found and len(text.split()) > NAME_WORDS:
         return False
-    button = registry.BUTTONS.get(str(step.data.get("button", "")))
+    code = str(step.data.get("button", ""))
+    button = registry.BUTTONS.get(code)
     pick = button.pick if button is not None else None
     command = str(step.data.get("command", ""))
     if len(found) == 1 and pick is not None:
         await registry.run_pick(w, who, pick, found[0].id)
     elif len(found) == 1:
         await registry.run_again(w, who, found[0].id, command)
-    elif pick is not None and button is not None:
-        await coach.resolve_family(w, who, w.tr(who), text, button.code)
+    elif pick is not None:
+        await coach.resolve_family(w, who, w.tr(who), text, code)
     else:
         await coach.resolve_family(w, who, w.tr(who), text,
                                    retry=(command, str(step.data.get("rest", ""))))

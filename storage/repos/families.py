@@ -45,13 +45,19 @@ _GENERIC = frozenset({"gezin", "familie", "famille", "family", "fam", "de", "van
                       "le", "la", "el", "al"})
 
 
+def without_fields(text: str) -> bool:
+    """A command's line typed without `|` and of more than one word: one `split_alias` may
+    split (checked before the families are fetched for it)."""
+    return "|" not in text and len(text.split()) > 1
+
+
 def split_alias(families: Sequence[Family], text: str) -> tuple[str, str] | None:
     """A command's line typed without `|` ("jansen wekelijks"): the longest run of first words
     that names a family (`match_alias`) by more than generic words, and the rest. None when
     the whole line names one, or its first words name none."""
-    words = text.split()
-    if "|" in text or len(words) < 2 or match_alias(families, text):
+    if not without_fields(text) or match_alias(families, text):
         return None
+    words = text.split()
     for size in range(len(words) - 1, 0, -1):
         run = " ".join(words[:size])
         if set(alias_words(run)) - _GENERIC and match_alias(families, run):
